@@ -1,0 +1,144 @@
+"""The command line: the only place that prints or exits.
+
+Each command builds a frozen config, calls one function that returns a value (a verdict, a
+test run, a document), renders it and exits with its code. Errors the user can cause are
+`GateError`s carrying their exit code; anything else is a bug and exits 6 (never 1).
+Commands live in their own modules and are imported on use, so `gate --version` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from importlib import import_module
+from typing import Any
+
+import click
+
+from gate import __version__
+from gate.errors import ConfigError, ExitCode, GateError
+
+# name -> (module, attribute); listed by hand, imported on use.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("gate.cli.scan", "run_command"),
+    "scan": ("gate.cli.scan", "scan_command"),
+    "sbom": ("gate.cli.scan", "sbom_command"),
+    "evaluate": ("gate.cli.evaluate", "evaluate_command"),
+    "baseline": ("gate.cli.evaluate", "baseline_command"),
+    "explain": ("gate.cli.explain", "explain_command"),
+    "policy": ("gate.cli.policy", "policy_group"),
+}
+
+
+class GateGroup(click.Group):
+    """A group whose commands load lazily and whose `main` maps every failure to an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[cmd_name]
+        try:
+            command: click.Command = getattr(import_module(module), attr)
+        except (ImportError, AttributeError):
+            return None
+        return command
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        extra.pop("standalone_mode", None)
+        verbose = "--verbose" in (args if args is not None else sys.argv[1:]) or os.environ.get("GATE_VERBOSE") in ("1", "true")
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "gate", standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("gate: aborted", err=True)
+            sys.exit(int(ExitCode.USAGE))
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(int(ExitCode.USAGE))
+        except GateError as exc:
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"gate: error: {exc}", err=True)
+            sys.exit(int(exc.exit_code))
+        except SystemExit:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a bug: say so and exit 6, never 1
+            if isinstance(exc, KeyboardInterrupt):
+                click.echo("gate: interrupted", err=True)
+                sys.exit(int(ExitCode.INTERNAL))
+            if verbose:
+                traceback.print_exc()
+            click.echo(f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {exc}", err=True)
+            sys.exit(int(ExitCode.INTERNAL))
+        sys.exit(int(rv) if isinstance(rv, int) else 0)
+
+
+def load_config_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--config FILE`: read a gate.toml and use its keys as the command's defaults."""
+    if not value:
+        return value
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(value, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("config file not found", file=value) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=value) from None
+    section = data.get("gate", data)
+    if not isinstance(section, dict):
+        raise ConfigError("the [gate] table must be a table", file=value)
+    command = ctx.command
+    names = {p.name for p in command.params if p.name}
+    defaults: dict[str, Any] = {}
+    for key, val in section.items():
+        name = key.replace("-", "_")
+        if name not in names or name == "config":
+            raise ConfigError(f"unknown key {key!r} for `gate {ctx.info_name}`", file=value)
+        defaults[name] = val
+    ctx.default_map = {**(ctx.default_map or {}), **defaults}
+    return value
+
+
+def config_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--config FILE` (eager, so the other options see its values as defaults)."""
+    return click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False),
+        envvar="GATE_CONFIG",
+        is_eager=True,
+        expose_value=False,
+        callback=load_config_file,
+        help="Read options from a gate.toml (keys named like the options).",
+    )(fn)
+
+
+def verbose_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--verbose`: tracebacks on errors (handled in GateGroup.main)."""
+    return click.option("--verbose", is_flag=True, envvar="GATE_VERBOSE", expose_value=False, help="Show tracebacks on errors.")(fn)
+
+
+@click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="gate", message="%(prog)s %(version)s")
+@verbose_option
+def cli() -> None:
+    """policy-gate: judge security scanner reports and SBOMs against Rego policies.
+
+    Exit codes: 0 gate open; 2 usage or configuration error; 3 input error; 4 policy or engine
+    error; 5 output error; 6 internal error; 10 gate closed (deny); 11 gate closed on warnings.
+    """
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main()

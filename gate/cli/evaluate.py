@@ -1,0 +1,174 @@
+"""`gate evaluate` and `gate baseline`, and the options `gate run` shares with evaluate."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from gate.cli import config_option, verbose_option
+from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits
+from gate.engine.registry import ENGINES
+from gate.errors import OutputError
+from gate.output.registry import FORMATS
+from gate.runner import Config, Outcome, evaluate
+
+
+def _opt(*names: str, env: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(*names, envvar=env, show_envvar=True, **kw)
+
+
+def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options common to `gate run` and `gate evaluate` (CONTRACT.md), each with GATE_<OPTION>."""
+    options = [
+        _opt("--policy", env="GATE_POLICY", help="Policy folder or bundle (default: ./policies, else the shipped pack)."),
+        _opt("--data", env="GATE_DATA", multiple=True, type=click.Path(dir_okay=False), help="Extra data file merged over the policy data (repeatable)."),
+        _opt("--waivers", env="GATE_WAIVERS", type=click.Path(dir_okay=False), help="Waivers file (YAML)."),
+        _opt("--baseline", env="GATE_BASELINE", type=click.Path(dir_okay=False), help="Baseline file from `gate baseline`."),
+        _opt("--stage", env="GATE_STAGE", help="Stage profile from the policy data (e.g. dev, staging, prod)."),
+        _opt("--engine", env="GATE_ENGINE", type=click.Choice(ENGINES), default="embedded", show_default=True, help="Policy engine."),
+        _opt("--opa-url", env="GATE_OPA_URL", help="OPA server URL for --engine opa-server."),
+        _opt("--eval-timeout", env="GATE_EVAL_TIMEOUT", type=click.FloatRange(min=0.01), default=60.0, show_default=True, help="Seconds allowed for policy evaluation."),
+        _opt("--time", "time_", env="GATE_TIME", help='"Now" for everything judged by the clock (RFC 3339), for reproducible runs.'),
+        _opt("--policy-ref", env="GATE_POLICY_REF", help="Read policies, data and waivers from this git ref instead of the work tree."),
+        _opt("--policy-digest", env="GATE_POLICY_DIGEST", help="Refuse policies whose digest (sha256:...) differs."),
+        _opt("--format", "format_", env="GATE_FORMAT", type=click.Choice([f for f in FORMATS if f != "input"]), default="console", show_default=True, help="Console output format."),
+        _opt("--output", "outputs", env="GATE_OUTPUT", multiple=True, metavar="NAME=PATH", help=f"Also write a format to a file (repeatable; NAME in {', '.join(FORMATS)})."),
+        _opt("--fail-on", env="GATE_FAIL_ON", type=click.Choice(["deny", "warn"]), help="Close the gate on deny (default) or also on warnings; wins over the stage profile."),
+        _opt("--allow-empty", env="GATE_ALLOW_EMPTY", is_flag=True, help="Accept having no report at all (a 0-byte or malformed file never is)."),
+        _opt("--max-bytes", env="GATE_MAX_BYTES", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Largest report accepted."),
+        _opt("--max-depth", env="GATE_MAX_DEPTH", type=click.IntRange(min=1), default=DEFAULT_MAX_DEPTH, show_default=True, help="Deepest JSON/XML nesting accepted."),
+        _opt("--max-findings", env="GATE_MAX_FINDINGS", type=click.IntRange(min=1), default=DEFAULT_MAX_FINDINGS, show_default=True, help="Most findings accepted."),
+        _opt("--repository", env="GATE_REPOSITORY", help="Context: repository (owner/name)."),
+        _opt("--ref", env="GATE_REF", help="Context: git ref."),
+        _opt("--commit", env="GATE_COMMIT", help="Context: commit SHA."),
+        _opt("--pull-request", env="GATE_PULL_REQUEST", type=int, help="Context: pull request number."),
+        config_option,
+        verbose_option,
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def parse_outputs(values: Sequence[str]) -> list[tuple[str, str]]:
+    """`NAME=PATH` pairs; an unknown name is a usage error (never silently plain text)."""
+    pairs = []
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"{value!r} is not NAME=PATH", param_hint="--output")
+        if name not in FORMATS:
+            raise click.BadParameter(f"unknown format {name!r} (choose from {', '.join(FORMATS)})", param_hint="--output")
+        pairs.append((name, path))
+    return pairs
+
+
+def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Config:
+    """A frozen Config from the parsed options."""
+    return Config(
+        reports=tuple(reports),
+        as_format=as_format,
+        policy=kw["policy"],
+        policy_ref=kw["policy_ref"],
+        policy_digest=kw["policy_digest"],
+        data=tuple(kw["data"]),
+        waivers=kw["waivers"],
+        baseline=kw["baseline"],
+        stage=kw["stage"],
+        engine=kw["engine"],
+        opa_url=kw["opa_url"],
+        eval_timeout=kw["eval_timeout"],
+        time=kw["time_"],
+        fail_on=kw["fail_on"],
+        allow_empty=kw["allow_empty"],
+        limits=Limits(max_bytes=kw["max_bytes"], max_depth=kw["max_depth"], max_findings=kw["max_findings"]),
+        repository=kw["repository"],
+        ref=kw["ref"],
+        commit=kw["commit"],
+        pull_request=kw["pull_request"],
+        run_info=kw.get("run_info"),
+        extra_scans=tuple(kw.get("extra_scans") or ()),
+    )
+
+
+def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]]) -> None:
+    """Write each requested format to its file; any failure is an OutputError (exit 5)."""
+    from gate.output.registry import get_formatter
+
+    for name, path in outputs:
+        text = get_formatter(name).render(outcome.verdict, outcome.document)
+        try:
+            parent = os.path.dirname(path)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            with open(path, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise OutputError(f"cannot write the {name} output: {exc.strerror or exc}", file=path) from None
+
+
+def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]]) -> int:
+    """Render to the console and the files; the exit code (5 when an output failed)."""
+    from gate.output.registry import get_formatter
+
+    try:
+        write_outputs(outcome, outputs)
+    except OutputError as exc:
+        click.echo(get_formatter(format_).render(outcome.verdict, outcome.document), nl=False)
+        click.echo(f"gate: error: {exc}", err=True)
+        return int(exc.exit_code)
+    rendered = get_formatter(format_).render(outcome.verdict, outcome.document)
+    stream_err = format_ == "console" and outcome.error is not None
+    click.echo(rendered, nl=False, err=stream_err)
+    return outcome.exit_code
+
+
+@click.command("evaluate")
+@click.argument("reports", nargs=-1, type=click.Path())
+@click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format instead of detecting it from content.")
+@evaluation_options
+def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any) -> int:
+    """Evaluate existing reports and SBOMs (format detected from content)."""
+    outputs = parse_outputs(kw["outputs"])
+    config = build_config(reports, as_format, **kw)
+    outcome = evaluate(config)
+    return finish(outcome, kw["format_"], outputs)
+
+
+@click.command("baseline")
+@click.argument("reports", nargs=-1, type=click.Path())
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="Baseline file to write.")
+@click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format.")
+@click.option("--policy", envvar="GATE_POLICY", help="Policy folder (for its data: test paths, dedupe window).")
+@click.option("--time", "time_", envvar="GATE_TIME", help="Creation time to record (RFC 3339).")
+@click.option("--allow-empty", is_flag=True, envvar="GATE_ALLOW_EMPTY", help="Accept having no report at all.")
+@verbose_option
+def baseline_command(reports: tuple[str, ...], output: str, as_format: str | None, policy: str | None, time_: str | None, allow_empty: bool) -> int:
+    """Write the fingerprints of today's findings as a baseline file."""
+    from pathlib import Path
+
+    from gate import __version__
+    from gate.baseline import build_baseline
+    from gate.collect import collect
+    from gate.output.json_format import dump
+    from gate.pipeline import Context, prepare
+    from gate.policy import default_policy_dir, load_policy
+    from gate.runner import resolve_time
+    from gate.verdict import format_time
+
+    now = resolve_time(time_)
+    root = policy or ("policies" if Path("policies").is_dir() else str(default_policy_dir()))
+    pol = load_policy(root, include_tests=False)
+    reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
+    ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
+    doc = prepare(reps, context=ctx, config_data=pol.data).document
+    baseline = build_baseline(doc["findings"], created=format_time(now), gate_version=__version__)
+    try:
+        Path(output).write_text(dump(baseline), encoding="utf-8")
+    except OSError as exc:
+        raise OutputError(f"cannot write the baseline: {exc.strerror or exc}", file=output) from None
+    click.echo(f"baseline: {len(baseline['findings'])} finding fingerprint(s) written to {output}", err=True)
+    return 0

@@ -1,0 +1,1 @@
+"""Policy engines behind one interface (`interface.Engine`); the registry is `registry.py`."""

@@ -1,0 +1,306 @@
+"""The embedded engine: regorus (package gordon-to-regorus), in process, offline.
+
+Regorus has no evaluation time limit and Rust code cannot be interrupted from a Python thread,
+so evaluation runs in a forked child (copy-on-write: the loaded engine and input are not sent
+again) that is killed at the limit; where forking is unsafe (other threads, macOS) a spawned
+worker rebuilds the engine from the same texts. Regorus raises on builtin errors where OPA
+returns undefined (good: fail closed) and a Rust panic may surface as any BaseException: both
+become engine errors.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from gate.engine.interface import Engine, RawDecision, TestResult, TestRun
+from gate.errors import EngineError, PolicyError, Position
+from gate.policy import Module, PolicySet
+
+_LOCATION = re.compile(r"-->\s*(?P<file>.+?):(?P<line>\d+):(?P<col>\d+)")
+_MESSAGE = re.compile(r"^error:\s*(?P<msg>.*)$", re.MULTILINE)
+
+
+def engine_error(exc: BaseException, *, during: str) -> PolicyError:
+    """Turn a regorus exception (or panic) into a PolicyError with file:line:column."""
+    text = str(exc).split("Stack backtrace:")[0].strip()
+    loc = _LOCATION.search(text)
+    msg = _MESSAGE.search(text)
+    message = msg.group("msg").strip() if msg else (text.splitlines()[0] if text else type(exc).__name__)
+    excerpt = _excerpt(text)
+    full = f"{during}: {message}" + (f"\n{excerpt}" if excerpt else "")
+    cls = PolicyError if isinstance(exc, Exception) else EngineError
+    if loc:
+        return cls(full, file=loc.group("file"), position=Position(int(loc.group("line")), int(loc.group("col"))))
+    return cls(full)
+
+
+def _excerpt(text: str) -> str:
+    """The offending source line and its caret, as regorus printed them."""
+    lines = [ln for ln in text.splitlines() if re.match(r"^\s*\d*\s*\|", ln)]
+    return "\n".join(lines[:4])
+
+
+def _regorus() -> Any:
+    import regorus
+
+    return regorus
+
+
+def build(modules: Sequence[tuple[str, str]], data_json: str, input_json: str | None, *, coverage: bool = False) -> Any:
+    """A regorus engine loaded with the modules, data and (optionally) input. Raises PolicyError."""
+    regorus = _regorus()
+    engine = regorus.Engine()
+    if coverage:
+        engine.set_enable_coverage(True)
+    for path, text in modules:
+        try:
+            engine.add_policy(path, text)
+        except BaseException as exc:  # noqa: BLE001 - panics surface as BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise engine_error(exc, during="compile error") from None
+    try:
+        engine.add_data_json(data_json)
+        if input_json is not None:
+            engine.set_input_json(input_json)
+    except BaseException as exc:  # noqa: BLE001
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        raise engine_error(exc, during="loading data or input") from None
+    return engine
+
+
+def decision_query(policy: PolicySet) -> str:
+    """One query that yields every decision set at once, keyed `package|decision`."""
+    parts = [f'"{pkg}|{dec}": data.{pkg}.{dec}' for pkg, dec in policy.queries()]
+    return "{" + ", ".join(parts) + "}"
+
+
+def _value_of(result_json: str) -> tuple[bool, Any]:
+    doc = json.loads(result_json)
+    results = doc.get("result") or []
+    if not results:
+        return False, None
+    return True, results[0]["expressions"][0]["value"]
+
+
+# --------------------------------------------------------------------------------------------
+# Time-limited execution
+
+
+def _can_fork() -> bool:
+    return sys.platform.startswith("linux") and threading.active_count() == 1 and hasattr(os, "fork")
+
+
+def run_limited(fn: Callable[[], str], timeout: float, *, rebuild: Callable[[], Callable[[], str]] | None = None) -> str:
+    """Run `fn` (which returns text) with a wall-clock limit, in a forked child where safe.
+
+    Errors raised by `fn` come back as EngineError/PolicyError; at the limit the child is killed.
+    Where forking is unsafe, `rebuild` (a picklable factory) runs in a spawned worker instead.
+    """
+    if _can_fork():
+        return _run_forked(fn, timeout)
+    if rebuild is not None:
+        return _run_spawned(rebuild, timeout)
+    return fn()
+
+
+def _encode_outcome(fn: Callable[[], str]) -> bytes:
+    try:
+        return b"O" + fn().encode("utf-8", "surrogatepass")
+    except PolicyError as exc:
+        return b"P" + json.dumps({"m": exc.message, "f": exc.file, "p": [exc.position.line, exc.position.column] if exc.position else None}).encode()
+    except BaseException as exc:  # noqa: BLE001 - the child reports every failure, panics included
+        err = engine_error(exc, during="evaluation error")
+        return b"P" + json.dumps({"m": err.message, "f": err.file, "p": [err.position.line, err.position.column] if err.position else None}).encode()
+
+
+def _decode_outcome(data: bytes) -> str:
+    if data[:1] == b"O":
+        return data[1:].decode("utf-8", "surrogatepass")
+    if data[:1] == b"P":
+        d = json.loads(data[1:])
+        pos = Position(d["p"][0], d["p"][1]) if d["p"] else None
+        raise PolicyError(d["m"], file=d["f"], position=pos)
+    raise EngineError("the evaluation process ended without an answer (crashed or killed)")
+
+
+def _run_forked(fn: Callable[[], str], timeout: float) -> str:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(r)
+            payload = _encode_outcome(fn)
+            view = memoryview(payload)
+            while view:
+                n = os.write(w, view)
+                view = view[n:]
+            os.close(w)
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                os.kill(pid, signal.SIGKILL)
+                raise EngineError(f"policy evaluation exceeded the time limit of {timeout:g} s", hint="raise it with --eval-timeout")
+            ready, _, _ = select.select([r], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(r, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(r)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    return _decode_outcome(b"".join(chunks))
+
+
+def _spawn_target(rebuild: Callable[[], Callable[[], str]], conn: Any) -> None:
+    conn.send_bytes(_encode_outcome(lambda: rebuild()()))
+    conn.close()
+
+
+def _run_spawned(rebuild: Callable[[], Callable[[], str]], timeout: float) -> str:
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_spawn_target, args=(rebuild, child), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        if not parent.poll(timeout):
+            raise EngineError(f"policy evaluation exceeded the time limit of {timeout:g} s", hint="raise it with --eval-timeout")
+        data = parent.recv_bytes()
+    except EOFError:
+        data = b""
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+    return _decode_outcome(data)
+
+
+class _Rebuild:
+    """A picklable recipe: build the engine in a worker and run one query (spawn path)."""
+
+    def __init__(self, modules: list[tuple[str, str]], data_json: str, input_json: str, query: str) -> None:
+        self.modules, self.data_json, self.input_json, self.query = modules, data_json, input_json, query
+
+    def __call__(self) -> Callable[[], str]:
+        engine = build(self.modules, self.data_json, self.input_json)
+        return lambda: str(engine.eval_query_as_json(self.query))
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class EmbeddedEngine(Engine):
+    """Regorus, in process."""
+
+    name = "embedded"
+
+    def version(self) -> str:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
+
+        try:
+            return f"regorus (gordon-to-regorus {dist_version('gordon-to-regorus')})"
+        except PackageNotFoundError:
+            return "regorus"
+
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
+        modules = [(m.path, m.text) for m in policy.policy_modules()]
+        data_json = json.dumps(policy.data_document())
+        engine = build(modules, data_json, input_json)
+        query = decision_query(policy)
+        started = time.perf_counter()
+        text = run_limited(lambda: str(engine.eval_query_as_json(query)), timeout, rebuild=_Rebuild(modules, data_json, input_json, query))
+        seconds = time.perf_counter() - started
+        defined, value = _value_of(text)
+        if not defined:
+            # Find which decision is undefined, to say so.
+            for pkg, dec in policy.queries():
+                single = run_limited(lambda q=f"data.{pkg}.{dec}": str(engine.eval_query_as_json(q)), timeout)
+                if not _value_of(single)[0]:
+                    raise PolicyError(f"decision data.{pkg}.{dec} is undefined (a rule that should always be a set is not)")
+            raise PolicyError("the decision query is undefined")
+        return split_decisions(value, seconds)
+
+    def run_tests(self, policy: PolicySet, *, timeout: float, coverage: bool = True) -> TestRun:
+        modules = [(m.path, m.text) for m in policy.modules]
+        tests = [(m, name, line) for m in policy.modules if m.is_test for name, line in test_rules(m)]
+        data_json = json.dumps(policy.data_document())
+        engine = build(modules, data_json, "{}", coverage=coverage)
+        engine.set_gather_prints(True)
+
+        def run_all() -> str:
+            out = []
+            for m, name, line in tests:
+                started = time.perf_counter()
+                try:
+                    ok, value = _value_of(str(engine.eval_query_as_json(f"data.{m.package}.{name}")))
+                    passed, message = ok and value is True, "" if ok else "undefined (the test's body failed)"
+                    if ok and value is not True:
+                        message = f"evaluated to {json.dumps(value)[:200]}, not true"
+                except BaseException as exc:  # noqa: BLE001 - a test that errors fails, with the error
+                    err = engine_error(exc, during="error")
+                    passed, message = False, str(err)
+                out.append({"p": m.package, "n": name, "ok": passed, "f": m.path, "l": line, "m": message, "s": time.perf_counter() - started})
+            cov = json.loads(engine.get_coverage_report_as_json()) if coverage else {"files": []}
+            return json.dumps({"tests": out, "coverage": cov, "prints": list(engine.take_prints())})
+
+        result = json.loads(run_limited(run_all, timeout))
+        run = TestRun(
+            results=[TestResult(package=t["p"], name=t["n"], passed=t["ok"], file=t["f"], line=t["l"], message=t["m"], seconds=t["s"]) for t in result["tests"]],
+            prints=result["prints"],
+        )
+        tested = {m.path for m in policy.modules if not m.is_test}
+        for f in result["coverage"]["files"]:
+            if f["path"] in tested:
+                covered, missing = set(f["covered"]), set(f["not_covered"])
+                run.coverage[f["path"]] = (len(covered), len(covered | missing))
+                run.uncovered[f["path"]] = sorted(missing)
+        return run
+
+
+_TEST_RULE = re.compile(r"^(test_\w+)\s*(?:if\b|\{|:?=)", re.MULTILINE)
+
+
+def test_rules(module: Module) -> list[tuple[str, int]]:
+    """The `test_*` rules of a module, with their lines (each name once)."""
+    seen: dict[str, int] = {}
+    for m in _TEST_RULE.finditer(module.text):
+        seen.setdefault(m.group(1), module.text.count("\n", 0, m.start()) + 1)
+    return list(seen.items())
+
+
+def split_decisions(value: Any, seconds: float) -> RawDecision:
+    """Gather every package's deny and warn sets from the combined query's answer."""
+    if not isinstance(value, dict):
+        raise PolicyError(f"the decision query returned {type(value).__name__}, not an object")
+    out = RawDecision(seconds=seconds)
+    for key in sorted(value):
+        pkg, dec = key.split("|", 1)
+        items = value[key]
+        if not isinstance(items, list):
+            raise PolicyError(f"data.{pkg}.{dec} is {type(items).__name__}, not a set (write `{dec} contains ... if`)")
+        (out.deny if dec == "deny" else out.warn).extend(items)
+    return out

@@ -1,0 +1,66 @@
+"""The policy-engine family: one abstract base, one module per backend.
+
+Every engine gets the same `PolicySet` and the same input document (as JSON text) and returns
+the raw `deny` and `warn` sets of every decision package. Anything that goes wrong — a compile
+error, a builtin error, a timeout, a panic, a server that answers nonsense — is raised as
+`PolicyError`/`EngineError` (exit 4), never returned as an empty set.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from gate.policy import PolicySet
+
+
+@dataclass
+class RawDecision:
+    """What the policies said, before the gate applies its own semantics."""
+
+    deny: list[Any] = field(default_factory=list)
+    warn: list[Any] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class TestResult:
+    """One Rego unit test."""
+
+    package: str
+    name: str
+    passed: bool
+    file: str
+    line: int
+    message: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class TestRun:
+    """Every unit test of a policy folder, and line coverage of the modules under test."""
+
+    results: list[TestResult]
+    coverage: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """file -> (covered lines, coverable lines)."""
+    uncovered: dict[str, list[int]] = field(default_factory=dict)
+    prints: list[str] = field(default_factory=list)
+
+
+class Engine(ABC):
+    """Evaluates a policy set over an input document."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def version(self) -> str:
+        """The engine's name and version, for the verdict."""
+
+    @abstractmethod
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
+        """Evaluate every decision package; raise PolicyError/EngineError on any failure."""
+
+    def run_tests(self, policy: PolicySet, *, timeout: float, coverage: bool = True) -> TestRun:
+        """Run the `test_*` rules of the policy's `*_test.rego` modules."""
+        raise NotImplementedError(f"engine {self.name} does not run policy tests")

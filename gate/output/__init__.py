@@ -1,0 +1,1 @@
+"""Output formats behind one interface (`interface.Formatter`); the registry is `registry.py`."""

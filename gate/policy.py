@@ -1,0 +1,420 @@
+"""Policies as data: find the Rego modules and data files, read METADATA, refuse what may not run.
+
+A policy folder holds `*.rego` modules (packages under `gate.`; `*_test.rego` are unit tests),
+and data files under `data/` (`*.yaml`, `*.yml`, `*.json`), each a mapping deep-merged in sorted
+order into `data.config`. No embedded engine implements `rego.metadata.*`, so the `# METADATA`
+blocks are read here, in Python, the same way for every engine.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate.errors import ConfigError, PolicyError, Position
+
+FORBIDDEN_BUILTINS = {
+    "http.send": "reaches the network",
+    "net.lookup_ip_addr": "reaches the network (DNS)",
+    "opa.runtime": "reads the environment and the server's configuration",
+    "rego.parse_module": "compiles code at evaluation time",
+    "trace": None,  # allowed; listed so the table documents that it was considered
+}
+FORBIDDEN = {k: v for k, v in FORBIDDEN_BUILTINS.items() if v}
+
+DATA_DIR = "data"
+DATA_SUFFIXES = (".yaml", ".yml", ".json")
+DECISIONS = ("deny", "warn")
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """One rule's METADATA annotation, as the security officer wrote it."""
+
+    id: str
+    title: str
+    description: str
+    severity: str
+    control: str
+    remediation: str
+    package: str
+    decision: str
+    file: str
+    line: int
+    effective_on: str | None = None
+    stages: tuple[str, ...] | None = None
+    related: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "severity": self.severity,
+            "control": self.control,
+            "remediation": self.remediation,
+            "package": self.package,
+            "decision": self.decision,
+            "file": self.file,
+            "line": self.line,
+            "effective_on": self.effective_on,
+            "stages": list(self.stages) if self.stages is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Module:
+    """One Rego file: its path relative to the policy root, its text and package."""
+
+    path: str
+    text: str
+    package: str
+
+    @property
+    def is_test(self) -> bool:
+        return self.path.endswith("_test.rego")
+
+
+@dataclass
+class PolicySet:
+    """Everything an engine needs, and everything the verdict says about the policies."""
+
+    root: str
+    modules: list[Module]
+    data: dict[str, Any]
+    data_files: list[str]
+    digest: str
+    rules: dict[str, RuleMeta] = field(default_factory=dict)
+    decision_packages: list[str] = field(default_factory=list)
+    revision: str | None = None
+    source: str = "directory"
+
+    def policy_modules(self) -> list[Module]:
+        """The modules that decide (unit tests excluded)."""
+        return [m for m in self.modules if not m.is_test]
+
+    def queries(self) -> list[tuple[str, str]]:
+        """(package, decision) pairs to evaluate, e.g. ('gate.sast', 'deny')."""
+        return [(pkg, d) for pkg in self.decision_packages for d in DECISIONS if d in self._decisions[pkg]]
+
+    _decisions: dict[str, set[str]] = field(default_factory=dict)
+
+    def data_document(self) -> dict[str, Any]:
+        """`data` as the engines receive it."""
+        return {"config": self.data}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.root, "source": self.source, "digest": self.digest, "revision": self.revision}
+
+
+_PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
+_RULE_HEAD = re.compile(r"^([A-Za-z_]\w*)(?:\s+contains\b|\s*\[|\s+if\b|\s*:?=|\s*\{)")
+
+
+def _package_of(text: str, path: str) -> str:
+    m = _PACKAGE.search(_strip_comments(text))
+    if not m:
+        raise PolicyError("no `package` declaration", file=path, position=Position(1, 1))
+    return m.group(1)
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join("" if line.lstrip().startswith("#") else line for line in text.splitlines())
+
+
+def parse_metadata(module: Module) -> tuple[list[RuleMeta], set[str]]:
+    """Read the `# METADATA` blocks that precede `deny`/`warn` rules; also which decisions exist.
+
+    Raises PolicyError naming file and line for a block that is not valid YAML.
+    """
+    import yaml
+
+    lines = module.text.splitlines()
+    metas: list[RuleMeta] = []
+    decisions: set[str] = set()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        head = _RULE_HEAD.match(line)
+        if head and head.group(1) in DECISIONS:
+            decisions.add(head.group(1))
+        if line.strip() == "# METADATA":
+            start = i + 1
+            block: list[str] = []
+            j = i + 1
+            while j < len(lines) and lines[j].lstrip().startswith("#"):
+                body = lines[j].lstrip()[1:]
+                block.append(body[1:] if body.startswith(" ") else body)
+                j += 1
+            try:
+                meta = yaml.safe_load("\n".join(block)) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                raise PolicyError(
+                    f"METADATA block is not valid YAML: {getattr(exc, 'problem', exc)}",
+                    file=module.path,
+                    position=Position(start + (mark.line if mark else 0) + 1, 1),
+                ) from None
+            # The annotated rule is the next non-blank line.
+            k = j
+            while k < len(lines) and not lines[k].strip():
+                k += 1
+            rule_head = _RULE_HEAD.match(lines[k]) if k < len(lines) else None
+            rule_name = rule_head.group(1) if rule_head else ""
+            if isinstance(meta, dict) and rule_name in DECISIONS:
+                metas.append(_meta_from(meta, module, rule_name, k + 1))
+            i = j
+            continue
+        i += 1
+    return metas, decisions
+
+
+def _meta_from(meta: Mapping[str, Any], module: Module, decision: str, line: int) -> RuleMeta:
+    custom = meta.get("custom") or {}
+    if not isinstance(custom, dict):
+        custom = {}
+    stages = custom.get("stages")
+    eff = custom.get("effective_on")
+    return RuleMeta(
+        id=str(custom.get("id") or ""),
+        title=str(meta.get("title") or ""),
+        description=str(meta.get("description") or "").strip(),
+        severity=str(custom.get("severity") or ""),
+        control=str(custom.get("control") or ""),
+        remediation=str(custom.get("remediation") or "").strip(),
+        package=module.package,
+        decision=decision,
+        file=module.path,
+        line=line,
+        effective_on=str(eff) if eff is not None else None,
+        stages=tuple(str(s) for s in stages) if isinstance(stages, list) else None,
+    )
+
+
+REQUIRED_META = ("id", "title", "severity", "control", "remediation")
+META_SEVERITIES = ("critical", "high", "medium", "low", "info")
+
+
+def metadata_problems(policy: PolicySet, metas: Iterable[RuleMeta]) -> list[str]:
+    """What is missing or wrong in the METADATA of every rule (for `gate policy check`)."""
+    problems = []
+    seen: dict[str, RuleMeta] = {}
+    for m in metas:
+        where = f"{m.file}:{m.line}"
+        for key in REQUIRED_META:
+            if not getattr(m, key):
+                problems.append(f"{where}: METADATA lacks {'custom.' if key not in ('title', 'description') else ''}{key}")
+        if m.severity and m.severity not in META_SEVERITIES:
+            problems.append(f"{where}: custom.severity {m.severity!r} is not one of {', '.join(META_SEVERITIES)}")
+        if m.effective_on and not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", m.effective_on):
+            problems.append(f"{where}: custom.effective_on {m.effective_on!r} is not a date (YYYY-MM-DD)")
+        if m.id and m.id in seen and (seen[m.id].package, seen[m.id].decision) == (m.package, m.decision):
+            pass  # the same rule in several bodies (incremental definitions) shares its id
+        seen.setdefault(m.id, m)
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(base.get(k), dict):
+            _deep_merge(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
+    return base
+
+
+def load_data_files(paths: Sequence[tuple[str, str]], base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge data files (display name, file path) in order; each must be a mapping."""
+    from gate import yamlfile
+
+    merged: dict[str, Any] = base if base is not None else {}
+    for shown, real in paths:
+        doc = yamlfile.load(real, what="data file")
+        doc.path = shown
+        if doc.value is None:
+            continue
+        if not isinstance(doc.value, dict):
+            raise ConfigError("a data file must hold a mapping at its top level", file=shown, position=Position(1, 1))
+        _deep_merge(merged, doc.value)
+    return merged
+
+
+def validate_data(data: dict[str, Any], shown: str) -> None:
+    """Validate the merged data against the data schema (exit 2 on error)."""
+    from gate import yamlfile
+
+    located = yamlfile.Located(value=data, path=shown, _root=data)
+    yamlfile.validate(located, "data", what="policy data")
+
+
+def default_policy_dir() -> Path:
+    """The shipped pack: inside the wheel (`gate/_pack/policies`) or, in a checkout, `policies/`."""
+    from importlib import resources
+
+    shipped = Path(str(resources.files("gate"))) / "_pack" / "policies"
+    if shipped.is_dir():
+        return shipped
+    return Path(__file__).resolve().parent.parent / "policies"
+
+
+def load_policy(
+    root: str | Path,
+    *,
+    extra_data: Sequence[str] = (),
+    files: Mapping[str, bytes] | None = None,
+    include_tests: bool = True,
+    check_builtins: bool = True,
+) -> PolicySet:
+    """Load a policy folder (or, with `files`, the same layout from memory: a bundle or a git ref).
+
+    Raises PolicyError (4) for missing/unusable policies and ConfigError (2) for bad data files.
+    """
+    root_s = str(root)
+    if files is None:
+        rp = Path(root)
+        if not rp.exists():
+            raise PolicyError("policy folder not found", file=root_s)
+        if rp.is_file():
+            from gate import bundle
+
+            return bundle.load_bundle(rp, extra_data=extra_data)
+        files = {}
+        for p in sorted(rp.rglob("*")):
+            if p.is_file() and (p.suffix == ".rego" or (p.suffix in DATA_SUFFIXES and p.relative_to(rp).parts[0] == DATA_DIR)):
+                files[p.relative_to(rp).as_posix()] = p.read_bytes()
+    modules = []
+    data_paths = []
+    hasher = hashlib.sha256()
+    for rel in sorted(files):
+        content = files[rel]
+        hasher.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
+        if rel.endswith(".rego"):
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise PolicyError(f"not UTF-8 at byte {exc.start}", file=f"{root_s}/{rel}") from None
+            if not include_tests and rel.endswith("_test.rego"):
+                continue
+            modules.append(Module(path=f"{root_s}/{rel}", text=text, package=_package_of(text, f"{root_s}/{rel}")))
+        elif rel.endswith(DATA_SUFFIXES):
+            data_paths.append(rel)
+    if not [m for m in modules if not m.is_test]:
+        raise PolicyError("no Rego policy (*.rego) in the policy folder", file=root_s)
+    data = _load_data_from(files, data_paths, root_s)
+    for extra in extra_data:
+        data = load_data_files([(extra, extra)], data)
+        hasher.update(b"extra\0" + hashlib.sha256(Path(extra).read_bytes()).digest())
+    policy = PolicySet(root=root_s, modules=modules, data=data, data_files=[f"{root_s}/{p}" for p in data_paths] + list(extra_data), digest="sha256:" + hasher.hexdigest())
+    _index_rules(policy)
+    if check_builtins:
+        check_forbidden(policy.modules)
+    return policy
+
+
+def _load_data_from(files: Mapping[str, bytes], rels: Sequence[str], root: str) -> dict[str, Any]:
+    import os
+    import tempfile
+
+    merged: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="gate-data-") as tmp:
+        pairs = []
+        for i, rel in enumerate(rels):
+            real = os.path.join(tmp, f"{i}{Path(rel).suffix}")
+            Path(real).write_bytes(files[rel])
+            pairs.append((f"{root}/{rel}", real))
+        return load_data_files(pairs, merged)
+
+
+def _index_rules(policy: PolicySet) -> None:
+    decisions: dict[str, set[str]] = {}
+    for m in policy.policy_modules():
+        metas, decs = parse_metadata(m)
+        if decs:
+            decisions.setdefault(m.package, set()).update(decs)
+        for meta in metas:
+            if meta.id and meta.id not in policy.rules:
+                policy.rules[meta.id] = meta
+    policy._decisions = decisions
+    policy.decision_packages = sorted(p for p in decisions if p == "gate" or p.startswith("gate."))
+    if not policy.decision_packages:
+        raise PolicyError(
+            "no decision: no package under `gate.` defines `deny` or `warn` (a typo in a package name?)",
+            file=policy.root,
+        )
+
+
+_CALL = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*\(")
+
+
+def _code_only(line: str) -> str:
+    """The line without its comment and without string contents (so text cannot trigger a match)."""
+    out = []
+    in_str = False
+    raw = False
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if in_str:
+            if raw and c == "`":
+                in_str = False
+            elif not raw and c == "\\":
+                i += 1
+            elif not raw and c == '"':
+                in_str = False
+            out.append(" ")
+        elif c == "#":
+            break
+        elif c == '"':
+            in_str, raw = True, False
+            out.append(" ")
+        elif c == "`":
+            in_str, raw = True, True
+            out.append(" ")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def forbidden_calls(modules: Iterable[Module]) -> list[tuple[str, int, int, str]]:
+    """Every call of a forbidden builtin: (file, line, column, name)."""
+    hits = []
+    for m in modules:
+        in_raw = False
+        for n, line in enumerate(m.text.splitlines(), 1):
+            if in_raw:  # inside a multi-line raw string
+                if "`" in line:
+                    in_raw = False
+                    line = line[line.index("`") + 1 :]
+                else:
+                    continue
+            code = _code_only(line)
+            if line.count("`") % 2 == 1 and "#" not in line.split("`")[0]:
+                in_raw = True
+            for match in _CALL.finditer(code):
+                name = match.group(1)
+                if name in FORBIDDEN:
+                    hits.append((m.path, n, match.start(1) + 1, name))
+    return hits
+
+
+def check_forbidden(modules: Iterable[Module]) -> None:
+    """Refuse policies that call network or environment builtins (exit 4, naming file:line:col)."""
+    hits = forbidden_calls(modules)
+    if hits:
+        path, line, col, name = hits[0]
+        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+        raise PolicyError(
+            f"forbidden builtin {name}: it {FORBIDDEN[name]}; policies may not use it{more}",
+            file=path,
+            position=Position(line, col),
+        )

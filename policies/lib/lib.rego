@@ -1,0 +1,309 @@
+# Shared helpers of the shipped policy pack (package gate.lib).
+#
+# Every rule of the pack goes through these helpers, so the contract's uniform semantics live in
+# one place:
+#   - active(f): the ONE place that skips findings covered by a waiver, a suppressing VEX state or
+#     (only when data says so) an inline suppression;
+#   - profile: the stage profile (data.config.stages.default overlaid with the current stage);
+#   - primary(f) / group_ids(f): one violation per cross-tool duplicate group;
+#   - severity(f) / confidence(f): a group's effective severity and confidence;
+#   - blocking(f): the baseline rule (new_findings_only) in one place;
+#   - evidence_kinds: which kinds of evidence the scans of this run provide;
+#   - violation(...) / finding_violation(...): the violation object, always with all four
+#     evidence keys.
+#
+# Defaults written here are only a safety net for a data file that leaves a key out; the values a
+# security officer tunes live in policies/data/*.yaml.
+package gate.lib
+
+import rego.v1
+
+# ---------------------------------------------------------------------------------------------
+# Data and the stage profile
+
+cfg := object.get(data, "config", {})
+
+stages := s if {
+	s := cfg.stages
+	is_object(s)
+} else := {}
+
+# The stage named by the run; a stage the data does not define falls back to "default".
+stage := s if {
+	s := input.context.stage
+	is_string(s)
+	is_object(stages[s])
+} else := "default"
+
+default_profile := p if {
+	p := stages["default"]
+	is_object(p)
+} else := {}
+
+stage_profile := p if {
+	p := stages[stage]
+	is_object(p)
+} else := {}
+
+# Deep merge: a stage only states what differs from the default profile.
+profile := object.union(default_profile, stage_profile)
+
+# setting(path, fallback): a value of the stage profile.
+setting(path, fallback) := object.get(profile, path, fallback)
+
+# ---------------------------------------------------------------------------------------------
+# Which findings count
+
+default_suppressing_states := ["not_affected", "false_positive", "resolved", "resolved_with_pedigree"]
+
+suppressing_states := {s | some s in object.get(cfg, ["vex", "suppressing_states"], default_suppressing_states)}
+
+honour_inline_suppressions if cfg.honour_inline_suppressions == true
+
+covered(f) if object.get(f, "waiver", null) != null
+
+covered(f) if object.get(f, ["vex", "state"], null) in suppressing_states
+
+covered(f) if {
+	honour_inline_suppressions
+	f.suppressed == true
+}
+
+# active(f): the finding is not covered by a waiver, a suppressing VEX state, or an honoured
+# inline suppression. Every rule about findings goes through this one helper.
+active(f) if not covered(f)
+
+active_flag(f) := true if active(f)
+
+else := false
+
+test_code(f) if f.test_code == true
+
+# ---------------------------------------------------------------------------------------------
+# Scales
+
+severity_rank := {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1, "unknown": 0}
+
+severity_names := ["unknown", "info", "low", "medium", "high", "critical"]
+
+confidence_rank := {"high": 3, "medium": 2, "low": 1, "unknown": 0}
+
+confidence_names := ["unknown", "low", "medium", "high"]
+
+# rank(sev): 5 for critical down to 1 for info; unknown or anything else is 0.
+rank(sev) := object.get(severity_rank, sev, 0)
+
+conf_rank(conf) := object.get(confidence_rank, conf, 0)
+
+# at_least(sev, min): sev is at or above min on the severity scale. A threshold outside the
+# scale ranks 0, so a misspelt threshold blocks more, never less (the data schema refuses it).
+at_least(sev, min) if rank(sev) >= rank(min)
+
+confidence_at_least(conf, min) if conf_rank(conf) >= conf_rank(min)
+
+# ---------------------------------------------------------------------------------------------
+# Cross-tool duplicate groups
+#
+# Python links findings of different tools that report the same flaw (f.duplicates holds the
+# other ids). A group gives one violation per rule: the primary finding is the active one with
+# the smallest id among the active members of the same kind (a waived or VEX-covered member
+# never hides the others). Only findings that have duplicates are indexed, so the common case
+# costs nothing and there is no findings x findings loop. The index holds a summary rather than
+# the finding, so the same finding read twice (identical fields) cannot conflict.
+
+dups(f) := d if {
+	d := f.duplicates
+	is_array(d)
+} else := []
+
+summary(f) := {
+	"id": f.id,
+	"tool": object.get(f, "tool", null),
+	"kind": object.get(f, "kind", null),
+	"severity": object.get(f, "severity", "unknown"),
+	"confidence": object.get(f, "confidence", "unknown"),
+	"baseline": object.get(f, "baseline", "unknown"),
+	"active": active_flag(f),
+}
+
+grouped := {f.id: summary(f) | some f in input.findings; count(dups(f)) > 0}
+
+# peers(f): the active findings of f's group (f included) of the same kind as f.
+peers(f) := [summary(f)] if count(dups(f)) == 0
+
+peers(f) := [p |
+	some id in {f.id} | {d | some d in dups(f)}
+	p := grouped[id]
+	p.active
+	p.kind == f.kind
+] if count(dups(f)) > 0
+
+# group_ids(f): every id of f's group, sorted: the evidence of the one violation.
+group_ids(f) := [f.id] if count(dups(f)) == 0
+
+group_ids(f) := sort({f.id} | {d | some d in dups(f)}) if count(dups(f)) > 0
+
+primary(f) if {
+	count(dups(f)) == 0
+	active(f)
+}
+
+primary(f) if {
+	count(dups(f)) > 0
+	active(f)
+	every p in peers(f) {
+		f.id <= p.id
+	}
+}
+
+# group_tools(f): the tools that reported f's flaw (active members of the same kind).
+group_tools(f) := sort({t | some p in peers(f); t := p.tool; is_string(t)})
+
+# ---------------------------------------------------------------------------------------------
+# Effective severity, confidence and baseline state of a finding (its group's)
+
+raw_severity(f) := severity_names[max([rank(p.severity) | some p in peers(f)])]
+
+# severity(f): the highest severity its group reports. Unknown stays unknown unless the
+# profile's unknown_severity_as maps the kind (e.g. pip-audit gives no severity: a known
+# vulnerability of unknown severity is assumed high).
+severity(f) := s if {
+	raw_severity(f) == "unknown"
+	s := setting(["unknown_severity_as", f.kind], "unknown")
+} else := raw_severity(f)
+
+raw_confidence(f) := confidence_names[max([conf_rank(p.confidence) | some p in peers(f)])]
+
+# confidence(f): the highest confidence its group reports; a tool that states none (SARIF never
+# does) gets the profile's assume_confidence rather than being dropped.
+confidence(f) := c if {
+	raw_confidence(f) == "unknown"
+	c := setting(["thresholds", "sast", "assume_confidence"], "medium")
+} else := raw_confidence(f)
+
+# existing(f): every active member of the group is in the baseline.
+existing(f) if {
+	every p in peers(f) {
+		p.baseline == "existing"
+	}
+}
+
+new_findings_only if setting(["new_findings_only"], false) == true
+
+# blocking(f): the finding may deny. With new_findings_only, a finding already in the baseline
+# only warns: the team is not blocked by debt it did not add, and the warning keeps it visible.
+blocking(f) if not new_findings_only
+
+blocking(f) if {
+	new_findings_only
+	not existing(f)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Evidence provided by the scans of this run
+
+sbom_formats := {x | some x in object.get(cfg, ["evidence", "sbom_formats"], ["cyclonedx", "spdx"])}
+
+tool_kinds := object.get(cfg, ["evidence", "tools"], {})
+
+allow_incomplete := {lower(t) | some t in object.get(cfg, ["scans", "allow_incomplete"], []); is_string(t)}
+
+tool_name(s) := lower(s.tool) if is_string(s.tool)
+
+else := ""
+
+incomplete(s) if not s.complete == true
+
+incomplete_allowed(s) if tool_name(s) in allow_incomplete
+
+# An incomplete scan provides evidence only when data accepts it as incomplete.
+counts_as_evidence(s) if not incomplete(s)
+
+counts_as_evidence(s) if incomplete_allowed(s)
+
+evidence_kinds contains "sbom" if {
+	some s in input.scans
+	s.format in sbom_formats
+	counts_as_evidence(s)
+}
+
+evidence_kinds contains k if {
+	some s in input.scans
+	counts_as_evidence(s)
+	some k in object.get(tool_kinds, tool_name(s), [])
+}
+
+evidence_kinds contains k if {
+	some f in input.findings
+	k := f.kind
+	is_string(k)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Text for messages (finding text is attacker-controlled data: kept short and on one line; the
+# outputs escape it for their medium)
+
+text(x) := x if is_string(x)
+
+else := ""
+
+one_line(x, n) := s if {
+	t := regex.replace(text(x), `\s+`, " ")
+	count(t) > n
+	s := concat("", [substring(t, 0, n), "..."])
+} else := regex.replace(text(x), `\s+`, " ")
+
+# where(f): "path:line", "path", or "(no location)".
+where(f) := sprintf("%s:%v", [p, l]) if {
+	p := f.location.path
+	is_string(p)
+	l := f.location.start_line
+	is_number(l)
+} else := p if {
+	p := f.location.path
+	is_string(p)
+} else := "(no location)"
+
+# package_ref(p): "name@version", "name", or the purl.
+package_ref(p) := sprintf("%s@%s", [p.name, p.version]) if {
+	is_string(p.name)
+	is_string(p.version)
+} else := p.name if {
+	is_string(p.name)
+} else := p.purl if {
+	is_string(p.purl)
+} else := "(unnamed package)"
+
+# rule_ref(f): "bandit B602 (subprocess_popen_with_shell_equals_true)" or "bandit B602".
+rule_ref(f) := sprintf("%s %s (%s)", [text(f.tool), text(f.rule_id), one_line(f.rule_name, 80)]) if {
+	is_string(f.rule_name)
+	f.rule_name != ""
+	f.rule_name != f.rule_id
+} else := sprintf("%s %s", [text(f.tool), text(f.rule_id)])
+
+# also_reported(f): " (also reported by semgrep)" for a duplicate group, else "".
+also_reported(f) := sprintf(" (also reported by %s)", [concat(", ", others)]) if {
+	others := [t | some t in group_tools(f); t != f.tool]
+	count(others) > 0
+} else := ""
+
+# ---------------------------------------------------------------------------------------------
+# Violation objects
+
+empty_evidence := {"findings": [], "components": [], "scans": [], "details": []}
+
+# violation(id, msg, evidence, remediation): evidence may name only some of the four keys.
+violation(id, msg, evidence, remediation) := {
+	"rule": id,
+	"msg": msg,
+	"evidence": object.union(empty_evidence, evidence),
+	"remediation": remediation,
+}
+
+# finding_violation(id, f, msg, remediation): evidence is every id of f's duplicate group.
+finding_violation(id, f, msg, remediation) := violation(id, msg, {"findings": group_ids(f)}, remediation)
+
+# component_ref(c): the purl evidence names a component by (name@version when it has none).
+component_ref(c) := c.purl if is_string(c.purl)
+
+else := package_ref(c)

@@ -1,0 +1,141 @@
+# Static analysis of the project's own code (bandit, semgrep, CodeQL, any SARIF SAST tool).
+#
+# Thresholds come from the stage profile (data.config.stages.<stage>.thresholds.sast): a
+# finding blocks when its severity reaches `deny` AND the tool's confidence reaches
+# `min_confidence`; findings below that but at or above `warn` only warn. Findings in test code
+# never block (test fixtures use asserts, fake keys and verify=False on purpose) but warn from
+# `test_code_warn` up, so they stay visible. The kinds judged here are `thresholds.sast.kinds`
+# (default: sast and iac).
+package gate.sast
+
+import rego.v1
+
+import data.gate.lib
+
+thresholds := lib.setting(["thresholds", "sast"], {})
+
+kinds := {k | some k in object.get(thresholds, "kinds", ["sast", "iac"])}
+
+deny_at := object.get(thresholds, "deny", "high")
+
+warn_at := object.get(thresholds, "warn", "medium")
+
+min_confidence := object.get(thresholds, "min_confidence", "medium")
+
+test_code_warn_at := object.get(thresholds, "test_code_warn", "high")
+
+# severe(f): reaches the deny threshold with enough confidence: what blocks outside test code.
+severe(f) if {
+	lib.at_least(lib.severity(f), deny_at)
+	lib.confidence_at_least(lib.confidence(f), min_confidence)
+}
+
+cwe_text(f) := sprintf("%s; ", [concat(", ", f.cwe)]) if {
+	is_array(f.cwe)
+	count(f.cwe) > 0
+} else := ""
+
+guidance(f) := sprintf(" Guidance: %s.", [f.help_uri]) if {
+	is_string(f.help_uri)
+	f.help_uri != ""
+} else := ""
+
+description(f) := sprintf("%s at %s: %s [severity %s, confidence %s]%s", [
+	lib.rule_ref(f),
+	lib.where(f),
+	lib.one_line(f.message, 200),
+	lib.severity(f),
+	lib.confidence(f),
+	lib.also_reported(f),
+])
+
+remediation(f) := sprintf(
+	"Fix the flaw at %s (%s%s).%s If it is a false positive or an accepted risk, record a waiver (reason, approver, expiry) for finding %s; inline suppressions do not open the gate.",
+	[lib.where(f), cwe_text(f), lib.rule_ref(f), guidance(f), f.id],
+)
+
+# METADATA
+# title: Static-analysis finding at or above the stage threshold
+# description: >-
+#   A SAST or IaC finding in production code whose severity reaches the stage profile's
+#   `thresholds.sast.deny` and whose confidence reaches `thresholds.sast.min_confidence` blocks
+#   the delivery. Cross-tool duplicates (bandit and semgrep on the same flaw) give one violation
+#   listing every finding id.
+# custom:
+#   id: GATE-SAST-001
+#   severity: high
+#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   remediation: >-
+#     Fix the code the finding points at, or record an accepted risk as a waiver with reason,
+#     approver and expiry in the reviewed waivers file.
+deny contains v if {
+	some f in input.findings
+	f.kind in kinds
+	not lib.test_code(f)
+	lib.primary(f)
+	severe(f)
+	lib.blocking(f)
+	v := lib.finding_violation("GATE-SAST-001", f, description(f), remediation(f))
+}
+
+# METADATA
+# title: Static-analysis finding below the blocking threshold
+# description: >-
+#   A SAST or IaC finding in production code at or above `thresholds.sast.warn` that does not
+#   block (its severity is below `thresholds.sast.deny`, or the tool's confidence is below
+#   `thresholds.sast.min_confidence`) is reported as a warning so that it is triaged.
+# custom:
+#   id: GATE-SAST-002
+#   severity: medium
+#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   remediation: Triage the finding; fix it or record why it is acceptable.
+warn contains v if {
+	some f in input.findings
+	f.kind in kinds
+	not lib.test_code(f)
+	lib.primary(f)
+	not severe(f)
+	lib.at_least(lib.severity(f), warn_at)
+	v := lib.finding_violation("GATE-SAST-002", f, description(f), remediation(f))
+}
+
+# METADATA
+# title: Static-analysis finding in test code
+# description: >-
+#   Findings in test code (paths matching data.config.test_paths) never block: tests use
+#   asserts, fixed keys and disabled certificate checks against local servers on purpose. From
+#   `thresholds.sast.test_code_warn` up they warn, so a real flaw in a test helper stays visible.
+# custom:
+#   id: GATE-SAST-003
+#   severity: low
+#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   remediation: Check that the flagged test code cannot reach production (fixtures, helpers shipped in the package).
+warn contains v if {
+	some f in input.findings
+	f.kind in kinds
+	lib.test_code(f)
+	lib.primary(f)
+	lib.at_least(lib.severity(f), test_code_warn_at)
+	v := lib.finding_violation("GATE-SAST-003", f, sprintf("test code: %s", [description(f)]), remediation(f))
+}
+
+# METADATA
+# title: Pre-existing static-analysis finding (baseline)
+# description: >-
+#   With `new_findings_only` in the stage profile, a finding that would block but is already in
+#   the baseline (every tool's report of it is `existing`) warns instead: the change did not add
+#   it, and the warning keeps the debt visible.
+# custom:
+#   id: GATE-SAST-004
+#   severity: medium
+#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   remediation: Plan the fix of the existing flaw; it blocks in stages that judge all findings.
+warn contains v if {
+	some f in input.findings
+	f.kind in kinds
+	not lib.test_code(f)
+	lib.primary(f)
+	severe(f)
+	not lib.blocking(f)
+	v := lib.finding_violation("GATE-SAST-004", f, sprintf("existing (baseline): %s", [description(f)]), remediation(f))
+}

@@ -1,0 +1,15 @@
+"""The SBOM and VEX readers, listed by hand (no discovery). Order is detection order."""
+
+from __future__ import annotations
+
+from sbom.cyclonedx import CycloneDxJsonReader, CycloneDxXmlReader
+from sbom.interface import SbomReader
+from sbom.spdx import SpdxJsonReader
+
+READERS: tuple[SbomReader, ...] = (
+    CycloneDxJsonReader(),
+    CycloneDxXmlReader(),
+    SpdxJsonReader(),
+)
+
+FORMATS: tuple[str, ...] = tuple(sorted({r.format for r in READERS}))

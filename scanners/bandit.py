@@ -1,0 +1,303 @@
+"""Reader for bandit's JSON report (`bandit -f json`).
+
+The shape, as bandit 1.5 to 1.9 write it::
+
+    {"errors": [{"filename": ..., "reason": ...}],
+     "generated_at": "2025-07-06T03:59:20Z",
+     "metrics": {"_totals": {"nosec": 0, "skipped_tests": 0, ...}, "<file>": {...}},
+     "results": [{"test_id": "B602", "test_name": ..., "issue_severity": "HIGH",
+                  "issue_confidence": "HIGH", "issue_cwe": {"id": 78, "link": ...},
+                  "issue_text": ..., "filename": ..., "line_number": 9, "line_range": [9],
+                  "col_offset": 11, "end_col_offset": 43, "code": "8 ...\\n9 ...\\n",
+                  "more_info": "https://bandit.readthedocs.io/en/1.9.4/plugins/..."}]}
+
+Mapping decisions:
+
+- Every result is a finding. Severity and confidence come from bandit's own scale
+  (HIGH/MEDIUM/LOW; UNDEFINED or anything else is `unknown`, never dropped).
+- `issue_cwe` (bandit >= 1.7.1) gives `CWE-<id>`; older reports have none.
+- Columns: bandit's `col_offset`/`end_col_offset` are Python AST offsets (0-based, end
+  exclusive); the model's columns are 1-based like SARIF's, so both are shifted by one.
+- The snippet is the flagged lines only (`line_number` through the end of `line_range`), with the
+  line numbers bandit prints stripped. The context lines bandit adds around them are left out so
+  that an edit next to a finding does not change its fingerprint.
+- Kind: B105/B106/B107 (hard-coded passwords) are `secret`; everything else is `sast`.
+- Inline suppressions: by default bandit drops results on `# nosec` lines and only counts them
+  (`metrics._totals.nosec` for a bare `# nosec`, `skipped_tests` for `# nosec B602`); no trace of
+  the result itself remains, so nothing can be marked. Those counts go into the statistics. Run
+  with `--ignore-nosec`, bandit reports them like any other result; the reader then marks a
+  finding `suppressed` when a `# nosec` comment that covers its test (bare, or naming its id or
+  test name) appears on its flagged lines in `code`.
+- `errors` (files bandit could not scan) make the scan incomplete, each as "<filename>: <reason>".
+  A report without an `errors` key is taken as complete: bandit has always written the key.
+- Bandit writes no version field. Since 1.7 its `more_info` links carry the version
+  (`/en/1.9.4/`); when every link that has one agrees, that is the tool version, else None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from gate.errors import InputError
+from gate.model import Finding, Location, ReadResult, as_text
+from scanners.interface import ReportReader
+
+_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_CONFIDENCE = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_SECRET_TESTS = frozenset({"B105", "B106", "B107"})
+
+# One line of bandit's `code`: "%i %s" (or "%i\t%s" when tabbed).
+_CODE_LINE = re.compile(r"(\d+)[ \t](.*)", re.DOTALL)
+# bandit's own pattern for the comment (bandit/core/manager.py NOSEC_COMMENT).
+_NOSEC = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
+_NOSEC_TEST = re.compile(r"[A-Za-z\d_]+")
+_DOCS_VERSION = re.compile(r"https?://bandit\.readthedocs\.io/en/(\d+\.\d+[^/]*)/")
+
+
+class _Shape(Exception):
+    """A document of the wrong shape: `path` names the JSON location, `problem` what is wrong."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path} {problem}")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _req(obj: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in obj:
+        raise _Shape(f"{path}.{key}" if path else key, "is missing")
+    return obj[key]
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _Shape(path, f"must be a string, not {_type_name(value)}")
+    return value
+
+
+def _opt_str(value: Any, path: str) -> str | None:
+    return None if value is None else _str(value, path)
+
+
+def _int(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        # bandit 1.6 wrote metrics as floats; positions were always integers.
+        raise _Shape(path, f"must be an integer, not {_type_name(value)}")
+    return value
+
+
+def _opt_int(value: Any, path: str) -> int | None:
+    return None if value is None else _int(value, path)
+
+
+def _scale(value: Any, path: str, scale: Mapping[str, str]) -> str:
+    text = _opt_str(value, path)
+    return "unknown" if text is None else scale.get(text.strip().upper(), "unknown")
+
+
+class BanditReader(ReportReader):
+    """Reads bandit's JSON report (bandit 1.5 and later, including 1.9)."""
+
+    format: ClassVar[str] = "bandit"
+    media: ClassVar[str] = "json"
+
+    def detect(self, doc: Any) -> bool:
+        """A `results` array beside bandit's `metrics` or `generated_at` (semgrep has neither)."""
+        if not isinstance(doc, dict) or "runs" in doc:
+            return False
+        results = doc.get("results")
+        if not isinstance(results, list) or not ("metrics" in doc or "generated_at" in doc):
+            return False
+        first = results[0] if results else None
+        return not (isinstance(first, dict) and "check_id" in first)
+
+    def read(self, doc: Any, source: str) -> ReadResult:
+        """Every result as a finding; `errors` make the scan incomplete."""
+        try:
+            return self._read(doc)
+        except _Shape as exc:
+            raise InputError(f"not a valid bandit report: {exc}", file=source) from None
+
+    def _read(self, doc: Any) -> ReadResult:
+        if not isinstance(doc, dict):
+            raise _Shape("the document", f"must be an object, not {_type_name(doc)}")
+        results = _req(doc, "results", "")
+        if not isinstance(results, list):
+            raise _Shape("results", f"must be an array, not {_type_name(results)}")
+        errors = self._errors(doc.get("errors"))
+        statistics = self._statistics(doc.get("metrics"))
+        top = doc.get("version")
+        tool_version = top if isinstance(top, str) and top else _docs_version(results)
+        findings = tuple(self._finding(item, index, tool_version) for index, item in enumerate(results))
+        return ReadResult(
+            format=self.format,
+            tool="bandit",
+            tool_version=tool_version,
+            findings=findings,
+            complete=not errors,
+            errors=errors,
+            statistics=statistics,
+        )
+
+    @staticmethod
+    def _errors(value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise _Shape("errors", f"must be an array, not {_type_name(value)}")
+        texts = []
+        for i, item in enumerate(value):
+            if isinstance(item, str):
+                texts.append(item)
+                continue
+            if not isinstance(item, dict):
+                raise _Shape(f"errors[{i}]", f"must be an object, not {_type_name(item)}")
+            # Any entry at all means a file went unscanned: keep it even if half-filled.
+            name = as_text(item.get("filename")) or "(unknown file)"
+            reason = as_text(item.get("reason")) or "(no reason given)"
+            texts.append(f"{name}: {reason}")
+        return tuple(texts)
+
+    @staticmethod
+    def _statistics(metrics: Any) -> dict[str, int]:
+        totals = metrics.get("_totals") if isinstance(metrics, dict) else None
+        if not isinstance(totals, dict):
+            return {}
+        stats = {}
+        for key in ("nosec", "skipped_tests"):
+            value = totals.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                stats[key] = int(value)
+        return stats
+
+    def _finding(self, item: Any, index: int, tool_version: str | None) -> Finding:
+        path = f"results[{index}]"
+        if not isinstance(item, dict):
+            raise _Shape(path, f"must be an object, not {_type_name(item)}")
+        test_id = _str(_req(item, "test_id", path), f"{path}.test_id")
+        if not test_id:
+            raise _Shape(f"{path}.test_id", "is empty")
+        message = _str(_req(item, "issue_text", path), f"{path}.issue_text")
+        filename = _str(_req(item, "filename", path), f"{path}.filename")
+        line = _int(_req(item, "line_number", path), f"{path}.line_number")
+        test_name = _opt_str(item.get("test_name"), f"{path}.test_name")
+
+        end_line = line
+        line_range = item.get("line_range")
+        if line_range is not None:
+            if not isinstance(line_range, list):
+                raise _Shape(f"{path}.line_range", f"must be an array, not {_type_name(line_range)}")
+            for j, n in enumerate(line_range):
+                end_line = max(end_line, _int(n, f"{path}.line_range[{j}]"))
+
+        col = _opt_int(item.get("col_offset"), f"{path}.col_offset")
+        end_col = _opt_int(item.get("end_col_offset"), f"{path}.end_col_offset")
+        # bandit's defaults for "no column" are -1 and 0.
+        start_column = col + 1 if col is not None and col >= 0 else None
+        end_column = end_col + 1 if end_col is not None and end_col > 0 else None
+
+        code = _opt_str(item.get("code"), f"{path}.code")
+        snippet, suppressed = _snippet(code, line, end_line, test_id, test_name)
+        more_info = _opt_str(item.get("more_info"), f"{path}.more_info")
+        return Finding(
+            tool="bandit",
+            tool_version=tool_version,
+            rule_id=test_id,
+            rule_name=test_name,
+            severity=_scale(item.get("issue_severity"), f"{path}.issue_severity", _SEVERITY),
+            confidence=_scale(item.get("issue_confidence"), f"{path}.issue_confidence", _CONFIDENCE),
+            message=message,
+            index=index,
+            kind="secret" if test_id.upper() in _SECRET_TESTS else "sast",
+            location=Location(
+                path=filename,
+                start_line=line,
+                end_line=end_line,
+                start_column=start_column,
+                end_column=end_column,
+            ),
+            cwe=_cwe(item.get("issue_cwe"), f"{path}.issue_cwe"),
+            suppressed=suppressed,
+            suppressions=("inSource",) if suppressed else (),
+            snippet=snippet,
+            help_uri=more_info,
+        )
+
+
+def _docs_version(results: list[Any]) -> str | None:
+    """The version in the `more_info` links, when every link that carries one agrees."""
+    seen: set[str] = set()
+    for item in results:
+        link = item.get("more_info") if isinstance(item, dict) else None
+        if isinstance(link, str):
+            m = _DOCS_VERSION.match(link)
+            if m:
+                seen.add(m.group(1))
+                if len(seen) > 1:
+                    return None
+    return seen.pop() if seen else None
+
+
+def _cwe(value: Any, path: str) -> tuple[str, ...]:
+    """`{"id": 78, "link": ...}` -> ("CWE-78",); `{}` or absent -> ()."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise _Shape(path, f"must be an object, not {_type_name(value)}")
+    ident = value.get("id")
+    if ident is None:
+        return ()
+    if isinstance(ident, str) and ident.strip().isdigit():
+        ident = int(ident)
+    number = _int(ident, f"{path}.id")
+    return (f"CWE-{number}",) if number > 0 else ()
+
+
+def _snippet(code: str | None, start: int, end: int, test_id: str, test_name: str | None) -> tuple[str | None, bool]:
+    """The flagged lines of bandit's numbered `code`, and whether a `# nosec` there covers the test."""
+    if not code:
+        return None, False
+    kept: list[str] = []
+    for raw in code.splitlines():
+        m = _CODE_LINE.fullmatch(raw)
+        if m is None:
+            # Not bandit's numbered form: keep the text whole rather than guess at lines.
+            return code.rstrip("\n"), _nosec_covers(code, test_id, test_name)
+        if start <= int(m.group(1)) <= end:
+            kept.append(m.group(2))
+    if not kept:
+        return None, False
+    text = "\n".join(kept)
+    return text, _nosec_covers(text, test_id, test_name)
+
+
+def _nosec_covers(text: str, test_id: str, test_name: str | None) -> bool:
+    if "nosec" not in text:
+        return False
+    wanted = {test_id.upper()} | ({test_name.upper()} if test_name else set())
+    for line in text.splitlines():
+        m = _NOSEC.search(line)
+        if m is None:
+            continue
+        tests = m.group("tests")
+        if not tests or not tests.strip():
+            return True
+        if wanted & {t.upper() for t in _NOSEC_TEST.findall(tests)}:
+            return True
+    return False

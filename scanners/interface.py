@@ -1,0 +1,33 @@
+"""The report-reader family: one abstract base, one module per tool or format.
+
+A reader is handed a document that `gate.collect` already parsed safely (JSON: a Python value;
+XML: an `xml.etree.ElementTree.Element`), never a file. It says whether the document is of its
+format (`detect`, a cheap structural look) and turns it into a `ReadResult` or raises
+`InputError` naming the source and what is wrong. It never returns "no findings" for a document
+it did not understand.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from gate.model import ReadResult
+
+
+class ReportReader(ABC):
+    """Reads one native report format into the shared model."""
+
+    format: ClassVar[str]
+    """The format's name, as `--as` takes it and `scans[].format` shows it."""
+
+    media: ClassVar[str] = "json"
+    """`json` or `xml`: what kind of parsed document `detect` and `read` receive."""
+
+    @abstractmethod
+    def detect(self, doc: Any) -> bool:
+        """True when `doc` is (or claims to be) of this format, judged by its structure alone."""
+
+    @abstractmethod
+    def read(self, doc: Any, source: str) -> ReadResult:
+        """Build the model from `doc`, or raise `InputError(file=source)` saying what is wrong."""

@@ -1,0 +1,212 @@
+"""Reader for pip-audit's JSON report (`pip-audit -f json`).
+
+The shape pip-audit 2.x writes (`pip_audit/_format/json.py`)::
+
+    {"dependencies": [
+        {"name": "flask", "version": "0.5",
+         "vulns": [{"id": "PYSEC-2019-179", "fix_versions": ["1.0"],
+                    "aliases": ["CVE-2019-1010083"], "description": "..."}]},
+        {"name": "my-pkg", "skip_reason": "Dependency not found on PyPI and could not be audited: ..."}],
+     "fixes": [{"name", "old_version", "new_version"} or {"name", "version", "skip_reason"}]}
+
+`aliases` and `description` are present unless turned off (`--aliases off`, `--desc off`).
+pip-audit 1.x wrote the `dependencies` array alone as the whole document; both are read.
+
+Mapping decisions:
+
+- Every vulnerability of every dependency is a finding: `rule_id` is the vulnerability id
+  (PYSEC-, GHSA-, CVE-...), kind `dependency`, `package` with a `pkg:pypi` purl of the PEP 503
+  normalised name, and the fix versions. `cve` holds the id and aliases that are CVE ids;
+  `aliases` all the aliases. pip-audit gives no severity: it is `unknown` (the policy decides
+  what an unrated vulnerability means), never dropped. `message` is the description, or
+  "<name> <version> is affected by <id>" when the report has none. There is no location: the
+  report does not say which requirements file a dependency came from.
+- A dependency with `skip_reason` was not audited: the scan is incomplete, with
+  "<name>: <skip_reason>" as its error. A fix that could not be applied (`fixes[].skip_reason`)
+  leaves the vulnerability reported as a finding and does not make the audit incomplete.
+- Components: every dependency is also a component (type `library`, `pkg:pypi` purl; a skipped
+  one has no version), so a policy can see what was audited. pip-audit knows no licences,
+  hashes or scope, so those stay empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from packageurl import PackageURL
+from packaging.utils import canonicalize_name
+
+from gate.errors import InputError
+from gate.model import Component, Finding, Package, ReadResult
+from scanners.interface import ReportReader
+
+# Keys that mark another format's document that also has a `dependencies` array.
+_OTHER_FORMATS = ("bomFormat", "specVersion", "spdxVersion", "runs", "results", "$schema")
+
+
+class _Shape(Exception):
+    """A document of the wrong shape: `path` names the JSON location, `problem` what is wrong."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path} {problem}")
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _req(obj: Mapping[str, Any], key: str, path: str) -> Any:
+    if key not in obj:
+        raise _Shape(f"{path}.{key}", "is missing")
+    return obj[key]
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _Shape(path, f"must be a string, not {_type_name(value)}")
+    return value
+
+
+def _opt_str(value: Any, path: str) -> str | None:
+    return None if value is None else _str(value, path)
+
+
+def _strings(value: Any, path: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise _Shape(path, f"must be an array, not {_type_name(value)}")
+    return tuple(_str(v, f"{path}[{i}]") for i, v in enumerate(value))
+
+
+def _looks_like_dependency(item: Any) -> bool:
+    return isinstance(item, dict) and "name" in item and ("vulns" in item or "skip_reason" in item)
+
+
+def _purl(name: str, version: str | None) -> str:
+    return str(PackageURL(type="pypi", name=canonicalize_name(name), version=version).to_string())
+
+
+class PipAuditReader(ReportReader):
+    """Reads pip-audit's JSON report: the 2.x object and the 1.x top-level array."""
+
+    format: ClassVar[str] = "pip-audit"
+    media: ClassVar[str] = "json"
+
+    def detect(self, doc: Any) -> bool:
+        """A `dependencies` array of `{name, vulns | skip_reason}` objects, or such an array alone.
+
+        An empty 2.x audit (`{"dependencies": [], "fixes": []}`) is recognised by its `fixes`.
+        CycloneDX and SPDX documents also have `dependencies`, but of another shape and beside
+        their own marker keys.
+        """
+        if isinstance(doc, list):
+            return bool(doc) and _looks_like_dependency(doc[0])
+        if not isinstance(doc, dict) or any(k in doc for k in _OTHER_FORMATS):
+            return False
+        deps = doc.get("dependencies")
+        if not isinstance(deps, list):
+            return False
+        return _looks_like_dependency(deps[0]) if deps else "fixes" in doc
+
+    def read(self, doc: Any, source: str) -> ReadResult:
+        """Every vulnerability as a finding, every dependency as a component."""
+        try:
+            return self._read(doc)
+        except _Shape as exc:
+            raise InputError(f"not a valid pip-audit report: {exc}", file=source) from None
+
+    def _read(self, doc: Any) -> ReadResult:
+        if isinstance(doc, list):
+            deps, prefix, fixes = doc, "", None
+        elif isinstance(doc, dict):
+            deps = doc.get("dependencies")
+            if deps is None:
+                raise _Shape("dependencies", "is missing")
+            if not isinstance(deps, list):
+                raise _Shape("dependencies", f"must be an array, not {_type_name(deps)}")
+            prefix, fixes = "dependencies", doc.get("fixes")
+        else:
+            raise _Shape("the document", f"must be an object or an array, not {_type_name(doc)}")
+
+        findings: list[Finding] = []
+        components: list[Component] = []
+        errors: list[str] = []
+        for i, dep in enumerate(deps):
+            path = f"{prefix}[{i}]"
+            if not isinstance(dep, dict):
+                raise _Shape(path, f"must be an object, not {_type_name(dep)}")
+            name = _str(_req(dep, "name", path), f"{path}.name")
+            if not name:
+                raise _Shape(f"{path}.name", "is empty")
+            skip = _opt_str(dep.get("skip_reason"), f"{path}.skip_reason")
+            if skip is not None:
+                errors.append(f"{name}: {skip}")
+                version = _opt_str(dep.get("version"), f"{path}.version")
+                components.append(Component(name=name, version=version, purl=_purl(name, version), type="library"))
+                continue
+            version = _str(_req(dep, "version", path), f"{path}.version")
+            purl = _purl(name, version)
+            components.append(Component(name=name, version=version, purl=purl, type="library"))
+            vulns = _req(dep, "vulns", path)
+            if not isinstance(vulns, list):
+                raise _Shape(f"{path}.vulns", f"must be an array, not {_type_name(vulns)}")
+            for j, vuln in enumerate(vulns):
+                findings.append(_finding(vuln, f"{path}.vulns[{j}]", len(findings), name, version, purl))
+
+        statistics = {"dependencies": len(deps), "skipped": len(errors), "vulnerabilities": len(findings)}
+        if fixes is not None:
+            if not isinstance(fixes, list):
+                raise _Shape("fixes", f"must be an array, not {_type_name(fixes)}")
+            for i, fix in enumerate(fixes):
+                if not isinstance(fix, dict):
+                    raise _Shape(f"fixes[{i}]", f"must be an object, not {_type_name(fix)}")
+            statistics["fixes"] = len(fixes)
+            statistics["fixes_skipped"] = sum(1 for f in fixes if "skip_reason" in f)
+        return ReadResult(
+            format=self.format,
+            tool="pip-audit",
+            tool_version=None,  # pip-audit's JSON carries no version
+            findings=tuple(findings),
+            components=tuple(components),
+            complete=not errors,
+            errors=tuple(errors),
+            statistics=statistics,
+        )
+
+
+def _finding(vuln: Any, path: str, index: int, name: str, version: str, purl: str) -> Finding:
+    if not isinstance(vuln, dict):
+        raise _Shape(path, f"must be an object, not {_type_name(vuln)}")
+    vuln_id = _str(_req(vuln, "id", path), f"{path}.id")
+    if not vuln_id:
+        raise _Shape(f"{path}.id", "is empty")
+    fixed = _strings(vuln.get("fix_versions"), f"{path}.fix_versions")
+    aliases = _strings(vuln.get("aliases"), f"{path}.aliases")
+    description = _opt_str(vuln.get("description"), f"{path}.description")
+    cve = tuple(dict.fromkeys(a for a in (vuln_id, *aliases) if a.upper().startswith("CVE-")))
+    return Finding(
+        tool="pip-audit",
+        rule_id=vuln_id,
+        severity="unknown",
+        message=description.strip() if description and description.strip() else f"{name} {version} is affected by {vuln_id}",
+        index=index,
+        kind="dependency",
+        cve=cve,
+        aliases=aliases,
+        package=Package(name=name, version=version, purl=purl, fixed_versions=fixed),
+        description=description,
+    )
