@@ -30,9 +30,10 @@ severe(f) if {
 	lib.confidence_at_least(lib.confidence(f), min_confidence)
 }
 
-cwe_text(f) := sprintf("%s; ", [concat(", ", f.cwe)]) if {
+cwe_text(f) := sprintf("%s; ", [concat(", ", cwes)]) if {
 	is_array(f.cwe)
-	count(f.cwe) > 0
+	cwes := [c | some c in f.cwe; is_string(c)]
+	count(cwes) > 0
 } else := ""
 
 guidance(f) := sprintf(" Guidance: %s.", [f.help_uri]) if {
@@ -64,7 +65,7 @@ remediation(f) := sprintf(
 # custom:
 #   id: GATE-SAST-001
 #   severity: high
-#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: >-
 #     Fix the code the finding points at, or record an accepted risk as a waiver with reason,
 #     approver and expiry in the reviewed waivers file.
@@ -87,7 +88,7 @@ deny contains v if {
 # custom:
 #   id: GATE-SAST-002
 #   severity: medium
-#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Triage the finding; fix it or record why it is acceptable.
 warn contains v if {
 	some f in input.findings
@@ -108,7 +109,7 @@ warn contains v if {
 # custom:
 #   id: GATE-SAST-003
 #   severity: low
-#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Check that the flagged test code cannot reach production (fixtures, helpers shipped in the package).
 warn contains v if {
 	some f in input.findings
@@ -128,7 +129,7 @@ warn contains v if {
 # custom:
 #   id: GATE-SAST-004
 #   severity: medium
-#   control: SA-11 Developer security testing and evaluation (static code analysis)
+#   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Plan the fix of the existing flaw; it blocks in stages that judge all findings.
 warn contains v if {
 	some f in input.findings

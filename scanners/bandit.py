@@ -79,35 +79,54 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _req(obj: Mapping[str, Any], key: str, path: str) -> Any:
+def _at(base: str, key: str) -> str:
+    return f"{base}.{key}" if base else key
+
+
+# Accessors take the object, the key and the path of the object, and build the path text only
+# when something is wrong: a report may hold a hundred thousand results.
+
+
+def _req(obj: Mapping[str, Any], key: str, base: str) -> Any:
     if key not in obj:
-        raise _Shape(f"{path}.{key}" if path else key, "is missing")
+        raise _Shape(_at(base, key), "is missing")
     return obj[key]
 
 
-def _str(value: Any, path: str) -> str:
+def _req_str(obj: Mapping[str, Any], key: str, base: str) -> str:
+    value = _req(obj, key, base)
     if not isinstance(value, str):
-        raise _Shape(path, f"must be a string, not {_type_name(value)}")
+        raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
     return value
 
 
-def _opt_str(value: Any, path: str) -> str | None:
-    return None if value is None else _str(value, path)
+def _opt_str(obj: Mapping[str, Any], key: str, base: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
 
 
-def _int(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        # bandit 1.6 wrote metrics as floats; positions were always integers.
-        raise _Shape(path, f"must be an integer, not {_type_name(value)}")
-    return value
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _opt_int(value: Any, path: str) -> int | None:
-    return None if value is None else _int(value, path)
+def _req_int(obj: Mapping[str, Any], key: str, base: str) -> int:
+    value = _req(obj, key, base)
+    if not _is_int(value):
+        raise _Shape(_at(base, key), f"must be an integer, not {_type_name(value)}")
+    return int(value)
 
 
-def _scale(value: Any, path: str, scale: Mapping[str, str]) -> str:
-    text = _opt_str(value, path)
+def _opt_int(obj: Mapping[str, Any], key: str, base: str) -> int | None:
+    value = obj.get(key)
+    if value is None or _is_int(value):
+        return value
+    raise _Shape(_at(base, key), f"must be an integer, not {_type_name(value)}")
+
+
+def _scale(obj: Mapping[str, Any], key: str, base: str, scale: Mapping[str, str]) -> str:
+    text = _opt_str(obj, key, base)
     return "unknown" if text is None else scale.get(text.strip().upper(), "unknown")
 
 
@@ -190,13 +209,13 @@ class BanditReader(ReportReader):
         path = f"results[{index}]"
         if not isinstance(item, dict):
             raise _Shape(path, f"must be an object, not {_type_name(item)}")
-        test_id = _str(_req(item, "test_id", path), f"{path}.test_id")
+        test_id = _req_str(item, "test_id", path)
         if not test_id:
             raise _Shape(f"{path}.test_id", "is empty")
-        message = _str(_req(item, "issue_text", path), f"{path}.issue_text")
-        filename = _str(_req(item, "filename", path), f"{path}.filename")
-        line = _int(_req(item, "line_number", path), f"{path}.line_number")
-        test_name = _opt_str(item.get("test_name"), f"{path}.test_name")
+        message = _req_str(item, "issue_text", path)
+        filename = _req_str(item, "filename", path)
+        line = _req_int(item, "line_number", path)
+        test_name = _opt_str(item, "test_name", path)
 
         end_line = line
         line_range = item.get("line_range")
@@ -204,24 +223,24 @@ class BanditReader(ReportReader):
             if not isinstance(line_range, list):
                 raise _Shape(f"{path}.line_range", f"must be an array, not {_type_name(line_range)}")
             for j, n in enumerate(line_range):
-                end_line = max(end_line, _int(n, f"{path}.line_range[{j}]"))
+                if not _is_int(n):
+                    raise _Shape(f"{path}.line_range[{j}]", f"must be an integer, not {_type_name(n)}")
+                end_line = max(end_line, n)
 
-        col = _opt_int(item.get("col_offset"), f"{path}.col_offset")
-        end_col = _opt_int(item.get("end_col_offset"), f"{path}.end_col_offset")
+        col = _opt_int(item, "col_offset", path)
+        end_col = _opt_int(item, "end_col_offset", path)
         # bandit's defaults for "no column" are -1 and 0.
         start_column = col + 1 if col is not None and col >= 0 else None
         end_column = end_col + 1 if end_col is not None and end_col > 0 else None
 
-        code = _opt_str(item.get("code"), f"{path}.code")
-        snippet, suppressed = _snippet(code, line, end_line, test_id, test_name)
-        more_info = _opt_str(item.get("more_info"), f"{path}.more_info")
+        snippet, suppressed = _snippet(_opt_str(item, "code", path), line, end_line, test_id, test_name)
         return Finding(
             tool="bandit",
             tool_version=tool_version,
             rule_id=test_id,
             rule_name=test_name,
-            severity=_scale(item.get("issue_severity"), f"{path}.issue_severity", _SEVERITY),
-            confidence=_scale(item.get("issue_confidence"), f"{path}.issue_confidence", _CONFIDENCE),
+            severity=_scale(item, "issue_severity", path, _SEVERITY),
+            confidence=_scale(item, "issue_confidence", path, _CONFIDENCE),
             message=message,
             index=index,
             kind="secret" if test_id.upper() in _SECRET_TESTS else "sast",
@@ -232,11 +251,11 @@ class BanditReader(ReportReader):
                 start_column=start_column,
                 end_column=end_column,
             ),
-            cwe=_cwe(item.get("issue_cwe"), f"{path}.issue_cwe"),
+            cwe=_cwe(item.get("issue_cwe"), path),
             suppressed=suppressed,
             suppressions=("inSource",) if suppressed else (),
             snippet=snippet,
-            help_uri=more_info,
+            help_uri=_opt_str(item, "more_info", path),
         )
 
 
@@ -254,19 +273,20 @@ def _docs_version(results: list[Any]) -> str | None:
     return seen.pop() if seen else None
 
 
-def _cwe(value: Any, path: str) -> tuple[str, ...]:
+def _cwe(value: Any, base: str) -> tuple[str, ...]:
     """`{"id": 78, "link": ...}` -> ("CWE-78",); `{}` or absent -> ()."""
     if value is None:
         return ()
     if not isinstance(value, dict):
-        raise _Shape(path, f"must be an object, not {_type_name(value)}")
+        raise _Shape(f"{base}.issue_cwe", f"must be an object, not {_type_name(value)}")
     ident = value.get("id")
-    if ident is None:
-        return ()
     if isinstance(ident, str) and ident.strip().isdigit():
         ident = int(ident)
-    number = _int(ident, f"{path}.id")
-    return (f"CWE-{number}",) if number > 0 else ()
+    if ident is None:
+        return ()
+    if not _is_int(ident):
+        raise _Shape(f"{base}.issue_cwe.id", f"must be an integer, not {_type_name(ident)}")
+    return (f"CWE-{ident}",) if ident > 0 else ()
 
 
 def _snippet(code: str | None, start: int, end: int, test_id: str, test_name: str | None) -> tuple[str | None, bool]:

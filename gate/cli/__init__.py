@@ -98,11 +98,16 @@ def load_config_file(ctx: click.Context, param: click.Parameter, value: str | No
     if not isinstance(section, dict):
         raise ConfigError("the [gate] table must be a table", file=value)
     command = ctx.command
-    names = {p.name for p in command.params if p.name}
+    # Keys are the long option names (`fail-on` or `fail_on`, `time`, `format`).
+    names: dict[str, str] = {}
+    for param in command.params:
+        for opt in getattr(param, "opts", ()):
+            if opt.startswith("--") and param.name:
+                names[opt[2:].replace("-", "_")] = param.name
     defaults: dict[str, Any] = {}
     for key, val in section.items():
-        name = key.replace("-", "_")
-        if name not in names or name == "config":
+        name = names.get(key.replace("-", "_"))
+        if name is None or key == "config":
             raise ConfigError(f"unknown key {key!r} for `gate {ctx.info_name}`", file=value)
         defaults[name] = val
     ctx.default_map = {**(ctx.default_map or {}), **defaults}

@@ -247,6 +247,11 @@ text(x) := x if is_string(x)
 
 else := ""
 
+# arr(x): x when it is an array, else [] (a field that is null or absent).
+arr(x) := x if is_array(x)
+
+else := []
+
 one_line(x, n) := s if {
 	t := regex.replace(text(x), `\s+`, " ")
 	count(t) > n

@@ -1,0 +1,62 @@
+# Credentials committed to the repository (gitleaks, trufflehog, semgrep secret rules, any
+# finding of kind `secret`).
+#
+# A committed credential is compromised whatever its severity and whether or not it was already
+# in the baseline: it is in the history and must be rotated. So every active secret finding in
+# production code blocks in every stage. In test code (fixtures with fake keys are common) it
+# warns. Messages never quote the tool's message or snippet, which may contain the secret itself.
+package gate.secrets
+
+import rego.v1
+
+import data.gate.lib
+
+description(f) := sprintf("%s at %s: possible credential in the repository%s", [
+	lib.rule_ref(f),
+	lib.where(f),
+	lib.also_reported(f),
+])
+
+remediation(f) := sprintf(
+	"Revoke and rotate the credential found at %s, remove it from the code (and from the history where it matters), and load it from a secret store at run time. If it is not a secret (a public test key), record a waiver for finding %s.",
+	[lib.where(f), f.id],
+)
+
+# METADATA
+# title: Credential committed to the repository
+# description: >-
+#   Any active finding of kind `secret` outside test code blocks, whatever its severity and
+#   baseline state: a credential in the repository is exposed to everyone with read access and
+#   stays in the history.
+# custom:
+#   id: GATE-SEC-001
+#   severity: critical
+#   control: NIST SP 800-53 IA-5(7) No embedded unencrypted static authenticators; SSDF PS.1
+#   remediation: >-
+#     Revoke and rotate the credential, remove it from the code, and read it from a secret store
+#     or the CI's secret variables at run time.
+deny contains v if {
+	some f in input.findings
+	f.kind == "secret"
+	not lib.test_code(f)
+	lib.primary(f)
+	v := lib.finding_violation("GATE-SEC-001", f, description(f), remediation(f))
+}
+
+# METADATA
+# title: Credential-like value in test code
+# description: >-
+#   A secret finding in test code warns instead of blocking: test fixtures often carry fake keys.
+#   It stays visible because real credentials do end up in tests.
+# custom:
+#   id: GATE-SEC-002
+#   severity: medium
+#   control: NIST SP 800-53 IA-5(7) No embedded unencrypted static authenticators; SSDF PS.1
+#   remediation: Make sure the value is a fake; if it is a real credential, rotate it and remove it.
+warn contains v if {
+	some f in input.findings
+	f.kind == "secret"
+	lib.test_code(f)
+	lib.primary(f)
+	v := lib.finding_violation("GATE-SEC-002", f, sprintf("test code: %s", [description(f)]), remediation(f))
+}
