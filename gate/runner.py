@@ -260,9 +260,8 @@ def _extra(
         }
         for fid, f in sorted(by_id.items())
     }
-    used_rules = sorted({e["rule"] for e in (*violations, *warnings)})
     return {
         "findings": compact,
-        "rules": {rid: policy.rules[rid].to_dict() for rid in used_rules if rid in policy.rules},
+        "rules": {rid: policy.rules[rid].to_dict() for rid in sorted(policy.rules)},
         "run": dict(config.run_info) if config.run_info else None,
     }

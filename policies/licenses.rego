@@ -53,12 +53,12 @@ check_types := {x | some x in object.get(lic, "check_types", ["library", "framew
 # ---------------------------------------------------------------------------------------------
 # One licence identifier or name (lower-cased)
 
-listed(t, globs, patterns) if {
+listed(t, globs, _) if {
 	some g in globs
 	glob.match(g, null, t)
 }
 
-listed(t, globs, patterns) if {
+listed(t, _, patterns) if {
 	some p in patterns
 	regex.match(p, t)
 }
@@ -162,7 +162,7 @@ missing(c) if {
 
 checked_type(c) if c.type in check_types
 
-checked_type(c) if not is_string(c.type)
+checked_type(c) if not is_string(object.get(c, "type", null))
 
 evidence(c) := {"components": [lib.component_ref(c)]}
 

@@ -46,9 +46,9 @@ prefix_name(prefix) := norm_name(regex.replace(purl_base(prefix), `^.*/`, ""))
 
 name_of(p) := p.name if is_string(p.name)
 
-type_ok(e, p) if not is_string(e.type)
+type_ok(e, _) if not is_string(object.get(e, "type", null))
 
-type_ok(e, p) if not is_string(p.purl)
+type_ok(_, p) if not is_string(object.get(p, "purl", null))
 
 type_ok(e, p) if purl_type(p.purl) == lower(e.type)
 
@@ -61,7 +61,7 @@ identified(e, p) if {
 identified(e, p) if {
 	is_string(e.purl_prefix)
 	not endswith(e.purl_prefix, "/")
-	not is_string(p.purl)
+	not is_string(object.get(p, "purl", null))
 	norm_name(name_of(p)) == prefix_name(e.purl_prefix)
 }
 
@@ -71,7 +71,7 @@ identified(e, p) if {
 	type_ok(e, p)
 }
 
-version_ok(e, p) if not is_array(e.versions)
+version_ok(e, _) if not is_array(object.get(e, "versions", null))
 
 version_ok(e, p) if p.version in e.versions
 

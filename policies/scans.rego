@@ -34,7 +34,11 @@ first_error(s) := sprintf(": %s", [lib.one_line(errors(s)[0], 200)]) if count(er
 
 else := " (the tool gave no error text)"
 
-incomplete_msg(s) := sprintf("scan %s did not complete (%d errors)%s", [scan_ref(s), count(errors(s)), first_error(s)])
+error_count(s) := "1 error" if count(errors(s)) == 1
+
+else := sprintf("%d errors", [count(errors(s))])
+
+incomplete_msg(s) := sprintf("scan %s did not complete (%s)%s", [scan_ref(s), error_count(s), first_error(s)])
 
 # METADATA
 # title: Incomplete scan
@@ -85,12 +89,13 @@ warn contains v if {
 
 required := {k | some k in lib.setting(["required_evidence"], []); is_string(k)}
 
-providers(kind) := "a CycloneDX or SPDX SBOM (gate sbom)" if kind == "sbom"
+tools_providing(kind) := {t | some t, ks in lib.tool_kinds; kind in ks}
 
-else := concat(", ", sort({t | some t, ks in lib.tool_kinds; kind in ks})) if {
-	some t, ks in lib.tool_kinds
-	kind in ks
-} else := sprintf("a scanner mapped to '%s' in data evidence.tools", [kind])
+providers(kind) := "generate a CycloneDX or SPDX SBOM (for example with gate sbom)" if kind == "sbom"
+
+else := sprintf("run %s", [concat(" or ", sort(tools_providing(kind)))]) if count(tools_providing(kind)) > 0
+
+else := sprintf("run a scanner mapped to '%s' in data evidence.tools", [kind])
 
 provided_text := concat(", ", sort(lib.evidence_kinds)) if count(lib.evidence_kinds) > 0
 
@@ -117,6 +122,6 @@ deny contains v if {
 			"scans": sort([p | some s in input.scans; p := lib.text(s.path)]),
 			"details": [sprintf("required: %s", [concat(", ", sort(required))]), sprintf("provided: %s", [provided_text])],
 		},
-		sprintf("Run %s in the pipeline and pass its report to the gate.", [providers(kind)]),
+		sprintf("Provide %s evidence: %s in the pipeline and pass the report to the gate.", [kind, providers(kind)]),
 	)
 }

@@ -49,7 +49,7 @@ _CONFIDENCE = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 _SECRET_TESTS = frozenset({"B105", "B106", "B107"})
 
 # One line of bandit's `code`: "%i %s" (or "%i\t%s" when tabbed).
-_CODE_LINE = re.compile(r"(\d+)[ \t](.*)", re.DOTALL)
+_CODE_LINE = re.compile(r"([0-9]+)[ \t](.*)", re.DOTALL)
 # bandit's own pattern for the comment (bandit/core/manager.py NOSEC_COMMENT).
 _NOSEC = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 _NOSEC_TEST = re.compile(r"[A-Za-z\d_]+")
@@ -294,17 +294,23 @@ def _snippet(code: str | None, start: int, end: int, test_id: str, test_name: st
     if not code:
         return None, False
     kept: list[str] = []
-    for raw in code.splitlines():
-        m = _CODE_LINE.fullmatch(raw)
-        if m is None:
-            # Not bandit's numbered form: keep the text whole rather than guess at lines.
-            return code.rstrip("\n"), _nosec_covers(code, test_id, test_name)
-        if start <= int(m.group(1)) <= end:
-            kept.append(m.group(2))
+    # bandit joins source lines ending in "\n"; other line breaks (form feed...) are line content.
+    for raw in code.split("\n"):
+        if not raw:
+            continue
+        number, sep, text = raw.partition(" ")
+        if not (sep and number.isascii() and number.isdigit()):
+            m = _CODE_LINE.fullmatch(raw)
+            if m is None:
+                # Not bandit's numbered form: keep the text whole rather than guess at lines.
+                return code.rstrip("\n"), _nosec_covers(code, test_id, test_name)
+            number, text = m.group(1), m.group(2)
+        if start <= int(number) <= end:
+            kept.append(text)
     if not kept:
         return None, False
-    text = "\n".join(kept)
-    return text, _nosec_covers(text, test_id, test_name)
+    joined = "\n".join(kept)
+    return joined, _nosec_covers(joined, test_id, test_name)
 
 
 def _nosec_covers(text: str, test_id: str, test_name: str | None) -> bool:

@@ -68,28 +68,40 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _req(obj: Mapping[str, Any], key: str, path: str) -> Any:
+def _at(base: str, key: str) -> str:
+    return f"{base}.{key}" if base else key
+
+
+# Accessors take the object, the key and the path of the object, and build the path text only
+# when something is wrong: an audit may list a hundred thousand vulnerabilities.
+
+
+def _req_str(obj: Mapping[str, Any], key: str, base: str) -> str:
     if key not in obj:
-        raise _Shape(f"{path}.{key}", "is missing")
-    return obj[key]
-
-
-def _str(value: Any, path: str) -> str:
+        raise _Shape(_at(base, key), "is missing")
+    value = obj[key]
     if not isinstance(value, str):
-        raise _Shape(path, f"must be a string, not {_type_name(value)}")
+        raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
     return value
 
 
-def _opt_str(value: Any, path: str) -> str | None:
-    return None if value is None else _str(value, path)
+def _opt_str(obj: Mapping[str, Any], key: str, base: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
 
 
-def _strings(value: Any, path: str) -> tuple[str, ...]:
+def _strings(obj: Mapping[str, Any], key: str, base: str) -> tuple[str, ...]:
+    value = obj.get(key)
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise _Shape(path, f"must be an array, not {_type_name(value)}")
-    return tuple(_str(v, f"{path}[{i}]") for i, v in enumerate(value))
+        raise _Shape(_at(base, key), f"must be an array, not {_type_name(value)}")
+    for i, v in enumerate(value):
+        if not isinstance(v, str):
+            raise _Shape(f"{_at(base, key)}[{i}]", f"must be a string, not {_type_name(v)}")
+    return tuple(value)
 
 
 def _looks_like_dependency(item: Any) -> bool:
@@ -149,19 +161,21 @@ class PipAuditReader(ReportReader):
             path = f"{prefix}[{i}]"
             if not isinstance(dep, dict):
                 raise _Shape(path, f"must be an object, not {_type_name(dep)}")
-            name = _str(_req(dep, "name", path), f"{path}.name")
+            name = _req_str(dep, "name", path)
             if not name:
                 raise _Shape(f"{path}.name", "is empty")
-            skip = _opt_str(dep.get("skip_reason"), f"{path}.skip_reason")
+            skip = _opt_str(dep, "skip_reason", path)
             if skip is not None:
                 errors.append(f"{name}: {skip}")
-                version = _opt_str(dep.get("version"), f"{path}.version")
+                version = _opt_str(dep, "version", path)
                 components.append(Component(name=name, version=version, purl=_purl(name, version), type="library"))
                 continue
-            version = _str(_req(dep, "version", path), f"{path}.version")
+            version = _req_str(dep, "version", path)
             purl = _purl(name, version)
             components.append(Component(name=name, version=version, purl=purl, type="library"))
-            vulns = _req(dep, "vulns", path)
+            vulns = dep.get("vulns")
+            if vulns is None:
+                raise _Shape(f"{path}.vulns", "is missing (a dependency has `vulns` or `skip_reason`)")
             if not isinstance(vulns, list):
                 raise _Shape(f"{path}.vulns", f"must be an array, not {_type_name(vulns)}")
             for j, vuln in enumerate(vulns):
@@ -191,12 +205,12 @@ class PipAuditReader(ReportReader):
 def _finding(vuln: Any, path: str, index: int, name: str, version: str, purl: str) -> Finding:
     if not isinstance(vuln, dict):
         raise _Shape(path, f"must be an object, not {_type_name(vuln)}")
-    vuln_id = _str(_req(vuln, "id", path), f"{path}.id")
+    vuln_id = _req_str(vuln, "id", path)
     if not vuln_id:
         raise _Shape(f"{path}.id", "is empty")
-    fixed = _strings(vuln.get("fix_versions"), f"{path}.fix_versions")
-    aliases = _strings(vuln.get("aliases"), f"{path}.aliases")
-    description = _opt_str(vuln.get("description"), f"{path}.description")
+    fixed = _strings(vuln, "fix_versions", path)
+    aliases = _strings(vuln, "aliases", path)
+    description = _opt_str(vuln, "description", path)
     cve = tuple(dict.fromkeys(a for a in (vuln_id, *aliases) if a.upper().startswith("CVE-")))
     return Finding(
         tool="pip-audit",

@@ -466,6 +466,9 @@ class _Rule:
     cve: tuple[str, ...]
     aliases: tuple[str, ...]
     help_facts: _Facts
+    cwe: tuple[str, ...]
+    severity: str | None  # from security-severity, when the rule gives a usable one
+    confidence: str
 
 
 @dataclass(slots=True)
@@ -482,6 +485,8 @@ class _Run:
     overrides: dict[str, Any]
     policy_levels: dict[str, Any]
     rules: dict[tuple[int, int | None, str | None], _Rule] = field(default_factory=dict)
+    # (ruleId, ruleIndex) -> (rule, whether the reference was broken), for results without `rule`
+    fast: dict[tuple[str | None, int | None], tuple[_Rule, bool]] = field(default_factory=dict)
 
 
 class _LogReader:
@@ -842,31 +847,44 @@ class _LogReader:
             cve=cve,
             aliases=aliases,
             help_facts=help_facts,
+            cwe=tuple(sorted(facts.cwe, key=_cwe_order)),
+            severity=severity_from_score(facts.score) if facts.score is not None else None,
+            confidence=facts.confidence or "unknown",
         )
         run.rules[key] = info
         return info
 
-    def _resolve_rule(self, run: _Run, result: dict[str, Any], rpath: str) -> _Rule:
+    def _resolve_rule(self, run: _Run, result: dict[str, Any], j: int) -> _Rule:
         """The rule a result refers to: by `ruleId` / `rule.id` first, then by `ruleIndex` /
         `rule.index`, in the component `rule.toolComponent` names (the driver by default)."""
-        rule_id = _str(result.get("ruleId"))
-        index = _index(result.get("ruleIndex"))
-        comp: _Component | None = run.driver
+        rule_id = result.get("ruleId")
+        if not isinstance(rule_id, str):
+            rule_id = None
+        index = result.get("ruleIndex")
+        if type(index) is not int or index < 0:
+            index = None
         ref = result.get("rule")
-        if ref is not None:
+        if ref is None:
+            hit = run.fast.get((rule_id, index))
+            if hit is None:
+                hit = self._lookup_rule(run, run.driver, rule_id, index)
+                run.fast[(rule_id, index)] = hit
+        else:
             if not isinstance(ref, dict):
-                raise _type_error(self.source, f"{rpath}.rule", "an object", ref)
+                raise self._bad(run, j, ".rule", "an object", ref)
             if rule_id is None:
                 rule_id = _str(ref.get("id"))
             if index is None:
                 index = _index(ref.get("index"))
-            if "toolComponent" in ref:
-                comp = self._tool_component(run, ref.get("toolComponent"))
-                if comp is None:
-                    self._count("unresolved:rule")
-                    return self._rule(run, None, None, rule_id)
-        assert comp is not None
+            comp = self._tool_component(run, ref.get("toolComponent"))
+            hit = (self._rule(run, None, None, rule_id), True) if comp is None else self._lookup_rule(run, comp, rule_id, index)
+        if hit[1]:
+            self._count("unresolved:rule")
+        return hit[0]
+
+    def _lookup_rule(self, run: _Run, comp: _Component, rule_id: str | None, index: int | None) -> tuple[_Rule, bool]:
         pos: int | None = None
+        broken = False
         if rule_id is not None:
             pos = comp.by_id.get(rule_id)
             if pos is None and "/" in rule_id:
@@ -879,70 +897,84 @@ class _LogReader:
             if index < len(comp.rules):
                 pos = index
             else:
-                self._count("unresolved:rule")
-        return self._rule(run, comp, pos, rule_id)
+                broken = True
+        return self._rule(run, comp, pos, rule_id), broken
 
     # -- a result -----------------------------------------------------------------------------
 
+    def _bad(self, run: _Run, j: int, suffix: str, expected: str, value: Any) -> InputError:
+        return _type_error(self.source, f"{run.path}.results[{j}]{suffix}", expected, value)
+
     def _result(self, run: _Run, result: Any, j: int, position: int) -> Finding | None:
-        rpath = f"{run.path}.results[{j}]"
+        # The hot loop (a report may hold 10^5 results): type checks are inlined and the JSON
+        # path of an error is only built when there is one.
         if not isinstance(result, dict):
-            raise _type_error(self.source, rpath, "an object (a SARIF result)", result)
+            raise self._bad(run, j, "", "an object (a SARIF result)", result)
         kind = result.get("kind")
         if kind is not None and kind != "fail":
             if kind in _OTHER_KINDS:
                 self._count(f"kind:{kind}")
                 return None
             raise InputError(
-                f"{rpath}.kind is {kind!r}, which is not a SARIF result kind "
+                f"{run.path}.results[{j}].kind is {kind!r}, which is not a SARIF result kind "
                 "(fail, pass, open, review, notApplicable, informational)",
                 file=self.source,
             )
-        rule = self._resolve_rule(run, result, rpath)
-        facts = rule.facts
-        props = self._obj(result.get("properties"), f"{rpath}.properties")
+        rule = self._resolve_rule(run, result, j)
+        props = result.get("properties")
+        if props is not None and not isinstance(props, dict):
+            raise self._bad(run, j, ".properties", "an object", props)
+        taxa = result.get("taxa")
+        if taxa is not None and not isinstance(taxa, list):
+            raise self._bad(run, j, ".taxa", "an array", taxa)
+
         kind_out = rule.kind
         package = rule.package
-        cve, aliases = rule.cve, rule.aliases
-        cwe_set: set[str] | None = None
-        if props or result.get("taxa"):
+        cve, aliases, cwe = rule.cve, rule.aliases, rule.cwe
+        severity = rule.severity
+        confidence = rule.confidence
+        result_facts: _Facts | None = None
+        if props or taxa:
+            facts = rule.facts
             merged = _Facts(words=set(facts.words), cwe=set(facts.cwe), ids=set(facts.ids))
             if props:
                 _props_facts(props, merged)
-            taxa = self._arr(result.get("taxa"), f"{rpath}.taxa") or []
-            self._cwes_from_refs(run, taxa, merged.cwe)
-            cwe_set = merged.cwe
+            if taxa:
+                self._cwes_from_refs(run, taxa, merged.cwe)
+            cwe = tuple(sorted(merged.cwe, key=_cwe_order))
             if merged.ids != facts.ids:
                 cve = tuple(sorted(i for i in merged.ids if i.startswith("CVE-")))
                 aliases = tuple(sorted(i for i in merged.ids if not i.startswith("CVE-")))
             has_pkg = merged.purl is not None or merged.pkg_name is not None or package is not None
             kind_out = _classify(run.hint, merged.words, rule.id_words, bool(merged.ids), has_pkg)
-            result_pkg = merged
-            score = merged.score if merged.score is not None else facts.score
-            confidence = merged.confidence or facts.confidence or "unknown"
-        else:
-            result_pkg = None
-            score = facts.score
-            confidence = facts.confidence or "unknown"
-
-        if score is not None:
-            severity = severity_from_score(score)
-        else:
+            if merged.score is not None:
+                severity = severity_from_score(merged.score)
+            confidence = merged.confidence or confidence
+            result_facts = merged
+        if severity is None:
             level = result.get("level")
             if level is None:
                 level = rule.level
             severity = _LEVEL_SEVERITY.get(level, "unknown") if isinstance(level, str) else "unknown"
 
-        message = self._message(result.get("message"), rule, f"{rpath}.message")
-        location, snippet = self._location(run, result, rpath)
+        msg = result.get("message")
+        if isinstance(msg, dict):
+            text = msg.get("text")
+            message = text if isinstance(text, str) and not msg.get("arguments") else self._message(msg, rule)
+        elif msg is None:
+            message = ""
+        else:
+            raise self._bad(run, j, ".message", "an object", msg)
+
+        location, snippet = self._location(run, result, j)
 
         if kind_out == "dependency":
             # Most specific first: the result's properties, the result's message ("Package: x"
             # lines: one trivy rule covers every package with that CVE), then the rule's
             # properties and help text.
             pkg = _Facts()
-            if result_pkg is not None:
-                _fill_package(pkg, result_pkg)
+            if result_facts is not None:
+                _fill_package(pkg, result_facts)
             if ":" in message:
                 _facts_from_key_lines(message, pkg)
             if pkg.purl or pkg.pkg_name or pkg.pkg_version or pkg.fixed:
@@ -952,23 +984,23 @@ class _LogReader:
 
         suppressed = False
         suppressions: tuple[str, ...] = ()
-        raw_sup = self._arr(result.get("suppressions"), f"{rpath}.suppressions")
+        raw_sup = result.get("suppressions")
         if raw_sup:
-            entries: list[str] = []
-            for n, sup in enumerate(raw_sup):
-                if not isinstance(sup, dict):
-                    raise _type_error(self.source, f"{rpath}.suppressions[{n}]", "an object", sup)
-                # A suppression without `status` is accepted (SARIF 3.35.3).
-                accepted = "status" not in sup or sup["status"] == "accepted"
-                suppressed = suppressed or accepted
-                entry = f"{as_text(sup.get('kind')) or 'unspecified'}:{as_text(sup.get('status')) or 'accepted'}"
-                justification = _str(sup.get("justification"))
-                if justification:
-                    entry += f": {justification}"
-                entries.append(entry)
-            suppressions = tuple(entries)
-            if suppressed:
-                self._count("suppressed")
+            suppressed, suppressions = self._suppressions(run, j, raw_sup)
+        elif raw_sup is not None and not isinstance(raw_sup, list):
+            raise self._bad(run, j, ".suppressions", "an array", raw_sup)
+
+        hint: str | None = None
+        for key in ("fingerprints", "partialFingerprints"):
+            fps = result.get(key)
+            if fps is None:
+                continue
+            if not isinstance(fps, dict):
+                raise self._bad(run, j, f".{key}", "an object", fps)
+            if fps:
+                hint = ";".join([f"{k}={v}" for k, v in sorted(fps.items()) if isinstance(v, str)]) or None
+                if hint:
+                    break
 
         return Finding(
             tool=run.tool,
@@ -981,24 +1013,41 @@ class _LogReader:
             rule_name=rule.name,
             confidence=confidence,
             location=location,
-            cwe=tuple(sorted(cwe_set if cwe_set is not None else facts.cwe, key=_cwe_order)),
+            cwe=cwe,
             cve=cve,
             aliases=aliases,
             package=package,
             suppressed=suppressed,
             suppressions=suppressions,
-            fingerprint_hint=self._fingerprint(result, rpath),
+            fingerprint_hint=hint,
             snippet=snippet,
             help_uri=rule.help_uri,
             description=rule.description,
         )
 
-    def _message(self, raw: Any, rule: _Rule, path: str) -> str:
+    def _suppressions(self, run: _Run, j: int, raw: Any) -> tuple[bool, tuple[str, ...]]:
+        """(suppressed, descriptions): suppressed when any suppression is accepted; one without
+        `status` counts as accepted (SARIF 3.35.3). Under review and rejected ones do not."""
+        if not isinstance(raw, list):
+            raise self._bad(run, j, ".suppressions", "an array", raw)
+        suppressed = False
+        entries: list[str] = []
+        for n, sup in enumerate(raw):
+            if not isinstance(sup, dict):
+                raise self._bad(run, j, f".suppressions[{n}]", "an object", sup)
+            suppressed = suppressed or "status" not in sup or sup["status"] == "accepted"
+            entry = f"{as_text(sup.get('kind')) or 'unspecified'}:{as_text(sup.get('status')) or 'accepted'}"
+            justification = _str(sup.get("justification"))
+            if justification:
+                entry += f": {justification}"
+            entries.append(entry)
+        if suppressed:
+            self._count("suppressed")
+        return suppressed, tuple(entries)
+
+    def _message(self, msg: dict[str, Any], rule: _Rule) -> str:
         """message.text, else the message string `message.id` names (rule, then component), else
         markdown; `{n}` placeholders filled from `arguments` ("{{" and "}}" are literal braces)."""
-        msg = self._obj(raw, path)
-        if msg is None:
-            return ""
         text = _str(msg.get("text"))
         if text is None:
             mid = _str(msg.get("id"))
@@ -1024,56 +1073,63 @@ class _LogReader:
             text = _PLACEHOLDER.sub(fill, text)
         return text
 
-    def _location(self, run: _Run, result: dict[str, Any], rpath: str) -> tuple[Location | None, str | None]:
+    def _location(self, run: _Run, result: dict[str, Any], j: int) -> tuple[Location | None, str | None]:
         """The first physical location: its URI as text (never resolved) and its region."""
-        locations = self._arr(result.get("locations"), f"{rpath}.locations")
+        locations = result.get("locations")
+        if not isinstance(locations, list):
+            if locations is None:
+                return None, None
+            raise self._bad(run, j, ".locations", "an array", locations)
         if not locations:
             return None, None
         for n, loc in enumerate(locations):
             if not isinstance(loc, dict):
-                raise _type_error(self.source, f"{rpath}.locations[{n}]", "an object", loc)
+                raise self._bad(run, j, f".locations[{n}]", "an object", loc)
             phys = loc.get("physicalLocation")
             if phys is None:
                 continue
-            ppath = f"{rpath}.locations[{n}].physicalLocation"
             if not isinstance(phys, dict):
-                raise _type_error(self.source, ppath, "an object", phys)
-            uri = self._artifact_uri(run, phys.get("artifactLocation"), f"{ppath}.artifactLocation")
-            region = self._obj(phys.get("region"), f"{ppath}.region")
+                raise self._bad(run, j, f".locations[{n}].physicalLocation", "an object", phys)
+            uri: str | None = None
+            art = phys.get("artifactLocation")
+            if art is not None:
+                if not isinstance(art, dict):
+                    raise self._bad(run, j, f".locations[{n}].physicalLocation.artifactLocation", "an object", art)
+                uri = art.get("uri")
+                if not isinstance(uri, str):
+                    # URIs are kept verbatim: `../`, absolute and `file://` URIs are text, never resolved.
+                    uri = self._artifact_uri(run, art.get("index"))
+            region = phys.get("region")
             if region is None:
                 return Location(path=uri), None
-            start = _int(region.get("startLine"))
-            end = _int(region.get("endLine"))
-            start = start if start is not None and start >= 1 else None
-            end = end if end is not None and end >= 1 else None
-            if end is None and start is not None and "charOffset" not in region and "byteOffset" not in region:
+            if not isinstance(region, dict):
+                raise self._bad(run, j, f".locations[{n}].physicalLocation.region", "an object", region)
+            # Only positive integers are positions: SARIF lines and columns start at 1, and
+            # some tools write -1 for "none". Huge integers are kept as they are.
+            start = region.get("startLine")
+            if type(start) is not int or start < 1:
+                start = None
+            end = region.get("endLine")
+            if type(end) is not int or end < 1:
                 end = start  # SARIF 3.30.7: endLine defaults to startLine
-            scol = _int(region.get("startColumn"))
-            ecol = _int(region.get("endColumn"))
-            snippet = _text_of(region.get("snippet"))
+            scol = region.get("startColumn")
+            if type(scol) is not int or scol < 1:
+                scol = None
+            ecol = region.get("endColumn")
+            if type(ecol) is not int or ecol < 1:
+                ecol = None
+            snip = region.get("snippet")
+            snippet = snip.get("text") if isinstance(snip, dict) else None
             return (
-                Location(
-                    path=uri,
-                    start_line=start,
-                    end_line=end,
-                    start_column=scol if scol is not None and scol >= 1 else None,
-                    end_column=ecol if ecol is not None and ecol >= 1 else None,
-                ),
-                snippet,
+                Location(path=uri, start_line=start, end_line=end, start_column=scol, end_column=ecol),
+                snippet if isinstance(snippet, str) else None,
             )
         # Only logical locations (a function, a package, a web address): no file to point at.
         return Location(path=None), None
 
-    def _artifact_uri(self, run: _Run, raw: Any, path: str) -> str | None:
-        """artifactLocation.uri as given (`../`, absolute and `file://` URIs kept verbatim), else
-        the URI of the run artifact `artifactLocation.index` names."""
-        art = self._obj(raw, path)
-        if art is None:
-            return None
-        uri = _str(art.get("uri"))
-        if uri is not None:
-            return uri
-        idx = _index(art.get("index"))
+    def _artifact_uri(self, run: _Run, index: Any) -> str | None:
+        """The URI of the run artifact `artifactLocation.index` names (no index: None)."""
+        idx = _index(index)
         if idx is None:
             return None
         if idx >= len(run.artifacts):
@@ -1083,17 +1139,8 @@ class _LogReader:
         if not isinstance(artifact, dict):
             raise _type_error(self.source, f"{run.path}.artifacts[{idx}]", "an object", artifact)
         location = artifact.get("location")
-        return _str(location.get("uri")) if isinstance(location, dict) else None
-
-    def _fingerprint(self, result: dict[str, Any], rpath: str) -> str | None:
-        """The tool's own fingerprints (else partial fingerprints), sorted, as one string."""
-        for key in ("fingerprints", "partialFingerprints"):
-            fps = self._obj(result.get(key), f"{rpath}.{key}")
-            if fps:
-                parts = [f"{k}={v}" for k, v in sorted(fps.items()) if isinstance(v, str)]
-                if parts:
-                    return ";".join(parts)
-        return None
+        uri = location.get("uri") if isinstance(location, dict) else None
+        return uri if isinstance(uri, str) else None
 
 
 def _rule_package(props: _Facts, help_facts: _Facts) -> Package | None:

@@ -87,36 +87,64 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _req(obj: Mapping[str, Any], key: str, path: str) -> Any:
+def _at(base: str, key: str) -> str:
+    return f"{base}.{key}" if base else key
+
+
+# Accessors take the object, the key and the path of the object, and build the path text only
+# when something is wrong: a report may hold a hundred thousand results.
+
+
+def _req(obj: Mapping[str, Any], key: str, base: str) -> Any:
     if key not in obj:
-        raise _Shape(f"{path}.{key}" if path else key, "is missing")
+        raise _Shape(_at(base, key), "is missing")
     return obj[key]
 
 
-def _str(value: Any, path: str) -> str:
+def _req_str(obj: Mapping[str, Any], key: str, base: str) -> str:
+    value = _req(obj, key, base)
     if not isinstance(value, str):
-        raise _Shape(path, f"must be a string, not {_type_name(value)}")
+        raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
     return value
 
 
-def _opt_str(value: Any, path: str) -> str | None:
-    return None if value is None else _str(value, path)
+def _opt_str(obj: Mapping[str, Any], key: str, base: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
 
 
-def _int(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _Shape(path, f"must be an integer, not {_type_name(value)}")
-    return value
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _opt_int(value: Any, path: str) -> int | None:
-    return None if value is None else _int(value, path)
+def _req_int(obj: Mapping[str, Any], key: str, base: str) -> int:
+    value = _req(obj, key, base)
+    if not _is_int(value):
+        raise _Shape(_at(base, key), f"must be an integer, not {_type_name(value)}")
+    return int(value)
 
 
-def _obj(value: Any, path: str) -> dict[str, Any]:
+def _opt_int(obj: Mapping[str, Any], key: str, base: str) -> int | None:
+    value = obj.get(key)
+    if value is None or _is_int(value):
+        return value
+    raise _Shape(_at(base, key), f"must be an integer, not {_type_name(value)}")
+
+
+def _req_obj(obj: Mapping[str, Any], key: str, base: str) -> dict[str, Any]:
+    value = _req(obj, key, base)
     if not isinstance(value, dict):
-        raise _Shape(path, f"must be an object, not {_type_name(value)}")
+        raise _Shape(_at(base, key), f"must be an object, not {_type_name(value)}")
     return value
+
+
+def _opt_obj(obj: Mapping[str, Any], key: str, base: str) -> dict[str, Any] | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise _Shape(_at(base, key), f"must be an object, not {_type_name(value)}")
 
 
 class SemgrepReader(ReportReader):
@@ -148,11 +176,12 @@ class SemgrepReader(ReportReader):
             raise InputError(f"not a valid semgrep report: {exc}", file=source) from None
 
     def _read(self, doc: Any) -> ReadResult:
-        doc = _obj(doc, "the document")
+        if not isinstance(doc, dict):
+            raise _Shape("the document", f"must be an object, not {_type_name(doc)}")
         results = _req(doc, "results", "")
         if not isinstance(results, list):
             raise _Shape("results", f"must be an array, not {_type_name(results)}")
-        version = _opt_str(doc.get("version"), "version") or None
+        version = _opt_str(doc, "version", "") or None
         errors, statistics = _errors(doc.get("errors"))
         cwe_cache: dict[Any, tuple[str, ...]] = {}
         findings = tuple(_finding(item, i, version, cwe_cache) for i, item in enumerate(results))
@@ -178,7 +207,8 @@ def _errors(value: Any) -> tuple[tuple[str, ...], dict[str, int]]:
         if isinstance(item, str):
             level, text = "error", item
         else:
-            item = _obj(item, f"errors[{i}]")
+            if not isinstance(item, dict):
+                raise _Shape(f"errors[{i}]", f"must be an object, not {_type_name(item)}")
             level = as_text(item.get("level")) or "error"
             kind = item.get("type")
             # Since 1.45 `type` may be ["PartialParsing", [spans]]: its name is the first element.
@@ -197,38 +227,38 @@ def _errors(value: Any) -> tuple[tuple[str, ...], dict[str, int]]:
 
 def _finding(item: Any, index: int, version: str | None, cwe_cache: dict[Any, tuple[str, ...]]) -> Finding:
     path = f"results[{index}]"
-    item = _obj(item, path)
-    check_id = _str(_req(item, "check_id", path), f"{path}.check_id")
+    if not isinstance(item, dict):
+        raise _Shape(path, f"must be an object, not {_type_name(item)}")
+    check_id = _req_str(item, "check_id", path)
     if not check_id:
         raise _Shape(f"{path}.check_id", "is empty")
-    file_path = _str(_req(item, "path", path), f"{path}.path")
-    start = _obj(_req(item, "start", path), f"{path}.start")
-    start_line = _int(_req(start, "line", f"{path}.start"), f"{path}.start.line")
-    start_col = _opt_int(start.get("col"), f"{path}.start.col")
+    file_path = _req_str(item, "path", path)
+    start = _req_obj(item, "start", path)
+    start_line = _req_int(start, "line", f"{path}.start")
+    start_col = _opt_int(start, "col", f"{path}.start")
     end_line, end_col = start_line, None
-    if item.get("end") is not None:
-        end = _obj(item["end"], f"{path}.end")
-        end_line = _opt_int(end.get("line"), f"{path}.end.line") or start_line
-        end_col = _opt_int(end.get("col"), f"{path}.end.col")
+    end = _opt_obj(item, "end", path)
+    if end is not None:
+        end_line = _opt_int(end, "line", f"{path}.end") or start_line
+        end_col = _opt_int(end, "col", f"{path}.end")
 
-    extra = _obj(_req(item, "extra", path), f"{path}.extra")
-    message = _str(_req(extra, "message", f"{path}.extra"), f"{path}.extra.message")
-    severity_text = _opt_str(extra.get("severity"), f"{path}.extra.severity")
-    severity = _SEVERITY.get(severity_text.strip().upper(), "unknown") if severity_text else "unknown"
-    raw_meta = extra.get("metadata")
-    meta = {} if raw_meta is None else _obj(raw_meta, f"{path}.extra.metadata")
+    extra = _req_obj(item, "extra", path)
+    xpath = path + ".extra"
+    message = _req_str(extra, "message", xpath)
+    severity = _opt_str(extra, "severity", xpath)
+    meta = _opt_obj(extra, "metadata", xpath) or {}
     confidence = as_text(meta.get("confidence"))
     is_ignored = extra.get("is_ignored")
     if is_ignored is not None and not isinstance(is_ignored, bool):
-        raise _Shape(f"{path}.extra.is_ignored", f"must be a boolean, not {_type_name(is_ignored)}")
-    lines = _opt_str(extra.get("lines"), f"{path}.extra.lines")
-    fingerprint = _opt_str(extra.get("fingerprint"), f"{path}.extra.fingerprint")
+        raise _Shape(f"{xpath}.is_ignored", f"must be a boolean, not {_type_name(is_ignored)}")
+    lines = _opt_str(extra, "lines", xpath)
+    fingerprint = _opt_str(extra, "fingerprint", xpath)
 
     return Finding(
         tool="semgrep",
         tool_version=version,
         rule_id=check_id,
-        severity=severity,
+        severity=_SEVERITY.get(severity.strip().upper(), "unknown") if severity else "unknown",
         confidence=_CONFIDENCE.get(confidence.strip().upper(), "unknown") if confidence else "unknown",
         message=message,
         index=index,

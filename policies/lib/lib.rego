@@ -21,7 +21,10 @@ import rego.v1
 # ---------------------------------------------------------------------------------------------
 # Data and the stage profile
 
-cfg := object.get(data, "config", {})
+cfg := c if {
+	c := data.config
+	is_object(c)
+} else := {}
 
 stages := s if {
 	s := cfg.stages
@@ -192,7 +195,7 @@ new_findings_only if setting(["new_findings_only"], false) == true
 
 # blocking(f): the finding may deny. With new_findings_only, a finding already in the baseline
 # only warns: the team is not blocked by debt it did not add, and the warning keeps it visible.
-blocking(f) if not new_findings_only
+blocking(_) if not new_findings_only
 
 blocking(f) if {
 	new_findings_only
