@@ -1,45 +1,115 @@
-"""Baseline files: the fingerprints of a reference run's findings (`gate baseline` writes them)."""
+"""Baseline files: the fingerprints of a reference run's findings (`gate baseline` writes them).
+
+A run with `--baseline FILE` marks each finding `existing` (its fingerprint is in the file) or
+`new`; without one every finding is `unknown`. The fingerprints (gate/fingerprint.py) survive
+line shifts, unrelated edits, report reordering and tool re-runs, so "new" means new flaws, not
+moved ones. The shipped policy can then block on new findings only and warn on existing ones
+(data: `stages.<stage>.new_findings_only`).
+
+The file is JSON (gate.baseline/v1, gate/schemas/baseline.schema.json), sorted by id so that
+it diffs well and the same findings always give the same bytes.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
-from gate.errors import ConfigError
+from gate.errors import ConfigError, Position
 
 BASELINE_SCHEMA = "gate.baseline/v1"
+WHAT = "baseline file"
 
 
 def build_baseline(findings: Iterable[Mapping[str, Any]], *, created: str, gate_version: str) -> dict[str, Any]:
-    """The baseline document for these findings (sorted, deterministic)."""
-    entries = sorted(
-        (
+    """The baseline document for these findings (input-document records): sorted, deterministic.
+
+    Besides the fingerprint each entry names the tool, rule, path and package, for a person
+    reading the file; only the fingerprint is compared.
+    """
+    entries: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        pkg = f.get("package") or {}
+        entries.setdefault(
+            str(f["id"]),
             {
-                "id": f["id"],
-                "tool": f["tool"],
-                "rule_id": f["rule_id"],
-                "path": (f["location"] or {}).get("path"),
-                "package": (f["package"] or {}).get("purl") or (f["package"] or {}).get("name"),
-            }
-            for f in findings
-        ),
-        key=lambda e: e["id"],
-    )
-    return {"schema": BASELINE_SCHEMA, "created": created, "gate_version": gate_version, "findings": entries}
+                "id": str(f["id"]),
+                "tool": f.get("tool"),
+                "rule_id": f.get("rule_id"),
+                "path": (f.get("location") or {}).get("path"),
+                "package": pkg.get("purl") or pkg.get("name"),
+            },
+        )
+    return {
+        "schema": BASELINE_SCHEMA,
+        "created": created,
+        "gate_version": gate_version,
+        "findings": [entries[k] for k in sorted(entries)],
+    }
 
 
 def load_baseline(path: str) -> set[str]:
-    """The fingerprints in a baseline file; a malformed file is a configuration error (exit 2)."""
-    from gate import yamlfile
+    """The fingerprints in a baseline file. A missing, malformed or foreign file is a ConfigError (2).
 
-    doc = yamlfile.load(path, what="baseline file")
-    yamlfile.validate(doc, "baseline", what="baseline file")
-    value = doc.value
-    if value.get("schema") != BASELINE_SCHEMA:
-        raise ConfigError(f"not a baseline file (schema must be {BASELINE_SCHEMA})", file=path)
+    Baselines are large and written by the gate as JSON, so JSON is parsed directly (strictly:
+    duplicate keys refused); the slower YAML loader with positions is used only to place an
+    error on its line, and for a baseline someone wrote by hand in YAML.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{WHAT} not found", file=path, hint="write one with `gate baseline REPORT... -o FILE`") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{WHAT} is a directory", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the {WHAT}: {exc}", file=path) from None
+    if not text.strip():
+        raise ConfigError(f"the {WHAT} is empty", file=path, position=Position(1, 1))
+    value: Any
+    if text.lstrip().startswith("{"):
+        try:
+            value = json.loads(text, object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON in the {WHAT}: {exc.msg}", file=path, position=Position(exc.lineno, exc.colno)) from None
+        except ValueError as exc:
+            raise ConfigError(f"invalid JSON in the {WHAT}: {exc}", file=path) from None
+    else:
+        from gate import yamlfile
+
+        value = yamlfile.load(path, what=WHAT).value
+    if not isinstance(value, dict) or value.get("schema") != BASELINE_SCHEMA:
+        found = value.get("schema") if isinstance(value, dict) else None
+        raise ConfigError(
+            f"not a baseline file: `schema` must be {BASELINE_SCHEMA!r}" + (f", not {found!r}" if found else ""),
+            file=path,
+            position=Position(1, 1),
+            hint="write one with `gate baseline REPORT... -o FILE`",
+        )
+    _validate(value, path)
     return {str(e["id"]) for e in value["findings"]}
 
 
-def today() -> str:
-    return dt.datetime.now(dt.timezone.utc).date().isoformat()
+def _validate(value: Any, path: str) -> None:
+    import jsonschema
+
+    from gate import yamlfile
+
+    validator = jsonschema.Draft202012Validator(yamlfile.load_schema("baseline"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    if error is None:
+        return
+    # Only now pay for the positions: re-read with the YAML loader (JSON is YAML).
+    located = yamlfile.load(path, what=WHAT)
+    where = "/".join(str(x) for x in error.absolute_path) or "(top level)"
+    raise ConfigError(f"invalid {WHAT} at {where}: {error.message}", file=path, position=located.position(list(error.absolute_path)))
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        keys = [k for k, _ in pairs]
+        raise ValueError(f"duplicate key {next(k for k in keys if keys.count(k) > 1)!r}")
+    return d

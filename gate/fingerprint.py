@@ -1,12 +1,21 @@
-"""Stable finding fingerprints.
+"""Stable finding fingerprints (a finding's `id`).
 
 A fingerprint must survive what does not change the flaw: line shifts, edits to unrelated
-lines, the order of the report and a re-run of the tool (even a newer version of it). So it is
-built from what the flaw *is*: the tool's name, the rule, the file, the dependency and
-vulnerability ids, and the code the tool quoted (or its own stable fingerprint, or the message
-with numbers taken out) — never from line numbers or positions in the report. Findings that
-share all of that (the same call twice in one file) are told apart by their order of
-appearance in the file, which a line shift keeps.
+lines, reformatting, the order of the report and a re-run of the tool (even a newer version of
+it). So it is built from what the flaw *is*, never from line numbers or positions in the report:
+
+- code findings: the tool's name, the rule, the file, and the code the tool quoted (its
+  whitespace collapsed), else the tool's own stable fingerprint (SARIF `partialFingerprints`),
+  else the message with its numbers taken out;
+- dependency findings (those with a package): the tool's name, the rule (the advisory id) and
+  the package (purl, else name@version). Not the message, CVE list or aliases: advisory
+  databases edit descriptions and add aliases between two runs;
+- secrets: the tool, the rule and the file only (or the tool's own fingerprint). The quoted
+  line and bandit's message hold the secret itself, and a fingerprint is published (SARIF,
+  pull-request comments): hashing a weak password into it would let anyone guess it offline.
+
+Findings that share all of that (the same call twice in one file; two secrets in one file) are
+told apart by their order of appearance in the file, which a line shift keeps.
 """
 
 from __future__ import annotations
@@ -20,34 +29,40 @@ from gate.paths import normalise
 
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
-_LINE_NO = re.compile(r"^\s*\d+\s?", re.MULTILINE)
 
 
 def _content(f: Finding) -> str:
     if f.fingerprint_hint:
         return "h:" + f.fingerprint_hint
-    if f.snippet:
-        # Snippets sometimes carry their line numbers (bandit prints "12 code"): drop them.
-        return "s:" + _SPACE.sub(" ", _LINE_NO.sub("", f.snippet)).strip()
+    if f.package is not None or f.kind == "secret":
+        return ""
+    if f.snippet and f.snippet.strip():
+        return "s:" + _SPACE.sub(" ", f.snippet).strip()
     return "m:" + _SPACE.sub(" ", _DIGITS.sub("#", f.message)).strip()
 
 
 def base_key(f: Finding) -> str:
     """Everything that identifies the flaw, except which occurrence it is."""
     pkg = f.package
+    if pkg is not None:
+        package = pkg.purl or f"{pkg.name}@{pkg.version}"
+        # The advisory id is the rule; without one, the sorted vulnerability ids stand in.
+        rule = f.rule_id or ",".join(sorted({*f.cve, *f.aliases}))
+    else:
+        package = ""
+        rule = f.rule_id
     parts = [
         f.tool.strip().lower(),
-        f.rule_id,
-        normalise(f.location.path) if f.location and f.location.path else "",
-        (pkg.purl or f"{pkg.name}@{pkg.version}") if pkg else "",
-        ",".join(sorted({*f.cve, *f.aliases})),
+        rule,
+        (normalise(f.location.path) or "") if f.location else "",
+        package,
         _content(f),
     ]
     return "\x1f".join(parts)
 
 
 def fingerprints(findings: Sequence[Finding], sources: Sequence[str]) -> list[str]:
-    """One fingerprint per finding, in the order given. `sources[i]` is finding i's report path.
+    """One fingerprint (32 hex digits) per finding, in the order given. `sources[i]` is finding i's report.
 
     Occurrences of the same base key are numbered in order of (line, column, source, index):
     stable under line shifts and report reordering.

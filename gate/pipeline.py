@@ -16,6 +16,7 @@ from gate.collect import Report
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
 from gate.paths import compile_globs, normalise
+from gate.waivers import WaiverSet, purl_matches
 
 INPUT_SCHEMA = "gate.input/v1"
 
@@ -182,27 +183,40 @@ def link_duplicates(findings: list[dict[str, Any]], line_window: int) -> None:
 
 
 def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]) -> list[dict[str, Any]]:
-    """Mark dependency findings covered by a VEX statement (latest statement per key wins)."""
+    """Mark the findings VEX statements speak about; return what was applied, for the verdict.
+
+    A statement is about a finding when one of its ids (the vulnerability and its aliases)
+    equals one of the finding's (rule id, CVEs, aliases), without regard to case, and one of its
+    products matches the finding's package purl (exactly, or a product without version,
+    qualifiers or subpath matches any of them; pypi names compare normalised). A statement that
+    names no product is about the document's subject as a whole, so it covers every finding of
+    that vulnerability. Of several statements about one finding, the latest wins: by timestamp
+    when every one of them has one, else by reading order (reports in path order, statements in
+    document order), so a later `exploitable` overrides an earlier `not_affected`.
+
+    Every state is recorded on the finding (`vex`); which states stop a finding from blocking
+    is the policy's business (data `vex.suppressing_states`, through gate.lib.active).
+    """
     if not statements:
         return []
-    index: dict[str, list[VexStatement]] = defaultdict(list)
-    for st in statements:
-        for vid in {st.vulnerability, *st.aliases}:
-            index[vid].append(st)
+    index: dict[str, list[int]] = defaultdict(list)
+    for n, st in enumerate(statements):
+        for vid in sorted({st.vulnerability, *st.aliases}):
+            if vid:
+                index[vid.casefold()].append(n)
     applied = []
     for f in findings:
-        ids = {f["rule_id"], *f["cve"], *f["aliases"]}
-        candidates = [st for vid in sorted(ids) for st in index.get(vid, ())]
+        ids = {str(i).casefold() for i in (f["rule_id"], *f["cve"], *f["aliases"]) if i}
+        candidates = sorted({n for vid in ids for n in index.get(vid, ())})
         if not candidates:
             continue
-        pkg = f["package"] or {}
-        purl = pkg.get("purl") or ""
-        chosen = None
-        for st in candidates:
-            if not st.products or any(_purl_matches(p, purl) for p in st.products):
-                chosen = st
-        if chosen is None:
+        purl = str((f["package"] or {}).get("purl") or "")
+        matching = [
+            n for n in candidates if not statements[n].products or (purl and any(purl_matches(p, purl) for p in statements[n].products))
+        ]
+        if not matching:
             continue
+        chosen = statements[_latest(matching, statements)]
         f["vex"] = {
             "state": chosen.state,
             "justification": chosen.justification,
@@ -210,18 +224,25 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
             "response": list(chosen.response),
             "source": chosen.source,
         }
-        applied.append({"finding": f["id"], "vulnerability": chosen.vulnerability, **f["vex"]})
+        applied.append({"finding": f["id"], "vulnerability": chosen.vulnerability, "products": list(chosen.products), **f["vex"]})
     return applied
 
 
-def _purl_matches(product: str, purl: str) -> bool:
-    """A VEX product matches a finding's purl exactly, or without its version/qualifiers."""
-    if not purl:
-        return False
-    if product == purl:
-        return True
-    base = purl.split("?", 1)[0]
-    return product == base or product == base.split("@", 1)[0]
+def _latest(candidates: Sequence[int], statements: Sequence[VexStatement]) -> int:
+    """The index of the latest statement: by timestamp when all have one, else the last read."""
+    from gate.verdict import parse_time
+
+    stamps = []
+    for n in candidates:
+        # VexStatement carries no timestamp yet; read one if a reader supplies it.
+        raw = getattr(statements[n], "timestamp", None)
+        try:
+            stamps.append((parse_time(raw), n) if isinstance(raw, str) else None)
+        except ValueError:
+            stamps.append(None)
+    if stamps and all(s is not None for s in stamps):
+        return max(s for s in stamps if s is not None)[1]
+    return max(candidates)
 
 
 def prepare(
@@ -229,7 +250,7 @@ def prepare(
     *,
     context: Context,
     config_data: Mapping[str, Any],
-    waivers: Any = None,
+    waivers: WaiverSet | None = None,
     baseline: set[str] | None = None,
     extra_vex: Sequence[VexStatement] = (),
 ) -> Prepared:
@@ -249,8 +270,8 @@ def prepare(
     window = int((config_data.get("dedupe") or {}).get("line_window", 2))
     link_duplicates(findings, window)
     if baseline is not None:
-        for f in findings:
-            f["baseline"] = "existing" if f["id"] in baseline else "new"
+        for rec in findings:
+            rec["baseline"] = "existing" if rec["id"] in baseline else "new"
     statements = [st for r in reports for st in r.result.vex] + list(extra_vex)
     prepared = Prepared(document={})
     prepared.vex_applied = apply_vex(findings, statements)

@@ -145,16 +145,23 @@ def evaluate(config: Config) -> Outcome:
         if fail_on not in ("deny", "warn"):
             raise ConfigError(f"fail_on must be deny or warn, not {fail_on!r}")
         waivers = None
+        # What the work tree changed in policies, data and waivers when they came from --policy-ref.
+        not_used: list[dict[str, Any]] = list(getattr(policy, "not_used", ()))
         if config.waivers:
             from gate.waivers import WaiverSet
 
             wconf = policy.data.get("waivers") or {}
-            waivers = WaiverSet.load(
-                config.waivers,
-                now=now,
-                horizon_days=int(wconf.get("horizon_days", 180)),
-                warn_before_days=int(wconf.get("warn_before_days", 14)),
-            )
+            horizon_days = int(wconf.get("horizon_days", 180))
+            warn_before_days = int(wconf.get("warn_before_days", 14))
+            if config.policy_ref:
+                from gate import trusted
+
+                waivers, changed = trusted.load_waivers_from_ref(
+                    config.policy_ref, config.waivers, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days
+                )
+                not_used.extend(changed)
+            else:
+                waivers = WaiverSet.load(config.waivers, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days)
         baseline = None
         if config.baseline:
             from gate.baseline import load_baseline
@@ -194,7 +201,10 @@ def evaluate(config: Config) -> Outcome:
             waivers_expiring=prepared.waivers_expiring,
             vex_applied=prepared.vex_applied,
             not_applicable=not_applicable,
-            extra=_extra(config, policy, prepared.document, violations, warnings, prepared),
+            extra={
+                **_extra(config, policy, prepared.document, violations, warnings, prepared),
+                "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
+            },
         )
         return Outcome(verdict=verdict, document=prepared.document, policy=policy)
     except GateError as exc:

@@ -137,7 +137,9 @@ class WaiverSet:
         when the file was read from one); it defaults to `path`.
         """
         doc = _load(path, shown or path)
-        return cls.from_document(doc.value, doc.position, shown=shown or path, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days)
+        return cls.from_document(
+            doc.value, doc.position, shown=shown or path, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days
+        )
 
     @classmethod
     def from_document(
@@ -166,9 +168,9 @@ class WaiverSet:
         for i, raw in enumerate(value["waivers"]):
             where = ["waivers", i]
 
-            def fail(message: str, key: str | None = None, hint: str | None = None, _where: list[Any] = where) -> ConfigError:
-                pos = position([*_where, key] if key else _where)
-                return ConfigError(f"waiver {raw.get('id')!r}: {message}", file=shown, position=pos, hint=hint)
+            def fail(message: str, key: str, hint: str | None = None, _where: list[Any] = where, _raw: Any = raw) -> ConfigError:
+                label = f"waiver {_where[1] + 1} ({_raw.get('id')})"
+                return ConfigError(f"{label}: {message}", file=shown, position=position([*_where, key]), hint=hint)
 
             wid = str(raw["id"])
             line = _line(position(where))
@@ -363,45 +365,50 @@ def _check_schema(value: Any, position: Any, shown: str) -> None:
         extra = sorted(k for k in instance if k not in allowed)[0]
         near = difflib.get_close_matches(extra, known, n=1)
         hint = f"did you mean {near[0]!r}?" if near else f"known keys: {', '.join(known)}"
-        raise ConfigError(f"{_at(where)}: unknown key {extra!r}", file=shown, position=position([*where, extra]), hint=hint)
+        raise ConfigError(f"{_at(where, value)}: unknown key {extra!r}", file=shown, position=position([*where, extra]), hint=hint)
     if err.validator == "required" and isinstance(instance, dict):
         missing = [k for k in err.validator_value if k not in instance]
-        hint = "a waiver needs id, reason, approved_by and expires (a date within the horizon)" if len(where) == 2 else None
-        raise ConfigError(f"{_at(where)}: required key {missing[0]!r} is missing", file=shown, position=position(where), hint=hint)
+        need = "a waiver needs id, reason, approved_by and expires (a date within the horizon)"
+        raise ConfigError(
+            f"{_at(where, value)}: required key {missing[0]!r} is missing",
+            file=shown,
+            position=position(where),
+            hint=need if len(where) == 2 else None,
+        )
     if err.validator == "anyOf" and len(where) == 2:
         raise ConfigError(
-            f"{_at(where)}: names no finding and no scope",
+            f"{_at(where, value)}: names no finding and no scope",
             file=shown,
             position=position(where),
             hint="give `finding` (a fingerprint) or at least one of rule, path, package, vulnerability",
         )
     if err.validator == "pattern" and where and where[-1] in ("id", "rule", "vulnerability"):
         raise ConfigError(
-            f"{_at(where)}: {where[-1]} {instance!r} must be an exact value (not blank, no spaces, no wildcard * ? [ ] {{ }})",
+            f"{_at(where, value)}: {where[-1]} {instance!r} must be an exact value (not blank, no spaces, no wildcard * ? [ ] {{ }})",
             file=shown,
             position=position(where),
         )
     if err.validator == "pattern" and where and where[-1] == "expires":
         raise ConfigError(
-            f"{_at(where)}: expires {instance!r} is not a date (YYYY-MM-DD) or an RFC 3339 time with a zone (2026-06-30T12:00:00Z)",
+            f"{_at(where, value)}: expires {instance!r} is not a date (YYYY-MM-DD) or an RFC 3339 time with a zone (2026-06-30T12:00:00Z)",
             file=shown,
             position=position(where),
         )
     if err.validator == "pattern" and where and where[-1] == "finding":
         raise ConfigError(
-            f"{_at(where)}: finding {instance!r} is not a finding id (the hex fingerprint shown in the verdict)",
+            f"{_at(where, value)}: finding {instance!r} is not a finding id (the hex fingerprint shown in the verdict)",
             file=shown,
             position=position(where),
         )
     if err.validator in ("minLength", "pattern") and isinstance(instance, str) and not instance.strip():
-        raise ConfigError(f"{_at(where)}: must not be empty", file=shown, position=position(where))
+        raise ConfigError(f"{_at(where, value)}: must not be empty", file=shown, position=position(where))
     if err.validator == "type" and where and where[-1] == "expires":
         raise ConfigError(
-            f"{_at(where)}: expires must be a date (YYYY-MM-DD) or an RFC 3339 time, not {instance!r}",
+            f"{_at(where, value)}: expires must be a date (YYYY-MM-DD) or an RFC 3339 time, not {instance!r}",
             file=shown,
             position=position(where),
         )
-    raise ConfigError(f"{_at(where)}: {err.message}", file=shown, position=position(where))
+    raise ConfigError(f"{_at(where, value)}: {err.message}", file=shown, position=position(where))
 
 
 # A misspelt key also makes a required key "missing": name the misspelling first, at its line.
@@ -412,10 +419,16 @@ def _path_key(path: Any) -> list[tuple[int, str]]:
     return [(0, f"{p:08d}") if isinstance(p, int) else (1, str(p)) for p in path]
 
 
-def _at(where: Sequence[Any]) -> str:
-    if not where:
-        return "invalid waivers file"
-    return "invalid waiver " + "/".join(str(p) for p in where)
+def _at(where: Sequence[Any], value: Any) -> str:
+    """`waiver 2 (W-2026-014), key expires` for an error at waivers/1/expires."""
+    if len(where) < 2 or where[0] != "waivers" or not isinstance(where[1], int):
+        return "invalid waivers file" + (f" at {'/'.join(str(p) for p in where)}" if where else "")
+    entry = value["waivers"][where[1]]
+    wid = entry.get("id") if isinstance(entry, dict) else None
+    text = f"waiver {where[1] + 1}" + (f" ({wid})" if isinstance(wid, str) and wid else "")
+    if len(where) > 2:
+        text += ", key " + "/".join(str(p) for p in where[2:])
+    return text
 
 
 def _line(pos: Position | None) -> int | None:

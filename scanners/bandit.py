@@ -27,7 +27,9 @@ Mapping decisions:
   the result itself remains, so nothing can be marked. Those counts go into the statistics. Run
   with `--ignore-nosec`, bandit reports them like any other result; the reader then marks a
   finding `suppressed` when a `# nosec` comment that covers its test (bare, or naming its id or
-  test name) appears on its flagged lines in `code`.
+  test name) appears on its flagged lines in `code`. That is a text match on the quoted lines
+  (bandit itself tokenises the file), so "# nosec" inside a string literal there also counts;
+  `suppressed` waives nothing unless the policy data says so.
 - `errors` (files bandit could not scan) make the scan incomplete, each as "<filename>: <reason>".
   A report without an `errors` key is taken as complete: bandit has always written the key.
 - Bandit writes no version field. Since 1.7 its `more_info` links carry the version
@@ -36,6 +38,7 @@ Mapping decisions:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -201,7 +204,8 @@ class BanditReader(ReportReader):
         stats = {}
         for key in ("nosec", "skipped_tests"):
             value = totals.get(key)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            # bandit 1.6 wrote these as floats; 1e999 parses as infinity and is no count.
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
                 stats[key] = int(value)
         return stats
 

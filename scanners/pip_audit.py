@@ -31,15 +31,18 @@ Mapping decisions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from packageurl import PackageURL
-from packaging.utils import canonicalize_name
 
 from gate.errors import InputError
 from gate.model import Component, Finding, Package, ReadResult
 from scanners.interface import ReportReader
+
+_UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
+_SEPARATORS = re.compile(r"[-_.]+")
 
 # Keys that mark another format's document that also has a `dependencies` array.
 _OTHER_FORMATS = ("bomFormat", "specVersion", "spdxVersion", "runs", "results", "$schema")
@@ -108,8 +111,18 @@ def _looks_like_dependency(item: Any) -> bool:
     return isinstance(item, dict) and "name" in item and ("vulns" in item or "skip_reason" in item)
 
 
+def _canonical_name(name: str) -> str:
+    """PEP 503 normalisation (the formula the PEP gives; pip-audit already writes names so)."""
+    return _SEPARATORS.sub("-", name).lower()
+
+
 def _purl(name: str, version: str | None) -> str:
-    return str(PackageURL(type="pypi", name=canonicalize_name(name), version=version).to_string())
+    canonical = _canonical_name(name)
+    # Unreserved characters (RFC 3986) are never percent-encoded: the common case needs no
+    # PackageURL object, which costs tens of microseconds per dependency.
+    if _UNRESERVED.fullmatch(canonical) and (version is None or _UNRESERVED.fullmatch(version)):
+        return f"pkg:pypi/{canonical}@{version}" if version is not None else f"pkg:pypi/{canonical}"
+    return str(PackageURL(type="pypi", name=canonical, version=version).to_string())
 
 
 class PipAuditReader(ReportReader):
@@ -142,15 +155,16 @@ class PipAuditReader(ReportReader):
             raise InputError(f"not a valid pip-audit report: {exc}", file=source) from None
 
     def _read(self, doc: Any) -> ReadResult:
+        deps: list[Any]
         if isinstance(doc, list):
             deps, prefix, fixes = doc, "", None
         elif isinstance(doc, dict):
-            deps = doc.get("dependencies")
-            if deps is None:
+            value = doc.get("dependencies")
+            if value is None:
                 raise _Shape("dependencies", "is missing")
-            if not isinstance(deps, list):
-                raise _Shape("dependencies", f"must be an array, not {_type_name(deps)}")
-            prefix, fixes = "dependencies", doc.get("fixes")
+            if not isinstance(value, list):
+                raise _Shape("dependencies", f"must be an array, not {_type_name(value)}")
+            deps, prefix, fixes = value, "dependencies", doc.get("fixes")
         else:
             raise _Shape("the document", f"must be an object or an array, not {_type_name(doc)}")
 
@@ -211,7 +225,7 @@ def _finding(vuln: Any, path: str, index: int, name: str, version: str, purl: st
     fixed = _strings(vuln, "fix_versions", path)
     aliases = _strings(vuln, "aliases", path)
     description = _opt_str(vuln, "description", path)
-    cve = tuple(dict.fromkeys(a for a in (vuln_id, *aliases) if a.upper().startswith("CVE-")))
+    cve = tuple(dict.fromkeys(a for a in (vuln_id, *aliases) if a[:4].upper() == "CVE-"))
     return Finding(
         tool="pip-audit",
         rule_id=vuln_id,

@@ -28,6 +28,7 @@ else the SARIF `level` (result, then `invocations[].ruleConfigurationOverrides`,
 
 from __future__ import annotations
 
+import gc
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -79,12 +80,7 @@ _CWE_ANY: Final = re.compile(r"(?<![A-Za-z0-9])cwe[-_ :]?0*(\d+)(?!\d)", re.IGNO
 _DECIMAL: Final = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _PLACEHOLDER: Final = re.compile(r"\{(\d+)\}|\{\{|\}\}")
 _WORD_SPLIT: Final = re.compile(r"[^a-z0-9]+")
-# "Key: value" lines of the help text or message of SCA tools (trivy, grype, anchore write
-# "Package: x", "Installed Version: y" / "Version: y", "Fixed Version: z" / "Fix Version: z").
-_KEY_LINE: Final = re.compile(
-    r"^[ \t]*(package|pkgname|installed version|version|fixed versions?|fix versions?|fixed in)[ \t]*:[ \t]*(.*?)[ \t\r]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
+_NO_WORDS: Final[set[str]] = set()  # shared, never written: for package-only facts
 _NO_VERSION: Final = frozenset({"", "none", "n/a", "na", "-", "unknown", "not fixed", "<nil>"})
 
 # Property names (lower case, punctuation removed) that carry package facts, across tools.
@@ -92,9 +88,7 @@ _PURL_KEYS: Final = frozenset({"purl", "purls", "packageurl", "packageurls"})
 _PKG_NAME_KEYS: Final = frozenset({"packagename", "pkgname", "componentname"})
 _PKG_OBJECT_KEYS: Final = frozenset({"package", "component", "dependency"})  # only as {"name", "version", "purl"}
 _PKG_VERSION_KEYS: Final = frozenset({"packageversion", "pkgversion", "installedversion", "componentversion"})
-_FIXED_KEYS: Final = frozenset(
-    {"fixedversion", "fixedversions", "fixversion", "fixversions", "patchedversions", "fixedin", "fixavailable"}
-)
+_FIXED_KEYS: Final = frozenset({"fixedversion", "fixedversions", "fixversion", "fixversions", "patchedversions", "fixedin", "fixavailable"})
 _ID_KEYS: Final = frozenset(
     {"cve", "cves", "cveid", "cveids", "alias", "aliases", "identifiers", "vulnerabilityid", "vulnid", "ghsa", "ghsaid"}
 )
@@ -104,13 +98,22 @@ _CWE_KEYS: Final = frozenset({"cwe", "cwes", "cweid", "cweids"})
 _LICENSE_WORDS: Final = frozenset({"license", "licence", "licenses", "licences", "licensing"})
 _SECRET_WORDS: Final = frozenset({"secret", "secrets"})
 _IAC_WORDS: Final = frozenset(
-    {"iac", "misconfiguration", "misconfigurations", "misconfig", "terraform", "cloudformation", "kubernetes", "k8s", "dockerfile", "helm", "ansible", "bicep"}
+    {
+        *("iac", "misconfiguration", "misconfigurations", "misconfig"),
+        *("terraform", "cloudformation", "kubernetes", "k8s", "dockerfile", "helm", "ansible", "bicep"),
+    }
 )
 # Tools whose every result is of one kind (substrings of the lower-cased driver name). Tools
 # that report several kinds (trivy, semgrep, snyk) are judged per rule instead.
 _SECRET_TOOLS: Final = ("gitleaks", "trufflehog", "secret", "ggshield", "gitguardian", "nosey", "kingfisher", "talisman")
-_IAC_TOOLS: Final = ("kics", "checkov", "tfsec", "terrascan", "kube-linter", "kubescape", "kubesec", "hadolint", "cfn-lint", "cfn_nag", "cfn-nag", "tflint", "snyk iac", "trivy config")
-_DEPENDENCY_TOOLS: Final = ("grype", "anchore", "osv-scanner", "snyk open source", "snyk container", "dependency-check", "govulncheck", "npm audit", "pip-audit", "retire")
+_IAC_TOOLS: Final = (
+    *("kics", "checkov", "tfsec", "terrascan", "kube-linter", "kubescape", "kubesec", "hadolint"),
+    *("cfn-lint", "cfn_nag", "cfn-nag", "tflint", "snyk iac", "trivy config"),
+)
+_DEPENDENCY_TOOLS: Final = (
+    *("grype", "anchore", "osv-scanner", "snyk open source", "snyk container", "dependency-check"),
+    *("govulncheck", "npm audit", "pip-audit", "retire"),
+)
 
 
 class SarifReader(ReportReader):
@@ -135,7 +138,16 @@ class SarifReader(ReportReader):
 
     def read(self, doc: Any, source: str) -> ReadResult:
         """Every result of kind `fail` (or no kind) of every run, as a finding."""
-        return _LogReader(source).read(doc)
+        # Building 10^5 findings next to a parsed document of millions of objects sets off the
+        # cyclic collector again and again (a third of the time), to find nothing: the reader
+        # makes no reference cycles. So it is paused while reading, and restored as it was.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return _LogReader(source).read(doc)
+        finally:
+            if was_enabled:
+                gc.enable()
 
 
 # --------------------------------------------------------------------------------------------
@@ -284,11 +296,14 @@ def _vuln_ids(text: str, out: set[str]) -> None:
 
 
 def _split_versions(value: str) -> tuple[str, ...]:
-    parts = (p.strip() for p in re.split(r"[,;]|\s\|\|\s", value))
+    if "," not in value and ";" not in value and "||" not in value:
+        v = value.strip()
+        return () if v.lower() in _NO_VERSION else (v,)
+    parts = (p.strip() for p in re.split(r"[,;]|\|\|", value))
     return tuple(p for p in parts if p.lower() not in _NO_VERSION)
 
 
-def _props_facts(props: Mapping[str, Any], facts: _Facts, *, confidence_tags: bool = True) -> None:
+def _props_facts(props: Mapping[str, Any], facts: _Facts) -> None:
     """Read the well-known property names of a SARIF property bag into `facts`."""
     score = _score(props.get("security-severity"))
     if score is not None and facts.score is None:
@@ -308,7 +323,7 @@ def _props_facts(props: Mapping[str, Any], facts: _Facts, *, confidence_tags: bo
             facts.words.add(low)  # whole tags only: "Security Misconfiguration" is not an IaC tag
             _cwes_from_tag(tag, facts.cwe)
             _vuln_ids(tag, facts.ids)
-            if confidence_tags and low.endswith(" confidence"):  # semgrep: "LOW CONFIDENCE"
+            if low.endswith(" confidence"):  # semgrep: "LOW CONFIDENCE"
                 conf = _confidence_word(low[: -len(" confidence")]) or conf
     if conf and facts.confidence is None:
         facts.confidence = conf
@@ -346,19 +361,29 @@ def _props_facts(props: Mapping[str, Any], facts: _Facts, *, confidence_tags: bo
             facts.fixed = tuple(dict.fromkeys(found))
 
 
+_KEY_NAME: Final = frozenset({"package", "pkgname"})
+_KEY_VERSION: Final = frozenset({"installed version", "version"})
+_KEY_FIXED: Final = frozenset({"fixed version", "fixed versions", "fix version", "fix versions", "fixed in"})
+
+
 def _facts_from_key_lines(text: str, facts: _Facts) -> None:
-    """Fill package gaps from "Package: x" / "Installed Version: y" / "Fixed Version: z" lines."""
-    for m in _KEY_LINE.finditer(text):
-        key = m.group(1).lower()
-        value = m.group(2).strip().strip("*`").strip()
-        if key in ("package", "pkgname"):
+    """Fill package gaps from "Package: x" / "Installed Version: y" / "Fixed Version: z" lines,
+    as trivy, grype and anchore write them into help texts and messages."""
+    for line in text.split("\n"):
+        key, sep, value = line.partition(":")
+        if not sep or len(key) > 24:
+            continue
+        k = key.strip().lower()
+        if k in _KEY_NAME:
+            value = value.strip().strip("*`").strip()
             if value and facts.pkg_name is None:
                 facts.pkg_name = value
-        elif key in ("installed version", "version"):
+        elif k in _KEY_VERSION:
+            value = value.strip().strip("*`").strip()
             if value.lower() not in _NO_VERSION and facts.pkg_version is None:
                 facts.pkg_version = value
-        elif not facts.fixed:
-            facts.fixed = _split_versions(value)
+        elif k in _KEY_FIXED and not facts.fixed:
+            facts.fixed = _split_versions(value.strip().strip("*`"))
 
 
 def _fill_package(dst: _Facts, src: _Facts) -> None:
@@ -379,7 +404,10 @@ def _package(facts: _Facts) -> Package | None:
             parsed = None
         if parsed is not None:
             if name is None:
-                name = f"{parsed.namespace}/{parsed.name}" if parsed.namespace and parsed.type in ("npm", "golang", "maven", "composer", "github") else parsed.name
+                # Ecosystems whose package names include the namespace ("@scope/x", "group:artifact"
+                # is written "group/artifact" in a purl, "github.com/x/y").
+                scoped = parsed.namespace and parsed.type in ("npm", "golang", "maven", "composer", "github")
+                name = f"{parsed.namespace}/{parsed.name}" if scoped else parsed.name
             version = version or parsed.version
     if name is None and purl is None:
         return None
@@ -972,7 +1000,7 @@ class _LogReader:
             # Most specific first: the result's properties, the result's message ("Package: x"
             # lines: one trivy rule covers every package with that CVE), then the rule's
             # properties and help text.
-            pkg = _Facts()
+            pkg = _Facts(words=_NO_WORDS, cwe=_NO_WORDS, ids=_NO_WORDS)
             if result_facts is not None:
                 _fill_package(pkg, result_facts)
             if ":" in message:

@@ -293,7 +293,7 @@ def _kind(meta: Mapping[str, Any]) -> str:
 
 
 def _cwe(value: Any, cache: dict[Any, tuple[str, ...]]) -> tuple[str, ...]:
-    """"CWE-78: Improper ..." or a list of such strings -> ("CWE-78",); many results share one."""
+    """`"CWE-78: Improper ..."` or a list of such strings -> ("CWE-78",); many results share one."""
     if value is None:
         return ()
     key: Any = tuple(value) if isinstance(value, list) else value

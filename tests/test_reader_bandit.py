@@ -15,12 +15,11 @@ from gate.collect import load_document, read_report
 from gate.errors import ExitCode, InputError
 from gate.model import Finding, ReadResult
 from scanners.bandit import BanditReader
-from scanners.pip_audit import PipAuditReader
-from scanners.semgrep import SemgrepReader
 
 SAMPLES = DATA / "bandit"
 NOSEC_ERRORS = SAMPLES / "bandit-1.9.4-nosec-errors.json"
 IGNORE_NOSEC = SAMPLES / "bandit-1.9.4-ignore-nosec.json"
+SAMPLE_FOR_SCALE = IGNORE_NOSEC
 READER = BanditReader()
 
 
@@ -48,6 +47,7 @@ def _shape_error(doc: Any) -> InputError:
 # The shared corpus, end to end through gate.collect
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("path", corpus_params("bandit"))
 def test_corpus_file_reads_as_its_document_says(path: Path | None) -> None:
     if path is None:
@@ -77,9 +77,12 @@ def test_corpus_file_reads_as_its_document_says(path: Path | None) -> None:
         assert finding.location is not None
         assert finding.location.path == item["filename"]
         assert finding.location.start_line == item["line_number"]
-        assert finding.severity in ("high", "medium", "low", "unknown")
+        scale = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+        assert finding.severity == scale.get(item.get("issue_severity"), "unknown")
+        assert finding.confidence == scale.get(item.get("issue_confidence"), "unknown")
 
 
+@pytest.mark.shared
 def test_corpus_report_before_issue_cwe_has_no_cwe_and_no_docs_version() -> None:
     """bandit reports from before 1.7.1 carry no `issue_cwe`; their links say /latest/."""
     require_shared()
@@ -123,7 +126,9 @@ def test_severity_and_confidence_follow_bandits_scale(rule: str, line: int, seve
     assert (finding.severity, finding.confidence) == (severity, confidence)
 
 
-@pytest.mark.parametrize(("value", "expected"), [("UNDEFINED", "unknown"), ("CATASTROPHIC", "unknown"), (None, "unknown"), ("high", "high")])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("UNDEFINED", "unknown"), ("CATASTROPHIC", "unknown"), (None, "unknown"), ("high", "high")]
+)
 def test_unmappable_severity_is_unknown_and_kept(value: str | None, expected: str) -> None:
     raw = _doc(NOSEC_ERRORS)
     for item in raw["results"]:
@@ -200,6 +205,13 @@ def test_default_run_drops_nosec_results_and_only_counts_them() -> None:
     lines = {f.location.start_line for f in result.findings if f.location}
     assert 13 not in lines and 35 not in lines  # `# nosec B602` and bare `# nosec`
     assert not any(f.suppressed for f in result.findings)
+
+
+def test_counts_written_as_floats_are_read_and_nonsense_is_ignored() -> None:
+    raw = _doc(NOSEC_ERRORS)
+    raw["metrics"]["_totals"]["nosec"] = 2.0  # bandit 1.6 wrote floats
+    raw["metrics"]["_totals"]["skipped_tests"] = float("inf")  # what 1e999 parses to
+    assert _read(raw).statistics == {"nosec": 2}
 
 
 def test_ignore_nosec_run_marks_the_covered_findings_suppressed() -> None:
@@ -282,36 +294,26 @@ def test_a_document_that_is_not_an_object_is_refused() -> None:
 # Detection
 
 
-def _json_documents() -> list[tuple[str, Any]]:
+@pytest.fixture(scope="module")
+def json_documents() -> list[tuple[str, Any]]:
+    """Every JSON document among the samples and the corpus, with the folder it lies in."""
     docs = [(p.parent.name, _doc(p)) for p in sorted(DATA.glob("*/*.json")) if p.parent.name in ("bandit", "semgrep", "pip_audit")]
-    for path in (p for p in _corpus_json_files()):
-        try:
-            doc, media, _ = load_document(str(path))
-        except InputError:
-            continue
-        if media == "json":
-            docs.append((path.parent.name, doc))
+    if CORPUS.is_dir():
+        for path in sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".json", ".sarif")):
+            try:
+                doc, media, _ = load_document(str(path))
+            except InputError:
+                continue
+            if media == "json":
+                docs.append((path.parent.name, doc))
     return docs
 
 
-def _corpus_json_files() -> list[Path]:
-    """Every JSON document of the corpus (by its first byte, not its name)."""
-    if not CORPUS.is_dir():
-        return []
-    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".json", ".sarif"))
-
-
-def test_detects_bandit_reports_and_nothing_else() -> None:
-    docs = _json_documents()
+def test_detects_bandit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
+    docs = json_documents
     assert any(folder == "bandit" for folder, _ in docs)
     for folder, doc in docs:
         assert READER.detect(doc) is (folder == "bandit"), folder
-
-
-def test_detection_is_mutually_exclusive_with_semgrep_and_pip_audit() -> None:
-    readers = (READER, SemgrepReader(), PipAuditReader())
-    for _folder, doc in _json_documents():
-        assert sum(r.detect(doc) for r in readers) <= 1
 
 
 def test_empty_report_of_a_clean_run_is_detected() -> None:
@@ -331,14 +333,23 @@ def test_read_report_detects_and_reads_a_sample() -> None:
 # Scale
 
 
-def test_a_hundred_thousand_results_read_in_well_under_two_seconds() -> None:
-    raw = _doc(IGNORE_NOSEC)
+def _timed_read(count: int) -> tuple[ReadResult, float]:
+    raw = _doc(SAMPLE_FOR_SCALE)
     template = raw["results"]
-    raw["results"] = [copy.copy(template[i % len(template)]) for i in range(100_000)]
+    raw["results"] = [copy.copy(template[i % len(template)]) for i in range(count)]
     started = time.perf_counter()
     result = _read(raw)
-    elapsed = time.perf_counter() - started
+    return result, time.perf_counter() - started
+
+
+def test_a_hundred_thousand_results_read_in_linear_time() -> None:
+    """About a second for 100k results on a quiet machine; the bounds leave room for a busy CI."""
+    small, small_time = _timed_read(20_000)
+    assert len(small.findings) == 20_000
+    del small
+    result, elapsed = _timed_read(100_000)
     assert len(result.findings) == 100_000
     assert result.findings[-1].index == 99_999
-    print(f"read in {elapsed:.2f}s")
-    assert elapsed < 2.0, f"{elapsed:.2f}s"
+    assert elapsed < 4.0, f"100k results took {elapsed:.2f}s"
+    # Five times the results: a quadratic step would take twenty-five times as long.
+    assert elapsed < 12 * max(small_time, 0.01), f"20k: {small_time:.2f}s, 100k: {elapsed:.2f}s"

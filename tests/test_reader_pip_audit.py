@@ -13,9 +13,7 @@ from conftest import CORPUS, DATA
 from gate.collect import load_document, read_report
 from gate.errors import ExitCode, InputError
 from gate.model import Finding, ReadResult
-from scanners.bandit import BanditReader
 from scanners.pip_audit import PipAuditReader
-from scanners.semgrep import SemgrepReader
 
 SAMPLES = DATA / "pip_audit"
 VULNS = SAMPLES / "pip-audit-2.10-vulns.json"
@@ -179,8 +177,14 @@ def test_the_legacy_array_shape_reads_like_the_current_one() -> None:
         (lambda d: d["dependencies"][2].pop("vulns"), "dependencies[2].vulns is missing"),
         (lambda d: d["dependencies"][0].__setitem__("vulns", "PYSEC-2019-179"), "dependencies[0].vulns must be an array, not a string"),
         (lambda d: d["dependencies"][0]["vulns"][1].pop("id"), "dependencies[0].vulns[1].id is missing"),
-        (lambda d: d["dependencies"][0]["vulns"][0].__setitem__("fix_versions", "1.0"), "dependencies[0].vulns[0].fix_versions must be an array, not a string"),
-        (lambda d: d["dependencies"][0]["vulns"][0].__setitem__("aliases", [7]), "dependencies[0].vulns[0].aliases[0] must be a string, not a number"),
+        (
+            lambda d: d["dependencies"][0]["vulns"][0].__setitem__("fix_versions", "1.0"),
+            "dependencies[0].vulns[0].fix_versions must be an array, not a string",
+        ),
+        (
+            lambda d: d["dependencies"][0]["vulns"][0].__setitem__("aliases", [7]),
+            "dependencies[0].vulns[0].aliases[0] must be a string, not a number",
+        ),
         (lambda d: d.__setitem__("fixes", {}), "fixes must be an array, not an object"),
     ],
 )
@@ -206,7 +210,9 @@ def test_a_bandit_report_forced_as_pip_audit_is_refused_not_empty() -> None:
 # Detection
 
 
-def _json_documents() -> list[tuple[str, Any]]:
+@pytest.fixture(scope="module")
+def json_documents() -> list[tuple[str, Any]]:
+    """Every JSON document among the samples and the corpus, with the folder it lies in."""
     docs = [(p.parent.name, _doc(p)) for p in sorted(DATA.glob("*/*.json")) if p.parent.name in ("bandit", "semgrep", "pip_audit")]
     if CORPUS.is_dir():
         for path in sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".json", ".sarif")):
@@ -219,18 +225,12 @@ def _json_documents() -> list[tuple[str, Any]]:
     return docs
 
 
-def test_detects_pip_audit_reports_and_nothing_else() -> None:
+def test_detects_pip_audit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
     """CycloneDX and SPDX documents (in the corpus) have `dependencies` too, and are not taken."""
-    docs = _json_documents()
+    docs = json_documents
     assert any(folder == "pip_audit" for folder, _ in docs)
     for folder, doc in docs:
         assert READER.detect(doc) is (folder == "pip_audit"), folder
-
-
-def test_detection_is_mutually_exclusive_with_bandit_and_semgrep() -> None:
-    readers = (READER, BanditReader(), SemgrepReader())
-    for _folder, doc in _json_documents():
-        assert sum(r.detect(doc) for r in readers) <= 1
 
 
 def test_an_empty_audit_is_detected_by_its_fixes_an_empty_array_is_not() -> None:
@@ -244,16 +244,23 @@ def test_an_empty_audit_is_detected_by_its_fixes_an_empty_array_is_not() -> None
 # Scale
 
 
-def test_a_hundred_thousand_vulnerabilities_read_in_well_under_two_seconds() -> None:
+def _timed_read(vulnerabilities: int) -> tuple[ReadResult, float]:
     raw = _doc(VULNS)
-    vulns = raw["dependencies"][0]["vulns"]
-    raw["dependencies"] = [
-        {"name": f"pkg-{i}", "version": "1.0", "vulns": [vulns[0], vulns[1]]} for i in range(50_000)
-    ]
+    two = raw["dependencies"][0]["vulns"]
+    raw["dependencies"] = [{"name": f"pkg-{i}", "version": "1.0", "vulns": list(two)} for i in range(vulnerabilities // 2)]
     started = time.perf_counter()
     result = _read(raw)
-    elapsed = time.perf_counter() - started
-    print(f"read in {elapsed:.2f}s")
+    return result, time.perf_counter() - started
+
+
+def test_a_hundred_thousand_vulnerabilities_read_in_linear_time() -> None:
+    """About a second for 100k vulnerabilities on a quiet machine; the bounds leave room for a busy CI."""
+    small, small_time = _timed_read(20_000)
+    assert len(small.findings) == 20_000
+    del small
+    result, elapsed = _timed_read(100_000)
     assert len(result.findings) == 100_000 and len(result.components) == 50_000
     assert result.findings[-1].index == 99_999
-    assert elapsed < 2.0, f"{elapsed:.2f}s"
+    assert elapsed < 4.0, f"100k vulnerabilities took {elapsed:.2f}s"
+    # Five times the input: a quadratic step would take twenty-five times as long.
+    assert elapsed < 12 * max(small_time, 0.01), f"20k: {small_time:.2f}s, 100k: {elapsed:.2f}s"

@@ -114,6 +114,9 @@ confidence_at_least(conf, min) if conf_rank(conf) >= conf_rank(min)
 # costs nothing and there is no findings x findings loop. The index holds a summary rather than
 # the finding, so the same finding read twice (identical fields) cannot conflict.
 
+# solo(f): f has no duplicates (the common case, kept cheap).
+solo(f) if not f.duplicates[0]
+
 dups(f) := d if {
 	d := f.duplicates
 	is_array(d)
@@ -129,30 +132,31 @@ summary(f) := {
 	"active": active_flag(f),
 }
 
-grouped := {f.id: summary(f) | some f in input.findings; count(dups(f)) > 0}
+grouped := {f.id: summary(f) | some f in input.findings; not solo(f)}
 
 # peers(f): the active findings of f's group (f included) of the same kind as f.
-peers(f) := [summary(f)] if count(dups(f)) == 0
+peers(f) := [summary(f)] if solo(f)
 
-peers(f) := [p |
+else := [p |
 	some id in {f.id} | {d | some d in dups(f)}
 	p := grouped[id]
 	p.active
 	p.kind == f.kind
-] if count(dups(f)) > 0
+]
 
 # group_ids(f): every id of f's group, sorted: the evidence of the one violation.
-group_ids(f) := [f.id] if count(dups(f)) == 0
+group_ids(f) := [f.id] if solo(f)
 
-group_ids(f) := sort({f.id} | {d | some d in dups(f)}) if count(dups(f)) > 0
+else := sort({f.id} | {d | some d in dups(f)})
 
+# primary(f): f is active and represents its group (for a solo finding: f is active).
 primary(f) if {
-	count(dups(f)) == 0
 	active(f)
+	solo(f)
 }
 
 primary(f) if {
-	count(dups(f)) > 0
+	not solo(f)
 	active(f)
 	every p in peers(f) {
 		f.id <= p.id
@@ -165,27 +169,41 @@ group_tools(f) := sort({t | some p in peers(f); t := p.tool; is_string(t)})
 # ---------------------------------------------------------------------------------------------
 # Effective severity, confidence and baseline state of a finding (its group's)
 
-raw_severity(f) := severity_names[max([rank(p.severity) | some p in peers(f)])]
+raw_severity(f) := f.severity if solo(f)
+
+else := severity_names[max([rank(p.severity) | some p in peers(f)])]
+
+unknown_severity_as := setting(["unknown_severity_as"], {})
+
+assume_severity(kind, sev) := object.get(unknown_severity_as, kind, "unknown") if sev == "unknown"
+
+else := sev
 
 # severity(f): the highest severity its group reports. Unknown stays unknown unless the
 # profile's unknown_severity_as maps the kind (e.g. pip-audit gives no severity: a known
 # vulnerability of unknown severity is assumed high).
-severity(f) := s if {
-	raw_severity(f) == "unknown"
-	s := setting(["unknown_severity_as", f.kind], "unknown")
-} else := raw_severity(f)
+severity(f) := assume_severity(f.kind, raw_severity(f))
 
-raw_confidence(f) := confidence_names[max([conf_rank(p.confidence) | some p in peers(f)])]
+raw_confidence(f) := f.confidence if solo(f)
+
+else := confidence_names[max([conf_rank(p.confidence) | some p in peers(f)])]
+
+assume_confidence := setting(["thresholds", "sast", "assume_confidence"], "medium")
 
 # confidence(f): the highest confidence its group reports; a tool that states none (SARIF never
 # does) gets the profile's assume_confidence rather than being dropped.
-confidence(f) := c if {
-	raw_confidence(f) == "unknown"
-	c := setting(["thresholds", "sast", "assume_confidence"], "medium")
-} else := raw_confidence(f)
+confidence(f) := assume_confidence if raw_confidence(f) == "unknown"
+
+else := raw_confidence(f)
 
 # existing(f): every active member of the group is in the baseline.
 existing(f) if {
+	solo(f)
+	f.baseline == "existing"
+}
+
+existing(f) if {
+	not solo(f)
 	every p in peers(f) {
 		p.baseline == "existing"
 	}

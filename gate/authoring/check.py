@@ -1,0 +1,470 @@
+"""`gate policy check`: everything that can be wrong with a policy folder, found at once.
+
+The loader (`gate.policy.load_policy`) stops at the first problem, which is right for an
+evaluation; a security officer editing the pack wants the whole list. So the checks here run
+side by side and each returns problems with file:line:column:
+
+- compile: each module parsed on its own (every syntax error, not only the first), then the
+  policy modules together evaluated once on an empty run, which surfaces what regorus only
+  finds lazily (unknown functions, unsafe variables, builtin errors on an empty input);
+- metadata: every `deny`/`warn` rule (found in the parsed AST, so an indented or unusual head
+  is not missed) has a `# METADATA` block right above it, complete and well typed;
+- forbidden builtins: every call, not only the first;
+- data: each data file readable, and the merged data valid against the data schema, each
+  error located in the file that set the offending value.
+
+Problems of the policy (compile, metadata, forbidden builtins, a folder that cannot be loaded)
+exit 4; problems of the data only exit 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate import __version__
+from gate.errors import ConfigError, ExitCode, GateError, PolicyError, Position
+from gate.policy import (
+    DATA_DIR,
+    DATA_SUFFIXES,
+    DECISIONS,
+    FORBIDDEN,
+    Module,
+    PolicySet,
+    RuleMeta,
+    forbidden_calls,
+    load_data_files,
+    load_policy,
+    metadata_problems,
+    parse_metadata,
+    validate_data,
+)
+
+# The keys OPA defines for a METADATA annotation, and the `custom` keys the gate reads.
+ANNOTATION_KEYS = frozenset(
+    {"scope", "title", "description", "related_resources", "authors", "organizations", "schemas", "entrypoint", "custom"}
+)
+CUSTOM_KEYS = frozenset({"id", "severity", "control", "remediation", "effective_on", "stages"})
+
+POLICY_KINDS = ("load", "compile", "metadata", "forbidden")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong, where it is, and (for compile errors) the offending line with a caret."""
+
+    kind: str  # load | compile | metadata | forbidden | data
+    message: str
+    file: str | None = None
+    line: int | None = None
+    column: int | None = None
+    excerpt: str = ""
+
+    def where(self) -> str:
+        """`file:line:column`, or as much of it as is known."""
+        if not self.file:
+            return ""
+        out = self.file
+        if self.line is not None:
+            out += f":{self.line}"
+            if self.column is not None:
+                out += f":{self.column}"
+        return out
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file or "", self.line or 0, self.column or 0, self.message)
+
+    @classmethod
+    def from_error(cls, kind: str, exc: GateError) -> Problem:
+        """A problem from a raised error; regorus's source excerpt is split from the message."""
+        first, _, rest = exc.message.partition("\n")
+        first = first.removeprefix("compile error: ")
+        pos = exc.position
+        return cls(
+            kind=kind,
+            message=first + (f" ({exc.hint})" if exc.hint else ""),
+            file=exc.file,
+            line=pos.line if pos else None,
+            column=pos.column if pos else None,
+            excerpt=rest.rstrip(),
+        )
+
+
+@dataclass
+class CheckReport:
+    """What `gate policy check` found."""
+
+    root: str
+    modules: list[str] = field(default_factory=list)
+    tests: list[str] = field(default_factory=list)
+    data_files: list[str] = field(default_factory=list)
+    rules: list[RuleMeta] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)
+    digest: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """4 for any policy problem, else 2 for data problems, else 0."""
+        kinds = {p.kind for p in self.problems}
+        if kinds & set(POLICY_KINDS):
+            return int(ExitCode.POLICY)
+        if "data" in kinds:
+            return int(ExitCode.USAGE)
+        return int(ExitCode.OPEN)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the folder
+
+
+def _read_folder(root: Path) -> dict[str, bytes]:
+    """The files `load_policy` would read: every *.rego, and data files under data/."""
+    files: dict[str, bytes] = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root)
+        if p.is_file() and (p.suffix == ".rego" or (p.suffix in DATA_SUFFIXES and rel.parts[0] == DATA_DIR)):
+            files[rel.as_posix()] = p.read_bytes()
+    return files
+
+
+def _decode_modules(root: str, files: Mapping[str, bytes], report: CheckReport) -> list[tuple[str, str]]:
+    sources = []
+    for rel in sorted(files):
+        if not rel.endswith(".rego"):
+            continue
+        path = f"{root}/{rel}"
+        try:
+            sources.append((path, files[rel].decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            report.problems.append(Problem("load", f"not UTF-8 at byte {exc.start}", file=path))
+    return sources
+
+
+# --------------------------------------------------------------------------------------------
+# Compiling
+
+
+def _parse_each(sources: Sequence[tuple[str, str]], report: CheckReport) -> dict[str, list[dict[str, Any]]]:
+    """Parse every module alone (so every syntax error is reported); path -> its AST rules."""
+    from gate.engine.embedded import build
+
+    asts: dict[str, list[dict[str, Any]]] = {}
+    for path, text in sources:
+        try:
+            engine = build([(path, text)], "{}", None)
+        except PolicyError as exc:
+            report.problems.append(Problem.from_error("compile", exc))
+            continue
+        for entry in json.loads(engine.get_ast_as_json()):
+            if entry.get("source", {}).get("file") == path:
+                asts[path] = list((entry.get("ast") or {}).get("rules") or [])
+    return asts
+
+
+def empty_input(stage: str = "default") -> dict[str, Any]:
+    """The input document of a run that read reports with nothing in them."""
+    from gate.pipeline import INPUT_SCHEMA, Context
+    from gate.verdict import format_time
+
+    now = format_time(dt.datetime.now(dt.timezone.utc))
+    return {
+        "schema": INPUT_SCHEMA,
+        "context": Context(stage=stage, time=now, gate_version=__version__).to_dict(),
+        "findings": [],
+        "components": [],
+        "scans": [],
+        "waivers": [],
+    }
+
+
+def _evaluate_empty(policy: PolicySet, data: Mapping[str, Any], timeout: float, report: CheckReport) -> None:
+    """Evaluate all of `data` once over an empty run: regorus reports some errors only then."""
+    from gate.engine.embedded import build, run_limited
+
+    modules = [(m.path, m.text) for m in policy.policy_modules()]
+    try:
+        engine = build(modules, json.dumps({"config": data}), json.dumps(empty_input()))
+        run_limited(lambda: str(engine.eval_query_as_json("data")), timeout)
+    except PolicyError as exc:
+        problem = Problem.from_error("compile", exc)
+        report.problems.append(
+            Problem(problem.kind, f"{problem.message} (found evaluating every rule on an empty input)", problem.file, problem.line, problem.column, problem.excerpt)
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# METADATA
+
+
+def _head_name(head: Mapping[str, Any]) -> tuple[str | None, int, int]:
+    """(rule name when the head is a plain name, line, column) of a rule head in the AST."""
+    for kind in ("Set", "Compr", "Func"):
+        node = head.get(kind)
+        if isinstance(node, dict):
+            refr = node.get("refr") or {}
+            var = refr.get("Var") if isinstance(refr, dict) else None
+            span = node.get("span") or {}
+            if isinstance(var, dict):
+                return str(var.get("value")), int(span.get("line", 0)), int(span.get("col", 0))
+            return None, int(span.get("line", 0)), int(span.get("col", 0))
+    return None, 0, 0
+
+
+def decision_heads(rules: Sequence[Mapping[str, Any]]) -> list[tuple[str, int, int]]:
+    """(deny|warn, line, column) of every decision rule in a module's AST."""
+    out = []
+    for rule in rules:
+        spec = rule.get("Spec")
+        if not isinstance(spec, dict):
+            continue
+        name, line, col = _head_name(spec.get("head") or {})
+        if name in DECISIONS:
+            out.append((name, line, col))
+    return out
+
+
+def _raw_block(text: str, rule_line: int) -> tuple[int, dict[str, Any]] | None:
+    """(line of `# METADATA`, parsed block) of the annotation right above a rule head, if any."""
+    import yaml
+
+    lines = text.splitlines()
+    k = rule_line - 2  # 0-based index of the line above the head
+    while k >= 0 and not lines[k].strip():
+        k -= 1
+    end = k
+    while k >= 0 and lines[k].lstrip().startswith("#") and lines[k].strip() != "# METADATA":
+        k -= 1
+    if k < 0 or lines[k].strip() != "# METADATA":
+        return None
+    body = []
+    for raw in lines[k + 1 : end + 1]:
+        b = raw.lstrip()[1:]
+        body.append(b[1:] if b.startswith(" ") else b)
+    try:
+        value = yaml.safe_load("\n".join(body)) or {}
+    except yaml.YAMLError:
+        return k + 1, {}  # parse_metadata reports the YAML error itself
+    return k + 1, value if isinstance(value, dict) else {}
+
+
+def _near(key: str, known: frozenset[str]) -> str | None:
+    match = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+    return match[0] if match else None
+
+
+def _check_keys(path: str, line: int, block: Mapping[str, Any], stage_names: set[str] | None, report: CheckReport) -> None:
+    """Misspelt and mistyped METADATA keys: a misspelt `effective_on` would block at once."""
+    for key in sorted(str(k) for k in block):
+        if key not in ANNOTATION_KEYS:
+            near = _near(key, ANNOTATION_KEYS)
+            if near:
+                report.problems.append(Problem("metadata", f"METADATA key {key!r} is not known: did you mean {near!r}?", path, line))
+            else:
+                report.notes.append(Problem("metadata", f"METADATA key {key!r} is not an OPA annotation key; the gate ignores it", path, line))
+    custom = block.get("custom")
+    if custom is None:
+        return
+    if not isinstance(custom, dict):
+        report.problems.append(Problem("metadata", "METADATA custom must be a mapping (id, severity, control, remediation, ...)", path, line))
+        return
+    for key in sorted(str(k) for k in custom):
+        if key not in CUSTOM_KEYS:
+            near = _near(key, CUSTOM_KEYS)
+            if near:
+                report.problems.append(Problem("metadata", f"METADATA key custom.{key} is not known: did you mean custom.{near}?", path, line))
+            else:
+                report.notes.append(Problem("metadata", f"METADATA key custom.{key} is not read by the gate", path, line))
+    stages = custom.get("stages")
+    if stages is not None:
+        if not isinstance(stages, list) or not all(isinstance(s, str) and s for s in stages) or not stages:
+            report.problems.append(Problem("metadata", "custom.stages must be a non-empty list of stage names, e.g. [staging, prod]", path, line))
+        elif stage_names is not None:
+            unknown = sorted(set(stages) - stage_names)
+            if unknown:
+                known = ", ".join(sorted(stage_names)) or "(none)"
+                report.problems.append(
+                    Problem("metadata", f"custom.stages names {', '.join(unknown)}, not a stage of the data (stages: {known}): the rule would never apply there", path, line)
+                )
+    eff = custom.get("effective_on")
+    if eff is not None and not isinstance(eff, (dt.date, str)):
+        report.problems.append(Problem("metadata", "custom.effective_on must be a date (YYYY-MM-DD)", path, line))
+
+
+def _check_metadata(policy: PolicySet, asts: Mapping[str, list[dict[str, Any]]], stage_names: set[str] | None, report: CheckReport) -> None:
+    metas: list[RuleMeta] = []
+    for module in policy.policy_modules():
+        try:
+            found, _ = parse_metadata(module)
+        except PolicyError as exc:
+            report.problems.append(Problem.from_error("metadata", exc))
+            continue
+        metas.extend(found)
+        annotated = {m.line for m in found}
+        for decision, line, col in decision_heads(asts.get(module.path, [])):
+            if line in annotated:
+                continue
+            hint = " (a rule head must start at column 1 for its METADATA to be read)" if col != 1 else ""
+            report.problems.append(
+                Problem("metadata", f"`{decision}` rule has no # METADATA block right above it{hint}", module.path, line, col)
+            )
+        for meta in found:
+            raw = _raw_block(module.text, meta.line)
+            if raw is not None:
+                _check_keys(module.path, raw[0], raw[1], stage_names, report)
+            if not meta.description:
+                report.problems.append(Problem("metadata", "METADATA lacks description", meta.file, meta.line))
+    prefixes = {f"{m.file}:{m.line}: ": m for m in metas}
+    for text in metadata_problems(policy, metas):
+        meta = next((m for p, m in prefixes.items() if text.startswith(p)), None)
+        if meta is None:
+            report.problems.append(Problem("metadata", text))
+        else:
+            report.problems.append(Problem("metadata", text[len(f"{meta.file}:{meta.line}: ") :], meta.file, meta.line))
+    by_id: dict[str, list[RuleMeta]] = {}
+    for m in metas:
+        if m.id:
+            by_id.setdefault(m.id, []).append(m)
+    for rid, same in sorted(by_id.items()):
+        kinds = {(m.package, m.decision) for m in same}
+        if len(kinds) > 1:
+            first = same[0]
+            for other in same[1:]:
+                if (other.package, other.decision) != (first.package, first.decision):
+                    report.problems.append(
+                        Problem(
+                            "metadata",
+                            f"custom.id {rid} is also used by the {first.decision} rule at {first.file}:{first.line}: each rule needs its own id",
+                            other.file,
+                            other.line,
+                        )
+                    )
+    report.rules = sorted(metas, key=lambda m: (m.file, m.line))
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def _located_in(files: Sequence[tuple[str, Any]], json_path: Sequence[str | int]) -> tuple[str, Position | None]:
+    """The last data file (in merge order) that sets `json_path` (or its nearest parent), and where."""
+    for depth in range(len(json_path), -1, -1):
+        prefix = list(json_path[:depth])
+        for shown, located in reversed(files):
+            node: Any = located.value
+            try:
+                for part in prefix:
+                    node = node[part]
+            except (KeyError, IndexError, TypeError):
+                continue
+            return shown, located.position(prefix)
+    return files[-1][0], None
+
+
+def _check_data(root: str, files: Mapping[str, bytes], report: CheckReport, base_dir: Path | None) -> dict[str, Any]:
+    """Load each data file on its own, merge the good ones, validate the whole; the merged data."""
+    import jsonschema
+
+    from gate import yamlfile
+
+    merged: dict[str, Any] = {}
+    located: list[tuple[str, Any]] = []
+    for rel in sorted(r for r in files if r.endswith(DATA_SUFFIXES)):
+        shown = f"{root}/{rel}"
+        report.data_files.append(shown)
+        real = str(base_dir / rel) if base_dir is not None else shown
+        try:
+            merged = load_data_files([(shown, real)], merged)
+            doc = yamlfile.load(real, what="data file")
+        except ConfigError as exc:
+            report.problems.append(Problem.from_error("data", exc))
+            continue
+        if doc.value is not None:
+            located.append((shown, doc))
+    schema = yamlfile.load_schema("data")
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(merged), key=lambda e: ([str(p) for p in e.absolute_path], e.message))
+    for err in errors:
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        if located:
+            shown, pos = _located_in(located, list(err.absolute_path))
+        else:
+            shown, pos = root, None
+        report.problems.append(
+            Problem("data", f"invalid policy data at {where}: {err.message}", shown, pos.line if pos else None, pos.column if pos else None)
+        )
+    if not errors and not any(p.kind == "data" for p in report.problems):
+        try:
+            validate_data(merged, root)
+        except ConfigError as exc:
+            report.problems.append(Problem.from_error("data", exc))
+    return merged
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def check_policy(root: str | Path, *, timeout: float = 60.0) -> CheckReport:
+    """Check a policy folder (or bundle); never raises for a problem of the policies themselves."""
+    root_s = str(root)
+    report = CheckReport(root=root_s)
+    rp = Path(root_s)
+    if not rp.exists():
+        report.problems.append(Problem("load", "policy folder not found", file=root_s))
+        return report
+    if rp.is_file():
+        # A bundle: the loader unpacks it; its problems stop the check.
+        try:
+            policy = load_policy(rp, include_tests=True, check_builtins=False)
+        except GateError as exc:
+            report.problems.append(Problem.from_error("data" if isinstance(exc, ConfigError) else "load", exc))
+            return report
+        files = {m.path.removeprefix(policy.root + "/"): m.text.encode() for m in policy.modules}
+        data: dict[str, Any] | None = policy.data
+        digest: str | None = policy.digest
+        base_dir = None
+    else:
+        files = _read_folder(rp)
+        data = digest = None
+        base_dir = rp
+    sources = _decode_modules(root_s, files, report)
+    report.modules = [p for p, _ in sources if not p.endswith("_test.rego")]
+    report.tests = [p for p, _ in sources if p.endswith("_test.rego")]
+    asts = _parse_each(sources, report)
+    for path, line, col, name in forbidden_calls(Module(path=p, text=t, package="") for p, t in sources):
+        report.problems.append(Problem("forbidden", f"{name}: it {FORBIDDEN[name]}; policies may not use it", path, line, col))
+    rego_only = {rel: content for rel, content in files.items() if rel.endswith(".rego")}
+    try:
+        policy = load_policy(root_s, files=rego_only, include_tests=True, check_builtins=False)
+    except GateError as exc:
+        # Already explained when the same file failed to parse or decode.
+        if not any(p.file == exc.file for p in report.problems if p.kind in ("compile", "load")):
+            report.problems.append(Problem.from_error("load", exc))
+        _finish(report)
+        return report
+    report.digest = digest or policy.digest
+    if data is None:
+        data = _check_data(root_s, files, report, base_dir)
+    else:
+        try:
+            validate_data(data, root_s)
+        except ConfigError as exc:
+            report.problems.append(Problem.from_error("data", exc))
+    stages = data.get("stages")
+    stage_names = set(stages) | {"default"} if isinstance(stages, dict) else None
+    _check_metadata(policy, asts, stage_names, report)
+    if not any(p.kind in ("compile", "load", "forbidden") for p in report.problems):
+        _evaluate_empty(policy, data, timeout, report)
+    _finish(report)
+    return report
+
+
+def _finish(report: CheckReport) -> None:
+    """Each problem once, in file and line order."""
+    report.problems = sorted(set(report.problems), key=Problem.sort_key)
+    report.notes = sorted(set(report.notes), key=Problem.sort_key)

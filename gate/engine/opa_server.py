@@ -1,0 +1,190 @@
+"""A running OPA server, queried through `opa-python-client` (package `opa_client`).
+
+The server must have the policies loaded from a bundle made by `gate policy bundle`; the gate
+never uploads policy. Before evaluating, the engine checks the server's health (bundles
+activated) and reads the manifests of its bundles (`GET /v1/data/system/bundles`): one of them
+must carry the content digest of the policies the gate was given (`metadata.gate.content_digest`),
+so the METADATA the verdict joins to is the METADATA of the rules that ran. That bundle's name
+and revision, and the server's version (`GET /v1/config`), are recorded (see `describe()`).
+
+Each decision (`data.<package>.deny|warn`) is one `POST /v1/data/...` with the input document and
+strict builtin errors; the bundle is read again afterwards, so a bundle activated mid-run is an
+error rather than a mixed answer. TLS certificates are always verified (REQUESTS_CA_BUNDLE names
+a private CA); a bearer token comes from GATE_OPA_TOKEN. Unreachable, unhealthy, slow (past the
+evaluation limit, counted over the whole exchange), HTTP errors, malformed JSON, an undefined
+decision or an answer that is not a set are all EngineErrors (exit 4), never an empty set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from gate.engine.embedded import split_decisions
+from gate.engine.interface import Engine, RawDecision
+from gate.errors import ConfigError, EngineError
+from gate.policy import PolicySet
+
+TOKEN_ENV = "GATE_OPA_TOKEN"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _client_errors() -> tuple[type[BaseException], ...]:
+    import requests
+    from opa_client.errors import ConnectionsError, PolicyNotFoundError
+
+    return (requests.exceptions.RequestException, ConnectionsError, PolicyNotFoundError)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class OpaServerEngine(Engine):
+    """Evaluates through the data API of a remote OPA server."""
+
+    name = "opa-server"
+
+    def __init__(self, url: str = "http://127.0.0.1:8181", token: str | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+            raise ConfigError(f"--opa-url {url!r} is not an http:// or https:// URL with a host")
+        if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+            raise ConfigError(f"--opa-url {url!r} must name only scheme, host and port (the data API lives at /v1)")
+        try:
+            port = parts.port or DEFAULT_PORTS[parts.scheme]
+        except ValueError:
+            raise ConfigError(f"--opa-url {url!r} has an invalid port") from None
+        self.url = f"{parts.scheme}://{parts.netloc}"
+        self._host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        self._port = port
+        self._https = parts.scheme == "https"
+        self._token = token if token is not None else (os.environ.get(TOKEN_ENV) or None)
+        self._server_version: str | None = None
+        self.bundle: dict[str, Any] | None = None
+
+    # ----------------------------------------------------------------------------------------
+
+    def _client(self, timeout: float) -> Any:
+        from opa_client import OpaClient
+
+        # ssl=True makes the client use https and leave certificate verification on
+        # (requests' default); retries=0 so the time limit bounds the whole exchange.
+        return OpaClient(host=self._host, port=self._port, ssl=self._https, token=self._token, retries=0, timeout=timeout)
+
+    def _fail(self, exc: BaseException, what: str, timeout: float) -> EngineError:
+        import requests
+        from opa_client.errors import ConnectionsError
+
+        if isinstance(exc, ConnectionsError) and exc.__cause__ is not None:
+            exc = exc.__cause__  # the client wraps the requests error that says what happened
+
+        if isinstance(exc, requests.exceptions.Timeout):
+            return EngineError(f"the OPA server at {self.url} did not answer {what} within {timeout:g} s", hint="raise --eval-timeout or check the server")
+        if isinstance(exc, requests.exceptions.SSLError):
+            return EngineError(f"TLS to the OPA server at {self.url} failed ({what}): {_one_line(str(exc))}", hint="set REQUESTS_CA_BUNDLE to the CA that signed the server's certificate")
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            return EngineError(f"the OPA server at {self.url} is unreachable ({what}): {_one_line(str(exc))}")
+        if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+            status = exc.response.status_code
+            hint = f"set {TOKEN_ENV} to a token the server accepts" if status in (401, 403) else None
+            return EngineError(f"the OPA server at {self.url} answered {what} with HTTP {status}: {_one_line(exc.response.text)}", hint=hint)
+        if isinstance(exc, ValueError):  # requests' JSONDecodeError is one
+            return EngineError(f"the OPA server at {self.url} answered {what} with malformed JSON: {_one_line(str(exc))}")
+        message = getattr(exc, "message", None) or str(exc)
+        return EngineError(f"the OPA server at {self.url} failed {what}: {_one_line(str(message))}")
+
+    def _call(self, client: Any, deadline: float, timeout: float, what: str, fn: Any, *args: Any, **kw: Any) -> Any:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise EngineError(f"the OPA server at {self.url} did not answer within {timeout:g} s (before {what})", hint="raise --eval-timeout or check the server")
+        client.timeout = remaining
+        try:
+            answer = fn(*args, **kw)
+        except _client_errors() as exc:
+            raise self._fail(exc, what, timeout) from None
+        if time.monotonic() > deadline:
+            raise EngineError(f"the OPA server at {self.url} answered {what} after the time limit of {timeout:g} s", hint="raise --eval-timeout or check the server")
+        return answer
+
+    def _connect(self, client: Any, deadline: float, timeout: float) -> None:
+        """Health (bundles activated), server version, and the bundles it has loaded."""
+        healthy = self._call(client, deadline, timeout, "the health check", client.check_health, query={"bundles": "true"})
+        if not healthy:
+            # check_health hides why; ask once more to say it (unreachable, TLS, HTTP status).
+            self._call(client, deadline, timeout, "the health check", client.check_connection)
+            raise EngineError(f"the OPA server at {self.url} is not healthy (GET /health?bundles=true did not answer 200): its bundles are not activated")
+        if self._server_version is None:
+            config = self._call(client, deadline, timeout, "GET /v1/config", client.get_config)
+            labels = config.get("result", {}).get("labels", {}) if isinstance(config, dict) else {}
+            self._server_version = str(labels.get("version") or "unknown version") if isinstance(labels, dict) else "unknown version"
+
+    def _bundles(self, client: Any, deadline: float, timeout: float) -> dict[str, Any]:
+        answer = self._call(client, deadline, timeout, "GET /v1/data/system/bundles", client.get_data, "system/bundles")
+        bundles = answer.get("result") if isinstance(answer, dict) else None
+        if not isinstance(bundles, dict):
+            raise EngineError(f"the OPA server at {self.url} answered GET /v1/data/system/bundles with no bundle list")
+        return bundles
+
+    def _matching_bundle(self, bundles: dict[str, Any], digest: str) -> dict[str, Any]:
+        seen = []
+        for name, info in sorted(bundles.items()):
+            manifest = info.get("manifest") if isinstance(info, dict) else None
+            manifest = manifest if isinstance(manifest, dict) else {}
+            meta = manifest.get("metadata")
+            gate_meta = meta.get("gate") if isinstance(meta, dict) else None
+            found = gate_meta.get("content_digest") if isinstance(gate_meta, dict) else None
+            revision = manifest.get("revision")
+            seen.append(f"{name} (revision {revision or '-'}, content {found or 'not a gate bundle'})")
+            if found == digest:
+                return {"name": name, "revision": revision, "content_digest": found}
+        listing = "; ".join(seen) if seen else "no bundle at all"
+        raise EngineError(
+            f"the OPA server at {self.url} does not run the policies the gate was given (content {digest}); it has: {listing}",
+            hint="deploy the bundle made by `gate policy bundle` from these policies, or point --policy at the deployed bundle",
+        )
+
+    # ----------------------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """`OPA <version> server at <url>`, and once it has evaluated, the bundle that decided."""
+        text = f"OPA server at {self.url}" if self._server_version is None else f"OPA {self._server_version} server at {self.url}"
+        if self.bundle is not None:
+            text += f" (bundle {self.bundle['name']}, revision {self.bundle['revision'] or '-'})"
+        return text
+
+    def describe(self) -> dict[str, Any]:
+        """What the verdict should record about the server: URL, version, the bundle that decided."""
+        return {"url": self.url, "server_version": self._server_version, "bundle": self.bundle}
+
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
+        from gate.bundle import content_digest
+
+        digest = content_digest(policy)
+        document = json.loads(input_json)
+        deadline = time.monotonic() + timeout
+        started = time.perf_counter()
+        with self._client(timeout) as client:
+            self._connect(client, deadline, timeout)
+            self.bundle = self._matching_bundle(self._bundles(client, deadline, timeout), digest)
+            value: dict[str, Any] = {}
+            for pkg, dec in policy.queries():
+                what = f"POST /v1/data/{pkg.replace('.', '/')}/{dec}"
+                answer = self._call(
+                    client, deadline, timeout, what, client.query_rule, document, pkg, dec, query_params={"strict-builtin-errors": "true"}
+                )
+                if not isinstance(answer, dict):
+                    raise EngineError(f"the OPA server at {self.url} answered {what} with {type(answer).__name__}, not an object")
+                if "result" not in answer:
+                    raise EngineError(
+                        f"decision data.{pkg}.{dec} is undefined on the OPA server at {self.url} (its bundle lacks the package, or the rule is not a set)"
+                    )
+                value[f"{pkg}|{dec}"] = answer["result"]
+            after = self._matching_bundle(self._bundles(client, deadline, timeout), digest)
+            if after != self.bundle:
+                raise EngineError(f"the OPA server at {self.url} activated another bundle during the evaluation ({after['name']} revision {after['revision']}): run again")
+        return split_decisions(value, time.perf_counter() - started)

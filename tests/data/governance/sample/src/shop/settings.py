@@ -1,0 +1,4 @@
+"""Settings of the sample shop."""
+
+DATABASE_PASSWORD = "hunter2"
+DEBUG = False
