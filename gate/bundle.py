@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gate.errors import ConfigError, OutputError, PolicyError
-from gate.policy import PolicySet, load_policy
+from gate.policy import PolicySet, load_data_files, load_policy
 
 ROOTS = ("gate", "config")
 MANIFEST = ".manifest"
@@ -143,12 +143,8 @@ def _walk(value: Any, out: list[bytes]) -> None:
 def _parse_structured(content: bytes, name: str) -> Any:
     if content.startswith(b"\xef\xbb\xbf"):
         content = content[3:]
-
-    def no_constant(token: str) -> Any:
-        raise ValueError(f"{token} is not JSON")
-
     try:
-        return json.loads(content.decode("utf-8"), parse_int=_Number, parse_float=_Number, parse_constant=no_constant)
+        return json.loads(content.decode("utf-8"), parse_int=_Number, parse_float=_Number, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise PolicyError(f"bundle file {name} is not valid JSON: {exc}") from None
 
@@ -245,7 +241,11 @@ def bundle_files(policy: PolicySet, revision: str) -> dict[str, bytes]:
         if PurePosixPath(rel).name in (DATA_JSON, MANIFEST, SIGNATURES):
             raise PolicyError(f"a module may not be named {rel}", file=f"{policy.root}/{rel}")
         files[rel] = text.encode("utf-8")
-    files[DATA_JSON] = (json.dumps(policy.data_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    try:
+        data = json.dumps(policy.data_document(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        raise ConfigError(f"the policy data cannot be written as JSON: {exc}", file=policy.root) from None
+    files[DATA_JSON] = (data + "\n").encode("utf-8")
     manifest = {
         "revision": revision,
         "roots": list(ROOTS),
@@ -439,8 +439,10 @@ def load_bundle(path: str | Path, extra_data: Sequence[str] = (), verification_k
         elif base in (DATA_JSON, "data.yaml", "data.yml") or name.endswith((".wasm", ".pb")) or base == "patch.json":
             raise PolicyError(f"bundle file {name} is not supported by the gate (only Rego modules and a top-level data.json)", file=shown)
         # other files are ignored, as OPA ignores them
-    layout["data.json"] = json.dumps(config).encode("utf-8")
-    policy = load_policy(shown, files=layout, extra_data=extra_data, include_tests=False)
+    # The data is taken as parsed JSON (not re-read as a data file: YAML would misread some JSON
+    # strings); --data files are merged on top as for a folder.
+    policy = load_policy(shown, files=layout, include_tests=False)
+    policy.data = load_data_files([(e, e) for e in extra_data], base=config) if extra_data else config
     digest = file_digest(path)
     if extra_data:
         hasher = hashlib.sha256(b"bundle\0" + digest.encode())
@@ -455,8 +457,12 @@ def load_bundle(path: str | Path, extra_data: Sequence[str] = (), verification_k
     return policy
 
 
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
 def _parse_plain_json(content: bytes, name: str, shown: str) -> Any:
     try:
-        return json.loads(content.decode("utf-8-sig"))
+        return json.loads(content.decode("utf-8-sig"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise PolicyError(f"bundle file {name} is not valid JSON: {exc}", file=shown) from None

@@ -24,29 +24,36 @@ import data.gate.lib
 
 thresholds := lib.setting(["thresholds", "dependency"], {})
 
-deny_at := object.get(thresholds, "deny", "high")
+deny_severities := lib.severities_from(object.get(thresholds, "deny", "high"))
 
-warn_at := object.get(thresholds, "warn", "medium")
+warn_severities := lib.severities_from(object.get(thresholds, "warn", "medium"))
 
 block_unfixable if lib.setting(["block_unfixable"], false) == true
+
+# candidates: one view per vulnerability (the primary finding of its duplicate group).
+candidates := [lib.view(f) |
+	some f in input.findings
+	f.kind == "dependency"
+	lib.primary(f)
+]
 
 fixed_versions(f) := [x | some x in f.package.fixed_versions; is_string(x)] if is_array(f.package.fixed_versions)
 
 else := []
 
-fixable(f) if count(fixed_versions(f)) > 0
+fixable(c) if count(fixed_versions(c.f)) > 0
 
-severe(f) if lib.at_least(lib.severity(f), deny_at)
+severe(c) if c.severity in deny_severities
 
-# would_deny(f): what blocks before the baseline is considered.
-would_deny(f) if {
-	severe(f)
-	fixable(f)
+# would_deny(c): what blocks before the baseline is considered.
+would_deny(c) if {
+	severe(c)
+	fixable(c)
 }
 
-would_deny(f) if {
-	severe(f)
-	not fixable(f)
+would_deny(c) if {
+	severe(c)
+	not fixable(c)
 	block_unfixable
 }
 
@@ -75,14 +82,14 @@ also_known_as(f) := sprintf(" (%s)", [concat(", ", ids)]) if {
 	count(ids) > 0
 } else := ""
 
-description(f) := sprintf("%s: %s is affected by %s%s [severity %s]: %s%s", [
-	lib.text(f.tool),
-	package_ref(f),
-	lib.text(f.rule_id),
-	also_known_as(f),
-	lib.severity(f),
-	lib.one_line(f.message, 160),
-	lib.also_reported(f),
+description(c) := sprintf("%s: %s is affected by %s%s [severity %s]: %s%s", [
+	lib.str(c.f, "tool"),
+	package_ref(c.f),
+	lib.str(c.f, "rule_id"),
+	also_known_as(c.f),
+	c.severity,
+	lib.one_line(object.get(c.f, "message", ""), 160),
+	lib.also_reported(c.f),
 ])
 
 fix_remediation(f) := sprintf(
@@ -92,12 +99,14 @@ fix_remediation(f) := sprintf(
 
 nofix_remediation(f) := sprintf(
 	"No fixed version of %s is known for %s. Remove or replace the dependency, or, if the vulnerable code is not reachable, publish a VEX statement (not_affected with a justification) or record a waiver with an expiry; re-check when a fix is released.",
-	[package_ref(f), lib.text(f.rule_id)],
+	[package_ref(f), lib.str(f, "rule_id")],
 )
 
-remediation(f) := fix_remediation(f) if fixable(f)
+remediation(c) := fix_remediation(c.f) if fixable(c)
 
-else := nofix_remediation(f)
+else := nofix_remediation(c.f)
+
+violation(id, c, prefix) := lib.finding_violation(id, c.f, concat("", [prefix, description(c)]), remediation(c))
 
 # METADATA
 # title: Vulnerable dependency with a fix available
@@ -110,13 +119,11 @@ else := nofix_remediation(f)
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation; SSDF PW.4.4, RV.1.1
 #   remediation: Upgrade the dependency to the fixed version named in the message and regenerate the lock file.
 deny contains v if {
-	some f in input.findings
-	f.kind == "dependency"
-	lib.primary(f)
-	severe(f)
-	fixable(f)
-	lib.blocking(f)
-	v := lib.finding_violation("GATE-DEP-001", f, description(f), fix_remediation(f))
+	some c in candidates
+	severe(c)
+	fixable(c)
+	c.blocking
+	v := violation("GATE-DEP-001", c, "")
 }
 
 # METADATA
@@ -134,14 +141,12 @@ deny contains v if {
 #     Replace or remove the dependency, publish a VEX not_affected statement with its
 #     justification, or record a waiver with an expiry.
 deny contains v if {
-	some f in input.findings
-	f.kind == "dependency"
-	lib.primary(f)
-	severe(f)
-	not fixable(f)
+	some c in candidates
+	severe(c)
+	not fixable(c)
 	block_unfixable
-	lib.blocking(f)
-	v := lib.finding_violation("GATE-DEP-002", f, description(f), nofix_remediation(f))
+	c.blocking
+	v := violation("GATE-DEP-002", c, "")
 }
 
 # METADATA
@@ -156,13 +161,11 @@ deny contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning; SSDF RV.1.1
 #   remediation: Track the advisory; assess reachability; replace the dependency if no fix comes.
 warn contains v if {
-	some f in input.findings
-	f.kind == "dependency"
-	lib.primary(f)
-	severe(f)
-	not fixable(f)
+	some c in candidates
+	severe(c)
+	not fixable(c)
 	not block_unfixable
-	v := lib.finding_violation("GATE-DEP-003", f, description(f), nofix_remediation(f))
+	v := violation("GATE-DEP-003", c, "")
 }
 
 # METADATA
@@ -176,12 +179,10 @@ warn contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation
 #   remediation: Upgrade when convenient (the message names the fixed version where one exists).
 warn contains v if {
-	some f in input.findings
-	f.kind == "dependency"
-	lib.primary(f)
-	not severe(f)
-	lib.at_least(lib.severity(f), warn_at)
-	v := lib.finding_violation("GATE-DEP-004", f, description(f), remediation(f))
+	some c in candidates
+	not severe(c)
+	c.severity in warn_severities
+	v := violation("GATE-DEP-004", c, "")
 }
 
 # METADATA
@@ -195,10 +196,8 @@ warn contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation
 #   remediation: Plan the upgrade before the change reaches a stage that judges all findings.
 warn contains v if {
-	some f in input.findings
-	f.kind == "dependency"
-	lib.primary(f)
-	would_deny(f)
-	not lib.blocking(f)
-	v := lib.finding_violation("GATE-DEP-005", f, sprintf("existing (baseline): %s", [description(f)]), remediation(f))
+	some c in candidates
+	would_deny(c)
+	not c.blocking
+	v := violation("GATE-DEP-005", c, "existing (baseline): ")
 }

@@ -16,23 +16,29 @@ thresholds := lib.setting(["thresholds", "sast"], {})
 
 kinds := {k | some k in object.get(thresholds, "kinds", ["sast", "iac"])}
 
-deny_at := object.get(thresholds, "deny", "high")
+deny_severities := lib.severities_from(object.get(thresholds, "deny", "high"))
 
-warn_at := object.get(thresholds, "warn", "medium")
+warn_severities := lib.severities_from(object.get(thresholds, "warn", "medium"))
 
-min_confidence := object.get(thresholds, "min_confidence", "medium")
+test_code_severities := lib.severities_from(object.get(thresholds, "test_code_warn", "high"))
 
-test_code_warn_at := object.get(thresholds, "test_code_warn", "high")
+confident := lib.confidences_from(object.get(thresholds, "min_confidence", "medium"))
 
-# severe(f): reaches the deny threshold with enough confidence: what blocks outside test code.
-severe(f) if {
-	lib.at_least(lib.severity(f), deny_at)
-	lib.confidence_at_least(lib.confidence(f), min_confidence)
+# candidates: one view per flaw of a kind judged here (the primary finding of its group).
+candidates := [lib.view(f) |
+	some f in input.findings
+	f.kind in kinds
+	lib.primary(f)
+]
+
+# severe(c): reaches the deny threshold with enough confidence: what blocks outside test code.
+severe(c) if {
+	c.severity in deny_severities
+	c.confidence in confident
 }
 
 cwe_text(f) := sprintf("%s; ", [concat(", ", cwes)]) if {
-	is_array(f.cwe)
-	cwes := [c | some c in f.cwe; is_string(c)]
+	cwes := [x | some x in lib.arr(object.get(f, "cwe", null)); is_string(x)]
 	count(cwes) > 0
 } else := ""
 
@@ -41,19 +47,21 @@ guidance(f) := sprintf(" Guidance: %s.", [f.help_uri]) if {
 	f.help_uri != ""
 } else := ""
 
-description(f) := sprintf("%s at %s: %s [severity %s, confidence %s]%s", [
-	lib.rule_ref(f),
-	lib.where(f),
-	lib.one_line(f.message, 200),
-	lib.severity(f),
-	lib.confidence(f),
-	lib.also_reported(f),
+description(c) := sprintf("%s at %s: %s [severity %s, confidence %s]%s", [
+	lib.rule_ref(c.f),
+	lib.where(c.f),
+	lib.one_line(object.get(c.f, "message", ""), 200),
+	c.severity,
+	c.confidence,
+	lib.also_reported(c.f),
 ])
 
 remediation(f) := sprintf(
 	"Fix the flaw at %s (%s%s).%s If it is a false positive or an accepted risk, record a waiver (reason, approver, expiry) for finding %s; inline suppressions do not open the gate.",
 	[lib.where(f), cwe_text(f), lib.rule_ref(f), guidance(f), f.id],
 )
+
+violation(id, c, prefix) := lib.finding_violation(id, c.f, concat("", [prefix, description(c)]), remediation(c.f))
 
 # METADATA
 # title: Static-analysis finding at or above the stage threshold
@@ -70,13 +78,11 @@ remediation(f) := sprintf(
 #     Fix the code the finding points at, or record an accepted risk as a waiver with reason,
 #     approver and expiry in the reviewed waivers file.
 deny contains v if {
-	some f in input.findings
-	f.kind in kinds
-	not lib.test_code(f)
-	lib.primary(f)
-	severe(f)
-	lib.blocking(f)
-	v := lib.finding_violation("GATE-SAST-001", f, description(f), remediation(f))
+	some c in candidates
+	not c.test_code
+	severe(c)
+	c.blocking
+	v := violation("GATE-SAST-001", c, "")
 }
 
 # METADATA
@@ -91,13 +97,11 @@ deny contains v if {
 #   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Triage the finding; fix it or record why it is acceptable.
 warn contains v if {
-	some f in input.findings
-	f.kind in kinds
-	not lib.test_code(f)
-	lib.primary(f)
-	not severe(f)
-	lib.at_least(lib.severity(f), warn_at)
-	v := lib.finding_violation("GATE-SAST-002", f, description(f), remediation(f))
+	some c in candidates
+	not c.test_code
+	not severe(c)
+	c.severity in warn_severities
+	v := violation("GATE-SAST-002", c, "")
 }
 
 # METADATA
@@ -112,12 +116,10 @@ warn contains v if {
 #   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Check that the flagged test code cannot reach production (fixtures, helpers shipped in the package).
 warn contains v if {
-	some f in input.findings
-	f.kind in kinds
-	lib.test_code(f)
-	lib.primary(f)
-	lib.at_least(lib.severity(f), test_code_warn_at)
-	v := lib.finding_violation("GATE-SAST-003", f, sprintf("test code: %s", [description(f)]), remediation(f))
+	some c in candidates
+	c.test_code
+	c.severity in test_code_severities
+	v := violation("GATE-SAST-003", c, "test code: ")
 }
 
 # METADATA
@@ -132,11 +134,9 @@ warn contains v if {
 #   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Plan the fix of the existing flaw; it blocks in stages that judge all findings.
 warn contains v if {
-	some f in input.findings
-	f.kind in kinds
-	not lib.test_code(f)
-	lib.primary(f)
-	severe(f)
-	not lib.blocking(f)
-	v := lib.finding_violation("GATE-SAST-004", f, sprintf("existing (baseline): %s", [description(f)]), remediation(f))
+	some c in candidates
+	not c.test_code
+	severe(c)
+	not c.blocking
+	v := violation("GATE-SAST-004", c, "existing (baseline): ")
 }

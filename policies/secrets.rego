@@ -11,6 +11,13 @@ import rego.v1
 
 import data.gate.lib
 
+# candidates: the primary finding of each secret flaw.
+candidates := [f |
+	some f in input.findings
+	f.kind == "secret"
+	lib.primary(f)
+]
+
 description(f) := sprintf("%s at %s: possible credential in the repository%s", [
 	lib.rule_ref(f),
 	lib.where(f),
@@ -36,10 +43,8 @@ remediation(f) := sprintf(
 #     Revoke and rotate the credential, remove it from the code, and read it from a secret store
 #     or the CI's secret variables at run time.
 deny contains v if {
-	some f in input.findings
-	f.kind == "secret"
+	some f in candidates
 	not lib.test_code(f)
-	lib.primary(f)
 	v := lib.finding_violation("GATE-SEC-001", f, description(f), remediation(f))
 }
 
@@ -54,9 +59,7 @@ deny contains v if {
 #   control: NIST SP 800-53 IA-5(7) No embedded unencrypted static authenticators; SSDF PS.1
 #   remediation: Make sure the value is a fake; if it is a real credential, rotate it and remove it.
 warn contains v if {
-	some f in input.findings
-	f.kind == "secret"
+	some f in candidates
 	lib.test_code(f)
-	lib.primary(f)
 	v := lib.finding_violation("GATE-SEC-002", f, sprintf("test code: %s", [description(f)]), remediation(f))
 }

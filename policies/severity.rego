@@ -20,24 +20,38 @@ other := lib.setting(["thresholds", "other"], {})
 
 other_kinds := {k | some k in object.get(other, "kinds", ["other", "license"])}
 
-other_warn_at := object.get(other, "warn", "high")
+other_severities := lib.severities_from(object.get(other, "warn", "high"))
 
-unknown(f) if {
-	f.kind != "secret"
-	lib.severity(f) == "unknown"
-}
+known_severities := {"critical", "high", "medium", "low", "info"}
 
-strict(f) if {
+# unknown_candidates: flaws whose severity is unknown even after the profile's assumptions. A
+# finding's own known severity is a cheap first test: its group's can only be higher.
+unknown_candidates := [c |
+	some f in input.findings
+	not object.get(f, "severity", "unknown") in known_severities
+	not f.kind == "secret"
+	lib.primary(f)
+	c := lib.view(f)
+	c.severity == "unknown"
+]
+
+other_candidates := [lib.view(f) |
+	some f in input.findings
+	f.kind in other_kinds
+	lib.primary(f)
+]
+
+strict(c) if {
 	unknown_severity_denies
-	not lib.test_code(f)
-	lib.blocking(f)
+	not c.test_code
+	c.blocking
 }
 
 description(f) := sprintf("%s at %s reported a %s finding of unknown severity: %s%s", [
 	lib.rule_ref(f),
 	lib.where(f),
-	lib.text(f.kind),
-	lib.one_line(f.message, 200),
+	lib.str(f, "kind"),
+	lib.one_line(object.get(f, "message", ""), 200),
 	lib.also_reported(f),
 ])
 
@@ -57,11 +71,9 @@ remediation(f) := sprintf(
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning (analysis of scan results)
 #   remediation: Triage the finding by hand; make the tool report severities.
 warn contains v if {
-	some f in input.findings
-	unknown(f)
-	lib.primary(f)
-	not strict(f)
-	v := lib.finding_violation("GATE-SEV-001", f, description(f), remediation(f))
+	some c in unknown_candidates
+	not strict(c)
+	v := lib.finding_violation("GATE-SEV-001", c.f, description(c.f), remediation(c.f))
 }
 
 # METADATA
@@ -76,11 +88,9 @@ warn contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, RA-7 Risk response
 #   remediation: Triage the finding; fix it or record a waiver with a reason and an expiry.
 deny contains v if {
-	some f in input.findings
-	unknown(f)
-	lib.primary(f)
-	strict(f)
-	v := lib.finding_violation("GATE-SEV-002", f, description(f), remediation(f))
+	some c in unknown_candidates
+	strict(c)
+	v := lib.finding_violation("GATE-SEV-002", c.f, description(c.f), remediation(c.f))
 }
 
 # METADATA
@@ -95,16 +105,14 @@ deny contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning (analysis of scan results)
 #   remediation: Triage the finding; fix it or record a waiver with a reason and an expiry.
 warn contains v if {
-	some f in input.findings
-	f.kind in other_kinds
-	lib.primary(f)
-	lib.at_least(lib.severity(f), other_warn_at)
-	v := lib.finding_violation("GATE-SEV-003", f, sprintf("%s at %s [%s, severity %s]: %s%s", [
-		lib.rule_ref(f),
-		lib.where(f),
-		lib.text(f.kind),
-		lib.severity(f),
-		lib.one_line(f.message, 200),
-		lib.also_reported(f),
-	]), sprintf("Triage finding %s; fix it or record a waiver.", [f.id]))
+	some c in other_candidates
+	c.severity in other_severities
+	v := lib.finding_violation("GATE-SEV-003", c.f, sprintf("%s at %s [%s, severity %s]: %s%s", [
+		lib.rule_ref(c.f),
+		lib.where(c.f),
+		lib.str(c.f, "kind"),
+		c.severity,
+		lib.one_line(object.get(c.f, "message", ""), 200),
+		lib.also_reported(c.f),
+	]), sprintf("Triage finding %s; fix it or record a waiver.", [c.f.id]))
 }

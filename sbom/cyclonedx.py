@@ -178,29 +178,52 @@ def _validate_xml(root: ET.Element, version: str, source: str) -> None:
 
 def _check_unique_refs(doc: Any, source: str, version: str) -> None:
     """Every bom-ref unique within the BOM (the XSD's identity constraint, for JSON)."""
-    seen: dict[str, list[Any]] = {}
+    duplicate = _first_duplicate_ref(doc)
+    if duplicate is None:
+        return
+    places = sorted(_ref_places(doc, duplicate), key=_path_order)
+    raise InputError(
+        f"not a valid CycloneDX {version} document: {_json_path(places[1])}: "
+        f"bom-ref {_shorten(json.dumps(duplicate))} is already used at {_json_path(places[0])}",
+        file=source,
+        hint="every bom-ref must be unique within a BOM (CycloneDX specification)",
+    )
+
+
+def _first_duplicate_ref(doc: Any) -> str | None:
+    # The fast pass keeps no paths (they are only worth building for the error message) and
+    # tests exact types: a parsed JSON document holds plain dicts and lists only.
+    seen: set[str] = set()
+    stack = [doc]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        if type(node) is dict:
+            ref = node.get("bom-ref")
+            if type(ref) is str:
+                if ref in seen:
+                    return ref
+                seen.add(ref)
+            values: Any = node.values()
+        else:
+            values = node
+        for value in values:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(value)
+    return None
+
+
+def _ref_places(doc: Any, ref: str) -> Iterator[list[Any]]:
     stack: list[tuple[Any, list[Any]]] = [(doc, [])]
     while stack:
         node, path = stack.pop()
         if isinstance(node, dict):
-            ref = node.get("bom-ref")
-            if isinstance(ref, str):
-                if ref in seen:
-                    first, again = sorted((seen[ref], path), key=_path_order)
-                    raise InputError(
-                        f"not a valid CycloneDX {version} document: {_json_path(again)}: "
-                        f"bom-ref {_shorten(json.dumps(ref))} is already used at {_json_path(first)}",
-                        file=source,
-                        hint="every bom-ref must be unique within a BOM (CycloneDX specification)",
-                    )
-                seen[ref] = path
-            for key, value in node.items():
-                if isinstance(value, (dict, list)):
-                    stack.append((value, [*path, key]))
+            if node.get("bom-ref") == ref:
+                yield path
+            stack.extend((v, [*path, k]) for k, v in node.items() if isinstance(v, (dict, list)))
         else:
-            for i, value in enumerate(node):
-                if isinstance(value, (dict, list)):
-                    stack.append((value, [*path, i]))
+            stack.extend((v, [*path, i]) for i, v in enumerate(node) if isinstance(v, (dict, list)))
 
 
 def _path_order(path: list[Any]) -> list[tuple[int, Any]]:

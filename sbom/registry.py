@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from sbom.cyclonedx import CycloneDxJsonReader, CycloneDxXmlReader
 from sbom.interface import SbomReader
+from sbom.openvex import OpenVexReader
 from sbom.spdx import SpdxJsonReader
 
 READERS: tuple[SbomReader, ...] = (
     CycloneDxJsonReader(),
     CycloneDxXmlReader(),
     SpdxJsonReader(),
+    OpenVexReader(),
 )
 
 FORMATS: tuple[str, ...] = tuple(sorted({r.format for r in READERS}))

@@ -62,14 +62,14 @@ _CONFIDENCE_WORDS: Final = {
 _VULN_ID: Final = re.compile(
     r"(?<![A-Za-z0-9])("
     r"CVE-\d{4}-\d{4,}"
-    r"|GHSA(?:-[0-9a-z]{4}){3}"
+    r"|GHSA(?:-[23456789cfghjmpqrvwx]{4}){3}"  # GitHub's id alphabet
     r"|PYSEC-\d{4}-\d+"
     r"|RUSTSEC-\d{4}-\d{4}"
     r"|GO-\d{4}-\d{4,}"
     r"|GSD-\d{4}-\d+"
     r"|MAL-\d{4}-\d+"
     r"|OSV-\d{4}-\d+"
-    r"|SNYK-[A-Z0-9]+(?:-[A-Z0-9]+)*-\d+"
+    r"|SNYK(?:-[A-Z0-9]{1,64}){1,4}-\d{1,12}"  # bounded: no backtracking blow-up on hostile text
     r")(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
@@ -88,7 +88,7 @@ _PURL_KEYS: Final = frozenset({"purl", "purls", "packageurl", "packageurls"})
 _PKG_NAME_KEYS: Final = frozenset({"packagename", "pkgname", "componentname"})
 _PKG_OBJECT_KEYS: Final = frozenset({"package", "component", "dependency"})  # only as {"name", "version", "purl"}
 _PKG_VERSION_KEYS: Final = frozenset({"packageversion", "pkgversion", "installedversion", "componentversion"})
-_FIXED_KEYS: Final = frozenset({"fixedversion", "fixedversions", "fixversion", "fixversions", "patchedversions", "fixedin", "fixavailable"})
+_FIXED_KEYS: Final = frozenset({"fixedversion", "fixedversions", "fixversion", "fixversions", "patchedversions", "fixedin"})
 _ID_KEYS: Final = frozenset(
     {"cve", "cves", "cveid", "cveids", "alias", "aliases", "identifiers", "vulnerabilityid", "vulnid", "ghsa", "ghsaid"}
 )
@@ -501,7 +501,8 @@ class _Rule:
 
 @dataclass(slots=True)
 class _Run:
-    index: int
+    """A run's tool, components and lookup tables, built once before its results are read."""
+
     path: str
     tool: str
     version: str | None
@@ -595,7 +596,7 @@ class _LogReader:
         self.stats["findings"] = len(findings)
         return ReadResult(
             format="sarif",
-            tool=", ".join(sorted(set(tools))) if tools else "(no runs)",
+            tool=", ".join(sorted(set(tools), key=lambda t: (t.casefold(), t))) if tools else "(no runs)",
             tool_version=first_version,
             findings=tuple(findings),
             complete=complete,
@@ -643,7 +644,6 @@ class _LogReader:
         for k, t in enumerate(taxonomies):
             self._obj(t, f"{path}.taxonomies[{k}]")
         r = _Run(
-            index=i,
             path=path,
             tool=driver.name,
             version=version,
@@ -711,7 +711,7 @@ class _LogReader:
                 exit_code = _int(inv.get("exitCode"))
                 if exit_code is not None:
                     text += f", exit code {exit_code}"
-                failure = _text_of(inv.get("processStartFailureMessage")) or _str(inv.get("processStartFailureMessage"))
+                failure = _str(inv.get("processStartFailureMessage"))
                 if failure:
                     text += f": {failure}"
                 errors.append(text)

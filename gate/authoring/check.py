@@ -192,10 +192,9 @@ def _evaluate_empty(policy: PolicySet, data: Mapping[str, Any], timeout: float, 
         engine = build(modules, json.dumps({"config": data}), json.dumps(empty_input()))
         run_limited(lambda: str(engine.eval_query_as_json("data")), timeout)
     except PolicyError as exc:
-        problem = Problem.from_error("compile", exc)
-        report.problems.append(
-            Problem(problem.kind, f"{problem.message} (found evaluating every rule on an empty input)", problem.file, problem.line, problem.column, problem.excerpt)
-        )
+        p = Problem.from_error("compile", exc)
+        message = p.message.removeprefix("evaluation error: ")
+        report.problems.append(Problem(p.kind, f"{message} (found evaluating every rule on an empty input)", p.file, p.line, p.column, p.excerpt))
 
 
 # --------------------------------------------------------------------------------------------

@@ -84,7 +84,7 @@ def _package(p: Mapping[str, Any] | None) -> str:
     return text + (f" (fixed in {', '.join(str(v) for v in fixed)})" if fixed else " (no fixed version known)")
 
 
-def _finding_lines(fid: str, f: Mapping[str, Any] | None, indent: str) -> list[str]:
+def _finding_lines(fid: str, f: Mapping[str, Any] | None, indent: str, expired: Mapping[str, list[Mapping[str, Any]]]) -> list[str]:
     if f is None:
         return [_line(indent, "- finding ", fid, " (not in the verdict's finding index)")]
     head = f"{f.get('tool') or '?'} {f.get('rule_id') or '?'}"
@@ -113,6 +113,8 @@ def _finding_lines(fid: str, f: Mapping[str, Any] | None, indent: str) -> list[s
     if f.get("waiver"):
         w = f["waiver"]
         lines.append(_line(sub, "waived by ", w.get("id"), f" until {w.get('expires')}" if w.get("expires") else ""))
+    for w in expired.get(fid, []):
+        lines.append(_line(sub, "waiver ", w.get("id"), " expired ", w.get("expires"), ": it no longer covers this finding"))
     if f.get("help_uri"):
         lines.append(_line(sub, "guidance: ", f["help_uri"]))
     source = f.get("source") or {}
@@ -149,8 +151,12 @@ def _entry_lines(n: int, e: Mapping[str, Any], verdict: Mapping[str, Any]) -> li
         lines.append(_line(INDENT, "Evidence: none cited by the rule"))
         return lines
     lines.append(_line(INDENT, "Evidence:"))
+    expired: dict[str, list[Mapping[str, Any]]] = {}
+    for w in verdict.get("waivers_expired") or []:
+        for covered in w.get("findings") or []:
+            expired.setdefault(str(covered), []).append(w)
     for fid in ids:
-        lines.extend(_finding_lines(str(fid), findings.get(fid), INDENT + "  "))
+        lines.extend(_finding_lines(str(fid), findings.get(fid), INDENT + "  ", expired))
     for c in comps:
         lines.append(_line(INDENT, "  - component ", c))
     scan_info = {s.get("path"): s for s in verdict.get("inputs") or [] if isinstance(s, dict)}

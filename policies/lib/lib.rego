@@ -4,16 +4,23 @@
 # one place:
 #   - active(f): the ONE place that skips findings covered by a waiver, a suppressing VEX state or
 #     (only when data says so) an inline suppression;
-#   - profile: the stage profile (data.config.stages.default overlaid with the current stage);
+#   - profile / setting(path, fallback): the stage profile (data.config.stages.default overlaid
+#     with the current stage);
 #   - primary(f) / group_ids(f): one violation per cross-tool duplicate group;
 #   - severity(f) / confidence(f): a group's effective severity and confidence;
 #   - blocking(f): the baseline rule (new_findings_only) in one place;
+#   - view(f): all of the above, computed once per finding for the rules of a family;
 #   - evidence_kinds: which kinds of evidence the scans of this run provide;
 #   - violation(...) / finding_violation(...): the violation object, always with all four
 #     evidence keys.
 #
 # Defaults written here are only a safety net for a data file that leaves a key out; the values a
 # security officer tunes live in policies/data/*.yaml.
+#
+# Performance (100k findings): the rule packages iterate input.findings once each, filter on
+# the kind first, and call view(f) once per candidate. Rules of other packages refer to this
+# package's *rules* (not functions) by their full path, data.gate.lib.NAME: the embedded engine
+# (regorus 0.13) re-evaluates the package for every reference made through an import alias.
 package gate.lib
 
 import rego.v1
@@ -104,6 +111,11 @@ at_least(sev, min) if rank(sev) >= rank(min)
 
 confidence_at_least(conf, min) if conf_rank(conf) >= conf_rank(min)
 
+# severities_from(min): the set of severities at or above min, for a cheap `in` test per finding.
+severities_from(min) := {s | some s in severity_names; at_least(s, min)}
+
+confidences_from(min) := {c | some c in confidence_names; confidence_at_least(c, min)}
+
 # ---------------------------------------------------------------------------------------------
 # Cross-tool duplicate groups
 #
@@ -169,7 +181,8 @@ group_tools(f) := sort({t | some p in peers(f); t := p.tool; is_string(t)})
 # ---------------------------------------------------------------------------------------------
 # Effective severity, confidence and baseline state of a finding (its group's)
 
-raw_severity(f) := f.severity if solo(f)
+# raw_severity(f): the group's highest severity on the scale; anything off the scale is unknown.
+raw_severity(f) := severity_names[rank(object.get(f, "severity", "unknown"))] if solo(f)
 
 else := severity_names[max([rank(p.severity) | some p in peers(f)])]
 
@@ -182,9 +195,9 @@ else := sev
 # severity(f): the highest severity its group reports. Unknown stays unknown unless the
 # profile's unknown_severity_as maps the kind (e.g. pip-audit gives no severity: a known
 # vulnerability of unknown severity is assumed high).
-severity(f) := assume_severity(f.kind, raw_severity(f))
+severity(f) := assume_severity(object.get(f, "kind", null), raw_severity(f))
 
-raw_confidence(f) := f.confidence if solo(f)
+raw_confidence(f) := confidence_names[conf_rank(object.get(f, "confidence", "unknown"))] if solo(f)
 
 else := confidence_names[max([conf_rank(p.confidence) | some p in peers(f)])]
 
@@ -219,6 +232,24 @@ blocking(f) if {
 	new_findings_only
 	not existing(f)
 }
+
+blocking_flag(f) := true if blocking(f)
+
+else := false
+
+# view(f): what the rules of a family need to know about a finding, computed once. Call it
+# only for primary findings.
+view(f) := {
+	"f": f,
+	"severity": severity(f),
+	"confidence": confidence(f),
+	"test_code": test_code_flag(f),
+	"blocking": blocking_flag(f),
+}
+
+test_code_flag(f) := true if test_code(f)
+
+else := false
 
 # ---------------------------------------------------------------------------------------------
 # Evidence provided by the scans of this run
@@ -262,11 +293,15 @@ evidence_kinds contains k if {
 
 # ---------------------------------------------------------------------------------------------
 # Text for messages (finding text is attacker-controlled data: kept short and on one line; the
-# outputs escape it for their medium)
+# outputs escape it for their medium). Helpers take the object and the key, so a missing field
+# gives "" rather than an undefined (and so silently missing) violation.
 
 text(x) := x if is_string(x)
 
 else := ""
+
+# str(obj, key): obj[key] when it is a string, else "".
+str(obj, key) := text(object.get(obj, key, null))
 
 # arr(x): x when it is an array, else [] (a field that is null or absent).
 arr(x) := x if is_array(x)
@@ -301,14 +336,16 @@ package_ref(p) := sprintf("%s@%s", [p.name, p.version]) if {
 } else := "(unnamed package)"
 
 # rule_ref(f): "bandit B602 (subprocess_popen_with_shell_equals_true)" or "bandit B602".
-rule_ref(f) := sprintf("%s %s (%s)", [text(f.tool), text(f.rule_id), one_line(f.rule_name, 80)]) if {
+rule_ref(f) := sprintf("%s %s (%s)", [str(f, "tool"), str(f, "rule_id"), one_line(f.rule_name, 80)]) if {
 	is_string(f.rule_name)
 	f.rule_name != ""
 	f.rule_name != f.rule_id
-} else := sprintf("%s %s", [text(f.tool), text(f.rule_id)])
+} else := sprintf("%s %s", [str(f, "tool"), str(f, "rule_id")])
 
 # also_reported(f): " (also reported by semgrep)" for a duplicate group, else "".
-also_reported(f) := sprintf(" (also reported by %s)", [concat(", ", others)]) if {
+also_reported(f) := "" if solo(f)
+
+else := sprintf(" (also reported by %s)", [concat(", ", others)]) if {
 	others := [t | some t in group_tools(f); t != f.tool]
 	count(others) > 0
 } else := ""
