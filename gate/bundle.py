@@ -67,8 +67,10 @@ def content_digest(policy: PolicySet) -> str:
     hasher = hashlib.sha256()
     for rel, text in sorted(_relative_modules(policy)):
         hasher.update(b"module\0" + rel.encode() + b"\0" + hashlib.sha256(text.encode("utf-8")).digest())
-    data = json.dumps(policy.data_document(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    hasher.update(b"data\0" + hashlib.sha256(data.encode("utf-8")).digest())
+    # ASCII escapes: a string holding a surrogate pair as two lone surrogates (as some YAML
+    # readers produce from JSON escapes) serialises like the character it stands for.
+    data = json.dumps(policy.data_document(), sort_keys=True, separators=(",", ":"))
+    hasher.update(b"data\0" + hashlib.sha256(data.encode("ascii")).digest())
     return "sha256:" + hasher.hexdigest()
 
 
@@ -242,7 +244,7 @@ def bundle_files(policy: PolicySet, revision: str) -> dict[str, bytes]:
             raise PolicyError(f"a module may not be named {rel}", file=f"{policy.root}/{rel}")
         files[rel] = text.encode("utf-8")
     try:
-        data = json.dumps(policy.data_document(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        data = json.dumps(policy.data_document(), indent=2, sort_keys=True, allow_nan=False)  # ASCII: see content_digest
     except ValueError as exc:
         raise ConfigError(f"the policy data cannot be written as JSON: {exc}", file=policy.root) from None
     files[DATA_JSON] = (data + "\n").encode("utf-8")

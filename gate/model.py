@@ -128,6 +128,7 @@ class VexStatement:
     detail: str | None = None
     response: tuple[str, ...] = ()
     source: str | None = None
+    timestamp: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

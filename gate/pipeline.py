@@ -210,10 +210,7 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
         candidates = sorted({n for vid in ids for n in index.get(vid, ())})
         if not candidates:
             continue
-        purl = str((f["package"] or {}).get("purl") or "")
-        matching = [
-            n for n in candidates if not statements[n].products or (purl and any(purl_matches(p, purl) for p in statements[n].products))
-        ]
+        matching = [n for n in candidates if _about(statements[n], f)]
         if not matching:
             continue
         chosen = statements[_latest(matching, statements)]
@@ -226,6 +223,18 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
         }
         applied.append({"finding": f["id"], "vulnerability": chosen.vulnerability, "products": list(chosen.products), **f["vex"]})
     return applied
+
+
+def _about(st: VexStatement, f: Mapping[str, Any]) -> bool:
+    """Whether a statement (whose ids match) speaks about this finding's product."""
+    if not st.products:
+        return True
+    # A CycloneDX analysis covers the vulnerability entry it sits in, whatever its `affects` refs
+    # resolve to (a bom-ref of the subject has no purl): so every finding read from that entry.
+    if st.source is not None and st.source == (f.get("source") or {}).get("path"):
+        return True
+    purl = str((f.get("package") or {}).get("purl") or "")
+    return bool(purl) and any(purl_matches(p, purl) for p in st.products)
 
 
 def _latest(candidates: Sequence[int], statements: Sequence[VexStatement]) -> int:

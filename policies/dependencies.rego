@@ -34,8 +34,12 @@ block_unfixable if lib.setting(["block_unfixable"], false) == true
 candidates := [lib.view(f) |
 	some f in input.findings
 	f.kind == "dependency"
+	lib.may_reach(f, reportable)
 	lib.primary(f)
 ]
+
+# reportable: the severities any rule of this package reports.
+reportable := deny_severities | warn_severities
 
 fixed_versions(f) := [x | some x in f.package.fixed_versions; is_string(x)] if is_array(f.package.fixed_versions)
 

@@ -140,7 +140,11 @@ declared(c) := [l |
 
 judged(c) if not c.scope == "excluded"
 
-classes(c) := {l: expression_class(l) | some l in declared(c)}
+# license_classes: the class of every distinct licence text of this run, computed once (the
+# evaluation is regex-heavy; SBOMs repeat the same few licences thousands of times).
+license_classes := {l: expression_class(l) | some c in input.components; some l in declared(c)}
+
+classes(c) := {l: license_classes[l] | some l in declared(c)}
 
 component_class(c) := max([k | some k in classes(c)]) if count(declared(c)) > 0
 

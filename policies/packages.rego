@@ -34,59 +34,131 @@ raw_base(p) := regex.replace(regex.replace(lower(p), `[?#].*$`, ""), `@[^/@]*$`,
 
 purl_type(p) := lower(regex.replace(p, `^pkg:([^/]+)/.*$`, "$1")) if regex.match(`^(?i)pkg:[^/]+/`, p)
 
-purl_matches(purl, prefix) if purl_base(purl) == purl_base(prefix)
+else := null
 
-purl_matches(purl, prefix) if {
-	endswith(prefix, "/")
-	startswith(purl_base(purl), lower(prefix))
+# ---------------------------------------------------------------------------------------------
+# Normalised identities, computed once per package and per entry; matching compares them.
+
+opt(x, key) := v if {
+	v := x[key]
+	is_string(v)
+} else := null
+
+base_of(purl) := purl_base(purl) if is_string(purl)
+
+else := null
+
+type_of(purl) := purl_type(purl) if is_string(purl)
+
+else := null
+
+name_key(name) := norm_name(name) if is_string(name)
+
+else := null
+
+pkg_key(p) := {
+	"base": base_of(opt(p, "purl")),
+	"type": type_of(opt(p, "purl")),
+	"name": name_key(opt(p, "name")),
+	"version": opt(p, "version"),
 }
 
-# prefix_name("pkg:pypi/pycrypto") = "pycrypto": to match packages that carry no purl.
-prefix_name(prefix) := norm_name(regex.replace(purl_base(prefix), `^.*/`, ""))
+prefix(e) := opt(e, "purl_prefix")
 
-name_of(p) := p.name if is_string(p.name)
-
-type_ok(e, _) if not is_string(object.get(e, "type", null))
-
-type_ok(_, p) if not is_string(object.get(p, "purl", null))
-
-type_ok(e, p) if purl_type(p.purl) == lower(e.type)
-
-identified(e, p) if {
-	is_string(e.purl_prefix)
-	is_string(p.purl)
-	purl_matches(p.purl, e.purl_prefix)
+namespace_prefix(e) if {
+	p := prefix(e)
+	is_string(p)
+	endswith(p, "/")
 }
 
-identified(e, p) if {
-	is_string(e.purl_prefix)
-	not endswith(e.purl_prefix, "/")
-	not is_string(object.get(p, "purl", null))
-	norm_name(name_of(p)) == prefix_name(e.purl_prefix)
+# entry_key(e): base (a package purl prefix), namespace (a prefix ending in "/"), name (the
+# entry's name, else the prefix's last segment: for packages without a purl), type, versions.
+entry_key(e) := {
+	"base": entry_base(e),
+	"namespace": entry_namespace(e),
+	"name": entry_name(e),
+	"by_name": is_string(opt(e, "name")),
+	"type": entry_type(e),
+	"versions": entry_versions(e),
 }
 
-identified(e, p) if {
-	is_string(e.name)
-	norm_name(name_of(p)) == norm_name(e.name)
-	type_ok(e, p)
+entry_base(e) := null if namespace_prefix(e)
+
+else := base_of(prefix(e))
+
+entry_namespace(e) := lower(prefix(e)) if namespace_prefix(e)
+
+else := null
+
+entry_name(e) := name_key(opt(e, "name")) if is_string(opt(e, "name"))
+
+else := null if namespace_prefix(e)
+
+else := norm_name(regex.replace(base_of(prefix(e)), `^.*/`, "")) if is_string(prefix(e))
+
+else := null
+
+entry_type(e) := lower(opt(e, "type")) if is_string(opt(e, "type"))
+
+else := type_of(prefix(e))
+
+entry_versions(e) := e.versions if is_array(e.versions)
+
+else := null
+
+identified(x, k) if {
+	k.base != null
+	k.base == x.base
 }
 
-version_ok(e, _) if not is_array(object.get(e, "versions", null))
-
-version_ok(e, p) if p.version in e.versions
-
-matches(e, p) if {
-	identified(e, p)
-	version_ok(e, p)
+identified(x, k) if {
+	k.base != null
+	x.namespace != null
+	startswith(k.base, x.namespace)
 }
 
-# The distinct packages findings are about (computed once, not once per entry).
-finding_packages := {{"name": object.get(f.package, "name", null), "version": object.get(f.package, "version", null), "purl": object.get(f.package, "purl", null)} |
+# A package without a purl (pip-audit findings, some SPDX packages) matches by name.
+identified(x, k) if {
+	k.base == null
+	x.name != null
+	k.name == x.name
+}
+
+# An entry that gives a name matches that name in its type (or any type when it gives none).
+identified(x, k) if {
+	x.by_name
+	k.name == x.name
+	type_compatible(x, k)
+}
+
+type_compatible(x, _) if x.type == null
+
+type_compatible(_, k) if k.type == null
+
+type_compatible(x, k) if k.type == x.type
+
+version_ok(x, _) if x.versions == null
+
+version_ok(x, k) if k.version in x.versions
+
+matches(x, k) if {
+	identified(x, k)
+	version_ok(x, k)
+}
+
+# The distinct packages of this run: components, and the packages findings are about.
+component_keys := [{"key": pkg_key(c), "ref": lib.component_ref(c), "label": lib.package_ref(c)} |
+	some c in input.components
+]
+
+finding_packages := {{"name": opt(f.package, "name"), "version": opt(f.package, "version"), "purl": opt(f.package, "purl")} |
 	some f in input.findings
 	is_object(f.package)
 }
 
-label(e) := e.purl_prefix if is_string(e.purl_prefix)
+finding_keys := [{"key": pkg_key(p), "label": lib.package_ref(p)} | some p in finding_packages]
+
+label(e) := prefix(e) if is_string(prefix(e))
 
 else := e.name
 
@@ -100,14 +172,15 @@ else := ""
 
 # hits(e): what matched e, as evidence; undefined when nothing did.
 hits(e) := h if {
-	components := sort({lib.component_ref(c) | some c in input.components; matches(e, c)})
-	packages := {lib.package_ref(p) | some p in finding_packages; matches(e, p)}
+	x := entry_key(e)
+	components := [p | some p in component_keys; matches(x, p.key)]
+	packages := [p | some p in finding_keys; matches(x, p.key)]
 	count(components) + count(packages) > 0
 	h := {
-		"components": components,
-		"findings": sort({f.id | some f in input.findings; is_object(f.package); matches(e, f.package)}),
+		"components": sort({p.ref | some p in components}),
+		"findings": sort({f.id | some f in input.findings; is_object(f.package); matches(x, pkg_key(f.package))}),
 		"details": array.concat([r | r := e.reason; is_string(r)], [sprintf("matched entry: %s", [label(e)])]),
-		"names": sort({lib.package_ref(c) | some c in input.components; matches(e, c)} | packages),
+		"names": sort({p.label | some p in array.concat(components, packages)}),
 	}
 }
 

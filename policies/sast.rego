@@ -24,10 +24,14 @@ test_code_severities := lib.severities_from(object.get(thresholds, "test_code_wa
 
 confident := lib.confidences_from(object.get(thresholds, "min_confidence", "medium"))
 
+# reportable: the severities any rule of this package reports.
+reportable := (deny_severities | warn_severities) | test_code_severities
+
 # candidates: one view per flaw of a kind judged here (the primary finding of its group).
 candidates := [lib.view(f) |
 	some f in input.findings
 	f.kind in kinds
+	lib.may_reach(f, reportable)
 	lib.primary(f)
 ]
 

@@ -38,6 +38,7 @@ unknown_candidates := [c |
 other_candidates := [lib.view(f) |
 	some f in input.findings
 	f.kind in other_kinds
+	lib.may_reach(f, other_severities)
 	lib.primary(f)
 ]
 

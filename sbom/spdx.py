@@ -77,9 +77,13 @@ def _type_name(value: Any) -> str:
 
 
 def _req_str(obj: Mapping[str, Any], key: str, path: str) -> str:
+    where = f"{path}.{key}" if path else key
     if key not in obj:
-        raise _Shape(f"{path}.{key}" if path else key, "is missing")
-    return _opt_str(obj, key, path) or ""
+        raise _Shape(where, "is missing")
+    value = obj[key]
+    if not isinstance(value, str):
+        raise _Shape(where, f"must be a string, not {_type_name(value)}")
+    return value
 
 
 def _opt_str(obj: Mapping[str, Any], key: str, path: str) -> str | None:
@@ -199,8 +203,10 @@ class SpdxJsonReader(SbomReader):
 
         components = []
         subject = None
-        for i, (pkg, spdx_id) in enumerate(zip(packages, ids)):
-            component = self._component(pkg, spdx_id, f"packages[{i}]", None if spdx_id in root_set or not graph_known else spdx_id in direct)
+        for i, (pkg, spdx_id) in enumerate(zip(packages, ids, strict=True)):
+            component = self._component(
+                pkg, spdx_id, f"packages[{i}]", None if spdx_id in root_set or not graph_known else spdx_id in direct
+            )
             components.append(component)
             if subject is None and roots and spdx_id == roots[0]:
                 subject = f"{component.name}@{component.version}" if component.version else component.name

@@ -98,7 +98,9 @@ def test_misspelt_metadata_key_is_named_with_a_suggestion(tmp_path: Path) -> Non
 def test_rule_without_metadata_and_bad_stage_name(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
-    bare = append(target, '\nwarn contains v if {\n\tsome f in input.findings\n\tf.kind == "nothing-real"\n\tv := {"rule": "X", "msg": "x"}\n}\n')
+    bare = append(
+        target, '\nwarn contains v if {\n\tsome f in input.findings\n\tf.kind == "nothing-real"\n\tv := {"rule": "X", "msg": "x"}\n}\n'
+    )
     annotated = append(
         target,
         "\n# METADATA\n# title: Probe\n# description: A probe.\n# custom:\n#   id: GATE-PROBE-001\n#   severity: low\n"
@@ -114,7 +116,9 @@ def test_rule_without_metadata_and_bad_stage_name(tmp_path: Path) -> None:
 def test_forbidden_builtins_are_all_reported(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
-    line = append(target, 'gate_probe_a := http.send({"method": "GET", "url": "https://example.invalid"})\n\ngate_probe_b := opa.runtime().env\n')
+    line = append(
+        target, 'gate_probe_a := http.send({"method": "GET", "url": "https://example.invalid"})\n\ngate_probe_b := opa.runtime().env\n'
+    )
     res = run_gate(["policy", "check", str(pack)])
     assert res.exit_code == 4
     # `gate_probe_a := ` is 16 characters: the call starts in column 17.

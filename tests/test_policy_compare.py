@@ -130,7 +130,13 @@ def test_missing_old_policy_and_missing_report(tmp_path: Path) -> None:
 
 
 def _entry(rule: str, msg: str, findings: list[str]) -> dict[str, Any]:
-    return {"rule": rule, "title": "t", "severity": "high", "msg": msg, "evidence": {"findings": findings, "components": [], "scans": [], "details": []}}
+    return {
+        "rule": rule,
+        "title": "t",
+        "severity": "high",
+        "msg": msg,
+        "evidence": {"findings": findings, "components": [], "scans": [], "details": []},
+    }
 
 
 def _verdict_of(violations: list[dict[str, Any]], warnings: list[dict[str, Any]], decision: str = "fail") -> dict[str, Any]:
@@ -152,8 +158,12 @@ def test_identity_is_rule_and_evidence_not_message() -> None:
 
 
 def test_compare_classifies_each_key() -> None:
-    old = _verdict_of([_entry("KEEP", "x", ["1"]), _entry("SOFTEN", "x", ["2"]), _entry("GONE", "x", ["3"])], [_entry("HARDEN", "x", ["4"])])
-    new = _verdict_of([_entry("KEEP", "reworded", ["1"]), _entry("HARDEN", "x", ["4"]), _entry("NEW", "x", ["5"])], [_entry("SOFTEN", "x", ["2"])])
+    old = _verdict_of(
+        [_entry("KEEP", "x", ["1"]), _entry("SOFTEN", "x", ["2"]), _entry("GONE", "x", ["3"])], [_entry("HARDEN", "x", ["4"])]
+    )
+    new = _verdict_of(
+        [_entry("KEEP", "reworded", ["1"]), _entry("HARDEN", "x", ["4"]), _entry("NEW", "x", ["5"])], [_entry("SOFTEN", "x", ["2"])]
+    )
     c = compare(old, new)
     assert [(x.rule, x.old.level if x.old else None, x.new.level if x.new else None) for x in c.of_kind("level")] == [
         ("HARDEN", "warn", "deny"),

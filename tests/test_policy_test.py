@@ -41,8 +41,8 @@ def test_failing_test_is_reported_with_file_and_line(tmp_path: Path) -> None:
     probe.write_text(
         "package gate.zz_authoring_probe_test\n\nimport rego.v1\n\n"
         "test_passes if {\n\ttrue\n}\n\n"
-        "test_deliberately_fails if {\n\tprint(\"probe output\")\n\t1 == 2\n}\n\n"
-        "test_errors if {\n\tx := to_number(\"not a number\")\n\tx == 1\n}\n",
+        'test_deliberately_fails if {\n\tprint("probe output")\n\t1 == 2\n}\n\n'
+        'test_errors if {\n\tx := to_number("not a number")\n\tx == 1\n}\n',
         encoding="utf-8",
     )
     res = run_gate(["policy", "test", str(pack)])
@@ -129,7 +129,9 @@ def test_ranges() -> None:
 
 def test_report_lines_and_exit_codes() -> None:
     ok = engine_api.TestResult(package="gate.a_test", name="test_ok", passed=True, file="a_test.rego", line=5)
-    bad = engine_api.TestResult(package="gate.a_test", name="test_bad", passed=False, file="a_test.rego", line=9, message="boom\n::add-mask::x")
+    bad = engine_api.TestResult(
+        package="gate.a_test", name="test_bad", passed=False, file="a_test.rego", line=9, message="boom\n::add-mask::x"
+    )
     run = engine_api.TestRun(results=[ok], coverage={"a.rego": (9, 10)}, uncovered={"a.rego": [7]})
     lines, code = report_lines(run, coverage_min=90)
     assert code == 0 and summarise(run).percent == 90.0

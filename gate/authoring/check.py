@@ -194,7 +194,9 @@ def _evaluate_empty(policy: PolicySet, data: Mapping[str, Any], timeout: float, 
     except PolicyError as exc:
         p = Problem.from_error("compile", exc)
         message = p.message.removeprefix("evaluation error: ")
-        report.problems.append(Problem(p.kind, f"{message} (found evaluating every rule on an empty input)", p.file, p.line, p.column, p.excerpt))
+        report.problems.append(
+            Problem(p.kind, f"{message} (found evaluating every rule on an empty input)", p.file, p.line, p.column, p.excerpt)
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,30 +267,44 @@ def _check_keys(path: str, line: int, block: Mapping[str, Any], stage_names: set
             if near:
                 report.problems.append(Problem("metadata", f"METADATA key {key!r} is not known: did you mean {near!r}?", path, line))
             else:
-                report.notes.append(Problem("metadata", f"METADATA key {key!r} is not an OPA annotation key; the gate ignores it", path, line))
+                report.notes.append(
+                    Problem("metadata", f"METADATA key {key!r} is not an OPA annotation key; the gate ignores it", path, line)
+                )
     custom = block.get("custom")
     if custom is None:
         return
     if not isinstance(custom, dict):
-        report.problems.append(Problem("metadata", "METADATA custom must be a mapping (id, severity, control, remediation, ...)", path, line))
+        report.problems.append(
+            Problem("metadata", "METADATA custom must be a mapping (id, severity, control, remediation, ...)", path, line)
+        )
         return
     for key in sorted(str(k) for k in custom):
         if key not in CUSTOM_KEYS:
             near = _near(key, CUSTOM_KEYS)
             if near:
-                report.problems.append(Problem("metadata", f"METADATA key custom.{key} is not known: did you mean custom.{near}?", path, line))
+                report.problems.append(
+                    Problem("metadata", f"METADATA key custom.{key} is not known: did you mean custom.{near}?", path, line)
+                )
             else:
                 report.notes.append(Problem("metadata", f"METADATA key custom.{key} is not read by the gate", path, line))
     stages = custom.get("stages")
     if stages is not None:
         if not isinstance(stages, list) or not all(isinstance(s, str) and s for s in stages) or not stages:
-            report.problems.append(Problem("metadata", "custom.stages must be a non-empty list of stage names, e.g. [staging, prod]", path, line))
+            report.problems.append(
+                Problem("metadata", "custom.stages must be a non-empty list of stage names, e.g. [staging, prod]", path, line)
+            )
         elif stage_names is not None:
             unknown = sorted(set(stages) - stage_names)
             if unknown:
                 known = ", ".join(sorted(stage_names)) or "(none)"
                 report.problems.append(
-                    Problem("metadata", f"custom.stages names {', '.join(unknown)}, not a stage of the data (stages: {known}): the rule would never apply there", path, line)
+                    Problem(
+                        "metadata",
+                        f"custom.stages names {', '.join(unknown)}, not a stage of the data (stages: {known}): "
+                        "the rule would never apply there",
+                        path,
+                        line,
+                    )
                 )
     eff = custom.get("effective_on")
     if eff is not None and not isinstance(eff, (dt.date, str)):
@@ -320,11 +336,11 @@ def _check_metadata(policy: PolicySet, asts: Mapping[str, list[dict[str, Any]]],
                 report.problems.append(Problem("metadata", "METADATA lacks description", meta.file, meta.line))
     prefixes = {f"{m.file}:{m.line}: ": m for m in metas}
     for text in metadata_problems(policy, metas):
-        meta = next((m for p, m in prefixes.items() if text.startswith(p)), None)
-        if meta is None:
+        owner = next((m for p, m in prefixes.items() if text.startswith(p)), None)
+        if owner is None:
             report.problems.append(Problem("metadata", text))
         else:
-            report.problems.append(Problem("metadata", text[len(f"{meta.file}:{meta.line}: ") :], meta.file, meta.line))
+            report.problems.append(Problem("metadata", text[len(f"{owner.file}:{owner.line}: ") :], owner.file, owner.line))
     by_id: dict[str, list[RuleMeta]] = {}
     for m in metas:
         if m.id:
@@ -338,7 +354,8 @@ def _check_metadata(policy: PolicySet, asts: Mapping[str, list[dict[str, Any]]],
                     report.problems.append(
                         Problem(
                             "metadata",
-                            f"custom.id {rid} is also used by the {first.decision} rule at {first.file}:{first.line}: each rule needs its own id",
+                            f"custom.id {rid} is also used by the {first.decision} rule at {first.file}:{first.line}: "
+                            "each rule needs its own id",
                             other.file,
                             other.line,
                         )

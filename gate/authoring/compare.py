@@ -186,7 +186,8 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str = 
 
 def _side_text(side: Side) -> str:
     s = side.summary()
-    text = f"{side.label}: {s['policy']} ({s['digest']}): {s['decision']}, exit {s['exit_code']}, {s['violations']} violation(s), {s['warnings']} warning(s)"
+    text = f"{side.label}: {s['policy']} ({s['digest']}): {s['decision']}, exit {s['exit_code']}, "
+    text += f"{s['violations']} violation(s), {s['warnings']} warning(s)"
     err = s.get("error")
     if err:
         text += f"; error: {err.get('message')}"
@@ -205,7 +206,11 @@ def _change_text(c: Change) -> str:
 def render_text(cmp: Comparison) -> str:
     """Plain text for the terminal (attacker text cleaned)."""
     lines = [clean(_side_text(cmp.old), 600), clean(_side_text(cmp.new), 600)]
-    for kind, title in (("appeared", "Appear with the new policy"), ("disappeared", "Disappear with the new policy"), ("level", "Change level")):
+    for kind, title in (
+        ("appeared", "Appear with the new policy"),
+        ("disappeared", "Disappear with the new policy"),
+        ("level", "Change level"),
+    ):
         items = cmp.of_kind(kind)
         if items:
             lines.append("")
@@ -213,7 +218,9 @@ def render_text(cmp: Comparison) -> str:
             lines.extend(clean(_change_text(c), 400) for c in items)
     lines.append("")
     if cmp.changed:
-        counts = ", ".join(f"{len(cmp.of_kind(k))} {name}" for k, name in (("appeared", "appear"), ("disappeared", "disappear"), ("level", "change level")))
+        counts = ", ".join(
+            f"{len(cmp.of_kind(k))} {name}" for k, name in (("appeared", "appear"), ("disappeared", "disappear"), ("level", "change level"))
+        )
         lines.append(f"policy compare: {counts}; {len(cmp.unchanged)} unchanged; decision {cmp.old.decision} -> {cmp.new.decision}")
     else:
         lines.append(f"policy compare: no change ({len(cmp.unchanged)} unchanged); decision {cmp.new.decision}")
@@ -259,10 +266,14 @@ def render_markdown(cmp: Comparison) -> str:
     out.append("|---|---|---|---|---|---|")
     for side in (cmp.old, cmp.new):
         s = side.summary()
-        out.append(
-            f"| {escape(side.label, cell=True)} | {escape(clean(s['policy']), cell=True, keep_code=False)} | {s['decision']} | {s['exit_code']} | {s['violations']} | {s['warnings']} |"
-        )
-    for kind, title in (("appeared", "Appear with the new policy"), ("disappeared", "Disappear with the new policy"), ("level", "Change level")):
+        cells = [escape(side.label, cell=True), escape(clean(s["policy"]), cell=True, keep_code=False)]
+        cells += [str(s[k]) for k in ("decision", "exit_code", "violations", "warnings")]
+        out.append("| " + " | ".join(cells) + " |")
+    for kind, title in (
+        ("appeared", "Appear with the new policy"),
+        ("disappeared", "Disappear with the new policy"),
+        ("level", "Change level"),
+    ):
         items = cmp.of_kind(kind)
         if items:
             out += ["", f"### {title} ({len(items)})", ""]

@@ -141,7 +141,15 @@ def _entry_lines(n: int, e: Mapping[str, Any], verdict: Mapping[str, Any]) -> li
     if e.get("not_yet_effective"):
         lines.append(_line(INDENT, "Not blocking yet: this rule blocks from ", e.get("effective_on") or meta.get("effective_on")))
     if meta.get("file"):
-        lines.append(_line(INDENT, "Rule: ", meta["file"], f":{meta['line']}" if meta.get("line") else "", f" (package {meta['package']})" if meta.get("package") else ""))
+        lines.append(
+            _line(
+                INDENT,
+                "Rule: ",
+                meta["file"],
+                f":{meta['line']}" if meta.get("line") else "",
+                f" (package {meta['package']})" if meta.get("package") else "",
+            )
+        )
     ev = e.get("evidence") or {}
     ids = list(ev.get("findings") or [])
     comps = list(ev.get("components") or [])
@@ -180,7 +188,9 @@ def _waiver_line(w: Mapping[str, Any], *, what: str) -> list[str]:
     head = f"- {wid}"
     if what == "applied":
         scope = " ".join(str(x) for x in (w.get("tool"), w.get("rule_id")) if x)
-        head += f" covers finding {w.get('finding')}" + (f" ({scope}" + (f" at {w['path']}" if w.get("path") else "") + ")" if scope else "")
+        head += f" covers finding {w.get('finding')}" + (
+            f" ({scope}" + (f" at {w['path']}" if w.get("path") else "") + ")" if scope else ""
+        )
     else:
         scope_keys = [k for k in ("finding", "rule", "path", "package", "vulnerability") if w.get(k)]
         if scope_keys:
@@ -260,7 +270,13 @@ def explain(verdict: Mapping[str, Any]) -> list[str]:
             where += f":{pos['line']}" + (f":{pos['column']}" if pos.get("column") else "")
         lines.append("")
         first, *rest = str(err.get("message") or "unknown error").splitlines() or [""]
-        lines.append(_line(f"Error ({err.get('kind') or 'error'}, exit {err.get('exit_code', verdict.get('exit_code'))}): ", f"{where}: " if where else "", first))
+        lines.append(
+            _line(
+                f"Error ({err.get('kind') or 'error'}, exit {err.get('exit_code', verdict.get('exit_code'))}): ",
+                f"{where}: " if where else "",
+                first,
+            )
+        )
         lines.extend(_line(INDENT, r) for r in rest)
         lines.append(_line("The gate stopped on this error, so it judged nothing: fix it and run again. An error never opens the gate."))
         return lines
@@ -289,7 +305,16 @@ def explain(verdict: Mapping[str, Any]) -> list[str]:
         lines.append(_line(f"VEX statements applied ({len(vex)}):"))
         for v in vex:
             lines.append(
-                _line(INDENT, "- ", v.get("vulnerability"), " on finding ", v.get("finding"), ": ", v.get("state"), f" ({v['justification']})" if v.get("justification") else "")
+                _line(
+                    INDENT,
+                    "- ",
+                    v.get("vulnerability"),
+                    " on finding ",
+                    v.get("finding"),
+                    ": ",
+                    v.get("state"),
+                    f" ({v['justification']})" if v.get("justification") else "",
+                )
             )
     na = list(verdict.get("not_applicable") or [])
     if na:

@@ -141,9 +141,9 @@ def report_lines(
         lines.append("coverage:")
         width = max(len(p) for p in run.coverage)
         for path in sorted(run.coverage):
-            c, t = run.coverage[path]
-            pct = f"{100.0 * c / t:5.1f}%" if t else "  n/a "
-            text = f"  {path.ljust(width)}  {pct}  ({c}/{t} lines)"
+            hit, coverable = run.coverage[path]
+            pct = f"{100.0 * hit / coverable:5.1f}%" if coverable else "  n/a "
+            text = f"  {path.ljust(width)}  {pct}  ({hit}/{coverable} lines)"
             missing = run.uncovered.get(path) or []
             if path in unreached:
                 text += f"  not reached by any test: {ranges(missing)}" if show_uncovered and missing else "  not reached by any test"
@@ -161,4 +161,3 @@ def report_lines(
         lines.append(f"gate: coverage {s.percent:.1f}% is below --coverage-min {coverage_min:g}%")
         code = int(ExitCode.DENY)
     return lines, code
-

@@ -11,7 +11,6 @@ from gate.cli import verbose_option
 from gate.cli.policy_test import default_dir
 from gate.output.text import clean
 
-
 LABELS = {
     "compile": "compile error",
     "forbidden": "forbidden builtin",
@@ -31,14 +30,20 @@ def _problem_lines(p: Problem, label: str) -> list[str]:
 def _text(report: CheckReport) -> tuple[list[str], list[str]]:
     """(stdout lines, stderr lines)."""
     err: list[str] = []
-    for p in report.problems:
-        err.extend(_problem_lines(p, LABELS.get(p.kind, "error")))
-    for n in report.notes:
-        err.extend(_problem_lines(n, "note"))
+    for problem in report.problems:
+        err.extend(_problem_lines(problem, LABELS.get(problem.kind, "error")))
+    for note in report.notes:
+        err.extend(_problem_lines(note, "note"))
     out: list[str] = []
     if report.rules:
         rows = [
-            (clean(m.id or "(no id)", 40), m.decision, clean(m.severity or "?", 10), clean(m.title or "(no title)", 70), clean(f"{m.file}:{m.line}"))
+            (
+                clean(m.id or "(no id)", 40),
+                m.decision,
+                clean(m.severity or "?", 10),
+                clean(m.title or "(no title)", 70),
+                clean(f"{m.file}:{m.line}"),
+            )
             for m in report.rules
         ]
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -75,7 +80,9 @@ def _json(report: CheckReport) -> str:
 @click.command("check")
 @click.argument("directory", required=False)
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Report format.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds allowed for the trial evaluation.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds allowed for the trial evaluation."
+)
 @verbose_option
 def check_command(directory: str | None, format_: str, timeout: float) -> int:
     """Compile every module, check METADATA, data files and builtins, and list the rules.

@@ -29,12 +29,16 @@ def _error_line(label: str, policy: str, outcome: Outcome) -> str:
 @click.option("--time", "time_", envvar="GATE_TIME", help='"Now" for both sides (RFC 3339); default: the current time, the same for both.')
 @click.option("--format", "format_", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Report format.")
 @click.option("--fail-on-change", is_flag=True, help="Exit 10 when anything appears, disappears or changes level, or the decision differs.")
-@click.option("--data", multiple=True, type=click.Path(dir_okay=False), help="Extra data file merged over both policies' data (repeatable).")
+@click.option(
+    "--data", multiple=True, type=click.Path(dir_okay=False), help="Extra data file merged over both policies' data (repeatable)."
+)
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers file used on both sides.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Baseline file used on both sides.")
 @click.option("--as", "as_format", help="Force the report format instead of detecting it.")
 @click.option("--engine", type=click.Choice([e for e in ENGINES if e != "opa-server"]), default="embedded", show_default=True)
-@click.option("--eval-timeout", type=click.FloatRange(min=0.01), default=60.0, show_default=True, help="Seconds allowed for each evaluation.")
+@click.option(
+    "--eval-timeout", type=click.FloatRange(min=0.01), default=60.0, show_default=True, help="Seconds allowed for each evaluation."
+)
 @click.option("--allow-empty", is_flag=True, help="Accept having no report at all.")
 @verbose_option
 def compare_command(old: str, new: str, reports: tuple[str, ...], format_: str, fail_on_change: bool, time_: str | None, **kw: Any) -> int:

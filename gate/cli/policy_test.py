@@ -19,8 +19,17 @@ def default_dir() -> str:
 
 @click.command("test")
 @click.argument("directory", required=False)
-@click.option("--engine", type=click.Choice([e for e in ENGINES if e != "opa-server"]), default="embedded", show_default=True, envvar="GATE_ENGINE")
-@click.option("--coverage-min", type=click.FloatRange(0, 100), default=0.0, show_default=True, envvar="GATE_COVERAGE_MIN", help="Fail (exit 10) when total line coverage (%) is below this.")
+@click.option(
+    "--engine", type=click.Choice([e for e in ENGINES if e != "opa-server"]), default="embedded", show_default=True, envvar="GATE_ENGINE"
+)
+@click.option(
+    "--coverage-min",
+    type=click.FloatRange(0, 100),
+    default=0.0,
+    show_default=True,
+    envvar="GATE_COVERAGE_MIN",
+    help="Fail (exit 10) when total line coverage (%) is below this.",
+)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=120.0, show_default=True, help="Seconds allowed for the whole test run.")
 @click.option("-v", "--verbose-tests", is_flag=True, help="List every test (not only failures) and the tests' print() output.")
 @click.option("--no-uncovered", is_flag=True, help="Do not list the line numbers that no test reaches.")

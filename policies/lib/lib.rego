@@ -233,23 +233,49 @@ blocking(f) if {
 	not existing(f)
 }
 
-blocking_flag(f) := true if blocking(f)
+blocking_flag(f) := true if not new_findings_only
+
+else := true if blocking(f)
 
 else := false
 
 # view(f): what the rules of a family need to know about a finding, computed once. Call it
-# only for primary findings.
+# only for primary findings. A finding without duplicates (the common case) takes a short path
+# with the same meaning as severity(f), confidence(f) and blocking(f).
 view(f) := {
+	"f": f,
+	"severity": sev,
+	"confidence": conf,
+	"test_code": object.get(f, "test_code", false) == true,
+	"blocking": blocking_flag(f),
+} if {
+	solo(f)
+	sev := solo_severity(f)
+	conf := object.get(known_confidence, object.get(f, "confidence", null), assume_confidence)
+} else := {
 	"f": f,
 	"severity": severity(f),
 	"confidence": confidence(f),
-	"test_code": test_code_flag(f),
+	"test_code": object.get(f, "test_code", false) == true,
 	"blocking": blocking_flag(f),
 }
 
-test_code_flag(f) := true if test_code(f)
+# solo_severity(f): severity(f) for a finding without duplicates.
+solo_severity(f) := assume_severity(object.get(f, "kind", null), object.get(known_severity, object.get(f, "severity", null), "unknown"))
+
+# may_reach(f, sevs): a cheap first test before primary(f) and view(f): a finding without
+# duplicates whose severity is not in sevs cannot reach a threshold drawn from sevs (a group's
+# severity is its highest member's, so a finding with duplicates always passes).
+may_reach(f, sevs) := true if not solo(f)
+
+else := true if solo_severity(f) in sevs
 
 else := false
+
+# The scale names that stand for themselves (anything else is unknown).
+known_severity := {s: s | some s in severity_names; s != "unknown"}
+
+known_confidence := {c: c | some c in confidence_names; c != "unknown"}
 
 # ---------------------------------------------------------------------------------------------
 # Evidence provided by the scans of this run

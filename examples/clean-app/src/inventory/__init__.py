@@ -1,0 +1,1 @@
+"""A small inventory service (sample project for policy-gate)."""
