@@ -1,8 +1,36 @@
 """Collect: find the input files, read them safely, detect their format, hand them to a reader.
 
-Reading is bounded (size, nesting depth, count) and strict: invalid UTF-8, NaN, duplicate keys,
-trailing data and zero-byte files are input errors that name the file and the position. A
-document no reader recognises is an input error too, never "no findings".
+Reading is bounded and strict, and every refusal is an `InputError` (exit 3) that names the file
+and, where one exists, the line and column (or byte offset):
+
+- Size: a file over `Limits.max_bytes` (default 256 MiB) is refused from its `fstat` size before
+  a byte is read; a file that grows while being read is cut off at the limit plus one byte and
+  refused, so memory stays bounded by the limit whatever the file claims.
+- Kind: only regular files are read. FIFOs, sockets and devices are refused from `stat` before
+  they are opened (opening a tape device rewinds it; opening a FIFO blocks), and again from the
+  `fstat` of the opened descriptor (opened non-blocking), so a path swapped in between is caught.
+- Symbolic links: followed only while they stay inside the working directory. A path that lies
+  under the working directory but resolves (through a link, in any component) to somewhere
+  outside it is refused: a pull request can commit `reports/bandit.json -> ~/.ssh/id_rsa`, and the
+  gate must never read, nor echo a byte of, a file outside the workspace. A path the command line
+  names outside the working directory is read as named (the pipeline chose it, not the pull
+  request). Links found while expanding a directory obey the same rule: they are never silently
+  skipped, since a report skipped is a report lost.
+- Encoding: UTF-8 (a BOM is accepted and dropped); UTF-16 and UTF-32 with a BOM, or without one
+  as RFC 4627 detects them from the pattern of zero bytes, are decoded; invalid sequences are
+  refused with their byte offset. XML is handed to expat as bytes, which honours its BOM and its
+  encoding declaration itself.
+- JSON: strict. No NaN or Infinity, no raw control characters in strings, no duplicate keys (the
+  second occurrence's line and column are reported), no trailing data, nesting no deeper than
+  `Limits.max_depth` (default 128), and no number that does not fit an IEEE 754 double: every
+  engine must be able to read the input document the gate builds (regorus refuses such numbers,
+  and Python would turn `1e400` into an `Infinity` that is not JSON). Integers that do fit are
+  kept exactly.
+- XML: defusedxml with DTDs forbidden (so no entity, internal or external, and no external DTD:
+  billion laughs and XXE are refused before any expansion or fetch), nesting bounded while
+  parsing.
+- A document no reader recognises is an input error too, never "no findings"; more findings than
+  `Limits.max_findings` (default one million) is an input error.
 """
 
 from __future__ import annotations
@@ -12,10 +40,12 @@ import json
 import os
 import re
 import stat
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import Element, TreeBuilder
 
 from gate.errors import InputError, Position
 from gate.model import ReadResult
@@ -23,6 +53,12 @@ from gate.model import ReadResult
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 128
 DEFAULT_MAX_FINDINGS = 1_000_000
+
+JSON_DEPTH_CEILING = 10_000
+"""Deepest JSON the parser is allowed to recurse into, whatever `--max-depth` says (C stack)."""
+
+REPORT_SUFFIXES = (".json", ".sarif", ".xml", ".cdx", ".spdx")
+"""What a directory argument is searched for (case-insensitive)."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +102,12 @@ def formats() -> list[str]:
 
 
 def expand_inputs(args: Sequence[str], *, allow_empty: bool = False) -> list[str]:
-    """Turn the command line's paths, directories and globs into a sorted list of files.
+    """Turn the command line's paths, directories and globs into a list of files, in a stable order.
 
-    A path that does not exist, a glob that matches nothing, or a directory without reports is an
-    input error unless `allow_empty`; a missing explicit path always is.
+    A glob that matches nothing or a directory without reports is an input error unless
+    `allow_empty`; a missing explicit path always is. Entries of a directory whose name looks
+    like a report are listed whatever their kind (FIFO, link): reading refuses the wrong kinds
+    loudly rather than skipping them silently.
     """
     files: list[str] = []
     for arg in args:
@@ -81,13 +119,9 @@ def expand_inputs(args: Sequence[str], *, allow_empty: bool = False) -> list[str
             continue
         path = Path(arg)
         if path.is_dir():
-            found = sorted(
-                str(p)
-                for p in path.rglob("*")
-                if p.suffix.lower() in {".json", ".sarif", ".xml", ".cdx", ".spdx"} and p.is_file() and not p.is_symlink()
-            )
+            found = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in REPORT_SUFFIXES and not p.is_dir())
             if not found and not allow_empty:
-                raise InputError("the directory holds no report (*.json, *.sarif, *.xml)", file=arg)
+                raise InputError(f"the directory holds no report ({', '.join('*' + s for s in REPORT_SUFFIXES)})", file=arg)
             files.extend(found)
             continue
         if not os.path.lexists(arg):
@@ -95,13 +129,7 @@ def expand_inputs(args: Sequence[str], *, allow_empty: bool = False) -> list[str
         files.append(arg)
     if not files and not allow_empty:
         raise InputError("no report to evaluate (give report paths, or --allow-empty)")
-    seen: set[str] = set()
-    unique = []
-    for f in files:
-        if f not in seen:
-            seen.add(f)
-            unique.append(f)
-    return unique
+    return list(dict.fromkeys(files))
 
 
 def _glob(pattern: str) -> Iterable[Path]:
@@ -115,68 +143,181 @@ def _glob(pattern: str) -> Iterable[Path]:
 # Reading bytes
 
 
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _resolve(path: str) -> str:
+    """The real path to open, refusing links that lead from the workspace to outside it."""
+    cwd = os.getcwd()
+    lexical = os.path.abspath(path)
+    real = os.path.realpath(path)
+    if lexical != real and _inside(lexical, cwd) and not _inside(real, os.path.realpath(cwd)):
+        raise InputError(
+            "resolves through a symbolic link to a file outside the working directory: refused",
+            file=path,
+            hint="the gate reads nothing outside the workspace through links; name the file itself",
+        )
+    return real
+
+
+def _kind_error(mode: int, path: str) -> InputError | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return InputError("is a directory, not a report", file=path)
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+    return InputError(f"is {kind}, not a regular file: refused", file=path, hint="write the report to a file and pass that")
+
+
+def _too_big(size: int, path: str, limits: Limits) -> InputError:
+    return InputError(f"file is {size} bytes, over the limit of {limits.max_bytes}", file=path, hint="raise it with --max-bytes")
+
+
 def read_bytes(path: str, limits: Limits) -> bytes:
-    """Read a regular file, refusing FIFOs, devices, directories and oversized files."""
+    """Read a regular file, refusing links out of the workspace, FIFOs, devices, directories and oversized files."""
     try:
-        st = os.stat(path)
+        if os.path.islink(path) and not os.path.exists(path):
+            raise InputError("is a symbolic link to a file that does not exist", file=path)
+        real = _resolve(path)
+        st = os.stat(real)
     except FileNotFoundError:
         raise InputError("no such file", file=path) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError("is a directory, not a report", file=path)
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError("not a regular file (FIFO, socket or device): refused", file=path)
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    problem = _kind_error(st.st_mode, path)
+    if problem:
+        raise problem
     if st.st_size > limits.max_bytes:
-        raise InputError(
-            f"file is {st.st_size} bytes, over the limit of {limits.max_bytes}",
-            file=path,
-            hint="raise it with --max-bytes",
-        )
+        raise _too_big(st.st_size, path, limits)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(limits.max_bytes + 1)
+        fd = os.open(real, flags)
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=path) from None
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    try:
+        fst = os.fstat(fd)
+        problem = _kind_error(fst.st_mode, path)  # swapped for something else since the stat
+        if problem:
+            raise problem
+        if fst.st_size > limits.max_bytes:
+            raise _too_big(fst.st_size, path, limits)
+        data = _read_at_most(fd, limits.max_bytes + 1, fst.st_size)
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    finally:
+        os.close(fd)
     if len(data) > limits.max_bytes:
-        raise InputError(f"file is over the limit of {limits.max_bytes} bytes", file=path)
+        raise InputError(f"file grew past the limit of {limits.max_bytes} bytes while being read", file=path, hint="raise it with --max-bytes")
     if not data:
         raise InputError("the file is empty (0 bytes): a report was expected", file=path)
     return data
 
 
+def _read_at_most(fd: int, budget: int, size_hint: int) -> bytes:
+    # The size from fstat sizes the first read exactly; files that lie about it (/proc, growing
+    # files) are read on in chunks, never past the budget.
+    parts: list[bytes] = []
+    want = min(budget, size_hint + 1)
+    while budget > 0:
+        chunk = os.read(fd, max(1, min(budget, want)))
+        if not chunk:
+            break
+        parts.append(chunk)
+        budget -= len(chunk)
+        want = 1 << 20
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Encodings
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def sniff_encoding(data: bytes) -> tuple[str, int]:
+    """(encoding, length of its BOM): from a BOM, else from the zero bytes of RFC 4627, else UTF-8.
+
+    A JSON or XML document starts with an ASCII character, so in UTF-16 or UTF-32 without a BOM
+    its first bytes show a fixed pattern of zeros; a UTF-8 document never starts with a zero.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return encoding, len(bom)
+    head = data[:4]
+    if len(head) == 4:
+        if head[0] == 0 and head[1] == 0 and head[2] == 0 and head[3] != 0:
+            return "utf-32-be", 0
+        if head[0] != 0 and head[1] == 0 and head[2] == 0 and head[3] == 0:
+            return "utf-32-le", 0
+    if len(head) >= 2:
+        if head[0] == 0 and head[1] != 0:
+            return "utf-16-be", 0
+        if head[0] != 0 and head[1] == 0:
+            return "utf-16-le", 0
+    return "utf-8", 0
+
+
 def decode_text(data: bytes, path: str) -> str:
-    """UTF-8 (a BOM is accepted and dropped); UTF-16/32 with a BOM is decoded; anything else refused."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return _decode(data, "utf-32", path)
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _decode(data, "utf-16", path)
-    return _decode(data, "utf-8", path)
+    """The document as text: UTF-8 (BOM dropped), or UTF-16/32 as sniffed; invalid bytes refused with their offset."""
+    encoding, skip = sniff_encoding(data)
+    return _decode(data, encoding, path, skip)
 
 
-def _decode(data: bytes, encoding: str, path: str) -> str:
+def _decode(data: bytes, encoding: str, path: str, skip: int = 0) -> str:
     try:
-        return data.decode(encoding)
+        return data[skip:].decode(encoding) if skip else data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        offset = exc.start + skip
+        line = data.count(b"\n", 0, offset) + 1 if encoding == "utf-8" else None
+        col = offset - (data.rfind(b"\n", 0, offset) + 1) + 1 if line is not None else None
         raise InputError(
-            f"invalid {encoding.upper()} at byte {exc.start}: {exc.reason}",
+            f"invalid {encoding.upper()} at byte {offset}: {exc.reason}",
             file=path,
-            position=Position(line=line, column=col, offset=exc.start),
+            position=Position(line=line, column=col, offset=offset),
+            hint="a report must be UTF-8 (or UTF-16/32 with a byte-order mark)",
         ) from None
+
+
+def _media(data: bytes, path: str) -> str:
+    """`json` or `xml`, from the first character that is not white space."""
+    encoding, skip = sniff_encoding(data)
+    if encoding == "utf-8":
+        m = re.compile(rb"[ \t\r\n]*").match(data, skip)
+        first = data[m.end() if m else skip : (m.end() if m else skip) + 1]
+        if not first:
+            raise InputError("the file holds only white space: a report was expected", file=path)
+        return "xml" if first == b"<" else "json"
+    width = 4 if encoding.startswith("utf-32") else 2
+    head = data[skip : skip + width * 64]
+    text = head[: len(head) - len(head) % width].decode(encoding, errors="replace").lstrip(" \t\r\n")
+    if not text and len(data) - skip <= width * 64:
+        raise InputError("the file holds only white space: a report was expected", file=path)
+    return "xml" if text.startswith("<") else "json"
 
 
 # --------------------------------------------------------------------------------------------
 # Parsing JSON strictly
+
+# IEEE 754 doubles: the largest finite one is 2**1024 - 2**971; anything from 2**1024 - 2**970 up
+# rounds to infinity. Integers below 2**1000 are surely finite and need no exact check.
+_SURELY_FINITE = 2**1000
 
 
 class _DuplicateKey(ValueError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key
+
+
+class _Constant(ValueError):
+    pass
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -191,31 +332,43 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _Constant(name)
 
 
 def _line_col(text: str, offset: int) -> Position:
     line = text.count("\n", 0, offset) + 1
     col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return Position(line=line, column=col, offset=offset)
+    return Position(line=line, column=col, offset=None)
+
+
+def _show(text: str, limit: int = 60) -> str:
+    """Attacker text in a message: JSON-quoted (control characters escaped) and cut short."""
+    shown = json.dumps(text[:limit])
+    return shown + ("…" if len(text) > limit else "")
 
 
 def parse_json(text: str, path: str, limits: Limits) -> Any:
-    """Parse one JSON document, strictly: no NaN, no duplicate keys, no trailing data, bounded depth."""
+    """Parse one JSON document strictly: no NaN, no duplicate keys, no trailing data, bounded depth and numbers."""
     decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_refuse_constant, strict=True)
+    start = _skip_ws(text, 0)
     try:
-        start = _skip_ws(text, 0)
-        doc, end = decoder.raw_decode(text, start)
+        with _recursion_room(min(limits.max_depth, JSON_DEPTH_CEILING)):
+            doc, end = decoder.raw_decode(text, start)
     except RecursionError:
-        raise InputError(f"JSON nested deeper than {limits.max_depth} levels", file=path, hint="raise it with --max-depth") from None
+        raise _depth_error(text, path, limits) from None
     except _DuplicateKey as exc:
-        pos = _find_duplicate(text, exc.key)
-        raise InputError(f"duplicate key {json.dumps(exc.key)} in a JSON object", file=path, position=pos) from None
+        found = _first_duplicate(text)
+        key, pos = (found[1], _line_col(text, found[0])) if found else (exc.key, None)
+        raise InputError(f"duplicate key {_show(key)} in a JSON object", file=path, position=pos, hint="each key may appear once per object") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"invalid JSON: {exc.msg}", file=path, position=_line_col(text, exc.pos)) from None
-    except ValueError as exc:  # NaN / Infinity from parse_constant
-        raise InputError(f"invalid JSON: {exc}", file=path) from None
-    _check_json_depth(doc, path, limits)
+    except ValueError:  # NaN/Infinity, or an integer literal too long to convert (over 4300 digits)
+        raise _number_error(text, path) from None
+    problem = _check_tree(doc, limits.max_depth)
+    if problem == "depth":
+        raise _depth_error(text, path, limits)
+    if problem == "number":
+        raise _number_error(text, path)
     end = _skip_ws(text, end)
     if end != len(text):
         raise InputError(
@@ -226,19 +379,61 @@ def parse_json(text: str, path: str, limits: Limits) -> Any:
     return doc
 
 
-def _check_json_depth(doc: Any, path: str, limits: Limits) -> None:
-    """Refuse documents nested deeper than the limit (the C parser's own bound is far higher)."""
-    level = [doc] if isinstance(doc, (dict, list)) else []
+class _recursion_room:
+    """Make room on the interpreter's recursion budget for the JSON parser to reach `depth`."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+        self.saved = sys.getrecursionlimit()
+
+    def __enter__(self) -> None:
+        needed = _stack_depth() + self.depth + 64
+        if needed > self.saved:
+            sys.setrecursionlimit(needed)
+
+    def __exit__(self, *exc: object) -> None:
+        sys.setrecursionlimit(self.saved)
+
+
+def _stack_depth() -> int:
+    frame, n = sys._getframe(), 0
+    while frame is not None:
+        frame, n = frame.f_back, n + 1  # type: ignore[assignment]
+    return n
+
+
+def _check_tree(doc: Any, max_depth: int) -> str | None:
+    """"depth" or "number" when the parsed document breaks a bound; one pass, no recursion."""
+    if not isinstance(doc, (dict, list)):
+        return "number" if not _finite(doc) else None
+    level: list[Any] = [doc]
     depth = 0
     while level:
         depth += 1
-        if depth > limits.max_depth:
-            raise InputError(f"JSON nested deeper than {limits.max_depth} levels", file=path, hint="raise it with --max-depth")
+        if depth > max_depth:
+            return "depth"
         nxt: list[Any] = []
         for node in level:
-            values = node.values() if isinstance(node, dict) else node
-            nxt.extend(v for v in values if isinstance(v, (dict, list)))
+            for v in node.values() if type(node) is dict else node:
+                t = type(v)
+                if t is dict or t is list:
+                    nxt.append(v)
+                elif (t is int and not -_SURELY_FINITE < v < _SURELY_FINITE) or t is float:
+                    if not _finite(v):
+                        return "number"
         level = nxt
+    return None
+
+
+def _finite(v: Any) -> bool:
+    if type(v) is float:
+        return v - v == 0.0  # False for inf and nan
+    if type(v) is int:
+        try:
+            float(v)
+        except OverflowError:
+            return False
+    return True
 
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -249,44 +444,171 @@ def _skip_ws(text: str, pos: int) -> int:
     return m.end() if m else pos
 
 
-def _find_duplicate(text: str, key: str) -> Position | None:
-    """Where a duplicated key occurs for the second time within one object (best effort)."""
-    needle = json.dumps(key) + ""
-    hits = [m.start() for m in re.finditer(re.escape(needle) + r"\s*:", text)]
-    return _line_col(text, hits[1]) if len(hits) > 1 else None
+# Locating a problem the C parser reports without a position. Each runs only on the error path,
+# over a document that is valid JSON up to the problem, in one linear pass of a regular
+# expression: strings whole (so brackets and digits inside them do not count), structure, and
+# numbers and the non-JSON constants.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\],:]|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|NaN|-?Infinity', re.S)
+
+
+def _tokens(text: str) -> Iterator[re.Match[str]]:
+    return _TOKEN.finditer(text)
+
+
+def _first_duplicate(text: str) -> tuple[int, str] | None:
+    """Offset and key of the first key that repeats within its object, in document order."""
+    scanstring: Any = json.decoder.scanstring  # type: ignore[attr-defined]
+    stack: list[set[str] | None] = []  # a set of keys per open object, None per open array
+    expect_key = False
+    for m in _tokens(text):
+        tok = m.group()
+        c = tok[0]
+        if c == '"':
+            if expect_key and stack and stack[-1] is not None:
+                key = scanstring(text, m.start() + 1, True)[0]
+                if key in stack[-1]:
+                    return m.start(), key
+                stack[-1].add(key)
+            expect_key = False
+        elif c == "{":
+            stack.append(set())
+            expect_key = True
+        elif c == "[":
+            stack.append(None)
+            expect_key = False
+        elif c in "}]":
+            if stack:
+                stack.pop()
+            expect_key = False
+        elif c == ",":
+            expect_key = bool(stack) and stack[-1] is not None
+    return None
+
+
+def _first_too_deep(text: str, max_depth: int) -> int | None:
+    """Offset of the first bracket that opens level `max_depth + 1`."""
+    depth = 0
+    for m in _tokens(text):
+        c = m.group()[0]
+        if c in "{[":
+            depth += 1
+            if depth > max_depth:
+                return m.start()
+        elif c in "}]":
+            depth -= 1
+    return None
+
+
+def _first_bad_number(text: str) -> tuple[int, str] | None:
+    """Offset and text of the first NaN/Infinity, or number that no double can hold."""
+    for m in _tokens(text):
+        tok = m.group()
+        c = tok[0]
+        if c in "NI" or tok.startswith("-I"):
+            return m.start(), tok
+        if c == "-" or c.isdigit():
+            if len(tok) > 400 or not _finite(float(tok)):
+                return m.start(), tok
+    return None
+
+
+def _depth_error(text: str, path: str, limits: Limits) -> InputError:
+    limit = min(limits.max_depth, JSON_DEPTH_CEILING)
+    where = _first_too_deep(text, limit)
+    ceiling = f" (the parser's ceiling, below --max-depth {limits.max_depth})" if limits.max_depth > JSON_DEPTH_CEILING else ""
+    return InputError(
+        f"JSON nested deeper than {limit} levels{ceiling}",
+        file=path,
+        position=_line_col(text, where) if where is not None else None,
+        hint="raise it with --max-depth" if not ceiling else None,
+    )
+
+
+def _number_error(text: str, path: str) -> InputError:
+    found = _first_bad_number(text)
+    if found is None:  # cannot happen for a document the parser refused for a number
+        return InputError("invalid JSON: a number out of range", file=path)
+    offset, tok = found
+    pos = _line_col(text, offset)
+    if tok.lstrip("-") in ("NaN", "Infinity"):
+        return InputError(f"invalid JSON: {tok} is not a JSON value", file=path, position=pos, hint="JSON has no NaN or Infinity")
+    digits = f"{len(tok)} characters" if len(tok) > 40 else tok
+    return InputError(
+        f"number out of range: {digits} does not fit a 64-bit floating-point number",
+        file=path,
+        position=pos,
+        hint="no policy engine can represent it",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Parsing XML safely
 
 
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthBuilder(TreeBuilder):
+    """An ElementTree builder that stops the parse at the first element deeper than the limit."""
+
+    def __init__(self, max_depth: int) -> None:
+        super().__init__()
+        self.depth = 0
+        self.max_depth = max_depth
+
+    def start(self, tag: Any, attrs: Any) -> Element:
+        self.depth += 1
+        if self.depth > self.max_depth:
+            raise _TooDeep()
+        return super().start(tag, attrs)
+
+    def end(self, tag: Any) -> Element:
+        self.depth -= 1
+        return super().end(tag)
+
+
 def parse_xml(data: bytes, path: str, limits: Limits) -> Any:
-    """Parse XML with defusedxml: no DTD, no entity expansion, no external resources."""
-    import defusedxml.ElementTree as DET
+    """Parse XML with defusedxml: no DTD (so no entity and no external resource), bounded depth.
+
+    The bytes go to expat as they are: it reads a BOM and the encoding declaration itself.
+    """
+    import xml.etree.ElementTree as ET
+
     from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    parser = DefusedXMLParser(target=_DepthBuilder(limits.max_depth), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+    def here() -> Position:
+        expat = parser.parser
+        return Position(line=expat.CurrentLineNumber, column=expat.CurrentColumnNumber + 1)
 
     try:
-        root = DET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.feed(data)
+        root = parser.close()
+    except _TooDeep:
+        raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, position=here(), hint="raise it with --max-depth") from None
     except DefusedXmlException as exc:
-        raise InputError(f"unsafe XML refused: {exc}", file=path) from None
-    except DET.ParseError as exc:
+        # The exception's text carries the DTD's system id: attacker text, not echoed.
+        what = {
+            "DTDForbidden": "a document type declaration (DTD)",
+            "EntitiesForbidden": "an entity declaration",
+            "ExternalReferenceForbidden": "a reference to an external resource",
+        }.get(type(exc).__name__, "an unsafe construct")
+        raise InputError(
+            f"unsafe XML refused: {what} is not allowed (entities could expand without bound or fetch outside data)",
+            file=path,
+            position=here(),
+        ) from None
+    except ET.ParseError as exc:
         line, col = getattr(exc, "position", (None, None))
         raise InputError(
             f"invalid XML: {str(exc).split(':')[0]}",
             file=path,
             position=Position(line=line, column=(col + 1) if col is not None else None),
         ) from None
-    _check_xml_depth(root, path, limits)
     return root
-
-
-def _check_xml_depth(root: Any, path: str, limits: Limits) -> None:
-    stack = [(root, 1)]
-    while stack:
-        el, depth = stack.pop()
-        if depth > limits.max_depth:
-            raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, hint="raise it with --max-depth")
-        stack.extend((child, depth + 1) for child in el)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,16 +619,23 @@ def load_document(path: str, limits: Limits | None = None) -> tuple[Any, str, by
     """Read and parse one file: (document, media, raw bytes). Media is `json` or `xml`."""
     limits = limits or Limits()
     data = read_bytes(path, limits)
+    return parse_document(data, path, limits)
+
+
+def parse_document(data: bytes, path: str, limits: Limits | None = None) -> tuple[Any, str, bytes]:
+    """Parse bytes already read (as `load_document` does after reading): (document, media, bytes)."""
+    limits = limits or Limits()
+    if not data:
+        raise InputError("the file is empty (0 bytes): a report was expected", file=path)
+    media = _media(data, path)
+    if media == "xml":
+        encoding, _ = sniff_encoding(data)
+        if encoding.startswith("utf-32"):
+            raise InputError("UTF-32 XML is not supported (expat reads UTF-8 and UTF-16)", file=path, hint="re-encode the file as UTF-8")
+        return parse_xml(data, path, limits), "xml", data
     text = decode_text(data, path)
-    first = _skip_ws(text, 0)
-    if first >= len(text):
+    if _skip_ws(text, 0) >= len(text):
         raise InputError("the file holds only white space: a report was expected", file=path)
-    if text[first] == "<":
-        # defusedxml reads the encoding declaration itself; hand it the bytes minus any BOM.
-        raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raw = text.encode("utf-8")
-        return parse_xml(raw, path, limits), "xml", data
     return parse_json(text, path, limits), "json", data
 
 
@@ -333,10 +662,10 @@ def detect(doc: Any, media: str, path: str, as_format: str | None = None) -> Any
     )
 
 
-def read_report(path: str, *, as_format: str | None = None, limits: Limits | None = None) -> Report:
-    """Read one file end to end: bytes, parse, detect, read. Raises `InputError`."""
+def read_document(data: bytes, path: str, *, as_format: str | None = None, limits: Limits | None = None) -> Report:
+    """Parse, detect and read bytes already in memory (what `read_report` does after reading the file)."""
     limits = limits or Limits()
-    doc, media, data = load_document(path, limits)
+    doc, media, data = parse_document(data, path, limits)
     reader = detect(doc, media, path, as_format)
     result = reader.read(doc, path)
     if not isinstance(result, ReadResult):  # a reader bug, not a user error
@@ -348,6 +677,12 @@ def read_report(path: str, *, as_format: str | None = None, limits: Limits | Non
             hint="raise it with --max-findings",
         )
     return Report(path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data), media=media, result=result)
+
+
+def read_report(path: str, *, as_format: str | None = None, limits: Limits | None = None) -> Report:
+    """Read one file end to end: bytes, parse, detect, read. Raises `InputError`."""
+    limits = limits or Limits()
+    return read_document(read_bytes(path, limits), path, as_format=as_format, limits=limits)
 
 
 def collect(paths: Sequence[str], *, as_format: str | None = None, limits: Limits | None = None, allow_empty: bool = False) -> list[Report]:

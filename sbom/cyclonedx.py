@@ -453,6 +453,7 @@ class _Bom:
                     detail=_text(analysis.get("detail")),
                     response=tuple(r for r in _list(analysis.get("response")) if isinstance(r, str)),
                     source=self.source,
+                    timestamp=_text(analysis.get("lastUpdated")),
                 )
             )
 

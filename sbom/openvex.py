@@ -25,6 +25,8 @@ one, and such a statement would silence a finding without a reason).
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from datetime import datetime, timezone
 from typing import Any, ClassVar
@@ -171,7 +173,8 @@ class OpenVexReader(SbomReader):
             if not isinstance(st, dict):
                 raise _Shape(path, f"must be an object, not {_type_name(st)}")
             when = _timestamp(st["timestamp"], f"{path}.timestamp") if st.get("timestamp") is not None else document_time
-            dated.append((when, i, self._statement(st, path, source)))
+            statement = dataclasses.replace(self._statement(st, path, source), timestamp=when.isoformat())
+            dated.append((when, i, statement))
         dated.sort(key=lambda t: (t[0], t[1]))
         return tuple(s for _, _, s in dated)
 

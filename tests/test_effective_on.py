@@ -81,7 +81,7 @@ def test_with_fail_on_warn_a_not_yet_effective_rule_closes_the_gate_on_warnings(
 def test_the_date_is_read_as_utc_whatever_the_runner_zone(tmp_path: Path) -> None:
     """The installed command in its own process per zone (TZ is read at start-up)."""
     report = only(tmp_path, "B602")
-    for zone in ("UTC", "Pacific/Kiritimati", "America/Adak"):
+    for zone in ("Pacific/Kiritimati", "America/Adak"):  # UTC+14 and UTC-9/-10
         codes = []
         for now in ("2026-08-31T23:59:59Z", "2026-09-01T00:00:00Z"):
             proc = subprocess.run(  # noqa: S603

@@ -1,0 +1,320 @@
+package gate.lib_test
+
+import rego.v1
+
+import data.gate.fixtures_test as fx
+import data.gate.lib
+
+# --- active(f): waivers, VEX, inline suppressions -------------------------------------------
+
+test_active_plain_finding if {
+	lib.active(fx.finding({}))
+}
+
+test_active_skips_waived if {
+	not lib.active(fx.finding({"waiver": fx.waiver}))
+}
+
+test_active_skips_suppressing_vex_states if {
+	every state in ["not_affected", "false_positive", "resolved", "resolved_with_pedigree"] {
+		not lib.active(fx.finding({"vex": {"state": state, "justification": "code_not_reachable", "detail": null, "source": "vex.json"}}))
+	}
+}
+
+test_active_keeps_vex_states_that_need_action if {
+	every state in ["exploitable", "in_triage"] {
+		lib.active(fx.finding({"vex": {"state": state, "justification": null, "detail": null, "source": "vex.json"}}))
+	}
+}
+
+test_active_vex_states_come_from_data if {
+	lib.active(fx.finding({"vex": {"state": "resolved"}})) with data.config.vex.suppressing_states as ["not_affected"]
+}
+
+test_active_vex_states_default_without_data if {
+	not lib.active(fx.finding({"vex": {"state": "not_affected"}})) with data.config as {}
+}
+
+test_active_inline_suppression_not_honoured_by_default if {
+	lib.active(fx.finding({"suppressed": true}))
+}
+
+test_active_inline_suppression_honoured_when_data_says_so if {
+	not lib.active(fx.finding({"suppressed": true})) with data.config.honour_inline_suppressions as true
+}
+
+test_active_finding_without_optional_fields if {
+	lib.active({"id": "x", "kind": "sast"})
+}
+
+# --- profile ----------------------------------------------------------------------------------
+
+test_profile_default_stage_without_context if {
+	lib.stage == "default" with input as {}
+	lib.profile.required_evidence == [] with input as {}
+}
+
+test_profile_stage_overlays_default if {
+	p := lib.profile with input as fx.findings_doc("prod", [])
+	p.required_evidence == ["sast", "dependency", "sbom"]
+	p.block_unfixable == true
+
+	# deep merge: prod states sast.warn but keeps default's sast.deny
+	p.thresholds.sast.deny == "high"
+	p.thresholds.sast.warn == "low"
+	p.fail_on == "deny"
+}
+
+test_profile_unknown_stage_falls_back_to_default if {
+	lib.stage == "default" with input as fx.findings_doc("qa-42", [])
+	lib.profile == data.config.stages["default"] with input as fx.findings_doc("qa-42", [])
+}
+
+test_profile_non_string_stage_falls_back_to_default if {
+	lib.stage == "default" with input.context.stage as 42
+}
+
+test_profile_without_data_is_empty if {
+	lib.profile == {} with data.config as {}
+	lib.setting(["thresholds", "sast", "deny"], "high") == "high" with data.config as {}
+}
+
+test_profile_data_config_not_an_object if {
+	lib.cfg == {} with data.config as "oops"
+}
+
+test_profile_stage_profile_not_an_object if {
+	lib.profile == {"fail_on": "deny"} with data.config.stages as {"default": {"fail_on": "deny"}, "dev": "oops"}
+		with input.context.stage as "dev"
+}
+
+test_profile_default_profile_not_an_object if {
+	lib.profile == {} with data.config.stages as {"default": "oops"}
+}
+
+test_profile_every_shipped_stage_has_fail_on if {
+	every name, _ in data.config.stages {
+		lib.profile.fail_on in {"deny", "warn"} with input.context.stage as name
+	}
+}
+
+# --- scales -------------------------------------------------------------------------------------
+
+test_severity_ranks if {
+	lib.severity_rank == {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1, "unknown": 0}
+	lib.rank("bogus") == 0
+	lib.at_least("critical", "high")
+	lib.at_least("high", "high")
+	not lib.at_least("medium", "high")
+	not lib.at_least("unknown", "info")
+}
+
+test_misspelt_threshold_blocks_more_not_less if {
+	lib.at_least("info", "hgih")
+}
+
+test_severities_from if {
+	lib.severities_from("high") == {"critical", "high"}
+	lib.severities_from("info") == {"critical", "high", "medium", "low", "info"}
+	lib.confidences_from("medium") == {"high", "medium"}
+}
+
+test_confidence_at_least if {
+	lib.confidence_at_least("high", "medium")
+	not lib.confidence_at_least("low", "medium")
+	not lib.confidence_at_least("unknown", "low")
+}
+
+# --- duplicate groups ---------------------------------------------------------------------------
+
+bandit := fx.finding({"id": "a1", "duplicates": ["b2"], "severity": "medium", "confidence": "low"})
+
+semgrep := fx.finding({
+	"id": "b2", "tool": "semgrep", "rule_id": "python.lang.security.audit.subprocess-shell-true",
+	"rule_name": null, "duplicates": ["a1"], "severity": "high", "confidence": "unknown",
+	"location": {"path": "app/run.py", "start_line": 13, "end_line": 13},
+})
+
+pair := fx.findings_doc("default", [bandit, semgrep])
+
+test_solo if {
+	lib.solo(fx.finding({}))
+	lib.solo(fx.finding({"duplicates": null}))
+	not lib.solo(bandit)
+}
+
+test_primary_is_smallest_active_id if {
+	lib.primary(bandit) with input as pair
+	not lib.primary(semgrep) with input as pair
+}
+
+test_primary_solo_finding if {
+	lib.primary(fx.finding({}))
+	not lib.primary(fx.finding({"waiver": fx.waiver}))
+}
+
+test_primary_passes_to_next_when_smallest_is_waived if {
+	waived := object.union(bandit, {"waiver": fx.waiver})
+	d := fx.findings_doc("default", [waived, semgrep])
+	not lib.primary(waived) with input as d
+	lib.primary(semgrep) with input as d
+}
+
+test_primary_is_per_kind if {
+	secret := object.union(semgrep, {"kind": "secret"})
+	d := fx.findings_doc("default", [bandit, secret])
+	lib.primary(bandit) with input as d
+	lib.primary(secret) with input as d
+}
+
+test_group_ids_and_tools if {
+	lib.group_ids(semgrep) == ["a1", "b2"]
+	lib.group_ids(fx.finding({})) == ["f0000001"]
+	lib.group_tools(bandit) == ["bandit", "semgrep"] with input as pair
+	lib.also_reported(bandit) == " (also reported by semgrep)" with input as pair
+	lib.also_reported(fx.finding({})) == ""
+}
+
+test_also_reported_when_duplicate_missing if {
+	lib.also_reported(bandit) == "" with input as fx.findings_doc("default", [bandit])
+}
+
+test_group_severity_and_confidence_are_the_highest if {
+	lib.severity(bandit) == "high" with input as pair
+	lib.confidence(bandit) == "low" with input as pair
+	lib.severity(semgrep) == "high" with input as pair
+}
+
+test_group_confidence_unknown_is_assumed if {
+	s := object.union(semgrep, {"duplicates": ["c3"]})
+	c := fx.finding({"id": "c3", "confidence": "unknown", "duplicates": ["b2"]})
+	lib.confidence(s) == "medium" with input as fx.findings_doc("default", [s, c])
+}
+
+test_view_of_group_matches_view_of_solo_semantics if {
+	v := lib.view(bandit) with input as pair
+	v.severity == "high"
+	v.confidence == "low"
+	v.test_code == false
+	v.blocking == true
+}
+
+test_view_of_solo if {
+	v := lib.view(fx.finding({"severity": "bogus", "confidence": "unknown", "test_code": true}))
+	v.severity == "unknown"
+	v.confidence == "medium"
+	v.test_code == true
+}
+
+test_severity_unknown_assumed_per_kind if {
+	lib.severity(fx.dependency({"severity": "unknown"})) == "high"
+	lib.severity(fx.finding({"severity": "unknown"})) == "unknown"
+	lib.solo_severity(fx.dependency({"severity": "unknown"})) == "high"
+}
+
+test_may_reach if {
+	lib.may_reach(fx.finding({"severity": "high"}), {"high"})
+	not lib.may_reach(fx.finding({"severity": "low"}), {"high"})
+	lib.may_reach(bandit, {"critical"})
+}
+
+# --- baseline -----------------------------------------------------------------------------------
+
+test_blocking_without_new_findings_only if {
+	lib.blocking(fx.finding({"baseline": "existing"}))
+	lib.blocking_flag(fx.finding({"baseline": "existing"}))
+}
+
+test_blocking_with_new_findings_only if {
+	lib.blocking(fx.finding({"baseline": "new"})) with input.context.stage as "dev"
+	lib.blocking(fx.finding({"baseline": "unknown"})) with input.context.stage as "dev"
+	not lib.blocking(fx.finding({"baseline": "existing"})) with input.context.stage as "dev"
+	lib.blocking_flag(fx.finding({"baseline": "existing"})) == false with input.context.stage as "dev"
+	lib.blocking_flag(fx.finding({"baseline": "new"})) == true with input.context.stage as "dev"
+}
+
+test_group_is_existing_only_when_every_member_is if {
+	old := object.union(bandit, {"baseline": "existing"})
+	new := object.union(semgrep, {"baseline": "new"})
+	d := object.union(fx.findings_doc("dev", [old, new]), {})
+	lib.blocking(old) with input as d
+	d2 := fx.findings_doc("dev", [old, object.union(semgrep, {"baseline": "existing"})])
+	not lib.blocking(old) with input as d2
+}
+
+# --- evidence kinds -----------------------------------------------------------------------------
+
+test_evidence_kinds_from_sbom_tools_and_findings if {
+	d := fx.doc(
+		"default",
+		[fx.finding({"kind": "secret", "tool": "gitleaks"})],
+		[],
+		[
+			fx.scan({"path": "sbom.cdx.json", "format": "cyclonedx", "tool": "cyclonedx-py"}),
+			fx.scan({"path": "audit.json", "format": "pip-audit", "tool": "pip-audit"}),
+			fx.scan({"path": "results.sarif", "format": "sarif", "tool": "CodeQL"}),
+		],
+	)
+	lib.evidence_kinds == {"sbom", "dependency", "sast", "secret"} with input as d
+}
+
+test_evidence_kinds_exclude_incomplete_scans if {
+	d := fx.doc("default", [], [], [fx.scan({"complete": false, "errors": ["boom"]})])
+	lib.evidence_kinds == set() with input as d
+}
+
+test_evidence_kinds_include_accepted_incomplete_scans if {
+	d := fx.doc("default", [], [], [fx.scan({"complete": false, "errors": ["boom"], "tool": "Bandit"})])
+	lib.evidence_kinds == {"sast"} with input as d with data.config.scans.allow_incomplete as ["bandit"]
+}
+
+test_scan_without_tool_or_complete_flag if {
+	lib.tool_name({}) == ""
+	lib.incomplete({"path": "x.json"})
+}
+
+# --- text helpers -------------------------------------------------------------------------------
+
+test_where if {
+	lib.where(fx.finding({})) == "app/run.py:12"
+	lib.where(fx.finding({"location": {"path": "app/run.py", "start_line": null}})) == "app/run.py"
+	lib.where(fx.finding({"location": null})) == "(no location)"
+}
+
+test_one_line_and_truncation if {
+	lib.one_line("a\nb\r\n\tc", 100) == "a b c"
+	lib.one_line("abcdef", 3) == "abc..."
+	lib.one_line(null, 3) == ""
+}
+
+test_package_ref if {
+	lib.package_ref({"name": "jinja2", "version": "2.10.1"}) == "jinja2@2.10.1"
+	lib.package_ref({"name": "jinja2", "version": null}) == "jinja2"
+	lib.package_ref({"purl": "pkg:pypi/jinja2"}) == "pkg:pypi/jinja2"
+	lib.package_ref({}) == "(unnamed package)"
+	lib.component_ref({"name": "x", "version": "1", "purl": null}) == "x@1"
+}
+
+test_rule_ref if {
+	lib.rule_ref(fx.finding({})) == "bandit B602 (subprocess_popen_with_shell_equals_true)"
+	lib.rule_ref(fx.finding({"rule_name": null})) == "bandit B602"
+	lib.rule_ref(fx.finding({"rule_name": "B602"})) == "bandit B602"
+	lib.rule_ref({"id": "x"}) == " "
+}
+
+test_str_and_arr if {
+	lib.str({"a": 1}, "a") == ""
+	lib.str({"a": "x"}, "a") == "x"
+	lib.arr(null) == []
+	lib.arr([1]) == [1]
+}
+
+test_violation_has_all_evidence_keys if {
+	v := lib.violation("GATE-X-001", "m", {"scans": ["a.json"]}, "r")
+	v == {
+		"rule": "GATE-X-001", "msg": "m", "remediation": "r",
+		"evidence": {"findings": [], "components": [], "scans": ["a.json"], "details": []},
+	}
+	w := lib.finding_violation("GATE-X-002", semgrep, "m", "r")
+	w.evidence.findings == ["a1", "b2"]
+}
