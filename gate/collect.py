@@ -25,7 +25,8 @@ and, where one exists, the line and column (or byte offset):
   `Limits.max_depth` (default 128), and no number that does not fit an IEEE 754 double: every
   engine must be able to read the input document the gate builds (regorus refuses such numbers,
   and Python would turn `1e400` into an `Infinity` that is not JSON). Integers that do fit are
-  kept exactly.
+  kept exactly. An escaped unpaired surrogate (`"\\udc00"`: valid JSON, but no Unicode text, so
+  neither a UTF-8 output nor an engine could carry it) becomes U+FFFD, as Unicode decoders do.
 - XML: defusedxml with DTDs forbidden (so no entity, internal or external, and no external DTD:
   billion laughs and XXE are refused before any expansion or fetch), nesting bounded while
   parsing.
@@ -44,6 +45,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from xml.etree.ElementTree import Element, TreeBuilder
 
@@ -285,12 +287,15 @@ def _decode(data: bytes, encoding: str, path: str, skip: int = 0) -> str:
         ) from None
 
 
+_WS_BYTES = re.compile(rb"[ \t\r\n]*")
+
+
 def _media(data: bytes, path: str) -> str:
     """`json` or `xml`, from the first character that is not white space."""
     encoding, skip = sniff_encoding(data)
     if encoding == "utf-8":
-        m = re.compile(rb"[ \t\r\n]*").match(data, skip)
-        first = data[m.end() if m else skip : (m.end() if m else skip) + 1]
+        m = _WS_BYTES.match(data, skip)
+        first = data[m.end() : m.end() + 1] if m else b""
         if not first:
             raise InputError("the file holds only white space: a report was expected", file=path)
         return "xml" if first == b"<" else "json"
@@ -361,7 +366,8 @@ def parse_json(text: str, path: str, limits: Limits) -> Any:
         key, pos = (found[1], _line_col(text, found[0])) if found else (exc.key, None)
         raise InputError(f"duplicate key {_show(key)} in a JSON object", file=path, position=pos, hint="each key may appear once per object") from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=path, position=_line_col(text, exc.pos)) from None
+        msg = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg  # "Invalid control character at"
+        raise InputError(f"invalid JSON: {msg}", file=path, position=_line_col(text, exc.pos)) from None
     except ValueError:  # NaN/Infinity, or an integer literal too long to convert (over 4300 digits)
         raise _number_error(text, path) from None
     problem = _check_tree(doc, limits.max_depth)
@@ -376,6 +382,42 @@ def parse_json(text: str, path: str, limits: Limits) -> Any:
             file=path,
             position=_line_col(text, end),
         )
+    if _ESCAPED_SURROGATE.search(text):
+        doc = _replace_lone_surrogates(doc, path)
+    return doc
+
+
+# `\udc00` is valid JSON but no Unicode: the decoder keeps it as a lone surrogate, which no
+# UTF-8 output and no engine can carry. The raw text is searched first (fast, in C); only a
+# document that escapes a surrogate at all is walked. Pairs were already joined by the decoder,
+# so every surrogate left is unpaired.
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _replace_lone_surrogates(doc: Any, path: str) -> Any:
+    """Replace unpaired surrogates in every string (keys too) with U+FFFD, as decoders do."""
+
+    def fix(v: Any) -> Any:
+        return _SURROGATE.sub("\ufffd", v) if type(v) is str and _SURROGATE.search(v) else v
+
+    if not isinstance(doc, (dict, list)):
+        return fix(doc)
+    stack: list[Any] = [doc]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            items = [(fix(k), v) for k, v in node.items()]
+            if len({k for k, _ in items}) != len(items):
+                raise InputError("duplicate key in a JSON object once unpaired surrogates are replaced", file=path)
+            node.clear()
+            node.update((k, fix(v)) for k, v in items)
+            values: Iterable[Any] = node.values()
+        else:
+            for i, v in enumerate(node):
+                node[i] = fix(v)
+            values = node
+        stack.extend(v for v in values if type(v) is dict or type(v) is list)
     return doc
 
 
@@ -396,9 +438,10 @@ class _recursion_room:
 
 
 def _stack_depth() -> int:
-    frame, n = sys._getframe(), 0
+    n = 0
+    frame: FrameType | None = sys._getframe()
     while frame is not None:
-        frame, n = frame.f_back, n + 1  # type: ignore[assignment]
+        frame, n = frame.f_back, n + 1
     return n
 
 
@@ -506,10 +549,16 @@ def _first_bad_number(text: str) -> tuple[int, str] | None:
         c = tok[0]
         if c in "NI" or tok.startswith("-I"):
             return m.start(), tok
-        if c == "-" or c.isdigit():
-            if len(tok) > 400 or not _finite(float(tok)):
-                return m.start(), tok
+        if (c == "-" or c.isdigit()) and not _number_fits(tok):
+            return m.start(), tok
     return None
+
+
+def _number_fits(tok: str) -> bool:
+    if any(ch in tok for ch in ".eE"):
+        return _finite(float(tok))  # float() of a long literal is linear, and inf when too large
+    # 10**309 is past every double; shorter integers are converted exactly (no 4300-digit limit hit).
+    return len(tok.lstrip("-")) <= 309 and _finite(int(tok))
 
 
 def _depth_error(text: str, path: str, limits: Limits) -> InputError:
@@ -532,9 +581,9 @@ def _number_error(text: str, path: str) -> InputError:
     pos = _line_col(text, offset)
     if tok.lstrip("-") in ("NaN", "Infinity"):
         return InputError(f"invalid JSON: {tok} is not a JSON value", file=path, position=pos, hint="JSON has no NaN or Infinity")
-    digits = f"{len(tok)} characters" if len(tok) > 40 else tok
+    shown = f"a number of {len(tok)} characters" if len(tok) > 40 else tok
     return InputError(
-        f"number out of range: {digits} does not fit a 64-bit floating-point number",
+        f"number out of range: {shown} does not fit a 64-bit floating-point number",
         file=path,
         position=pos,
         hint="no policy engine can represent it",
@@ -600,6 +649,15 @@ def parse_xml(data: bytes, path: str, limits: Limits) -> Any:
             f"unsafe XML refused: {what} is not allowed (entities could expand without bound or fetch outside data)",
             file=path,
             position=here(),
+        ) from None
+    except (LookupError, ValueError):
+        # pyexpat looks an encoding it does not know up among Python's codecs: an unknown name
+        # is a LookupError, a multi-byte or non-text codec a ValueError. The name is not echoed.
+        raise InputError(
+            "the XML declaration names an encoding that cannot be read (expat reads UTF-8, UTF-16, ISO-8859-1 and single-byte code pages)",
+            file=path,
+            position=Position(line=1),
+            hint="re-encode the file as UTF-8",
         ) from None
     except ET.ParseError as exc:
         line, col = getattr(exc, "position", (None, None))

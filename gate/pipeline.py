@@ -243,10 +243,9 @@ def _latest(candidates: Sequence[int], statements: Sequence[VexStatement]) -> in
 
     stamps = []
     for n in candidates:
-        # VexStatement carries no timestamp yet; read one if a reader supplies it.
-        raw = getattr(statements[n], "timestamp", None)
+        raw = statements[n].timestamp  # CycloneDX analysis.lastUpdated, OpenVEX statement/document time
         try:
-            stamps.append((parse_time(raw), n) if isinstance(raw, str) else None)
+            stamps.append((parse_time(raw), n) if raw else None)
         except ValueError:
             stamps.append(None)
     if stamps and all(s is not None for s in stamps):

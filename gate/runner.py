@@ -83,7 +83,7 @@ def resolve_policy(config: Config) -> PolicySet:
     if config.policy_ref:
         from gate import trusted
 
-        policy = trusted.load_from_ref(config.policy_ref, config.policy or "policies", extra_data=config.data)
+        policy: PolicySet = trusted.load_from_ref(config.policy_ref, config.policy or "policies", extra_data=config.data)
     else:
         root = config.policy
         if root is None:

@@ -7,7 +7,8 @@ cat-file`, never a checkout, so the work tree is left alone):
 
 - the policy folder (`--policy`, default `policies`): its `*.rego` modules and `data/` files;
 - each `--data FILE` that lies inside the repository (files outside it are not the pull
-  request's to change, and are read from disk);
+  request's to change, and are read from disk; one inside it that the ref does not have is
+  refused, since it may be the change's own);
 - the waivers file (`--waivers`), at the same path.
 
 Whatever the work tree changed in those files (modified, added, deleted) is ignored and listed
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import os
 import subprocess
 import tempfile
@@ -185,7 +185,7 @@ def _changes(trusted: Mapping[str, bytes], work: Mapping[str, bytes], shown_pref
             change = "deleted"
         elif rel not in trusted:
             change = "added"
-        elif hashlib.sha256(trusted[rel]).digest() != hashlib.sha256(work[rel]).digest():
+        elif trusted[rel] != work[rel]:
             change = "modified"
         else:
             continue
@@ -271,7 +271,14 @@ def load_from_ref(ref: str, policy_dir: str, extra_data: Sequence[str] = ()) -> 
             elif work != content:
                 not_used.append({"path": extra, "kind": "data", "change": "modified"})
         elif work is not None:
-            not_used.append({"path": extra, "kind": "data", "change": "added"})
+            # Not in the trusted ref: added by the change, or written by the pipeline into the
+            # checkout. Ignoring it could silently drop stricter settings; using it could let a
+            # change relax its own gate. So neither: say where such a file must live.
+            raise ConfigError(
+                f"--data {extra} is not in {ref}: with --policy-ref, data files inside the repository come from the trusted ref; "
+                "commit it to the trusted branch, or write pipeline-generated data outside the repository (e.g. $RUNNER_TEMP)",
+                file=extra,
+            )
         else:
             raise ConfigError(f"data file not found, neither at {repo.shown(erel)} nor in the work tree", file=extra)
 

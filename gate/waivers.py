@@ -364,8 +364,9 @@ def _check_schema(value: Any, position: Any, shown: str) -> None:
         allowed = set(err.schema.get("properties") or {})
         extra = sorted(k for k in instance if k not in allowed)[0]
         near = difflib.get_close_matches(extra, known, n=1)
+        # The suggestion is part of the message: it is the fix, and every output shows the message.
         hint = f"did you mean {near[0]!r}?" if near else f"known keys: {', '.join(known)}"
-        raise ConfigError(f"{_at(where, value)}: unknown key {extra!r}", file=shown, position=position([*where, extra]), hint=hint)
+        raise ConfigError(f"{_at(where, value)}: unknown key {extra!r} ({hint})", file=shown, position=position([*where, extra]))
     if err.validator == "required" and isinstance(instance, dict):
         missing = [k for k in err.validator_value if k not in instance]
         need = "a waiver needs id, reason, approved_by and expires (a date within the horizon)"
@@ -454,6 +455,9 @@ def _expiry(text: str) -> tuple[dt.datetime, dt.date]:
         raise ValueError("unrecognised form")
     date, clock, zone = m.groups()
     zone = "+00:00" if zone in ("Z", "z") else zone
+    if "." in clock:  # Python 3.10's fromisoformat takes 3 or 6 fraction digits only
+        whole, fraction = clock.split(".")
+        clock = f"{whole}.{(fraction + '000000')[:6]}"
     hours, minutes = int(zone[1:3]), int(zone[4:6])
     if hours > 23 or minutes > 59:
         raise ValueError(f"zone offset {zone} out of range")

@@ -30,7 +30,9 @@ purl_base(p) := concat("", ["pkg:pypi/", norm_name(substring(b, 9, -1))]) if {
 	startswith(b, "pkg:pypi/")
 } else := raw_base(p)
 
-raw_base(p) := regex.replace(regex.replace(lower(p), `[?#].*$`, ""), `@[^/@]*$`, "")
+# raw_base(p): without qualifiers, subpath and version; a percent-encoded "@" (npm scopes, the
+# canonical purl form) is decoded first.
+raw_base(p) := regex.replace(regex.replace(replace(lower(p), "%40", "@"), `[?#].*$`, ""), `@[^/@]*$`, "")
 
 purl_type(p) := lower(regex.replace(p, `^pkg:([^/]+)/.*$`, "$1")) if regex.match(`^(?i)pkg:[^/]+/`, p)
 

@@ -20,12 +20,12 @@ deny_severities := lib.severities_from(object.get(thresholds, "deny", "high"))
 
 warn_severities := lib.severities_from(object.get(thresholds, "warn", "medium"))
 
-test_code_severities := lib.severities_from(object.get(thresholds, "test_code_warn", "high"))
+severities_in_tests := lib.severities_from(object.get(thresholds, "test_code_warn", "high"))
 
 confident := lib.confidences_from(object.get(thresholds, "min_confidence", "medium"))
 
 # reportable: the severities any rule of this package reports.
-reportable := (deny_severities | warn_severities) | test_code_severities
+reportable := (deny_severities | warn_severities) | severities_in_tests
 
 # candidates: one view per flaw of a kind judged here (the primary finding of its group).
 candidates := [lib.view(f) |
@@ -122,7 +122,7 @@ warn contains v if {
 warn contains v if {
 	some c in candidates
 	c.test_code
-	c.severity in test_code_severities
+	c.severity in severities_in_tests
 	v := violation("GATE-SAST-003", c, "test code: ")
 }
 

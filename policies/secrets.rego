@@ -5,6 +5,11 @@
 # in the baseline: it is in the history and must be rotated. So every active secret finding in
 # production code blocks in every stage. In test code (fixtures with fake keys are common) it
 # warns. Messages never quote the tool's message or snippet, which may contain the secret itself.
+#
+# One exception, in data: rules that guess from a variable's name rather than detect a
+# credential (data.config.secrets.heuristic_rules, shipped: bandit B105-B107, which fire on
+# `password = ""`) warn instead (GATE-SEC-003), unless a detector in the same duplicate group
+# (e.g. gitleaks on the same line) reports it too.
 package gate.secrets
 
 import rego.v1
@@ -17,6 +22,18 @@ candidates := [f |
 	f.kind == "secret"
 	lib.primary(f)
 ]
+
+heuristic_rules := {lower(r) | some r in object.get(lib.cfg, ["secrets", "heuristic_rules"], []); is_string(r)}
+
+rule_key(p) := lower(sprintf("%s:%s", [lib.text(p.tool), lib.text(p.rule_id)]))
+
+# heuristic(f): every active report of this flaw comes from a name-based heuristic rule.
+heuristic(f) if {
+	count(heuristic_rules) > 0
+	every p in lib.peers(f) {
+		rule_key(p) in heuristic_rules
+	}
+}
 
 description(f) := sprintf("%s at %s: possible credential in the repository%s", [
 	lib.rule_ref(f),
@@ -44,7 +61,8 @@ remediation(f) := sprintf(
 #     or the CI's secret variables at run time.
 deny contains v if {
 	some f in candidates
-	not lib.test_code(f)
+	not lib.in_test_code(f)
+	not heuristic(f)
 	v := lib.finding_violation("GATE-SEC-001", f, description(f), remediation(f))
 }
 
@@ -60,6 +78,24 @@ deny contains v if {
 #   remediation: Make sure the value is a fake; if it is a real credential, rotate it and remove it.
 warn contains v if {
 	some f in candidates
-	lib.test_code(f)
+	lib.in_test_code(f)
 	v := lib.finding_violation("GATE-SEC-002", f, sprintf("test code: %s", [description(f)]), remediation(f))
+}
+
+# METADATA
+# title: Possible hard-coded credential (name-based heuristic)
+# description: >-
+#   A secret finding outside test code reported only by a rule that guesses from a variable's
+#   name (data.config.secrets.heuristic_rules, e.g. bandit B105 on `password = ""`) warns: such
+#   rules flag empty strings and token-type constants far more often than credentials.
+# custom:
+#   id: GATE-SEC-003
+#   severity: medium
+#   control: NIST SP 800-53 IA-5(7) No embedded unencrypted static authenticators; SSDF PS.1
+#   remediation: Check the value; if it is a real credential, rotate it and read it from a secret store.
+warn contains v if {
+	some f in candidates
+	not lib.in_test_code(f)
+	heuristic(f)
+	v := lib.finding_violation("GATE-SEC-003", f, sprintf("heuristic: %s", [description(f)]), remediation(f))
 }

@@ -6,9 +6,10 @@ import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 
-from gate.authoring.check import check_policy, decision_heads
+from gate.authoring.check import check_policy, decision_heads, empty_input, sample_input
 from tests.authoring_helpers import append, copy_pack, first_deny, remove_metadata_key, rename_metadata_key, rules_of
 from tests.conftest import POLICIES, REPO, run_gate
 
@@ -67,13 +68,27 @@ def test_syntax_errors_in_two_files_are_both_reported_with_line_column_and_caret
     assert re.search(r"^\s+\|\s*\^", res.stderr, re.MULTILINE)
 
 
-def test_unknown_function_is_found_by_the_trial_evaluation(tmp_path: Path) -> None:
+def test_unknown_function_is_found_by_the_trial_evaluations(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
-    line = append(target, "gate_check_probe := nosuch_function(1)\n")
+    # Reached only when there are findings: the sample run finds it, an empty one would not.
+    line = append(target, "gate_check_probe contains x if {\n\tsome f in input.findings\n\tx := nosuch_function(f.id)\n}\n")
     res = run_gate(["policy", "check", str(pack)])
     assert res.exit_code == 4
-    assert re.search(rf"{re.escape(str(target))}:{line}:\d+: compile error: could not find function nosuch_function", res.stderr)
+    assert re.search(
+        rf"{re.escape(str(target))}:{line + 2}:\d+: compile error: could not find function nosuch_function "
+        r"\(found evaluating every rule on a sample input at stage \w+\)",
+        res.stderr,
+    ), res.stderr
+
+
+@pytest.mark.parametrize("stage", ["default", "prod"])
+def test_sample_input_is_a_valid_input_document(stage: str) -> None:
+    schema = json.loads((REPO / "gate" / "schemas" / "input.schema.json").read_text(encoding="utf-8"))
+    doc = sample_input(stage)
+    jsonschema.validate(doc, schema)
+    jsonschema.validate(empty_input(stage), schema)
+    assert {f["kind"] for f in doc["findings"]} == {"sast", "dependency", "secret", "iac", "license", "other"}
 
 
 def test_missing_metadata_key_is_reported_at_the_rule(tmp_path: Path) -> None:

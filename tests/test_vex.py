@@ -109,6 +109,22 @@ def test_the_latest_statement_wins_whatever_id_it_uses() -> None:
     assert g["vex"]["state"] == "not_affected"
 
 
+def test_with_timestamps_on_every_statement_the_latest_time_wins_over_reading_order() -> None:
+    f = _jinja()
+    apply_vex(
+        [f],
+        [
+            st("CVE-2024-22195", "not_affected", timestamp="2026-06-02T00:00:00+02:00"),  # 2026-06-01T22:00Z: the latest
+            st("CVE-2024-22195", "exploitable", timestamp="2026-06-01T21:00:00Z"),
+        ],
+    )
+    assert f["vex"]["state"] == "not_affected"
+    # One statement without a time: reading order decides.
+    g = _jinja()
+    apply_vex([g], [st("CVE-2024-22195", "not_affected", timestamp="2026-06-02T00:00:00Z"), st("CVE-2024-22195", "exploitable")])
+    assert g["vex"]["state"] == "exploitable"
+
+
 def test_an_earlier_product_wide_statement_is_overridden_by_a_later_specific_one() -> None:
     f = _jinja()
     apply_vex([f], [st("CVE-2024-22195", "not_affected", products=()), st("CVE-2024-22195", "in_triage")])

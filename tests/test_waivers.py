@@ -136,7 +136,7 @@ def test_a_misspelt_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
     path = write(tmp_path / "waivers.yaml", waiver_text(expires=None, expiry="2026-09-30"))
     with pytest.raises(ConfigError) as err:
         load(path)
-    assert err.value.hint == "did you mean 'expires'?"
+    assert err.value.message.endswith("unknown key 'expiry' (did you mean 'expires'?)")
     assert str(err.value).startswith(f"{path}:6:")
 
 
@@ -330,6 +330,8 @@ BOUNDARY = [
     ("2026-07-01T10:00:00-10:00", "2026-07-01T20:00:00Z", False),
     ("2026-07-01T23:30:00+14:00", "2026-07-01T09:29:59Z", True),
     ("2026-07-01T23:30:00+14:00", "2026-07-01T09:30:00Z", False),
+    ("2026-07-01T12:00:00.5Z", "2026-07-01T12:00:00Z", True),  # one fraction digit (Python 3.10 needs 3 or 6)
+    ("2026-07-01T12:00:00.5Z", "2026-07-01T12:00:01Z", False),
 ]
 
 
@@ -346,7 +348,7 @@ def test_expiry_at_the_utc_day_boundary(tmp_path: Path, expires: str, now: str, 
     assert _applies(tmp_path, expires, now) is applies
 
 
-ZONES = ["UTC", "Pacific/Kiritimati", "America/Adak", "Asia/Kathmandu", "Europe/Berlin"]
+ZONES = ["UTC", "Pacific/Kiritimati", "America/Adak"]  # UTC+0, UTC+14, UTC-9 (July)
 
 _PROBE = """
 import json, sys, time, datetime as dt
@@ -419,7 +421,7 @@ def test_the_gate_judges_expiry_by_utc_whatever_the_runner_zone(tmp_path: Path) 
         ),
     )
     seen = {}
-    for zone in ("UTC", "Pacific/Kiritimati", "America/Adak"):
+    for zone in ("Pacific/Kiritimati", "America/Adak"):  # the day starts 14 h early / 9 h late there
         proc = subprocess.run(  # noqa: S603
             [sys.executable, "-c", _CLI_PROBE, str(BANDIT), str(POLICY), str(waivers), str(tmp_path / "v.json")],
             env={**os.environ, "TZ": zone},
@@ -430,8 +432,8 @@ def test_the_gate_judges_expiry_by_utc_whatever_the_runner_zone(tmp_path: Path) 
         )
         seen[zone] = json.loads(proc.stdout)
     # Through 23:59:59 UTC both waivers cover their 3 findings: the gate opens. At 00:00 UTC they have expired.
-    assert seen["UTC"] == [[0, 3, []], [10, 0, ["W-B602", "W-MD5"]]]
-    assert seen["Pacific/Kiritimati"] == seen["UTC"] == seen["America/Adak"]
+    expected = [[0, 3, []], [10, 0, ["W-B602", "W-MD5"]]]
+    assert seen == {"Pacific/Kiritimati": expected, "America/Adak": expected}
 
 
 # ------------------------------------------------------------------------------------------

@@ -183,20 +183,115 @@ def empty_input(stage: str = "default") -> dict[str, Any]:
     }
 
 
-def _evaluate_empty(policy: PolicySet, data: Mapping[str, Any], timeout: float, report: CheckReport) -> None:
-    """Evaluate all of `data` once over an empty run: regorus reports some errors only then."""
+def _finding(n: int, kind: str, tool: str, **over: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": f"{n:032x}",
+        "tool": tool,
+        "tool_version": "1.0",
+        "rule_id": f"SAMPLE-{n}",
+        "rule_name": "sample",
+        "kind": kind,
+        "severity": "high",
+        "confidence": "high",
+        "message": "sample finding",
+        "location": {"path": "src/app.py", "start_line": n, "end_line": n},
+        "cwe": ["CWE-78"],
+        "cve": [],
+        "aliases": [],
+        "package": None,
+        "suppressed": False,
+        "duplicates": [],
+        "test_code": False,
+        "baseline": "new",
+        "source": {"path": f"{tool}.json", "format": "sarif", "index": n},
+        "waiver": None,
+        "vex": None,
+        "help_uri": None,
+    }
+    record.update(over)
+    return record
+
+
+def _component(name: str, version: str | None, licenses: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": version,
+        "purl": f"pkg:pypi/{name}@{version}" if version else None,
+        "type": "library",
+        "licenses": licenses,
+        "scope": "required",
+        "direct": True,
+        "hashes": {},
+        "source": {"path": "sbom.json", "format": "cyclonedx"},
+    }
+
+
+def _scan(path: str, fmt: str, tool: str, *, complete: bool, findings: int, components: int) -> dict[str, Any]:
+    return {
+        "path": path,
+        "sha256": "0" * 64,
+        "format": fmt,
+        "tool": tool,
+        "tool_version": "1.0",
+        "complete": complete,
+        "errors": [] if complete else ["sample error"],
+        "findings": findings,
+        "components": components,
+    }
+
+
+def sample_input(stage: str = "default") -> dict[str, Any]:
+    """A small run: one finding of every kind, a duplicate pair, two components, three scans.
+
+    Regorus reports an unknown function or an unsafe variable only when it evaluates the rule
+    body that holds it; bodies behind `some f in input.findings` need findings to be reached.
+    The document is valid against the input schema (a test proves it), so an error evaluating
+    it is a bug of the policy.
+    """
+    doc = empty_input(stage)
+    pkg = {"name": "jinja2", "version": "2.10", "purl": "pkg:pypi/jinja2@2.10", "fixed_versions": ["2.10.1"]}
+    doc["findings"] = [
+        _finding(1, "sast", "bandit", duplicates=[f"{2:032x}"]),
+        _finding(2, "sast", "semgrep", duplicates=[f"{1:032x}"], severity="medium", confidence="unknown"),
+        _finding(3, "dependency", "pip-audit", package=pkg, location=None, cve=["CVE-2019-10906"], severity="unknown"),
+        _finding(4, "secret", "gitleaks", test_code=True),
+        _finding(5, "iac", "checkov", baseline="existing"),
+        _finding(6, "license", "scancode", severity="low"),
+        _finding(7, "other", "custom", severity="unknown", confidence="low"),
+    ]
+    doc["components"] = [_component("jinja2", "2.10", ["BSD-3-Clause"]), _component("mystery", None, [])]
+    doc["scans"] = [
+        _scan("bandit.json", "bandit", "bandit", complete=True, findings=1, components=0),
+        _scan("semgrep.json", "semgrep", "semgrep", complete=False, findings=1, components=0),
+        _scan("sbom.json", "cyclonedx", "cyclonedx-py", complete=True, findings=0, components=2),
+    ]
+    return doc
+
+
+def _trial_evaluations(policy: PolicySet, data: Mapping[str, Any], timeout: float, report: CheckReport) -> None:
+    """Evaluate all of `data` on an empty run, then on a sample run in every stage of the data.
+
+    Regorus finds some compile errors (unknown functions, unsafe variables) only when it
+    evaluates the rule that holds them; the first error found is reported.
+    """
     from gate.engine.embedded import build, run_limited
 
+    stages = data.get("stages")
+    names = sorted({"default", *(stages if isinstance(stages, dict) else ())})
+    trials = [("an empty input", empty_input())] + [(f"a sample input at stage {s}", sample_input(s)) for s in names]
     modules = [(m.path, m.text) for m in policy.policy_modules()]
-    try:
-        engine = build(modules, json.dumps({"config": data}), json.dumps(empty_input()))
-        run_limited(lambda: str(engine.eval_query_as_json("data")), timeout)
-    except PolicyError as exc:
-        p = Problem.from_error("compile", exc)
-        message = p.message.removeprefix("evaluation error: ")
-        report.problems.append(
-            Problem(p.kind, f"{message} (found evaluating every rule on an empty input)", p.file, p.line, p.column, p.excerpt)
-        )
+    data_json = json.dumps({"config": data})
+    for what, doc in trials:
+        try:
+            engine = build(modules, data_json, json.dumps(doc))
+            run_limited(lambda engine=engine: str(engine.eval_query_as_json("data")), timeout)
+        except PolicyError as exc:
+            p = Problem.from_error("compile", exc)
+            message = p.message.removeprefix("evaluation error: ")
+            report.problems.append(
+                Problem(p.kind, f"{message} (found evaluating every rule on {what})", p.file, p.line, p.column, p.excerpt)
+            )
+            return
 
 
 # --------------------------------------------------------------------------------------------
@@ -475,7 +570,7 @@ def check_policy(root: str | Path, *, timeout: float = 60.0) -> CheckReport:
     stage_names = set(stages) | {"default"} if isinstance(stages, dict) else None
     _check_metadata(policy, asts, stage_names, report)
     if not any(p.kind in ("compile", "load", "forbidden") for p in report.problems):
-        _evaluate_empty(policy, data, timeout, report)
+        _trial_evaluations(policy, data, timeout, report)
     _finish(report)
     return report
 

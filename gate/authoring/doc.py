@@ -13,7 +13,6 @@ from gate.authoring.mdtext import code, escape, paragraphs
 from gate.policy import PolicySet, RuleMeta
 
 NO_CONTROL = "(no control named)"
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 def relative(path: str, root: str) -> str:

@@ -337,12 +337,12 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
         raise InputError(f"{record.notes[0] if record.notes else 'nothing to describe'}; use --environment to describe an installed environment", file=path)
     if record.status == "unavailable":
         raise ConfigError(record.errors[0])
+    source = next((n for n in record.notes if n.startswith("from ")), "")
     if not record.complete or record.report is None:
-        raise InputError(f"SBOM generation {record.status}: {clean(record.errors[0] if record.errors else '', 500)}", file=path)
+        raise InputError(f"SBOM generation {source} {record.status}: {clean(record.errors[0] if record.errors else '', 500)}", file=path)
     try:
         components = len(json.loads(out.read_text(encoding="utf-8")).get("components") or [])
     except (OSError, ValueError, AttributeError) as exc:
         raise InputError(f"cyclonedx-py wrote an unreadable SBOM: {exc}", file=output) from None
-    source = next((n for n in record.notes if n.startswith("from ")), "")
     click.echo(f"gate: sbom: {components} component(s) {source} written to {clean(output)} in {time.monotonic() - started:.1f} s", err=True)
     return 0

@@ -10,12 +10,15 @@ which is ordered most important first, and say how many they left out.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "unknown": 5}
 LEVEL_ORDER = {"deny": 0, "warn": 1, "waived": 2}
+LEVELS = ("deny", "warn", "waived")
 
 
 @dataclass(frozen=True)
@@ -35,25 +38,54 @@ class Result:
 
     @property
     def path(self) -> str | None:
+        """The file the result is about: the finding's location, else the report it came from."""
         loc = (self.finding or {}).get("location") or {}
         path = loc.get("path")
         if path:
             return str(path)
         source = (self.finding or {}).get("source") or {}
-        return str(source["path"]) if source.get("path") else None
+        if source.get("path"):
+            return str(source["path"])
+        if self.waiver and self.waiver.get("path"):
+            return str(self.waiver["path"])
+        return None
 
     @property
     def start_line(self) -> int | None:
         loc = (self.finding or {}).get("location") or {}
         line = loc.get("start_line")
-        return int(line) if isinstance(line, int) and line > 0 else None
+        return int(line) if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None
 
     @property
     def end_line(self) -> int | None:
         loc = (self.finding or {}).get("location") or {}
         line = loc.get("end_line")
         start = self.start_line
-        return int(line) if isinstance(line, int) and start is not None and line >= start else start
+        ok = isinstance(line, int) and not isinstance(line, bool) and start is not None and line >= start
+        return int(line) if ok else start
+
+    @property
+    def package(self) -> str | None:
+        """The package the finding is about (its purl, else name@version)."""
+        pkg = (self.finding or {}).get("package") or {}
+        if pkg.get("purl"):
+            return str(pkg["purl"])
+        if pkg.get("name"):
+            return f"{pkg['name']}@{pkg.get('version') or ''}".rstrip("@")
+        return None
+
+    def where(self) -> str:
+        """`path:line`, the package, or the first component or scan the evidence names ('' if none)."""
+        path = (self.finding or {}).get("location") or {}
+        if path.get("path"):
+            return f"{path['path']}:{self.start_line}" if self.start_line else str(path["path"])
+        if self.package:
+            return self.package
+        ev = (self.entry or {}).get("evidence") or {}
+        for key in ("components", "scans"):
+            if ev.get(key):
+                return str(ev[key][0])
+        return self.path or ""
 
     def fingerprint(self) -> str:
         """The gate's fingerprint of the finding, or a stable hash of the rule and message."""
@@ -69,18 +101,18 @@ def results(verdict: Mapping[str, Any]) -> list[Result]:
     for level, key in (("deny", "violations"), ("warn", "warnings")):
         for e in verdict.get(key) or []:
             ids = (e.get("evidence") or {}).get("findings") or []
+            common = (level, str(e["rule"]), str(e.get("title") or ""), str(e.get("severity") or "unknown"), str(e["msg"]), str(e.get("remediation") or ""))
             if not ids:
-                out.append(Result(level, e["rule"], e.get("title", ""), e.get("severity", ""), e["msg"], e.get("remediation", ""), None, None, e))
+                out.append(Result(*common, None, None, e))
             for fid in ids:
-                out.append(Result(level, e["rule"], e.get("title", ""), e.get("severity", ""), e["msg"], e.get("remediation", ""), fid, findings.get(fid), e))
+                out.append(Result(*common, str(fid), findings.get(fid), e))
     for w in verdict.get("waived") or []:
         fid = str(w.get("finding"))
         f = findings.get(fid)
         sev = str((f or {}).get("severity") or "unknown")
         msg = str((f or {}).get("message") or "")
-        out.append(
-            Result("waived", str((f or {}).get("rule_id") or w.get("rule_id") or "waived"), "Waived finding", sev, msg, "", fid, f, None, w)
-        )
+        rule = str((f or {}).get("rule_id") or w.get("rule_id") or "waived")
+        out.append(Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w))
     out.sort(key=lambda r: (LEVEL_ORDER[r.level], SEVERITY_ORDER.get(r.severity, 9), r.rule, r.path or "", r.start_line or 0, r.fingerprint()))
     return out
 
@@ -97,8 +129,57 @@ def totals(verdict: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
+def count_by_level(items: list[Result]) -> dict[str, int]:
+    """How many results of each level (deny, warn, waived) a list holds."""
+    out = dict.fromkeys(LEVELS, 0)
+    for r in items:
+        out[r.level] += 1
+    return out
+
+
 def iter_rules(verdict: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     """(id, metadata) of every rule of the policy set, sorted by id."""
     rules = verdict.get("rules") or {}
     for rid in sorted(rules):
         yield rid, rules[rid]
+
+
+def not_used(verdict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """What the work tree changed in policies, data or waivers that the gate did not use (--policy-ref)."""
+    return [e for e in verdict.get("not_used") or [] if isinstance(e, Mapping)]
+
+
+def rule_anchor(rule_id: str) -> str:
+    """The anchor `gate policy doc` gives a rule in its catalogue (`rule-` + the id, lower-cased)."""
+    return "rule-" + "".join(c if c.isalnum() else "-" for c in rule_id.lower())
+
+
+def safe_url(url: object) -> str | None:
+    """An http(s) URL with the characters that could end a Markdown link or a JSON/XML string encoded."""
+    if not isinstance(url, str) or not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url.strip(), safe="/:@-._~!$&'*+,;=?#%")
+
+
+def rule_doc_url(rule_id: str, meta: Mapping[str, Any] | None, docs_base: str | None) -> str | None:
+    """Where a rule is documented: its METADATA `related_resources` link, else the catalogue at `docs_base`."""
+    for res in (meta or {}).get("related_resources") or (meta or {}).get("related") or []:
+        ref = res.get("ref") if isinstance(res, Mapping) else res
+        url = safe_url(ref)
+        if url:
+            return url
+    base = safe_url(docs_base)
+    if base:
+        return f"{base.split('#', 1)[0]}#{rule_anchor(rule_id)}"
+    return None
+
+
+_SLUG_DROP = re.compile(r"[^\w\- ]", re.UNICODE)
+
+
+def github_slug(heading_text: str) -> str:
+    """The anchor GitHub gives a Markdown heading with this text (lower-cased, punctuation dropped)."""
+    return _SLUG_DROP.sub("", heading_text.strip().lower()).replace(" ", "-")

@@ -6,6 +6,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+from gate.output.common import not_used
 from gate.output.interface import Formatter
 from gate.output.text import clean
 
@@ -60,6 +61,14 @@ class ConsoleFormatter(Formatter):
                 f"from {s.get('inputs', 0)} input(s); exit {verdict['exit_code']}"
             )
         )
+        changed = not_used(verdict)
+        if changed:
+            source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
+            console.print(Text(clean(f"{len(changed)} change(s) to policies, data or waivers in the work tree were NOT used (read from {source}):")))
+            for e in changed[: self.max_rows]:
+                console.print(Text("  " + clean(f"{e.get('change')}: {e.get('path')} ({e.get('kind')})", 300)))
+            if len(changed) > self.max_rows:
+                console.print(Text(f"  ... and {len(changed) - self.max_rows} more"))
         for title, key in (("Violations", "violations"), ("Warnings", "warnings")):
             entries = verdict.get(key) or []
             if not entries:

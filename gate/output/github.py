@@ -1,83 +1,133 @@
 """`github`: workflow commands that annotate files and lines on the pull request.
 
-Only the gate's own commands may reach the runner. Data is escaped as the runner requires
-(`%` `\\r` `\\n` in messages; also `:` and `,` in properties), legacy `##[` markers in text are
-broken, and every line the gate prints starts with its own `::` command. GitHub shows a limited
-number of annotations per step, so at most `MAX_ANNOTATIONS` are printed and a notice says how
-many were left out; a final notice states the verdict's totals.
+Only the gate's own commands may reach the runner, which reads `::name props::data` at the
+start of every line of stdout and stderr (lines end at `\\n` or a bare `\\r`) and the legacy
+`##[name]data` anywhere in a line. So every line printed here is one of the gate's own
+commands, and data is escaped as the runner requires: `%`, CR and LF in a message; also `:`
+and `,` in a property. Other control characters are percent-encoded too (the runner leaves
+them as they are, so they show as `%1B` and the like), and a legacy `##[` is broken as
+`##%5B`: neither can ever read as anything but text.
+
+GitHub shows at most 10 error, 10 warning and 10 notice annotations per step (50 per job).
+The gate prints at most that many of each kind, most important first, then a notice that says
+how many results of each kind it left out, and always a final notice with the verdict's
+totals, which are those of every other format.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from gate.output.common import Result, results, totals
+from gate.output.common import LEVELS, Result, count_by_level, not_used, results, totals
 from gate.output.interface import Formatter
 
-MAX_ANNOTATIONS = 50
+# GitHub's display limits per step, for each kind of annotation.
+MAX_PER_KIND = 10
+MAX_MESSAGE = 4000
 COMMAND = {"deny": "error", "warn": "warning", "waived": "notice"}
+_DATA_ESCAPES = {"%": "%25", "\r": "%0D", "\n": "%0A"}
+_PROPERTY_ESCAPES = {**_DATA_ESCAPES, ":": "%3A", ",": "%2C"}
+# Characters the runner does not unescape but that have no business in one log line.
+_OTHER_CONTROL = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _encode(ch: str) -> str:
+    return "".join(f"%{b:02X}" for b in ch.encode("utf-8"))
+
+
+def _escape(text: object, table: Mapping[str, str]) -> str:
+    s = "" if text is None else str(text)
+    s = "".join(table.get(c, c) for c in s)
+    s = _OTHER_CONTROL.sub(lambda m: _encode(m.group(0)), s)
+    return s.replace("##[", "##%5B")
 
 
 def escape_data(text: object) -> str:
-    """A workflow command's message: `%`, CR and LF escaped; legacy `##[` broken."""
-    s = "" if text is None else str(text)
-    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return _neutralise(s)
+    """A workflow command's message: `%`, CR, LF (and other controls) escaped; legacy `##[` broken."""
+    return _escape(text, _DATA_ESCAPES)
 
 
 def escape_property(text: object) -> str:
     """A workflow command's property value: as data, plus `:` and `,`."""
-    s = "" if text is None else str(text)
-    s = s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A").replace(":", "%3A").replace(",", "%2C")
-    return _neutralise(s)
-
-
-def _neutralise(s: str) -> str:
-    # The runner also splits on other line breaks some terminals honour, and finds legacy
-    # `##[command]` anywhere in a line: neither may survive in data.
-    for ch, rep in (("\u2028", "%E2%80%A8"), ("\u2029", "%E2%80%A9"), ("\x85", "%C2%85"), ("\x0b", "%0B"), ("\x0c", "%0C")):
-        s = s.replace(ch, rep)
-    return s.replace("##[", "##%5B")
+    return _escape(text, _PROPERTY_ESCAPES)
 
 
 def unescape(text: str) -> str:
-    """What the runner does to escaped data (for round-trip tests)."""
+    """What the runner does to escaped data and properties (ActionCommand.Unescape*), for tests."""
     return text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":").replace("%2C", ",").replace("%25", "%")
 
 
-def command(name: str, message: str, **props: object) -> str:
-    """One workflow command line."""
-    prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v not in (None, ""))
-    return f"::{name}{(' ' + prop_text) if prop_text else ''}::{escape_data(message)}"
+def command(name: str, message: object, **props: object) -> str:
+    """One workflow command line; properties that are None or empty are left out."""
+    prop_text = ",".join(f"{k}={escape_property(v)}" for k, v in props.items() if v is not None and v != "")
+    msg = "" if message is None else str(message)
+    if len(msg) > MAX_MESSAGE:
+        msg = msg[: MAX_MESSAGE - 1] + "…"
+    return f"::{name}{(' ' + prop_text) if prop_text else ''}::{escape_data(msg)}"
 
 
 class GithubFormatter(Formatter):
-    """Annotations (error for deny, warning for warn, notice for waived), bounded, with totals."""
+    """Annotations (error for deny, warning for warn, notice for waived), bounded per kind, with totals."""
 
     name = "github"
-    max_annotations = MAX_ANNOTATIONS
+    max_per_kind = MAX_PER_KIND
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        lines: list[str] = []
         if verdict["decision"] == "error":
             err = verdict.get("error") or {}
             pos = err.get("position") or {}
-            lines.append(command("error", f"policy gate error (exit {verdict['exit_code']}): {err.get('message', '')}", title="policy-gate", file=err.get("file"), line=pos.get("line"), col=pos.get("column")))
-            return "\n".join(lines) + "\n"
+            line = command(
+                "error",
+                f"policy gate error (exit {verdict['exit_code']}): {err.get('message', '')}",
+                title="policy-gate",
+                file=err.get("file"),
+                line=pos.get("line"),
+                col=pos.get("column"),
+            )
+            return line + "\n"
         all_results = results(verdict)
-        shown = all_results[: self.max_annotations]
-        for r in shown:
-            lines.append(self._annotation(r))
-        left = len(all_results) - len(shown)
-        if left:
-            lines.append(command("notice", f"{left} more result(s) not annotated (at most {self.max_annotations}); see the step summary or the verdict JSON.", title="policy-gate"))
+        changed = not_used(verdict)
+        budget = {"error": self.max_per_kind, "warning": self.max_per_kind, "notice": self.max_per_kind - 1}  # totals notice
+        if changed:
+            budget["warning"] -= 1
+        by_level = {lv: [r for r in all_results if r.level == lv] for lv in LEVELS}
+        if any(len(by_level[lv]) > budget[COMMAND[lv]] for lv in LEVELS):
+            budget["notice"] -= 1  # the "left out" notice
+        shown = {lv: by_level[lv][: max(0, budget[COMMAND[lv]])] for lv in LEVELS}
+        lines = [self._annotation(r) for lv in LEVELS for r in shown[lv]]
+        if changed:
+            paths = ", ".join(f"{e.get('path')} ({e.get('change')})" for e in changed[:20])
+            more = f" and {len(changed) - 20} more" if len(changed) > 20 else ""
+            source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
+            lines.append(
+                command(
+                    "warning",
+                    f"{len(changed)} change(s) to policies, data or waivers in this work tree were not used; "
+                    f"they were read from {source}: {paths}{more}",
+                    title="policy-gate: changes not used",
+                )
+            )
+        left = {lv: len(by_level[lv]) - len(shown[lv]) for lv in LEVELS}
+        if any(left.values()):
+            lines.append(
+                command(
+                    "notice",
+                    f"{sum(left.values())} more result(s) not annotated ({left['deny']} deny, {left['warn']} warn, "
+                    f"{left['waived']} waived): GitHub shows at most {self.max_per_kind} annotations of each kind per step; "
+                    "see the step summary or the verdict JSON.",
+                    title="policy-gate",
+                )
+            )
         t = totals(verdict)
+        counts = count_by_level(all_results)
         state = "open" if verdict["decision"] == "pass" else "closed"
         lines.append(
             command(
                 "notice",
-                f"policy gate {state}: {t['violations']} violation(s), {t['warnings']} warning(s), {t['waived']} waived; exit code {verdict['exit_code']}",
+                f"policy gate {state}: {t['violations']} violation(s), {t['warnings']} warning(s), {t['waived']} waived; "
+                f"{counts['deny'] + counts['warn'] + counts['waived']} result(s); exit code {verdict['exit_code']}",
                 title="policy-gate",
             )
         )
@@ -85,7 +135,15 @@ class GithubFormatter(Formatter):
 
     def _annotation(self, r: Result) -> str:
         title = f"{r.rule}: {r.title}" if r.title else r.rule
-        msg = r.msg if r.level != "waived" else f"waived by {(r.waiver or {}).get('waiver')}: {r.msg}"
-        if r.remediation and r.level != "waived":
-            msg += f"\nRemediation: {r.remediation}"
-        return command(COMMAND[r.level], msg, title=title, file=r.path, line=r.start_line, endLine=r.end_line)
+        if r.level == "waived":
+            w = r.waiver or {}
+            msg = f"waived by {w.get('waiver')} (expires {w.get('expires')}): {r.msg}"
+        else:
+            msg = r.msg
+            if r.package and r.package not in msg:
+                msg += f"\nPackage: {r.package}"
+            if r.remediation:
+                msg += f"\nRemediation: {r.remediation}"
+        loc = (r.finding or {}).get("location") or {}
+        file = loc.get("path") if loc.get("path") else None
+        return command(COMMAND[r.level], msg, title=title, file=file, line=r.start_line if file else None, endLine=r.end_line if file else None)

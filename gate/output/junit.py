@@ -1,20 +1,32 @@
 """`junit`: JUnit XML, a test case per policy rule; failures carry the evidence.
 
-Rules that denied fail; rules that only warned pass with their warnings in `system-out`; an
-error verdict is one errored test case. Text is escaped by the XML serialiser (ElementTree),
-and characters XML 1.0 cannot carry are replaced, so the file always parses.
+The shape CI tools read (Jenkins, GitLab, Azure Pipelines, the JUnit report actions):
+`<testsuites>` with one `<testsuite name="policy-gate">` holding `<properties>` (the decision,
+the exit code and the verdict's totals) and one `<testcase classname name>` per rule of the
+policy set. A rule that denied has a `<failure message type>` whose text lists its evidence,
+one line per result; a rule that only warned passes, its warnings in `<system-out>`; waived
+findings are one skipped test case; an error verdict is one test case with an `<error>`. The
+counts (`tests`, `failures`, `errors`, `skipped`) are test cases, as JUnit counts them; each
+failure's message says how many violations of its rule there were, and they add up to the
+verdict's total. A failure lists at most `MAX_LINES` results and says how many it left out.
+
+Text is escaped by the XML serialiser (ElementTree); characters XML 1.0 cannot carry are
+replaced, and each piece of input text is made one inert line first, so the report, if it is
+printed to a CI log, carries no workflow command either.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - used to write XML, never to parse it
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from gate.output.common import Result, iter_rules, results, totals
 from gate.output.interface import Formatter
+from gate.output.text import clean
 
+MAX_LINES = 500
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
@@ -23,14 +35,27 @@ def xml_text(text: object) -> str:
     return _XML_INVALID.sub("\ufffd", "" if text is None else str(text))
 
 
+def line(text: object, limit: int | None = None) -> str:
+    """Input text as one inert line that XML can hold."""
+    return xml_text(clean(text, limit))
+
+
 def _describe(r: Result) -> str:
-    where = r.path or ""
-    if where and r.start_line:
-        where += f":{r.start_line}"
-    pkg = (r.finding or {}).get("package") or {}
-    what = pkg.get("purl") or (f"{pkg.get('name')}@{pkg.get('version')}" if pkg.get("name") else "")
-    parts = [p for p in (where, what, r.msg) if p]
-    return " | ".join(parts)
+    parts = [p for p in (r.where(), r.package if r.package and r.package != r.where() else None, r.msg) if p]
+    return " | ".join(clean(p, 1000) for p in parts)
+
+
+def _lines(items: Sequence[Result], what: str) -> str:
+    shown = [_describe(r) for r in items[:MAX_LINES]]
+    if len(items) > MAX_LINES:
+        shown.append(f"... and {len(items) - MAX_LINES} more {what} (see the verdict JSON)")
+    return xml_text("\n".join(shown))
+
+
+def _timestamp(time: object) -> str | None:
+    """JUnit's `timestamp` is an ISO 8601 date-time without a zone (the gate's times are UTC)."""
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(?:Z|[+-]00:00)", str(time or ""))
+    return m.group(1) if m else None
 
 
 class JunitFormatter(Formatter):
@@ -40,50 +65,66 @@ class JunitFormatter(Formatter):
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         t = totals(verdict)
-        suite = ET.Element("testsuite", {"name": "policy-gate", "timestamp": str((verdict.get("context") or {}).get("time") or "")})
+        suite = ET.Element("testsuite", {"name": "policy-gate"})
+        stamp = _timestamp((verdict.get("context") or {}).get("time"))
+        if stamp:
+            suite.set("timestamp", stamp)
+        all_results = results(verdict)
         by_rule: dict[str, list[Result]] = {}
-        for r in results(verdict):
+        for r in all_results:
             if r.level != "waived":
                 by_rule.setdefault(r.rule, []).append(r)
         rules = dict(iter_rules(verdict))
-        failures = errors = 0
+        failures = errors = skipped = 0
         if verdict["decision"] == "error":
             err = verdict.get("error") or {}
-            case = ET.SubElement(suite, "testcase", {"classname": "policy-gate", "name": "evaluation"})
-            e = ET.SubElement(case, "error", {"message": xml_text(err.get("message", ""))[:1000], "type": xml_text(err.get("kind", "error"))})
-            e.text = xml_text(f"{err.get('file') or ''} {err.get('position') or ''}\n{err.get('message', '')}")
+            case = ET.SubElement(suite, "testcase", {"classname": "policy-gate", "name": "evaluation", "time": "0"})
+            pos = err.get("position") or {}
+            where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
+            e = ET.SubElement(case, "error", {"message": line(err.get("message", ""), 1000), "type": line(err.get("kind", "error"), 40)})
+            e.text = line((where + ": " if where else "") + str(err.get("message", "")))
             errors = 1
         else:
             for rid in sorted({*rules, *by_rule}):
                 meta = rules.get(rid, {})
-                case = ET.SubElement(suite, "testcase", {"classname": f"policy-gate.{xml_text(meta.get('control') or 'policy')}", "name": xml_text(f"{rid} {meta.get('title', '')}".strip())})
+                name = f"{rid} {meta.get('title', '')}".strip()
+                case = ET.SubElement(suite, "testcase", {"classname": f"policy-gate.{line(meta.get('control') or 'policy', 200)}", "name": line(name, 300), "time": "0"})
                 items = by_rule.get(rid, [])
                 denies = [r for r in items if r.level == "deny"]
                 warns = [r for r in items if r.level == "warn"]
                 if denies:
                     failures += 1
                     n = len({id(r.entry) for r in denies})
-                    fail = ET.SubElement(case, "failure", {"message": xml_text(f"{n} violation(s) of {rid}"), "type": xml_text(str(meta.get("severity") or "deny"))})
-                    fail.text = xml_text("\n".join(_describe(r) for r in denies) + (f"\nRemediation: {denies[0].remediation}" if denies[0].remediation else ""))
+                    fail = ET.SubElement(case, "failure", {"message": line(f"{n} violation(s) of {rid}"), "type": line(meta.get("severity") or "deny", 40)})
+                    text = _lines(denies, "result(s)")
+                    if denies[0].remediation:
+                        text += "\n" + line(f"Remediation: {denies[0].remediation}", 2000)
+                    fail.text = text
                 if warns:
+                    n = len({id(r.entry) for r in warns})
                     out = ET.SubElement(case, "system-out")
-                    out.text = xml_text("warnings:\n" + "\n".join(_describe(r) for r in warns))
-        waived = [r for r in results(verdict) if r.level == "waived"]
+                    out.text = xml_text(f"{n} warning(s) of {line(rid)}:\n") + _lines(warns, "result(s)")
+        waived = [r for r in all_results if r.level == "waived"]
         if waived:
-            case = ET.SubElement(suite, "testcase", {"classname": "policy-gate.waivers", "name": "waived findings"})
-            ET.SubElement(case, "skipped", {"message": xml_text(f"{len(waived)} finding(s) waived")})
+            case = ET.SubElement(suite, "testcase", {"classname": "policy-gate.waivers", "name": "waived findings", "time": "0"})
+            ET.SubElement(case, "skipped", {"message": f"{len(waived)} finding(s) waived"})
             out = ET.SubElement(case, "system-out")
-            out.text = xml_text("\n".join(f"{(r.waiver or {}).get('waiver')}: {_describe(r)}" for r in waived))
+            out.text = "\n".join(line(f"{(r.waiver or {}).get('waiver')}: ", 200) + _describe(r) for r in waived[:MAX_LINES])
+            if len(waived) > MAX_LINES:
+                out.text += f"\n... and {len(waived) - MAX_LINES} more waived finding(s) (see the verdict JSON)"
+            skipped = 1
         cases = len(suite.findall("testcase"))
-        suite.set("tests", str(cases))
-        suite.set("failures", str(failures))
-        suite.set("errors", str(errors))
-        suite.set("skipped", "1" if waived else "0")
+        for el in (suite,):
+            el.set("tests", str(cases))
+            el.set("failures", str(failures))
+            el.set("errors", str(errors))
+            el.set("skipped", str(skipped))
+            el.set("time", "0")
         props = ET.Element("properties")
-        for k, v in (("decision", verdict["decision"]), ("exit_code", verdict["exit_code"]), *sorted(t.items())):
+        for k, v in (("decision", verdict["decision"]), ("exit_code", verdict["exit_code"]), *sorted(t.items()), ("results", len(all_results))):
             ET.SubElement(props, "property", {"name": str(k), "value": xml_text(v)})
         suite.insert(0, props)
-        root = ET.Element("testsuites", {"name": "policy-gate", "tests": str(cases), "failures": str(failures), "errors": str(errors)})
+        root = ET.Element("testsuites", {"name": "policy-gate", "tests": str(cases), "failures": str(failures), "errors": str(errors), "skipped": str(skipped), "time": "0"})
         root.append(suite)
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

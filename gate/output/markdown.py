@@ -1,130 +1,209 @@
 """`markdown`: the step summary and pull-request comment.
 
-Attacker text never renders as markup: every character Markdown or HTML could read as syntax is
-written as an HTML character reference, and line breaks become spaces, so tables keep their
-shape and nothing (links, images, headings, HTML, comments, mentions) comes alive. The whole
-text is capped (1 MiB by default, GitHub's step-summary limit; `GATE_MARKDOWN_MAX_BYTES` sets
-another, e.g. 65,000 for a PR comment), with a note saying how many rows were left out.
+Attacker text (messages, paths, package names, waiver reasons) never renders as markup: each
+piece is written as an inline code span, whose content Markdown shows verbatim: no emphasis,
+link, image, heading, HTML, comment, entity, @mention or #reference can come alive inside it.
+The fence is longer than any run of backticks in the text; line breaks become spaces; inside
+table cells a `|` is written `\\|` (GitHub's table syntax turns it back into `|` even inside a
+code span), so tables keep their shape. A legacy workflow command `##[` is broken with an
+invisible word joiner, so the text stays inert if it is printed to a CI log.
+
+Rules link to their documentation: a `related_resources` link in the rule's METADATA, else the
+catalogue `gate policy doc` wrote, at `GATE_RULE_DOCS_URL` (anchors `#rule-<id>`), else the
+rule's own section at the end of this document.
+
+The whole text is capped: `GATE_MARKDOWN_MAX_BYTES` (default 1 MiB, GitHub's step-summary limit;
+the Action uses 60,000, under the 65,536 characters of a pull-request comment). Rows are left
+out from the end (least important first) and a note says how many of each section were.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import Result, results, totals
+from gate.output.common import Result, github_slug, iter_rules, not_used, results, rule_doc_url, totals
 from gate.output.interface import Formatter
 
-DEFAULT_MAX_BYTES = 1_000_000
-_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|~&:\"'@=$^%;/]")
-_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+DEFAULT_MAX_BYTES = 1024 * 1024
+MIN_MAX_BYTES = 8000
+_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85\x0b\x0c]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_WORD_JOINER = "\u2060"
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-def md(text: object, limit: int = 300) -> str:
-    """Text safe inside a Markdown table cell: no markup, one line, bounded length."""
+def flatten(text: object, limit: int = 300) -> str:
+    """One line of at most `limit` characters: line breaks become spaces, other controls U+FFFD."""
     s = "" if text is None else str(text)
     s = _CONTROL.sub("\ufffd", _BREAKS.sub(" ", s))
     if len(s) > limit:
-        s = s[: limit - 1] + "…"
-    return _SPECIAL.sub(lambda m: f"&#{ord(m.group(0))};", s)
+        s = s[: max(0, limit - 1)] + "…"
+    return s.replace("##[", "##" + _WORD_JOINER + "[")
 
 
-def _where(r: Result) -> str:
-    path = r.path
-    if path:
-        return md(f"{path}:{r.start_line}" if r.start_line else path, 120)
-    pkg = (r.finding or {}).get("package") or {}
-    if pkg.get("purl") or pkg.get("name"):
-        return md(pkg.get("purl") or f"{pkg.get('name')}@{pkg.get('version')}", 120)
-    ev = (r.entry or {}).get("evidence") or {}
-    for key in ("components", "scans"):
-        if ev.get(key):
-            return md(ev[key][0], 120)
-    return ""
+def code(text: object, limit: int = 300, *, cell: bool = True) -> str:
+    """`text` as an inline code span that shows it verbatim; `cell=True` inside a table row."""
+    s = flatten(text, limit)
+    if not s.strip():
+        return "" if not s else "` `"
+    runs = [len(r) for r in re.findall(r"`+", s)]
+    fence = "`" * (max(runs, default=0) + 1)
+    # A space pads the content when it starts or ends with a backtick (CommonMark strips one each side).
+    pad = " " if s[0] == "`" or s[-1] == "`" or (s[0] == " " and s[-1] == " ") else ""
+    out = f"{fence}{pad}{s}{pad}{fence}"
+    return out.replace("|", "\\|") if cell else out
 
 
-def _rule_link(rule: str, base: str | None) -> str:
-    label = md(rule, 60)
-    if not base:
-        return label
-    anchor = re.sub(r"[^a-z0-9-]", "", rule.lower())
-    return f"[{label}]({base.rstrip('#')}#{anchor})"
+def _rule_cell(rule: str, href: str | None) -> str:
+    label = code(rule, 80)
+    return f"[{label}]({href})" if href else label
+
+
+def _heading_for(rule: str) -> str:
+    """The heading text of a rule's own section (the id, plain when it is a simple identifier)."""
+    return rule if _PLAIN_ID.fullmatch(rule) else code(rule, 80, cell=False)
 
 
 class MarkdownFormatter(Formatter):
-    """Decision, counts, violations, warnings, waivers; capped in size."""
+    """Decision, counts, violations, warnings, waivers, rule references; capped in size."""
 
     name = "markdown"
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        limit = int(os.environ.get("GATE_MARKDOWN_MAX_BYTES") or DEFAULT_MAX_BYTES)
-        docs = os.environ.get("GATE_RULE_DOCS_URL")
+        limit = max(MIN_MAX_BYTES, int(os.environ.get("GATE_MARKDOWN_MAX_BYTES") or DEFAULT_MAX_BYTES))
+        docs = os.environ.get("GATE_RULE_DOCS_URL") or None
         t = totals(verdict)
         decision = verdict["decision"]
         head = {"pass": "✅ Policy gate: open", "fail": "❌ Policy gate: closed", "error": "⚠️ Policy gate: error"}[decision]
+        ctx = verdict.get("context") or {}
+        all_results = results(verdict)
         lines = [f"## {head}", ""]
         if decision == "error":
             err = verdict.get("error") or {}
             pos = err.get("position") or {}
-            where = (err.get("file") or "") + (f":{pos.get('line')}" if pos.get("line") else "") + (f":{pos.get('column')}" if pos.get("column") else "")
-            lines += [f"Exit code {verdict['exit_code']}: " + md((where + ": " if where else "") + str(err.get("message", "")), 2000), ""]
-        ctx = verdict.get("context") or {}
+            where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
+            lines += [f"Exit code {verdict['exit_code']}: {code((where + ': ' if where else '') + str(err.get('message', '')), 1000, cell=False)}", ""]
         lines += [
-            "| violations | warnings | waived | findings | components | stage | exit code |",
-            "|---:|---:|---:|---:|---:|---|---:|",
-            f"| {t['violations']} | {t['warnings']} | {t['waived']} | {t['findings']} | {t['components']} | {md(ctx.get('stage') or 'default', 40)} | {verdict['exit_code']} |",
+            "| violations | warnings | waived | results | findings | components | stage | exit code |",
+            "|---:|---:|---:|---:|---:|---:|---|---:|",
+            f"| {t['violations']} | {t['warnings']} | {t['waived']} | {len(all_results)} | {t['findings']} | {t['components']} "
+            f"| {code(ctx.get('stage') or 'default', 40)} | {verdict['exit_code']} |",
             "",
         ]
-        all_results = results(verdict)
-        footer: list[str] = []
-        pol = verdict.get("policy") or {}
-        if pol:
-            footer.append(f"<sub>policy {md(pol.get('path'), 200)} · digest {md(pol.get('digest'), 80)} · engine {md((verdict.get('engine') or {}).get('name'), 40)}</sub>")
-        body: list[str] = []
-        sections = (("deny", "Violations"), ("warn", "Warnings"), ("waived", "Waived findings"))
-        for level, title in sections:
+        changed = not_used(verdict)
+        sections: list[tuple[str, str, list[str]]] = []
+        changed_section: tuple[str, str, list[str]] | None = None
+        if changed:
+            pol = verdict.get("policy") or {}
+            source = code(pol.get("revision") or pol.get("path") or "the trusted ref", 80, cell=False)
+            lines += [
+                "> [!WARNING]",
+                f"> This change edits policies, data or waivers ({len(changed)} file(s)). They were **not used**: the gate "
+                f"read them from {source}, so a change cannot approve itself.",
+                "",
+            ]
+            body = ["| file | kind | change |", "|---|---|---|"]
+            body += [f"| {code(e.get('path'), 200)} | {code(e.get('kind'), 20)} | {code(e.get('change'), 20)} |" for e in changed]
+            changed_section = (f"### Changes not used ({len(changed)})", "not_used", body)
+
+        rules_meta = dict(iter_rules(verdict))
+        cited = sorted({r.rule for r in all_results if r.level != "waived"})
+        rule_section = self._rules_section(cited, rules_meta)
+        links = {rid: rule_doc_url(rid, rules_meta.get(rid), docs) or (f"#{github_slug(rid)}" if rid in rules_meta and _PLAIN_ID.fullmatch(rid) else None) for rid in cited}
+
+        for level, title in (("deny", "Violations"), ("warn", "Warnings"), ("waived", "Waived findings")):
+            if level == "waived" and changed_section:
+                sections.append(changed_section)
             rows = [r for r in all_results if r.level == level]
             if not rows:
                 continue
-            body.append(f"### {title} ({len(rows)})")
-            body.append("")
             if level == "waived":
-                body.append("| waiver | finding | where | reason | approved by | expires |")
-                body.append("|---|---|---|---|---|---|")
+                header = ["| waiver | rule | where | reason | approved by | expires |", "|---|---|---|---|---|---|"]
+                body = [self._waived_row(r) for r in rows]
             else:
-                body.append("| rule | severity | where | message |")
-                body.append("|---|---|---|---|")
-            for r in rows:
-                if level == "waived":
-                    w = r.waiver or {}
-                    body.append(f"| {md(w.get('waiver'), 60)} | {md(r.rule, 60)} | {_where(r)} | {md(w.get('reason'), 200)} | {md(w.get('approved_by'), 60)} | {md(w.get('expires'), 30)} |")
-                else:
-                    body.append(f"| {_rule_link(r.rule, docs)} | {md(r.severity, 12)} | {_where(r)} | {md(r.msg)} |")
-            body.append("")
-        for key, title in (("waivers_expired", "Expired waivers (no longer applied)"), ("waivers_unused", "Unused waivers"), ("waivers_expiring", "Waivers expiring soon")):
+                header = ["| rule | severity | where | message |", "|---|---|---|---|"]
+                body = [f"| {_rule_cell(r.rule, links.get(r.rule))} | {code(r.severity, 12)} | {code(r.where(), 160)} | {code(r.msg, 400)} |" for r in rows]
+            sections.append((f"### {title} ({len(rows)})", level, [*header, *body]))
+        for key, title in (("waivers_expired", "Expired waivers (no longer applied)"), ("waivers_expiring", "Waivers expiring soon"), ("waivers_unused", "Unused waivers")):
             items = verdict.get(key) or []
             if items:
-                body.append(f"### {title} ({len(items)})")
-                body.append("")
-                for w in items:
-                    body.append(f"- {md(w.get('id'), 60)}: expires {md(w.get('expires'), 30)}")
-                body.append("")
-        text = "\n".join(lines)
-        tail = "\n".join(footer) + "\n"
-        budget = limit - len(text.encode()) - len(tail.encode()) - 200
-        kept: list[str] = []
-        used = 0
-        for i, line in enumerate(body):
-            size = len(line.encode()) + 1
-            if used + size > budget:
-                left = sum(1 for ln in body[i:] if ln.startswith("| ") and not ln.startswith("| rule") and not ln.startswith("| waiver"))
-                kept.append("")
-                kept.append(f"_… {left} more row(s) left out to stay within {limit} bytes; the verdict JSON has them all._")
-                kept.append("")
-                break
-            kept.append(line)
-            used += size
-        return text + "\n".join(kept) + "\n" + tail
+                body = ["| waiver | expires | approved by |", "|---|---|---|"]
+                body += [f"| {code(w.get('id'), 60)} | {code(w.get('expires'), 40)} | {code(w.get('approved_by'), 60)} |" for w in items]
+                sections.append((f"### {title} ({len(items)})", key, body))
+
+        footer = [self._footer(verdict)]
+        return self._fit(lines, sections, rule_section, footer, limit)
+
+    def _waived_row(self, r: Result) -> str:
+        w = r.waiver or {}
+        return (
+            f"| {code(w.get('waiver'), 60)} | {code(r.rule, 60)} | {code(r.where(), 160)} | {code(w.get('reason'), 200)} "
+            f"| {code(w.get('approved_by'), 60)} | {code(w.get('expires'), 30)} |"
+        )
+
+    def _rules_section(self, cited: Sequence[str], meta: Mapping[str, Mapping[str, Any]]) -> list[str]:
+        known = [rid for rid in cited if rid in meta]
+        if not known:
+            return []
+        out = ["### Rules", ""]
+        for rid in known:
+            m = meta[rid]
+            out += [
+                f"#### {_heading_for(rid)}",
+                "",
+                f"{code(m.get('title') or rid, 200, cell=False)} · severity {code(m.get('severity') or 'unknown', 12, cell=False)}"
+                f" · control {code(m.get('control') or '-', 120, cell=False)}",
+                "",
+            ]
+            if m.get("remediation"):
+                out += [f"Remediation: {code(m.get('remediation'), 600, cell=False)}", ""]
+        return out
+
+    def _footer(self, verdict: Mapping[str, Any]) -> str:
+        pol = verdict.get("policy") or {}
+        eng = verdict.get("engine") or {}
+        parts = []
+        if pol:
+            parts.append(f"policy {code(pol.get('path'), 200, cell=False)}")
+            if pol.get("revision"):
+                parts.append(f"revision {code(pol.get('revision'), 80, cell=False)}")
+            parts.append(f"digest {code(pol.get('digest'), 80, cell=False)}")
+        if eng:
+            parts.append(f"engine {code(eng.get('name'), 40, cell=False)}")
+        return ("Policy gate: " + " · ".join(parts)) if parts else "Policy gate"
+
+    def _fit(self, head: list[str], sections: list[tuple[str, str, list[str]]], rule_section: list[str], footer: list[str], limit: int) -> str:
+        """Head, sections, rule references and footer within `limit` bytes; rows left out from the end."""
+
+        def size(ls: Sequence[str]) -> int:
+            return sum(len(x.encode()) + 1 for x in ls)
+
+        notes_reserve = 400
+        rules = rule_section if size(head) + size(rule_section) + size(footer) + notes_reserve < limit // 2 else []
+        budget = limit - size(head) - size(rules) - size(footer) - notes_reserve
+        out = list(head)
+        left: dict[str, int] = {}
+        for heading, key, body in sections:
+            header, rows = body[:2], body[2:]
+            if left or size([heading, "", *header, rows[0] if rows else "", ""]) > budget:
+                left[heading.split(" (")[0].removeprefix("### ")] = len(rows)
+                continue
+            out += [heading, "", *header]
+            budget -= size([heading, "", *header, ""])
+            for i, row in enumerate(rows):
+                if size([row]) > budget:
+                    left[heading.split(" (")[0].removeprefix("### ")] = len(rows) - i
+                    break
+                out.append(row)
+                budget -= size([row])
+            out.append("")
+        if left:
+            what = ", ".join(f"{n} of {name.lower()}" for name, n in left.items())
+            out += [f"_… {sum(left.values())} more row(s) left out to stay within {limit} bytes ({what}); the verdict JSON has them all._", ""]
+        if rules:
+            out += rules
+        out += footer
+        return "\n".join(out) + "\n"

@@ -1,28 +1,43 @@
 """`sarif`: SARIF 2.1.0 for code scanning, valid against the official schema.
 
-One reportingDescriptor per policy rule (with its METADATA and a `security-severity`), one
-result per (rule × cited finding) at the finding's location, waived findings as results with an
-accepted external suppression, `partialFingerprints` from the gate's fingerprints. GitHub
-accepts at most 25,000 results per run: beyond that the least important are left out and the
-run says how many (its `properties` carry the verdict's totals, which stay whole).
+One reportingDescriptor per policy rule (with its METADATA, a `security-severity` and, when
+known, a `helpUri` to its documentation), one result per (rule × cited finding) at the
+finding's location, waived findings as results with an accepted external suppression,
+`partialFingerprints` from the gate's fingerprints, `baselineState` from the baseline.
+
+GitHub's upload limits (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning):
+at most 20 runs per file (the gate writes one), 25,000 results and 25,000 rules per run, 1,000
+locations per result (the gate writes one), 20 tags per rule (at most 10 shown; the gate writes
+at most 3), and 10 MB for the gzip-compressed file. Past a limit the least important results are
+left out, and the run says so twice: a tool-execution notification with the number left out,
+and `properties.totals`, which keeps the verdict's whole totals with `resultsShown` and
+`resultsOmitted`. GitHub displays only the top 5,000 results of a run, by severity; a
+notification says so when there are more.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
-from collections.abc import Mapping
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.output.common import Result, iter_rules, results, totals
+from gate.output.common import Result, iter_rules, results, rule_doc_url, totals
 from gate.output.interface import Formatter
+from gate.output.json_format import dump
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000
-MAX_TEXT = 8_000
+MAX_RULES = 25_000
+MAX_GZIP_BYTES = 10 * 1000 * 1000
+DISPLAYED_RESULTS = 5_000
+MAX_TEXT = 4_000
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "2.0", "info": "0.0", "unknown": "5.0"}
 LEVEL = {"deny": "error", "warn": "warning", "waived": "note"}
+BASELINE_STATE = {"new": "new", "existing": "unchanged"}
 WAIVED_RULE = "GATE-WAIVED"
 INFORMATION_URI = "https://github.com/policy-gate/policy-gate"
 
@@ -47,25 +62,54 @@ class SarifFormatter(Formatter):
 
     name = "sarif"
     max_results = MAX_RESULTS
+    max_gzip_bytes = MAX_GZIP_BYTES
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        rule_meta = dict(iter_rules(verdict))
         all_results = results(verdict)
-        shown = all_results[: self.max_results]
+        shown = min(len(all_results), self.max_results)
+        text = self._render(verdict, document, all_results, shown)
+        if len(text.encode()) > self.max_gzip_bytes and len(gzip.compress(text.encode(), 6)) > self.max_gzip_bytes:
+            # Too big even compressed: the longest prefix of the results that fits (binary search).
+            lo, hi = 0, shown
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                if len(gzip.compress(self._render(verdict, document, all_results, mid).encode(), 6)) <= self.max_gzip_bytes:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            text = self._render(verdict, document, all_results, lo)
+        return text
+
+    def _render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None, all_results: Sequence[Result], count: int) -> str:
+        rule_meta = dict(iter_rules(verdict))
+        docs = os.environ.get("GATE_RULE_DOCS_URL") or None
+        shown = list(all_results[:count])
         omitted = len(all_results) - len(shown)
-        rule_ids = sorted({*rule_meta, *(r.rule for r in shown if r.level != "waived")})
+        cited = [r.rule for r in shown if r.level != "waived"]
+        rule_ids = sorted({*cited, *list(rule_meta)[: max(0, MAX_RULES - len(set(cited)) - 1)]})
         if any(r.level == "waived" for r in shown):
             rule_ids.append(WAIVED_RULE)
         index = {rid: i for i, rid in enumerate(rule_ids)}
-        rules = [self._rule(rid, rule_meta.get(rid)) for rid in rule_ids]
-        sarif_results = [self._result(r, index) for r in shown]
+        rules = [self._rule(rid, rule_meta.get(rid), docs) for rid in rule_ids]
+        sarif_results = [self._result(r, index, verdict, document) for r in shown]
         notifications: list[dict[str, Any]] = []
         if omitted:
             notifications.append(
                 {
                     "level": "warning",
-                    "message": {"text": f"{omitted} of {len(all_results)} results left out (GitHub accepts at most {self.max_results} per run); the verdict JSON has them all."},
+                    "message": {
+                        "text": f"{omitted} of {len(all_results)} results left out to stay within GitHub's upload limits "
+                        f"({self.max_results} results per run, {self.max_gzip_bytes} bytes compressed); the verdict JSON has them all."
+                    },
                     "descriptor": {"id": "GATE-OUTPUT-CAP"},
+                }
+            )
+        if len(shown) > DISPLAYED_RESULTS:
+            notifications.append(
+                {
+                    "level": "note",
+                    "message": {"text": f"{len(shown)} results: GitHub code scanning displays the top {DISPLAYED_RESULTS} of a run, by severity."},
+                    "descriptor": {"id": "GATE-OUTPUT-DISPLAY"},
                 }
             )
         err = verdict.get("error")
@@ -94,6 +138,7 @@ class SarifFormatter(Formatter):
             "invocations": [invocation],
             "results": sarif_results,
             "automationDetails": {"id": f"policy-gate/{ctx.get('stage') or 'default'}/"},
+            "columnKind": "unicodeCodePoints",
             "properties": {
                 "decision": verdict["decision"],
                 "exitCode": int(verdict["exit_code"]),
@@ -102,33 +147,49 @@ class SarifFormatter(Formatter):
             },
         }
         log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-        return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dump(log)
 
-    def _rule(self, rid: str, meta: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _rule(self, rid: str, meta: Mapping[str, Any] | None, docs: str | None) -> dict[str, Any]:
         if rid == WAIVED_RULE:
-            meta = {"title": "Finding accepted by a waiver", "description": "A finding covered by a valid waiver: visible, not blocking.", "severity": "info", "control": "risk acceptance", "remediation": "Fix the finding before the waiver expires."}
+            meta = {
+                "title": "Finding accepted by a waiver",
+                "description": "A finding covered by a valid waiver: visible, not blocking.",
+                "severity": "info",
+                "control": "risk acceptance",
+                "remediation": "Fix the finding before the waiver expires.",
+            }
+        known = meta is not None
         meta = meta or {}
         severity = str(meta.get("severity") or "unknown")
         control = str(meta.get("control") or "")
         rule: dict[str, Any] = {
             "id": rid,
-            "name": "".join(ch for ch in str(meta.get("title") or rid).title() if ch.isalnum()) or rid,
+            "name": "".join(ch for ch in str(meta.get("title") or rid).title() if ch.isalnum()) or "Rule",
             "shortDescription": {"text": sarif_text(meta.get("title") or rid, 1000)},
             "fullDescription": {"text": sarif_text(meta.get("description") or meta.get("title") or rid)},
             "help": {"text": sarif_text(meta.get("remediation") or "See the policy's documentation.")},
             "defaultConfiguration": {"level": "error" if meta.get("decision", "deny") == "deny" else "warning"},
             "properties": {
                 "security-severity": SECURITY_SEVERITY.get(severity, "5.0"),
-                "tags": sorted({"security", *( [control[:100]] if control else [])}),
+                "tags": sorted({"security", "policy-gate", *([control[:100]] if control else [])}),
                 "control": control,
+                "severity": severity,
             },
         }
+        url = rule_doc_url(rid, meta, docs) if known and rid != WAIVED_RULE else None
+        if url:
+            rule["helpUri"] = url
         return rule
 
-    def _result(self, r: Result, index: Mapping[str, int]) -> dict[str, Any]:
+    def _result(self, r: Result, index: Mapping[str, int], verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> dict[str, Any]:
         rid = WAIVED_RULE if r.level == "waived" else r.rule
         f = r.finding or {}
-        text = r.msg if r.level != "waived" else f"Waived by {(r.waiver or {}).get('waiver')}: {r.msg}"
+        if r.level == "waived":
+            text = f"Waived by {(r.waiver or {}).get('waiver')}: {r.msg}"
+        else:
+            text = r.msg
+            if r.package and r.package not in text:
+                text += f" (package {r.package})"
         res: dict[str, Any] = {
             "ruleId": rid,
             "ruleIndex": index[rid],
@@ -140,11 +201,18 @@ class SarifFormatter(Formatter):
         }
         if f:
             res["properties"].update({"tool": f.get("tool"), "toolRuleId": f.get("rule_id"), "findingSeverity": f.get("severity")})
-        path = r.path
+            state = BASELINE_STATE.get(str(f.get("baseline")))
+            if state:
+                res["baselineState"] = state
+        path, line = (r.path, r.start_line if r.path == (f.get("location") or {}).get("path") else None)
+        end = r.end_line if line else None
+        if not path:
+            path, line = self._evidence_path(r, verdict, document)
+            end = line
         if path:
             phys: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path)}}
-            if r.start_line:
-                phys["region"] = {"startLine": r.start_line, "endLine": r.end_line or r.start_line}
+            if line:
+                phys["region"] = {"startLine": line, "endLine": end or line}
             res["locations"] = [{"physicalLocation": phys}]
         if r.level == "waived":
             w = r.waiver or {}
@@ -156,3 +224,23 @@ class SarifFormatter(Formatter):
                 }
             ]
         return res
+
+    @staticmethod
+    def _evidence_path(r: Result, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> tuple[str | None, int | None]:
+        """Where a result about no finding points: the scan or the SBOM it cites, else the rule's own file."""
+        ev = (r.entry or {}).get("evidence") or {}
+        if ev.get("scans"):
+            return str(ev["scans"][0]), None
+        purls = set(ev.get("components") or [])
+        if purls and document:
+            for c in document.get("components") or []:
+                if c.get("purl") in purls and (c.get("source") or {}).get("path"):
+                    return str(c["source"]["path"]), None
+        meta = (verdict.get("rules") or {}).get(r.rule) or {}
+        root = str((verdict.get("policy") or {}).get("path") or "")
+        if ":" in root and not os.path.isabs(root):  # REF:path, a policy folder read from git
+            root = root.split(":", 1)[1]
+        if meta.get("file") and root and not os.path.isabs(root) and not root.endswith((".tar.gz", ".tgz")):
+            line = meta.get("line")
+            return f"{root.rstrip('/')}/{meta['file']}", line if isinstance(line, int) and line > 0 else None
+        return None, None

@@ -12,6 +12,7 @@ import re
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WORD_JOINER = "\u2060"
+_COLONS = re.compile(r":(?=:)")  # every `::`, overlapping ones too (`:::`)
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -23,7 +24,7 @@ def clean(text: object, limit: int | None = None) -> str:
     """One safe line of at most `limit` characters (an ellipsis marks a cut)."""
     s = "" if text is None else str(text)
     s = _CONTROL.sub(_escape, s)
-    s = s.replace("::", ":" + _WORD_JOINER + ":").replace("##[", "##" + _WORD_JOINER + "[")
+    s = _COLONS.sub(":" + _WORD_JOINER, s).replace("##[", "##" + _WORD_JOINER + "[")
     if limit is not None and len(s) > limit:
         s = s[: max(0, limit - 1)] + "…"
     return s

@@ -1,26 +1,48 @@
 """`vsa`: an in-toto Statement v1 whose predicate is a SLSA Verification Summary Attestation.
 
-Subjects are the inputs the verdict rests on (their SHA-256 digests); the policy is named with
-its digest; `verificationResult` is PASSED or FAILED; `verifiedLevels` uses the gate's own
-level names (the spec reserves the `SLSA_` prefix for SLSA's tracks). The statement is not
-signed here: sign it with the tool of the pipeline (for example `actions/attest` or cosign).
-The predicate carries, beside the spec's fields, a `policyGate` object with the decision, the
-totals and the waivers applied (consumers ignore fields they do not know).
+Follows https://slsa.dev/spec/v1.0/verification_summary (predicate type
+`https://slsa.dev/verification_summary/v1`) and the in-toto Statement v1:
+
+- `subject`: what was verified, each with a digest: the commit (`gitCommit`) when the run knows
+  it, and every input report or SBOM (`sha256`). A run with neither names the empty input set
+  (the SHA-256 of nothing), because a Statement must have a subject.
+- the predicate's required fields: `verifier.id`, `timeVerified`, `resourceUri` (the repository
+  at the commit, `git+https://github.com/OWNER/NAME@COMMIT`, when known), `policy` (a `uri` and
+  the policy digest), `verificationResult` (PASSED or FAILED) and `verifiedLevels` (the gate's own
+  level names, since the spec reserves the `SLSA_` prefix for SLSA's tracks: `POLICY_GATE_<STAGE>`,
+  or `FAILED`). `inputAttestations` is left out: the gate reads scanner reports, not attestations.
+- an extension field named by a URI (as the spec's parsing rules ask; consumers ignore it):
+  the decision, exit code, totals, the rules violated, the waivers applied and the policy
+  changes that were not used.
+
+The statement is not signed here: sign it with the tool of the pipeline (for example
+`actions/attest` or cosign).
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from gate import __version__
-from gate.output.common import totals
+from gate.output.common import not_used, totals
 from gate.output.interface import Formatter
+from gate.output.json_format import dump
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
 VERIFIER_ID = "https://github.com/policy-gate/policy-gate"
+EXTENSION = "https://github.com/policy-gate/policy-gate/vsa-extension/v1"
+_HEX_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+def _uri_ref(path: str) -> str:
+    return quote(path, safe="/:@-._~!$&'()*+,;=")
 
 
 class VsaFormatter(Formatter):
@@ -31,34 +53,65 @@ class VsaFormatter(Formatter):
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         ctx = verdict.get("context") or {}
         policy = verdict.get("policy") or {}
-        inputs = verdict.get("inputs") or []
-        subjects = [{"name": str(i["path"]), "digest": {"sha256": str(i["sha256"])}} for i in inputs if i.get("sha256")]
+        repo = str(ctx.get("repository") or "")
+        commit = str(ctx.get("commit") or "").lower()
+        subjects: list[dict[str, Any]] = []
+        repo_uri = f"git+https://github.com/{repo}" if _REPO.fullmatch(repo) else ""
+        if _HEX_COMMIT.fullmatch(commit):
+            subjects.append({"name": f"{repo_uri}@{commit}" if repo_uri else commit, "digest": {"gitCommit": commit}})
+        for i in verdict.get("inputs") or []:
+            if re.fullmatch(r"[0-9a-f]{64}", str(i.get("sha256") or "")):
+                subjects.append({"name": str(i["path"]), "digest": {"sha256": str(i["sha256"])}})
+        if not subjects:
+            subjects.append({"name": "no-input", "digest": {"sha256": hashlib.sha256(b"").hexdigest()}})
         passed = verdict["decision"] == "pass"
         stage = str(ctx.get("stage") or "default")
+        level = "POLICY_GATE_" + (re.sub(r"[^A-Z0-9]+", "_", stage.upper()).strip("_") or "DEFAULT")
+        if repo_uri and _HEX_COMMIT.fullmatch(commit):
+            resource = f"{repo_uri}@{commit}"
+        elif repo_uri:
+            resource = repo_uri
+        else:
+            resource = _uri_ref(str(subjects[0]["name"]))
         digest = str(policy.get("digest") or "")
-        resource = ctx.get("repository") or ""
-        if resource and ctx.get("commit"):
-            resource = f"git+https://github.com/{resource}@{ctx['commit']}"
+        policy_desc: dict[str, Any] = {"uri": self._policy_uri(policy, repo_uri)}
+        if digest.startswith("sha256:"):
+            policy_desc["digest"] = {"sha256": digest.split(":", 1)[1]}
+        verifier: dict[str, Any] = {"id": VERIFIER_ID, "version": {"policy-gate": __version__}}
+        engine = verdict.get("engine") or {}
+        if engine.get("name") and engine.get("version"):
+            verifier["version"][f"engine-{engine['name']}"] = str(engine["version"])
+        time_verified = ctx.get("time") or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
         predicate: dict[str, Any] = {
-            "verifier": {"id": VERIFIER_ID, "version": {"policy-gate": __version__, **({"engine": (verdict.get("engine") or {}).get("version")} if verdict.get("engine") else {})}},
-            "timeVerified": ctx.get("time") or "",
-            "resourceUri": resource or (subjects[0]["name"] if subjects else ""),
-            "policy": {"uri": str(policy.get("path") or ""), **({"digest": {"sha256": digest.split(":", 1)[1]}} if digest.startswith("sha256:") else {})},
-            "inputAttestations": [{"uri": s["name"], "digest": s["digest"]} for s in subjects],
+            "verifier": verifier,
+            "timeVerified": time_verified,
+            "resourceUri": resource,
+            "policy": policy_desc,
             "verificationResult": "PASSED" if passed else "FAILED",
-            "verifiedLevels": [f"POLICY_GATE_{stage.upper()}"] if passed else ["FAILED"],
-            "policyGate": {
+            "verifiedLevels": [level] if passed else ["FAILED"],
+            EXTENSION: {
                 "decision": verdict["decision"],
-                "exitCode": verdict["exit_code"],
+                "exitCode": int(verdict["exit_code"]),
                 "stage": stage,
                 "totals": totals(verdict),
-                "violations": sorted({e["rule"] for e in verdict.get("violations") or []}),
+                "violations": sorted({str(e["rule"]) for e in verdict.get("violations") or []}),
                 "waiversApplied": [
                     {k: w.get(k) for k in ("waiver", "finding", "reason", "approved_by", "expires", "ticket") if w.get(k) is not None}
                     for w in verdict.get("waived") or []
                 ],
+                "notUsed": [dict(e) for e in not_used(verdict)],
                 "policyRevision": policy.get("revision"),
+                "error": (verdict.get("error") or {}).get("message"),
             },
         }
         statement = {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE, "predicate": predicate}
-        return json.dumps(statement, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return dump(statement)
+
+    @staticmethod
+    def _policy_uri(policy: Mapping[str, Any], repo_uri: str) -> str:
+        path = str(policy.get("path") or "")
+        revision = str(policy.get("revision") or "")
+        if policy.get("source") == "git" and repo_uri and _HEX_COMMIT.fullmatch(revision):
+            rel = path.split(":", 1)[1] if ":" in path else path
+            return f"{repo_uri}@{revision}#{_uri_ref(rel)}"
+        return _uri_ref(path) if path else "policy-gate:shipped-policy"

@@ -87,7 +87,8 @@ active_flag(f) := true if active(f)
 
 else := false
 
-test_code(f) if f.test_code == true
+# in_test_code(f): the path of f matches data.config.test_paths (Python sets f.test_code).
+in_test_code(f) if f.test_code == true
 
 # ---------------------------------------------------------------------------------------------
 # Scales
@@ -129,14 +130,10 @@ confidences_from(min) := {c | some c in confidence_names; confidence_at_least(c,
 # solo(f): f has no duplicates (the common case, kept cheap).
 solo(f) if not f.duplicates[0]
 
-dups(f) := d if {
-	d := f.duplicates
-	is_array(d)
-} else := []
-
 summary(f) := {
 	"id": f.id,
 	"tool": object.get(f, "tool", null),
+	"rule_id": object.get(f, "rule_id", null),
 	"kind": object.get(f, "kind", null),
 	"severity": object.get(f, "severity", "unknown"),
 	"confidence": object.get(f, "confidence", "unknown"),
@@ -150,7 +147,7 @@ grouped := {f.id: summary(f) | some f in input.findings; not solo(f)}
 peers(f) := [summary(f)] if solo(f)
 
 else := [p |
-	some id in {f.id} | {d | some d in dups(f)}
+	some id in {f.id} | {d | some d in f.duplicates}
 	p := grouped[id]
 	p.active
 	p.kind == f.kind
@@ -159,7 +156,7 @@ else := [p |
 # group_ids(f): every id of f's group, sorted: the evidence of the one violation.
 group_ids(f) := [f.id] if solo(f)
 
-else := sort({f.id} | {d | some d in dups(f)})
+else := sort({f.id} | {d | some d in f.duplicates})
 
 # primary(f): f is active and represents its group (for a solo finding: f is active).
 primary(f) if {

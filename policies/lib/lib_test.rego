@@ -83,13 +83,16 @@ test_profile_data_config_not_an_object if {
 	lib.cfg == {} with data.config as "oops"
 }
 
+# Object values replace whole data.config: OPA merges an object given to
+# `with data.config.stages as {...}` into the loaded data when read through data.config.
 test_profile_stage_profile_not_an_object if {
-	lib.profile == {"fail_on": "deny"} with data.config.stages as {"default": {"fail_on": "deny"}, "dev": "oops"}
+	lib.profile == {"fail_on": "deny"} with data.config as {"stages": {"default": {"fail_on": "deny"}, "dev": "oops"}}
 		with input.context.stage as "dev"
 }
 
 test_profile_default_profile_not_an_object if {
-	lib.profile == {} with data.config.stages as {"default": "oops"}
+	lib.profile == {} with data.config as {"stages": {"default": "oops"}}
+	lib.profile == {} with data.config as {"stages": "oops"}
 }
 
 test_profile_every_shipped_stage_has_fail_on if {
@@ -143,9 +146,14 @@ test_solo if {
 	not lib.solo(bandit)
 }
 
+# Bind fixtures to local variables before `with input as`: regorus 0.13 leaves a call
+# undefined when both its argument and the `with` value are rule references (OPA does not).
 test_primary_is_smallest_active_id if {
-	lib.primary(bandit) with input as pair
-	not lib.primary(semgrep) with input as pair
+	b := bandit
+	s := semgrep
+	d := pair
+	lib.primary(b) with input as d
+	not lib.primary(s) with input as d
 }
 
 test_primary_solo_finding if {
@@ -168,21 +176,28 @@ test_primary_is_per_kind if {
 }
 
 test_group_ids_and_tools if {
+	b := bandit
+	d := pair
 	lib.group_ids(semgrep) == ["a1", "b2"]
 	lib.group_ids(fx.finding({})) == ["f0000001"]
-	lib.group_tools(bandit) == ["bandit", "semgrep"] with input as pair
-	lib.also_reported(bandit) == " (also reported by semgrep)" with input as pair
+	lib.group_tools(b) == ["bandit", "semgrep"] with input as d
+	lib.also_reported(b) == " (also reported by semgrep)" with input as d
 	lib.also_reported(fx.finding({})) == ""
 }
 
 test_also_reported_when_duplicate_missing if {
-	lib.also_reported(bandit) == "" with input as fx.findings_doc("default", [bandit])
+	b := bandit
+	d := fx.findings_doc("default", [b])
+	lib.also_reported(b) == "" with input as d
 }
 
 test_group_severity_and_confidence_are_the_highest if {
-	lib.severity(bandit) == "high" with input as pair
-	lib.confidence(bandit) == "low" with input as pair
-	lib.severity(semgrep) == "high" with input as pair
+	b := bandit
+	s := semgrep
+	d := pair
+	lib.severity(b) == "high" with input as d
+	lib.confidence(b) == "low" with input as d
+	lib.severity(s) == "high" with input as d
 }
 
 test_group_confidence_unknown_is_assumed if {
@@ -192,7 +207,9 @@ test_group_confidence_unknown_is_assumed if {
 }
 
 test_view_of_group_matches_view_of_solo_semantics if {
-	v := lib.view(bandit) with input as pair
+	b := bandit
+	d := pair
+	v := lib.view(b) with input as d
 	v.severity == "high"
 	v.confidence == "low"
 	v.test_code == false
@@ -210,6 +227,14 @@ test_severity_unknown_assumed_per_kind if {
 	lib.severity(fx.dependency({"severity": "unknown"})) == "high"
 	lib.severity(fx.finding({"severity": "unknown"})) == "unknown"
 	lib.solo_severity(fx.dependency({"severity": "unknown"})) == "high"
+}
+
+test_solo_finding_helpers if {
+	f := fx.finding({"confidence": "low", "severity": "low"})
+	lib.peers(f) == [lib.summary(f)]
+	lib.confidence(f) == "low"
+	lib.severity(f) == "low"
+	lib.confidence(fx.finding({"confidence": "unknown"})) == "medium"
 }
 
 test_may_reach if {

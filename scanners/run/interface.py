@@ -417,6 +417,10 @@ class ScannerRunner(ABC):
         if program is None:
             why = f"{self.program} is not installed or not on PATH: {self.unavailable_hint()}"
             return RunRecord(status="unavailable", complete=False, errors=(why,), notes=tuple(prepared.notes), **base)
+        try:
+            report.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return RunRecord(status="failed", complete=False, errors=(f"cannot create the report folder {report.parent}: {exc.strerror or exc}",), **base)
         argv = self.command(target, out_dir)
         if report.exists():
             report.unlink()  # a report left by an earlier run must not pass for this one's
@@ -442,6 +446,9 @@ class ScannerRunner(ABC):
                 f"its report is evaluated but the scan counts as incomplete{_last(done)}"
             )
             errors.extend(_rest(done))
+            more_errors, more_notes = self.finish(done, report)
+            errors.extend(more_errors)
+            notes.extend(more_notes)
         else:
             status = "ok"
             more_errors, more_notes = self.finish(done, report)

@@ -32,7 +32,7 @@ matched(f) := sort([c | some c in lib.arr(f.cwe); c in cwes])
 deny contains v if {
 	some f in input.findings
 	f.kind == "sast"
-	not lib.test_code(f)
+	not lib.in_test_code(f)
 	lib.primary(f)
 	count(matched(f)) > 0
 	lib.at_least(lib.severity(f), deny_at)

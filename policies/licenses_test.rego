@@ -1,0 +1,196 @@
+package gate.licenses_test
+
+import rego.v1
+
+import data.gate.fixtures_test as fx
+import data.gate.licenses
+
+# class(expr): 0 allow, 1 review, 2 deny, with the shipped lists.
+class(expr) := licenses.expression_class(expr)
+
+test_single_identifiers if {
+	class("MIT") == 0
+	class("Apache-2.0") == 0
+	class("apache-2.0") == 0
+	class("GPL-3.0-only") == 1
+	class("LGPL-2.1-or-later") == 1
+	class("MPL-2.0") == 1
+	class("AGPL-3.0-only") == 2
+	class("AGPL-3.0-or-later") == 2
+	class("SSPL-1.0") == 2
+	class("BUSL-1.1") == 2
+	class("LicenseRef-acme-proprietary") == 1
+	class("GPL-2.0+") == 1
+}
+
+test_unrecognised_identifier_needs_review if {
+	class("Frobnicate-1.0") == 1
+	class("Frobnicate-1.0") == 0 with data.config.licenses.unrecognised as "allow"
+	class("Frobnicate-1.0") == 2 with data.config.licenses.unrecognised as "deny"
+}
+
+test_or_takes_the_better_branch if {
+	class("MIT OR AGPL-3.0-only") == 0
+	class("AGPL-3.0-only OR GPL-3.0-only") == 1
+	class("(MIT OR Apache-2.0)") == 0
+	class("WTFPL OR ISC") == 0
+}
+
+test_and_takes_the_worse_part if {
+	class("MIT AND GPL-3.0-only") == 1
+	class("MIT AND AGPL-3.0-only") == 2
+	class("MIT AND Apache-2.0") == 0
+}
+
+test_with_exception_is_judged_by_the_licence if {
+	class("GPL-2.0-only WITH Classpath-exception-2.0") == 1
+	class("EPL-2.0 OR GPL-2.0 WITH Classpath-exception-2.0") == 1
+	class("Apache-2.0 WITH LLVM-exception") == 0
+	class("MIT OR GPL-2.0 WITH Classpath-exception-2.0") == 0
+}
+
+test_lower_case_operators if {
+	class("mit or agpl-3.0-only") == 0
+	class("MIT and AGPL-3.0-only") == 2
+}
+
+test_precedence_and_binds_tighter_than_or if {
+	# MIT OR (AGPL AND Apache) = MIT
+	class("MIT OR AGPL-3.0-only AND Apache-2.0") == 0
+
+	# (MIT OR AGPL) AND GPL = GPL
+	class("(MIT OR AGPL-3.0-only) AND GPL-3.0-only") == 1
+}
+
+test_nested_parentheses if {
+	class("(MIT AND (GPL-3.0-only OR AGPL-3.0-only)) OR SSPL-1.0") == 1
+	class("((((MIT))))") == 0
+	class("(BSD-3-Clause AND (Apache-2.0 OR (MIT AND (ISC OR (AGPL-3.0-only)))))") == 0
+	class("(SSPL-1.0 AND (Apache-2.0 OR (MIT AND (ISC OR (AGPL-3.0-only)))))") == 2
+}
+
+test_too_deep_or_unbalanced_is_judged_by_the_worst_identifier if {
+	class("((((((MIT OR AGPL-3.0-only))))))") == 2
+	class("(MIT OR AGPL-3.0-only") == 2
+	class("MIT OR AGPL-3.0-only)") == 2
+	class("(MIT OR GPL-3.0-only") == 1
+}
+
+test_free_text_names if {
+	class("MIT License") == 0
+	class("The MIT License") == 0
+	class("Apache Software License") == 0
+	class("License :: OSI Approved :: Apache Software License") == 0
+	class("License :: OSI Approved :: BSD License") == 0
+	class("Public Domain") == 0
+	class("GNU Lesser General Public License") == 1
+	class("GNU General Public License, version 2 with the GNU Classpath Exception") == 1
+	class("Apache License, Version 2.0 and Common Development And Distribution License (CDDL) Version 1.0") == 1
+	class("MPL 2.0 or EPL 1.0") == 1
+	class("CDDL+GPL") == 1
+	class("GNU Affero General Public License v3") == 2
+	class("Server Side Public License, v 1") == 2
+	class("Acme Corp Licence") == 1
+	class("Foo, AGPL-3.0-only") == 2
+	class("lgpl") == 1
+}
+
+test_component_with_denied_licence_denies if {
+	c := fx.component({"name": "ghostscript", "version": "9.0", "purl": "pkg:generic/ghostscript@9.0", "licenses": ["AGPL-3.0-or-later"]})
+	d := fx.doc("default", [], [c], [])
+	vs := licenses.deny with input as d
+	count(vs) == 1
+	some v in vs
+	v.rule == "GATE-LIC-001"
+	v.msg == "component ghostscript@9.0 (pkg:generic/ghostscript@9.0) is licensed under 'AGPL-3.0-or-later': on the licence deny list"
+	v.evidence == {"findings": [], "components": ["pkg:generic/ghostscript@9.0"], "scans": [], "details": []}
+	count(licenses.warn) == 0 with input as d
+}
+
+test_component_with_dual_licence_choice_passes if {
+	c := fx.component({"licenses": ["MIT OR AGPL-3.0-only"]})
+	d := fx.doc("default", [], [c], [])
+	count(licenses.deny) == 0 with input as d
+	count(licenses.warn) == 0 with input as d
+}
+
+test_component_licence_entries_all_apply if {
+	c := fx.component({"licenses": ["MIT", "GPL-3.0-only"]})
+	d := fx.doc("default", [], [c], [])
+	vs := licenses.warn with input as d
+	fx.rules(vs) == {"GATE-LIC-002"}
+	some v in vs
+	v.msg == "component requests@2.31.0 (pkg:pypi/requests@2.31.0) is licensed under 'GPL-3.0-only': needs licence review"
+}
+
+test_component_with_and_expression_denied_part if {
+	c := fx.component({"licenses": ["MIT AND AGPL-3.0-only"]})
+	d := fx.doc("default", [], [c], [])
+	fx.rules(licenses.deny) == {"GATE-LIC-001"} with input as d
+}
+
+test_allowed_licence_passes if {
+	c := fx.component({})
+	d := fx.doc("prod", [], [c], [])
+	count(licenses.deny) == 0 with input as d
+	count(licenses.warn) == 0 with input as d
+}
+
+test_missing_licence_warns if {
+	every ls in [[], ["NOASSERTION"], ["NONE"], [""], null] {
+		c := fx.component({"licenses": ls})
+		d := fx.doc("staging", [], [c], [])
+		vs := licenses.warn with input as d
+		fx.rules(vs) == {"GATE-LIC-003"}
+		count(licenses.deny) == 0 with input as d
+	}
+}
+
+test_missing_licence_message if {
+	c := fx.component({"licenses": [], "purl": null})
+	d := fx.doc("default", [], [c], [])
+	vs := licenses.warn with input as d
+	some v in vs
+	v.msg == "component requests@2.31.0 declares no licence"
+	v.evidence.components == ["requests@2.31.0"]
+}
+
+test_missing_licence_ignored_in_dev if {
+	c := fx.component({"licenses": []})
+	d := fx.doc("dev", [], [c], [])
+	count(licenses.warn) == 0 with input as d
+	count(licenses.deny) == 0 with input as d
+}
+
+test_missing_licence_denies_where_the_profile_says_so if {
+	c := fx.component({"licenses": []})
+	d := fx.doc("prod", [], [c], [])
+	fx.rules(licenses.deny) == {"GATE-LIC-004"} with input as d with data.config.stages.prod.missing_license as "deny"
+	count(licenses.warn) == 0 with input as d with data.config.stages.prod.missing_license as "deny"
+}
+
+test_missing_licence_only_for_checked_types if {
+	files := fx.component({"type": "file", "licenses": []})
+	untyped := fx.component({"name": "x", "purl": "pkg:pypi/x@1", "type": null, "licenses": []})
+	d := fx.doc("default", [], [files, untyped], [])
+	vs := licenses.warn with input as d
+	{v.evidence.components[0] | some v in vs} == {"pkg:pypi/x@1"}
+}
+
+test_excluded_components_are_not_judged if {
+	c := fx.component({"scope": "excluded", "licenses": ["AGPL-3.0-only"]})
+	e := fx.component({"scope": "excluded", "licenses": []})
+	d := fx.doc("prod", [], [c, e], [])
+	count(licenses.deny) == 0 with input as d
+	count(licenses.warn) == 0 with input as d
+}
+
+test_lists_come_from_data if {
+	c := fx.component({"licenses": ["GPL-3.0-only"]})
+	d := fx.doc("default", [], [c], [])
+	fx.rules(licenses.deny) == {"GATE-LIC-001"} with input as d with data.config.licenses.deny as ["GPL-*"]
+}
+
+test_unrecognised_setting_is_validated if {
+	licenses.unrecognised_class == 1 with data.config.licenses.unrecognised as "bogus"
+}

@@ -1,0 +1,195 @@
+package gate.sast_test
+
+import rego.v1
+
+import data.gate.fixtures_test as fx
+import data.gate.sast
+
+# Fixtures are bound to local variables before `with input as` (see lib_test.rego).
+
+test_high_high_finding_denies if {
+	d := fx.findings_doc("default", [fx.finding({})])
+	vs := sast.deny with input as d
+	count(vs) == 1
+	some v in vs
+	v.rule == "GATE-SAST-001"
+	v.evidence == {"findings": ["f0000001"], "components": [], "scans": [], "details": []}
+	v.msg == "bandit B602 (subprocess_popen_with_shell_equals_true) at app/run.py:12: subprocess call with shell=True identified, security issue. [severity high, confidence high]"
+	contains(v.remediation, "app/run.py:12 (CWE-78; bandit B602")
+	count(sast.warn) == 0 with input as d
+}
+
+test_critical_finding_denies if {
+	d := fx.findings_doc("default", [fx.finding({"severity": "critical"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_iac_finding_is_judged_like_sast if {
+	d := fx.findings_doc("default", [fx.finding({"kind": "iac", "tool": "checkov"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_other_kinds_are_not_judged_here if {
+	d := fx.findings_doc("default", [fx.finding({"kind": "other"}), fx.finding({"id": "x2", "kind": "dependency"})])
+	count(sast.deny) == 0 with input as d
+	count(sast.warn) == 0 with input as d
+}
+
+test_medium_finding_warns if {
+	d := fx.findings_doc("default", [fx.finding({"severity": "medium"})])
+	count(sast.deny) == 0 with input as d
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d
+}
+
+test_low_finding_passes_by_default if {
+	d := fx.findings_doc("default", [fx.finding({"severity": "low"}), fx.finding({"id": "i", "severity": "info"})])
+	count(sast.deny) == 0 with input as d
+	count(sast.warn) == 0 with input as d
+}
+
+test_low_finding_warns_in_prod if {
+	d := fx.findings_doc("prod", [fx.finding({"severity": "low"})])
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d
+}
+
+test_low_confidence_high_severity_warns_outside_prod if {
+	d := fx.findings_doc("staging", [fx.finding({"confidence": "low"})])
+	count(sast.deny) == 0 with input as d
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d
+}
+
+test_low_confidence_high_severity_denies_in_prod if {
+	d := fx.findings_doc("prod", [fx.finding({"confidence": "low"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_unknown_confidence_is_assumed_medium if {
+	# SARIF has no confidence: such findings must still be able to block.
+	d := fx.findings_doc("default", [fx.finding({"confidence": "unknown", "tool": "CodeQL"})])
+	vs := sast.deny with input as d
+	some v in vs
+	contains(v.msg, "confidence medium")
+}
+
+test_unknown_severity_is_left_to_the_severity_rules if {
+	d := fx.findings_doc("prod", [fx.finding({"severity": "unknown"})])
+	count(sast.deny) == 0 with input as d
+	count(sast.warn) == 0 with input as d
+}
+
+test_test_code_never_denies if {
+	d := fx.findings_doc("prod", [fx.finding({"test_code": true, "severity": "critical", "location": {"path": "tests/test_run.py", "start_line": 3}})])
+	count(sast.deny) == 0 with input as d
+	vs := sast.warn with input as d
+	fx.rules(vs) == {"GATE-SAST-003"}
+	some v in vs
+	startswith(v.msg, "test code: bandit B602")
+}
+
+test_test_code_below_its_threshold_passes if {
+	d := fx.findings_doc("default", [fx.finding({"test_code": true, "severity": "medium"})])
+	count(sast.deny) == 0 with input as d
+	count(sast.warn) == 0 with input as d
+}
+
+test_waived_finding_is_skipped if {
+	d := fx.findings_doc("prod", [fx.finding({"waiver": fx.waiver})])
+	count(sast.deny) == 0 with input as d
+	count(sast.warn) == 0 with input as d
+}
+
+test_vex_not_affected_is_skipped if {
+	d := fx.findings_doc("prod", [fx.finding({"vex": {"state": "not_affected", "justification": "code_not_reachable"}})])
+	count(sast.deny) == 0 with input as d
+}
+
+test_nosec_does_not_open_the_gate_by_default if {
+	d := fx.findings_doc("default", [fx.finding({"suppressed": true})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_nosec_honoured_when_data_says_so if {
+	d := fx.findings_doc("default", [fx.finding({"suppressed": true})])
+	count(sast.deny) == 0 with input as d with data.config.honour_inline_suppressions as true
+}
+
+bandit := fx.finding({"id": "a1", "duplicates": ["b2"], "severity": "medium", "confidence": "high"})
+
+semgrep := fx.finding({
+	"id": "b2", "tool": "semgrep", "rule_id": "python.lang.security.audit.subprocess-shell-true",
+	"rule_name": null, "duplicates": ["a1"], "severity": "high", "confidence": "unknown",
+	"location": {"path": "app/run.py", "start_line": 13, "end_line": 13},
+})
+
+test_duplicates_give_one_violation_with_all_ids if {
+	d := fx.findings_doc("default", [bandit, semgrep])
+	vs := sast.deny with input as d
+	count(vs) == 1
+	some v in vs
+	v.evidence.findings == ["a1", "b2"]
+
+	# the group is judged by its highest severity and confidence, and reported once
+	contains(v.msg, "[severity high, confidence high] (also reported by semgrep)")
+	count(sast.warn) == 0 with input as d
+}
+
+test_duplicates_same_verdict_whatever_the_order if {
+	d := fx.findings_doc("default", [semgrep, bandit])
+	vs := sast.deny with input as d
+	count(vs) == 1
+}
+
+test_duplicate_survives_when_one_member_is_waived if {
+	d := fx.findings_doc("default", [object.union(bandit, {"waiver": fx.waiver}), semgrep])
+	vs := sast.deny with input as d
+	count(vs) == 1
+	some v in vs
+	startswith(v.msg, "semgrep python.lang.security.audit.subprocess-shell-true at app/run.py:13")
+}
+
+test_existing_finding_warns_with_new_findings_only if {
+	d := fx.findings_doc("dev", [fx.finding({"baseline": "existing"})])
+	count(sast.deny) == 0 with input as d
+	vs := sast.warn with input as d
+	fx.rules(vs) == {"GATE-SAST-004"}
+	some v in vs
+	startswith(v.msg, "existing (baseline): ")
+}
+
+test_new_finding_denies_with_new_findings_only if {
+	d := fx.findings_doc("dev", [fx.finding({"baseline": "new"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_existing_finding_denies_where_all_findings_count if {
+	d := fx.findings_doc("staging", [fx.finding({"baseline": "existing"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_thresholds_come_from_data if {
+	d := fx.findings_doc("default", [fx.finding({"severity": "medium"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d with data.config.stages.default.thresholds.sast.deny as "medium"
+}
+
+test_fallbacks_without_data if {
+	d := fx.findings_doc("default", [fx.finding({}), fx.finding({"id": "m", "severity": "medium"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d with data.config as {}
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d with data.config as {}
+}
+
+test_message_details if {
+	f := fx.finding({"rule_name": null, "help_uri": "https://example.test/b602", "cwe": [], "message": "line one\nline two"})
+	d := fx.findings_doc("default", [f])
+	vs := sast.deny with input as d
+	some v in vs
+	v.msg == "bandit B602 at app/run.py:12: line one line two [severity high, confidence high]"
+	contains(v.remediation, "Guidance: https://example.test/b602.")
+	contains(v.remediation, "(bandit B602)")
+}
+
+test_finding_with_missing_fields_still_reported if {
+	d := fx.findings_doc("default", [{"id": "z", "kind": "sast", "severity": "critical", "confidence": "high"}])
+	vs := sast.deny with input as d
+	some v in vs
+	v.msg == "  at (no location):  [severity critical, confidence high]"
+}
