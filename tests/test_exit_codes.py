@@ -17,7 +17,7 @@ T = ["--time", "2026-11-26T12:00:00Z"]
 
 
 def ev(*args: str) -> object:
-    return run_gate(["evaluate", *args, "--policy", str(POLICY), *T])
+    return run_gate(["evaluate", "--policy", str(POLICY), *T, *args])
 
 
 def copy_policy(tmp_path: Path) -> Path:

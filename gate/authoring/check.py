@@ -5,8 +5,9 @@ evaluation; a security officer editing the pack wants the whole list. So the che
 side by side and each returns problems with file:line:column:
 
 - compile: each module parsed on its own (every syntax error, not only the first), then the
-  policy modules together evaluated once on an empty run, which surfaces what regorus only
-  finds lazily (unknown functions, unsafe variables, builtin errors on an empty input);
+  policy modules together evaluated on an empty run and on a small sample run in every stage,
+  which surfaces what regorus only finds when it evaluates a rule (unknown functions, unsafe
+  variables, builtin errors on valid input);
 - metadata: every `deny`/`warn` rule (found in the parsed AST, so an indented or unusual head
   is not missed) has a `# METADATA` block right above it, complete and well typed;
 - forbidden builtins: every call, not only the first;
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -268,6 +270,10 @@ def sample_input(stage: str = "default") -> dict[str, Any]:
     return doc
 
 
+def _evaluate_all(engine: Any) -> str:
+    return str(engine.eval_query_as_json("data"))
+
+
 def _trial_evaluations(policy: PolicySet, data: Mapping[str, Any], timeout: float, report: CheckReport) -> None:
     """Evaluate all of `data` on an empty run, then on a sample run in every stage of the data.
 
@@ -284,7 +290,7 @@ def _trial_evaluations(policy: PolicySet, data: Mapping[str, Any], timeout: floa
     for what, doc in trials:
         try:
             engine = build(modules, data_json, json.dumps(doc))
-            run_limited(lambda engine=engine: str(engine.eval_query_as_json("data")), timeout)
+            run_limited(functools.partial(_evaluate_all, engine), timeout)
         except PolicyError as exc:
             p = Problem.from_error("compile", exc)
             message = p.message.removeprefix("evaluation error: ")

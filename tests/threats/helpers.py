@@ -53,6 +53,7 @@ def evaluate_verdict(tmp_path: Path, *args: str, policy: Path | None = CORE_POLI
     res = evaluate(*args, "--output", f"json={verdict_path}", "--output", f"input={input_path}", policy=policy, cwd=cwd)
     verdict = json.loads(verdict_path.read_text(encoding="utf-8"))
     doc = json.loads(input_path.read_text(encoding="utf-8")) if input_path.exists() and input_path.stat().st_size else None
+    doc = doc or None  # an error before the input document existed writes {}
     return res, verdict, doc
 
 
