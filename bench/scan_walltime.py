@@ -69,7 +69,19 @@ def main() -> int:
             evaluate.append(_time([_gate(), "evaluate", *reports, "--format", "json", "--allow-empty"], REPO))
             run.append(
                 _time(
-                    [_gate(), "run", str(project), "--scanners", ",".join(names), "--out", str(work / "run"), "--progress", "off", "--format", "json"],
+                    [
+                        _gate(),
+                        "run",
+                        str(project),
+                        "--scanners",
+                        ",".join(names),
+                        "--out",
+                        str(work / "run"),
+                        "--progress",
+                        "off",
+                        "--format",
+                        "json",
+                    ],
                     REPO,
                 )
             )
@@ -99,7 +111,8 @@ def main() -> int:
         print(f"  gate evaluate     {figures['evaluate_min']:6.2f} s")
         print(f"  gate run          {figures['gate_run_min']:6.2f} s ({figures['gate_run_median']:.2f})")
         print(f"  slowest alone: {slowest}; run / slowest = {figures['ratio_run_to_slowest']}")
-        print(f"  run - (slowest + evaluate) = {figures['overhead_over_slowest_plus_evaluate']} s; one after another it would take {figures['sequential_sum_min']} s")
+        print(f"  run - (slowest + evaluate) = {figures['overhead_over_slowest_plus_evaluate']} s")
+        print(f"  one scanner after another, then evaluate: {figures['sequential_sum_min']} s")
     return 0
 
 

@@ -595,7 +595,9 @@ def _number_error(text: str, path: str) -> InputError:
 
 
 class _TooDeep(Exception):
-    pass
+    def __init__(self, position: Position | None = None) -> None:
+        super().__init__("too deep")
+        self.position = position
 
 
 class _DepthBuilder(TreeBuilder):
@@ -620,14 +622,40 @@ class _DepthBuilder(TreeBuilder):
 def parse_xml(data: bytes, path: str, limits: Limits) -> Any:
     """Parse XML with defusedxml: no DTD (so no entity and no external resource), bounded depth.
 
-    The bytes go to expat as they are: it reads a BOM and the encoding declaration itself.
+    The bytes go to expat as they are: it reads a BOM and the encoding declaration itself. The
+    tree is built by ElementTree's builder; only a document found too deep is parsed again, by a
+    builder that stops at the first element past the limit, to say where it is.
     """
+    root = _expat(data, path, None)
+    if _xml_depth_exceeds(root, limits.max_depth):
+        try:
+            _expat(data, path, limits.max_depth)
+        except _TooDeep as exc:
+            raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, position=exc.position, hint="raise it with --max-depth") from None
+        raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, hint="raise it with --max-depth")
+    return root
+
+
+def _xml_depth_exceeds(root: Any, max_depth: int) -> bool:
+    level, depth = [root], 1
+    while level:
+        if depth > max_depth:
+            return True
+        level = [child for el in level for child in el]
+        depth += 1
+    return False
+
+
+def _expat(data: bytes, path: str, max_depth: int | None) -> Any:
     import xml.etree.ElementTree as ET
 
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import DefusedXMLParser
 
-    parser = DefusedXMLParser(target=_DepthBuilder(limits.max_depth), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    # ElementTree's own builder, not defusedxml's default (the pure-Python one, whose elements
+    # are not `xml.etree.ElementTree.Element` instances to the readers).
+    target = _DepthBuilder(max_depth) if max_depth is not None else TreeBuilder()
+    parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True, forbid_external=True)
 
     def here() -> Position:
         expat = parser.parser
@@ -635,9 +663,9 @@ def parse_xml(data: bytes, path: str, limits: Limits) -> Any:
 
     try:
         parser.feed(data)
-        root = parser.close()
+        return parser.close()
     except _TooDeep:
-        raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, position=here(), hint="raise it with --max-depth") from None
+        raise _TooDeep(here()) from None
     except DefusedXmlException as exc:
         # The exception's text carries the DTD's system id: attacker text, not echoed.
         what = {
@@ -666,7 +694,6 @@ def parse_xml(data: bytes, path: str, limits: Limits) -> Any:
             file=path,
             position=Position(line=line, column=(col + 1) if col is not None else None),
         ) from None
-    return root
 
 
 # --------------------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ class PolicySet:
 
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.MULTILINE)
-_RULE_HEAD = re.compile(r"^([A-Za-z_]\w*)(?:\s+contains\b|\s*\[|\s+if\b|\s*:?=|\s*\{)")
+_RULE_HEAD = re.compile(r"^\s*([A-Za-z_]\w*)(?:\s+contains\b|\s*\[|\s+if\b|\s*:?=|\s*\{)")
 
 
 def _package_of(text: str, path: str) -> str:
@@ -179,6 +179,10 @@ def _meta_from(meta: Mapping[str, Any], module: Module, decision: str, line: int
     if not isinstance(custom, dict):
         custom = {}
     stages = custom.get("stages")
+    if isinstance(stages, str):
+        stages = [stages]
+    elif stages is not None and not isinstance(stages, list):
+        raise PolicyError(f"custom.stages must be a list of stage names, not {type(stages).__name__}", file=module.path, position=Position(line, 1))
     eff = custom.get("effective_on")
     return RuleMeta(
         id=str(custom.get("id") or ""),
@@ -196,7 +200,7 @@ def _meta_from(meta: Mapping[str, Any], module: Module, decision: str, line: int
     )
 
 
-REQUIRED_META = ("id", "title", "severity", "control", "remediation")
+REQUIRED_META = ("id", "title", "description", "severity", "control", "remediation")
 META_SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 

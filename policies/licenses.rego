@@ -18,14 +18,19 @@
 # levels or with unbalanced parentheses is judged by its worst identifier; text that is not an
 # SPDX expression is matched as a whole against the name patterns, and is denied when one of its
 # words is a denied identifier; NOASSERTION and NONE count as no licence. Identifiers are not
-# checked against the SPDX list: an unknown one is `unrecognised`. Components with scope `excluded` are not shipped and are not judged.
+# checked against the SPDX list: an unknown one is `unrecognised`.
+#
+# Components with scope `excluded` are not shipped and are not judged, nor are those of the purl
+# types in licenses.skip_purl_types. A missing licence is reported only for components read from
+# an SBOM (pip-audit, for one, lists the dependencies it audited as components, without licence
+# data).
 package gate.licenses
 
 import rego.v1
 
 import data.gate.lib
 
-lic := object.get(lib.cfg, "licenses", {})
+lic := object.get(data.gate.lib.cfg, "licenses", {})
 
 lowered(key) := [lower(x) | some x in object.get(lic, key, []); is_string(x)]
 
@@ -138,7 +143,18 @@ declared(c) := [l |
 	not upper(trim_space(l)) in {"", "NOASSERTION", "NONE"}
 ]
 
-judged(c) if not c.scope == "excluded"
+judged(c) if {
+	not c.scope == "excluded"
+	not skipped_type(c)
+}
+
+skip_purl_types := {lower(t) | some t in object.get(lic, "skip_purl_types", []); is_string(t)}
+
+skipped_type(c) if {
+	count(skip_purl_types) > 0
+	is_string(c.purl)
+	lower(regex.replace(c.purl, `^pkg:([^/]+)/.*$`, "$1")) in skip_purl_types
+}
 
 # license_classes: the class of every distinct licence text of this run, computed once (the
 # evaluation is regex-heavy; SBOMs repeat the same few licences thousands of times).
@@ -162,7 +178,19 @@ missing(c) if {
 	judged(c)
 	count(declared(c)) == 0
 	checked_type(c)
+	from_sbom(c)
 }
+
+# from_sbom(c): the component comes from an SBOM. Other readers list components too (pip-audit
+# lists every audited dependency) but carry no licence data, so their silence proves nothing.
+from_sbom(c) if source_format(c) in data.gate.lib.sbom_formats
+
+from_sbom(c) if source_format(c) == null
+
+source_format(c) := f if {
+	f := c.source.format
+	is_string(f)
+} else := null
 
 checked_type(c) if c.type in check_types
 

@@ -194,3 +194,34 @@ test_lists_come_from_data if {
 test_unrecognised_setting_is_validated if {
 	licenses.unrecognised_class == 1 with data.config.licenses.unrecognised as "bogus"
 }
+
+test_missing_licence_only_for_sbom_components if {
+	audited := fx.component({"licenses": [], "source": {"path": "pip-audit.json", "format": "pip-audit"}})
+	d := fx.doc("default", [], [audited], [])
+	count(licenses.warn) == 0 with input as d
+	unsourced := object.remove(fx.component({"licenses": []}), ["source"])
+	e := fx.doc("default", [], [unsourced], [])
+	fx.rules(licenses.warn) == {"GATE-LIC-003"} with input as e
+	spdx := fx.component({"licenses": ["NOASSERTION"], "source": {"path": "sbom.spdx.json", "format": "spdx"}})
+	g := fx.doc("default", [], [spdx], [])
+	fx.rules(licenses.warn) == {"GATE-LIC-003"} with input as g
+}
+
+test_licences_of_any_component_are_judged if {
+	audited := fx.component({"licenses": ["AGPL-3.0-only"], "source": {"path": "other.json", "format": "pip-audit"}})
+	d := fx.doc("default", [], [audited], [])
+	fx.rules(licenses.deny) == {"GATE-LIC-001"} with input as d
+}
+
+test_purl_types_can_be_skipped if {
+	c := fx.component({"name": "bash", "version": "4.4-5", "purl": "pkg:deb/debian/bash@4.4-5?arch=amd64", "licenses": ["GPL-3.0-only"]})
+	d := fx.doc("default", [], [c], [])
+	fx.rules(licenses.warn) == {"GATE-LIC-002"} with input as d
+	count(licenses.warn) == 0 with input as d with data.config.licenses.skip_purl_types as ["deb", "apk"]
+}
+
+test_debian_names if {
+	class("Expat") == 0
+	class("public-domain") == 0
+	class("PD") == 0
+}

@@ -16,7 +16,7 @@ import rego.v1
 
 import data.gate.lib
 
-entries(key) := [e | some e in object.get(lib.cfg, ["packages", key], []); is_object(e)]
+entries(key) := [e | some e in object.get(data.gate.lib.cfg, ["packages", key], []); is_object(e)]
 
 banned := entries("banned")
 

@@ -51,21 +51,28 @@ guidance(f) := sprintf(" Guidance: %s.", [f.help_uri]) if {
 	f.help_uri != ""
 } else := ""
 
-description(c) := sprintf("%s at %s: %s [severity %s, confidence %s]%s", [
-	lib.rule_ref(c.f),
-	lib.where(c.f),
-	lib.one_line(object.get(c.f, "message", ""), 200),
-	c.severity,
-	c.confidence,
-	lib.also_reported(c.f),
-])
-
-remediation(f) := sprintf(
-	"Fix the flaw at %s (%s%s).%s If it is a false positive or an accepted risk, record a waiver (reason, approver, expiry) for finding %s; inline suppressions do not open the gate.",
-	[lib.where(f), cwe_text(f), lib.rule_ref(f), guidance(f), f.id],
-)
-
-violation(id, c, prefix) := lib.finding_violation(id, c.f, concat("", [prefix, description(c)]), remediation(c.f))
+# violation(id, c, prefix): the message and remediation share the location and rule text,
+# computed once (a large run can produce tens of thousands of these).
+violation(id, c, prefix) := lib.finding_violation(
+	id,
+	c.f,
+	sprintf("%s%s at %s: %s [severity %s, confidence %s]%s", [
+		prefix,
+		rule,
+		at,
+		lib.one_line(object.get(c.f, "message", ""), 200),
+		c.severity,
+		c.confidence,
+		lib.also_reported(c.f),
+	]),
+	sprintf(
+		"Fix the flaw at %s (%s%s).%s If it is a false positive or an accepted risk, record a waiver (reason, approver, expiry) for finding %s; inline suppressions do not open the gate.",
+		[at, cwe_text(c.f), rule, guidance(c.f), c.f.id],
+	),
+) if {
+	rule := lib.rule_ref(c.f)
+	at := lib.where(c.f)
+}
 
 # METADATA
 # title: Static-analysis finding at or above the stage threshold

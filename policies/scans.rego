@@ -89,7 +89,7 @@ warn contains v if {
 
 required := {k | some k in lib.setting(["required_evidence"], []); is_string(k)}
 
-tools_providing(kind) := {t | some t, ks in lib.tool_kinds; kind in ks}
+tools_providing(kind) := {t | some t, ks in data.gate.lib.tool_kinds; kind in ks}
 
 providers(kind) := "generate a CycloneDX or SPDX SBOM (for example with gate sbom)" if kind == "sbom"
 
@@ -97,7 +97,7 @@ else := sprintf("run %s", [concat(" or ", sort(tools_providing(kind)))]) if coun
 
 else := sprintf("run a scanner mapped to '%s' in data evidence.tools", [kind])
 
-provided_text := concat(", ", sort(lib.evidence_kinds)) if count(lib.evidence_kinds) > 0
+provided_text := concat(", ", sort(data.gate.lib.evidence_kinds)) if count(data.gate.lib.evidence_kinds) > 0
 
 else := "none"
 
@@ -114,10 +114,10 @@ else := "none"
 #   remediation: Run the missing scanner (or generate the SBOM) in the pipeline and pass its report to the gate.
 deny contains v if {
 	some kind in required
-	not kind in lib.evidence_kinds
+	not kind in data.gate.lib.evidence_kinds
 	v := lib.violation(
 		"GATE-SCAN-003",
-		sprintf("stage %s requires %s evidence, and no complete scan of this run provides it (provided: %s)", [lib.stage, kind, provided_text]),
+		sprintf("stage %s requires %s evidence, and no complete scan of this run provides it (provided: %s)", [data.gate.lib.stage, kind, provided_text]),
 		{
 			"scans": sort([p | some s in input.scans; p := lib.text(s.path)]),
 			"details": [sprintf("required: %s", [concat(", ", sort(required))]), sprintf("provided: %s", [provided_text])],

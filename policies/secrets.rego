@@ -23,7 +23,7 @@ candidates := [f |
 	lib.primary(f)
 ]
 
-heuristic_rules := {lower(r) | some r in object.get(lib.cfg, ["secrets", "heuristic_rules"], []); is_string(r)}
+heuristic_rules := {lower(r) | some r in object.get(data.gate.lib.cfg, ["secrets", "heuristic_rules"], []); is_string(r)}
 
 rule_key(p) := lower(sprintf("%s:%s", [lib.text(p.tool), lib.text(p.rule_id)]))
 

@@ -108,12 +108,15 @@ deny contains v if {
 warn contains v if {
 	some c in other_candidates
 	c.severity in other_severities
-	v := lib.finding_violation("GATE-SEV-003", c.f, sprintf("%s at %s [%s, severity %s]: %s%s", [
-		lib.rule_ref(c.f),
-		lib.where(c.f),
-		lib.str(c.f, "kind"),
-		c.severity,
-		lib.one_line(object.get(c.f, "message", ""), 200),
-		lib.also_reported(c.f),
-	]), sprintf("Triage finding %s; fix it or record a waiver.", [c.f.id]))
+	v := lib.finding_violation(
+		"GATE-SEV-003", c.f, sprintf("%s at %s [%s, severity %s]: %s%s", [
+			lib.rule_ref(c.f),
+			lib.where(c.f),
+			lib.str(c.f, "kind"),
+			c.severity,
+			lib.one_line(object.get(c.f, "message", ""), 200),
+			lib.also_reported(c.f),
+		]),
+		sprintf("Triage finding %s; fix it or record a waiver.", [c.f.id]),
+	)
 }

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-from scanners.run.interface import PrepareError, Prepared, ScannerRunner
+from scanners.run.interface import Prepared, PrepareError, ScannerRunner
 
 if sys.version_info >= (3, 11):
     import tomllib

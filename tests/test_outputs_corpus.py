@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import functools
 import json
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import defusedxml.ElementTree as ET
 import jsonschema_rs
 import pytest
 
@@ -32,7 +32,7 @@ def sarif_validator() -> jsonschema_rs.Validator:
     return jsonschema_rs.validator_for(schema, validate_formats=True)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def rendered(path: Path) -> tuple[int, dict[str, str]]:
     """The exit code of evaluating `path`, and its rendering in every format."""
     outcome = evaluate(Config(reports=(str(path),), policy=str(POLICIES), time=TIME))

@@ -14,8 +14,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from conftest import REPO, Result, run_gate
+from scan_support import require_tools
 
 VULNERABLE = REPO / "examples" / "vulnerable-app"
 CLEAN = REPO / "examples" / "clean-app"
@@ -23,9 +23,20 @@ SCHEMAS = REPO / "gate" / "schemas"
 TIME = "2026-11-26T12:00:00Z"
 # Any proxy that refuses connections is "the vulnerability service cannot be reached", whatever
 # the machine's own network.
-OFFLINE = {"HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": ""}
+OFFLINE = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "no_proxy": "",
+}
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tools() -> None:
+    require_tools("bandit", "semgrep", "pip-audit", "cyclonedx-py")
 
 
 @dataclass
@@ -38,7 +49,19 @@ class Run:
 
 def _gate_run(tmp: Path, target: Path, *extra: str, env: dict[str, str] | None = None) -> Run:
     out = tmp / "reports"
-    args = ["run", str(target), "--out", str(out), "--time", TIME, "--output", f"json={tmp / 'verdict.json'}", "--output", f"input={tmp / 'input.json'}", *extra]
+    args = [
+        "run",
+        str(target),
+        "--out",
+        str(out),
+        "--time",
+        TIME,
+        "--output",
+        f"json={tmp / 'verdict.json'}",
+        "--output",
+        f"input={tmp / 'input.json'}",
+        *extra,
+    ]
     result = run_gate(args, env=env)
     verdict = json.loads((tmp / "verdict.json").read_text(encoding="utf-8"))
     document = json.loads((tmp / "input.json").read_text(encoding="utf-8"))

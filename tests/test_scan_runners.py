@@ -15,21 +15,27 @@ from typing import Any
 
 import jsonschema
 import pytest
-
 from conftest import REPO
+from scan_support import require_tools
+
 from gate.collect import read_report
+from sbom.generate import SbomRunner
 from scanners.run.bandit import BanditRunner
 from scanners.run.interface import RunRecord, ScannerRunner
 from scanners.run.parallel import ScanRun, run_all
 from scanners.run.pip_audit import PipAuditRunner
 from scanners.run.registry import SCANNERS, UnknownScanner, get_runner, parse_scanners
 from scanners.run.semgrep import IGNORE_FILE_NAME, SemgrepRunner, rules_dir
-from sbom.generate import SbomRunner
 
 VULNERABLE = REPO / "examples" / "vulnerable-app"
 CLOSED_PORT_OSV = "http://127.0.0.1:9/v1/query"  # discard port: nothing listens, connection refused
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tools() -> None:
+    require_tools("bandit", "semgrep", "pip-audit", "cyclonedx-py")
 
 
 def _by_name(run: ScanRun) -> dict[str, RunRecord]:

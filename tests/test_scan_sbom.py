@@ -11,8 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, REPO, run_gate
+from scan_support import require_tools
+
 from gate.collect import read_report
 from sbom.generate import NO_MANIFEST, Manifest, SbomRunner, all_pinned, find_manifest, requirement_lines
 from scanners.run.interface import PrepareError
@@ -20,6 +21,11 @@ from scanners.run.interface import PrepareError
 MANIFESTS = DATA / "scan_manifests"
 VULNERABLE = REPO / "examples" / "vulnerable-app"
 CLEAN = REPO / "examples" / "clean-app"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tools() -> None:
+    require_tools("cyclonedx-py")
 
 
 def _project(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -37,11 +43,20 @@ def _project(tmp_path: Path, files: dict[str, str]) -> Path:
 @pytest.mark.parametrize(
     ("files", "kind", "listed"),
     [
-        ({"pyproject.toml": '[tool.poetry]\nname = "x"\n', "poetry.lock": "", "requirements.txt": "a==1\n"}, "poetry", ("poetry.lock", "pyproject.toml")),
+        (
+            {"pyproject.toml": '[tool.poetry]\nname = "x"\n', "poetry.lock": "", "requirements.txt": "a==1\n"},
+            "poetry",
+            ("poetry.lock", "pyproject.toml"),
+        ),
         ({"Pipfile.lock": "{}", "requirements.txt": "a==1\n"}, "pipenv", ("Pipfile.lock",)),
         ({"uv.lock": "", "requirements.txt": "a==1\n"}, "uv", ("uv.lock",)),
         (
-            {"requirements.txt": "a==1\n", "requirements-dev.txt": "b==2\n", "requirements/extra.txt": "c==3\n", "pyproject.toml": "[project]\nname='x'\ndependencies=['d']\n"},
+            {
+                "requirements.txt": "a==1\n",
+                "requirements-dev.txt": "b==2\n",
+                "requirements/extra.txt": "c==3\n",
+                "pyproject.toml": "[project]\nname='x'\ndependencies=['d']\n",
+            },
             "requirements",
             ("requirements-dev.txt", "requirements.txt", "requirements/extra.txt"),
         ),
@@ -177,7 +192,13 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[objec
 
 
 EXPECTED_PURLS = {
-    "requirements": {"pkg:pypi/flask@0.12.2", "pkg:pypi/werkzeug@0.14.1", "pkg:pypi/jinja2@2.10", "pkg:pypi/pyyaml@5.3", "pkg:pypi/requests@2.19.1"},
+    "requirements": {
+        "pkg:pypi/flask@0.12.2",
+        "pkg:pypi/werkzeug@0.14.1",
+        "pkg:pypi/jinja2@2.10",
+        "pkg:pypi/pyyaml@5.3",
+        "pkg:pypi/requests@2.19.1",
+    },
     "pyproject": {"pkg:pypi/flask@3.1.1", "pkg:pypi/defusedxml@0.7.1", "pkg:pypi/pyyaml@6.0.2", "pkg:pypi/requests@2.32.4"},
     "poetry": {"pkg:pypi/certifi@2024.7.4", "pkg:pypi/requests@2.32.3"},
     "pipenv": {"pkg:pypi/flask@2.0.0", "pkg:pypi/itsdangerous@2.0.1"},
@@ -270,4 +291,3 @@ def test_gate_sbom_broken_lock_file_is_an_input_error_with_the_tool_text(tmp_pat
 def test_gate_sbom_missing_path(tmp_path: Path) -> None:
     res = run_gate(["sbom", str(tmp_path / "nope"), "-o", str(tmp_path / "x.json")])
     assert res.exit_code == 3 and "no such directory" in res.stderr
-

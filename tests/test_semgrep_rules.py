@@ -12,13 +12,19 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import REPO
+from scan_support import require_tools
+
 from scanners.run.semgrep import rules_dir
 
 RULES = REPO / "scanners" / "rules"
 SEMGREP = Path(sys.executable).parent / "semgrep"
 CWE = re.compile(r"^CWE-\d+: \S")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tools() -> None:
+    require_tools("semgrep")
 
 
 def _rule_files() -> list[Path]:
@@ -86,7 +92,7 @@ def test_every_rule_has_true_and_false_positive_cases(semgrep_test: dict[str, An
 
 def test_every_rule_carries_security_metadata() -> None:
     ids = []
-    for path, rule in _rules():
+    for _path, rule in _rules():
         rid = rule["id"]
         ids.append(rid)
         assert rid.startswith("gate.python."), rid

@@ -509,6 +509,22 @@ def test_waivers_end_to_end(tmp_path: Path) -> None:
     assert [w["id"] for w in doc["waivers"]] == ["W-B602", "W-UNUSED", "W-OLD"]
 
 
+def test_the_schemas_are_valid_and_the_documents_follow_them(tmp_path: Path) -> None:
+    import jsonschema
+    import yaml
+
+    from gate.yamlfile import load_schema
+
+    for name in ("waivers", "baseline"):
+        jsonschema.Draft202012Validator.check_schema(load_schema(name))
+    # The schema sees dates as text (the gate reads them so): validate the file as the gate does.
+    doc = yaml.load(GOOD, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds strings only
+    jsonschema.validate(doc, load_schema("waivers"))
+    _, verdict, document = _run(tmp_path, write(tmp_path / "waivers.yaml", GOOD))
+    jsonschema.validate(verdict, load_schema("verdict"))
+    jsonschema.validate(document, load_schema("input"))
+
+
 def test_time_makes_runs_reproducible(tmp_path: Path) -> None:
     path = write(tmp_path / "waivers.yaml", GOOD)
     (tmp_path / "a").mkdir()

@@ -49,7 +49,14 @@ def scanner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             metavar="LIST",
             help=f"Comma-separated scanners to run (from {', '.join(SCANNERS)}).",
         ),
-        _opt("--out", env="GATE_OUT", default=DEFAULT_OUT, show_default=True, type=click.Path(file_okay=False), help="Folder where the native reports are kept."),
+        _opt(
+            "--out",
+            env="GATE_OUT",
+            default=DEFAULT_OUT,
+            show_default=True,
+            type=click.Path(file_okay=False),
+            help="Folder where the native reports are kept.",
+        ),
         _opt(
             "--scanner-timeout",
             env="GATE_SCANNER_TIMEOUT",
@@ -58,7 +65,13 @@ def scanner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Seconds each scanner may run before it is stopped (its scan then counts as incomplete).",
         ),
-        _opt("--semgrep-config", env="GATE_SEMGREP_CONFIG", multiple=True, metavar="CONFIG", help="Extra semgrep config beside the gate's rule pack (p/python, a file; repeatable)."),
+        _opt(
+            "--semgrep-config",
+            env="GATE_SEMGREP_CONFIG",
+            multiple=True,
+            metavar="CONFIG",
+            help="Extra semgrep config beside the gate's rule pack (p/python, a file; repeatable).",
+        ),
         _opt(
             "--pip-audit-service",
             env="GATE_PIP_AUDIT_SERVICE",
@@ -312,9 +325,29 @@ def scan_command(
 
 @click.command("sbom")
 @click.argument("path", default=".", required=False, type=click.Path())
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), envvar="GATE_SBOM_OUTPUT", help="The SBOM file to write (CycloneDX 1.6 JSON).")
-@click.option("--environment", metavar="PYTHON", envvar="GATE_SBOM_ENVIRONMENT", help="Describe this Python environment (interpreter or venv folder) instead of the project's manifest.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_SCANNER_TIMEOUT, show_default=True, envvar="GATE_SBOM_TIMEOUT", help="Seconds cyclonedx-py may run.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    envvar="GATE_SBOM_OUTPUT",
+    help="The SBOM file to write (CycloneDX 1.6 JSON).",
+)
+@click.option(
+    "--environment",
+    metavar="PYTHON",
+    envvar="GATE_SBOM_ENVIRONMENT",
+    help="Describe this Python environment (interpreter or venv folder) instead of the project's manifest.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=DEFAULT_SCANNER_TIMEOUT,
+    show_default=True,
+    envvar="GATE_SBOM_TIMEOUT",
+    help="Seconds cyclonedx-py may run.",
+)
 @verbose_option
 def sbom_command(path: str, output: str, environment: str | None, timeout: float) -> int:
     """Generate a CycloneDX SBOM (JSON) of the Python project at PATH, or of an environment.
@@ -334,7 +367,10 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     started = time.monotonic()
     record = SbomRunner(environment=environment, output=out).run(target, out.parent, timeout)
     if record.status == "not_applicable":
-        raise InputError(f"{record.notes[0] if record.notes else 'nothing to describe'}; use --environment to describe an installed environment", file=path)
+        raise InputError(
+            f"{record.notes[0] if record.notes else 'nothing to describe'}; use --environment to describe an installed environment",
+            file=path,
+        )
     if record.status == "unavailable":
         raise ConfigError(record.errors[0])
     source = next((n for n in record.notes if n.startswith("from ")), "")

@@ -61,8 +61,9 @@ class Result:
         loc = (self.finding or {}).get("location") or {}
         line = loc.get("end_line")
         start = self.start_line
-        ok = isinstance(line, int) and not isinstance(line, bool) and start is not None and line >= start
-        return int(line) if ok else start
+        if isinstance(line, int) and not isinstance(line, bool) and start is not None and line >= start:
+            return line
+        return start
 
     @property
     def package(self) -> str | None:
@@ -101,7 +102,14 @@ def results(verdict: Mapping[str, Any]) -> list[Result]:
     for level, key in (("deny", "violations"), ("warn", "warnings")):
         for e in verdict.get(key) or []:
             ids = (e.get("evidence") or {}).get("findings") or []
-            common = (level, str(e["rule"]), str(e.get("title") or ""), str(e.get("severity") or "unknown"), str(e["msg"]), str(e.get("remediation") or ""))
+            common = (
+                level,
+                str(e["rule"]),
+                str(e.get("title") or ""),
+                str(e.get("severity") or "unknown"),
+                str(e["msg"]),
+                str(e.get("remediation") or ""),
+            )
             if not ids:
                 out.append(Result(*common, None, None, e))
             for fid in ids:
@@ -113,7 +121,9 @@ def results(verdict: Mapping[str, Any]) -> list[Result]:
         msg = str((f or {}).get("message") or "")
         rule = str((f or {}).get("rule_id") or w.get("rule_id") or "waived")
         out.append(Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w))
-    out.sort(key=lambda r: (LEVEL_ORDER[r.level], SEVERITY_ORDER.get(r.severity, 9), r.rule, r.path or "", r.start_line or 0, r.fingerprint()))
+    out.sort(
+        key=lambda r: (LEVEL_ORDER[r.level], SEVERITY_ORDER.get(r.severity, 9), r.rule, r.path or "", r.start_line or 0, r.fingerprint())
+    )
     return out
 
 

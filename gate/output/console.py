@@ -51,7 +51,9 @@ class ConsoleFormatter(Formatter):
             pos = err.get("position") or {}
             if where and pos.get("line"):
                 where += f":{pos['line']}" + (f":{pos['column']}" if pos.get("column") else "")
-            console.print(Text(f"gate: ERROR (exit {verdict['exit_code']}): " + clean((where + ": " if where else "") + str(err.get("message", "")))))
+            console.print(
+                Text(f"gate: ERROR (exit {verdict['exit_code']}): " + clean((where + ": " if where else "") + str(err.get("message", ""))))
+            )
             return buf.getvalue()
         head = "OPEN" if decision == "pass" else "CLOSED"
         console.print(
@@ -64,7 +66,9 @@ class ConsoleFormatter(Formatter):
         changed = not_used(verdict)
         if changed:
             source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
-            console.print(Text(clean(f"{len(changed)} change(s) to policies, data or waivers in the work tree were NOT used (read from {source}):")))
+            console.print(
+                Text(clean(f"{len(changed)} change(s) to policies, data or waivers in the work tree were NOT used (read from {source}):"))
+            )
             for e in changed[: self.max_rows]:
                 console.print(Text("  " + clean(f"{e.get('change')}: {e.get('path')} ({e.get('kind')})", 300)))
             if len(changed) > self.max_rows:

@@ -146,4 +146,6 @@ class GithubFormatter(Formatter):
                 msg += f"\nRemediation: {r.remediation}"
         loc = (r.finding or {}).get("location") or {}
         file = loc.get("path") if loc.get("path") else None
-        return command(COMMAND[r.level], msg, title=title, file=file, line=r.start_line if file else None, endLine=r.end_line if file else None)
+        return command(
+            COMMAND[r.level], msg, title=title, file=file, line=r.start_line if file else None, endLine=r.end_line if file else None
+        )

@@ -88,14 +88,20 @@ class JunitFormatter(Formatter):
             for rid in sorted({*rules, *by_rule}):
                 meta = rules.get(rid, {})
                 name = f"{rid} {meta.get('title', '')}".strip()
-                case = ET.SubElement(suite, "testcase", {"classname": f"policy-gate.{line(meta.get('control') or 'policy', 200)}", "name": line(name, 300), "time": "0"})
+                case = ET.SubElement(
+                    suite,
+                    "testcase",
+                    {"classname": f"policy-gate.{line(meta.get('control') or 'policy', 200)}", "name": line(name, 300), "time": "0"},
+                )
                 items = by_rule.get(rid, [])
                 denies = [r for r in items if r.level == "deny"]
                 warns = [r for r in items if r.level == "warn"]
                 if denies:
                     failures += 1
                     n = len({id(r.entry) for r in denies})
-                    fail = ET.SubElement(case, "failure", {"message": line(f"{n} violation(s) of {rid}"), "type": line(meta.get("severity") or "deny", 40)})
+                    fail = ET.SubElement(
+                        case, "failure", {"message": line(f"{n} violation(s) of {rid}"), "type": line(meta.get("severity") or "deny", 40)}
+                    )
                     text = _lines(denies, "result(s)")
                     if denies[0].remediation:
                         text += "\n" + line(f"Remediation: {denies[0].remediation}", 2000)
@@ -121,10 +127,25 @@ class JunitFormatter(Formatter):
             el.set("skipped", str(skipped))
             el.set("time", "0")
         props = ET.Element("properties")
-        for k, v in (("decision", verdict["decision"]), ("exit_code", verdict["exit_code"]), *sorted(t.items()), ("results", len(all_results))):
+        for k, v in (
+            ("decision", verdict["decision"]),
+            ("exit_code", verdict["exit_code"]),
+            *sorted(t.items()),
+            ("results", len(all_results)),
+        ):
             ET.SubElement(props, "property", {"name": str(k), "value": xml_text(v)})
         suite.insert(0, props)
-        root = ET.Element("testsuites", {"name": "policy-gate", "tests": str(cases), "failures": str(failures), "errors": str(errors), "skipped": str(skipped), "time": "0"})
+        root = ET.Element(
+            "testsuites",
+            {
+                "name": "policy-gate",
+                "tests": str(cases),
+                "failures": str(failures),
+                "errors": str(errors),
+                "skipped": str(skipped),
+                "time": "0",
+            },
+        )
         root.append(suite)
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

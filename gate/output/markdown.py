@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import Result, github_slug, iter_rules, not_used, results, rule_doc_url, totals
+from gate.output.common import SEVERITY_ORDER, Result, github_slug, iter_rules, not_used, results, rule_doc_url, totals
 from gate.output.interface import Formatter
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -62,6 +62,10 @@ def _rule_cell(rule: str, href: str | None) -> str:
     return f"[{label}]({href})" if href else label
 
 
+def _severity(severity: str) -> str:
+    return severity if severity in SEVERITY_ORDER else code(severity, 12)
+
+
 def _heading_for(rule: str) -> str:
     """The heading text of a rule's own section (the id, plain when it is a simple identifier)."""
     return rule if _PLAIN_ID.fullmatch(rule) else code(rule, 80, cell=False)
@@ -85,7 +89,11 @@ class MarkdownFormatter(Formatter):
             err = verdict.get("error") or {}
             pos = err.get("position") or {}
             where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
-            lines += [f"Exit code {verdict['exit_code']}: {code((where + ': ' if where else '') + str(err.get('message', '')), 1000, cell=False)}", ""]
+            message = (f"{where}: " if where else "") + str(err.get("message", ""))
+            lines += [
+                f"Exit code {verdict['exit_code']}: {code(message, 1000, cell=False)}",
+                "",
+            ]
         lines += [
             "| violations | warnings | waived | results | findings | components | stage | exit code |",
             "|---:|---:|---:|---:|---:|---:|---|---:|",
@@ -112,7 +120,11 @@ class MarkdownFormatter(Formatter):
         rules_meta = dict(iter_rules(verdict))
         cited = sorted({r.rule for r in all_results if r.level != "waived"})
         rule_section = self._rules_section(cited, rules_meta)
-        links = {rid: rule_doc_url(rid, rules_meta.get(rid), docs) or (f"#{github_slug(rid)}" if rid in rules_meta and _PLAIN_ID.fullmatch(rid) else None) for rid in cited}
+        links = {
+            rid: rule_doc_url(rid, rules_meta.get(rid), docs)
+            or (f"#{github_slug(rid)}" if rid in rules_meta and _PLAIN_ID.fullmatch(rid) else None)
+            for rid in cited
+        }
 
         for level, title in (("deny", "Violations"), ("warn", "Warnings"), ("waived", "Waived findings")):
             if level == "waived" and changed_section:
@@ -125,9 +137,16 @@ class MarkdownFormatter(Formatter):
                 body = [self._waived_row(r) for r in rows]
             else:
                 header = ["| rule | severity | where | message |", "|---|---|---|---|"]
-                body = [f"| {_rule_cell(r.rule, links.get(r.rule))} | {code(r.severity, 12)} | {code(r.where(), 160)} | {code(r.msg, 400)} |" for r in rows]
+                body = [
+                    f"| {_rule_cell(r.rule, links.get(r.rule))} | {_severity(r.severity)} | {code(r.where(), 160)} | {code(r.msg, 400)} |"
+                    for r in rows
+                ]
             sections.append((f"### {title} ({len(rows)})", level, [*header, *body]))
-        for key, title in (("waivers_expired", "Expired waivers (no longer applied)"), ("waivers_expiring", "Waivers expiring soon"), ("waivers_unused", "Unused waivers")):
+        for key, title in (
+            ("waivers_expired", "Expired waivers (no longer applied)"),
+            ("waivers_expiring", "Waivers expiring soon"),
+            ("waivers_unused", "Unused waivers"),
+        ):
             items = verdict.get(key) or []
             if items:
                 body = ["| waiver | expires | approved by |", "|---|---|---|"]
@@ -154,7 +173,7 @@ class MarkdownFormatter(Formatter):
             out += [
                 f"#### {_heading_for(rid)}",
                 "",
-                f"{code(m.get('title') or rid, 200, cell=False)} · severity {code(m.get('severity') or 'unknown', 12, cell=False)}"
+                f"{code(m.get('title') or rid, 200, cell=False)} · severity {_severity(str(m.get('severity') or 'unknown'))}"
                 f" · control {code(m.get('control') or '-', 120, cell=False)}",
                 "",
             ]
@@ -175,7 +194,9 @@ class MarkdownFormatter(Formatter):
             parts.append(f"engine {code(eng.get('name'), 40, cell=False)}")
         return ("Policy gate: " + " · ".join(parts)) if parts else "Policy gate"
 
-    def _fit(self, head: list[str], sections: list[tuple[str, str, list[str]]], rule_section: list[str], footer: list[str], limit: int) -> str:
+    def _fit(
+        self, head: list[str], sections: list[tuple[str, str, list[str]]], rule_section: list[str], footer: list[str], limit: int
+    ) -> str:
         """Head, sections, rule references and footer within `limit` bytes; rows left out from the end."""
 
         def size(ls: Sequence[str]) -> int:
@@ -186,7 +207,7 @@ class MarkdownFormatter(Formatter):
         budget = limit - size(head) - size(rules) - size(footer) - notes_reserve
         out = list(head)
         left: dict[str, int] = {}
-        for heading, key, body in sections:
+        for heading, _key, body in sections:
             header, rows = body[:2], body[2:]
             if left or size([heading, "", *header, rows[0] if rows else "", ""]) > budget:
                 left[heading.split(" (")[0].removeprefix("### ")] = len(rows)
@@ -202,7 +223,10 @@ class MarkdownFormatter(Formatter):
             out.append("")
         if left:
             what = ", ".join(f"{n} of {name.lower()}" for name, n in left.items())
-            out += [f"_… {sum(left.values())} more row(s) left out to stay within {limit} bytes ({what}); the verdict JSON has them all._", ""]
+            out += [
+                f"_… {sum(left.values())} more row(s) left out to stay within {limit} bytes ({what}); the verdict JSON has them all._",
+                "",
+            ]
         if rules:
             out += rules
         out += footer

@@ -18,7 +18,6 @@ notification says so when there are more.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -108,13 +107,17 @@ class SarifFormatter(Formatter):
             notifications.append(
                 {
                     "level": "note",
-                    "message": {"text": f"{len(shown)} results: GitHub code scanning displays the top {DISPLAYED_RESULTS} of a run, by severity."},
+                    "message": {
+                        "text": f"{len(shown)} results: GitHub code scanning displays the top {DISPLAYED_RESULTS} of a run, by severity."
+                    },
                     "descriptor": {"id": "GATE-OUTPUT-DISPLAY"},
                 }
             )
         err = verdict.get("error")
         if err:
-            notifications.append({"level": "error", "message": {"text": sarif_text(err.get("message", ""))}, "descriptor": {"id": "GATE-ERROR"}})
+            notifications.append(
+                {"level": "error", "message": {"text": sarif_text(err.get("message", ""))}, "descriptor": {"id": "GATE-ERROR"}}
+            )
         t = totals(verdict)
         ctx = verdict.get("context") or {}
         invocation: dict[str, Any] = {
@@ -181,7 +184,9 @@ class SarifFormatter(Formatter):
             rule["helpUri"] = url
         return rule
 
-    def _result(self, r: Result, index: Mapping[str, int], verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> dict[str, Any]:
+    def _result(
+        self, r: Result, index: Mapping[str, int], verdict: Mapping[str, Any], document: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         rid = WAIVED_RULE if r.level == "waived" else r.rule
         f = r.finding or {}
         if r.level == "waived":
@@ -220,7 +225,9 @@ class SarifFormatter(Formatter):
                 {
                     "kind": "external",
                     "status": "accepted",
-                    "justification": sarif_text(f"{w.get('waiver')}: {w.get('reason')} (approved by {w.get('approved_by')}, expires {w.get('expires')})", 2000),
+                    "justification": sarif_text(
+                        f"{w.get('waiver')}: {w.get('reason')} (approved by {w.get('approved_by')}, expires {w.get('expires')})", 2000
+                    ),
                 }
             ]
         return res

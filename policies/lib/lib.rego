@@ -83,7 +83,7 @@ covered(f) if {
 # inline suppression. Every rule about findings goes through this one helper.
 active(f) if not covered(f)
 
-active_flag(f) := true if active(f)
+active_flag(f) if active(f)
 
 else := false
 
@@ -147,7 +147,7 @@ grouped := {f.id: summary(f) | some f in input.findings; not solo(f)}
 peers(f) := [summary(f)] if solo(f)
 
 else := [p |
-	some id in {f.id} | {d | some d in f.duplicates}
+	some id in ({f.id} | {d | some d in f.duplicates})
 	p := grouped[id]
 	p.active
 	p.kind == f.kind
@@ -230,9 +230,9 @@ blocking(f) if {
 	not existing(f)
 }
 
-blocking_flag(f) := true if not new_findings_only
+blocking_flag(f) if not new_findings_only
 
-else := true if blocking(f)
+else if blocking(f)
 
 else := false
 
@@ -263,9 +263,9 @@ solo_severity(f) := assume_severity(object.get(f, "kind", null), object.get(know
 # may_reach(f, sevs): a cheap first test before primary(f) and view(f): a finding without
 # duplicates whose severity is not in sevs cannot reach a threshold drawn from sevs (a group's
 # severity is its highest member's, so a finding with duplicates always passes).
-may_reach(f, sevs) := true if not solo(f)
+may_reach(f, sevs) if not solo(f)
 
-else := true if solo_severity(f) in sevs
+else if solo_severity(f) in sevs
 
 else := false
 
@@ -331,11 +331,11 @@ arr(x) := x if is_array(x)
 
 else := []
 
-one_line(x, n) := s if {
-	t := regex.replace(text(x), `\s+`, " ")
-	count(t) > n
-	s := concat("", [substring(t, 0, n), "..."])
-} else := regex.replace(text(x), `\s+`, " ")
+one_line(x, n) := truncated(regex.replace(text(x), `\s+`, " "), n)
+
+truncated(t, n) := concat("", [substring(t, 0, n), "..."]) if count(t) > n
+
+else := t
 
 # where(f): "path:line", "path", or "(no location)".
 where(f) := sprintf("%s:%v", [p, l]) if {
@@ -387,7 +387,12 @@ violation(id, msg, evidence, remediation) := {
 }
 
 # finding_violation(id, f, msg, remediation): evidence is every id of f's duplicate group.
-finding_violation(id, f, msg, remediation) := violation(id, msg, {"findings": group_ids(f)}, remediation)
+finding_violation(id, f, msg, remediation) := {
+	"rule": id,
+	"msg": msg,
+	"evidence": {"findings": group_ids(f), "components": [], "scans": [], "details": []},
+	"remediation": remediation,
+}
 
 # component_ref(c): the purl evidence names a component by (name@version when it has none).
 component_ref(c) := c.purl if is_string(c.purl)

@@ -259,7 +259,23 @@ def program_version(program: str, dist: str) -> str | None:
     return m.group(1) if m else None
 
 
-SKIP_DIRS: Final = (".git", ".hg", ".svn", ".bzr", "CVS", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__", ".eggs", ".mypy_cache", ".pytest_cache", ".ruff_cache")
+SKIP_DIRS: Final = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".bzr",
+    "CVS",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".eggs",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+)
 """Directories no scanner looks into: version control, virtual environments, caches, installed packages."""
 
 
@@ -420,7 +436,9 @@ class ScannerRunner(ABC):
         try:
             report.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            return RunRecord(status="failed", complete=False, errors=(f"cannot create the report folder {report.parent}: {exc.strerror or exc}",), **base)
+            return RunRecord(
+                status="failed", complete=False, errors=(f"cannot create the report folder {report.parent}: {exc.strerror or exc}",), **base
+            )
         argv = self.command(target, out_dir)
         if report.exists():
             report.unlink()  # a report left by an earlier run must not pass for this one's
@@ -469,7 +487,11 @@ class ScannerRunner(ABC):
         )
 
 
-_TRACEBACK_NOISE = ("Traceback (most recent call last)", "The above exception was the direct cause", "During handling of the above exception")
+_TRACEBACK_NOISE = (
+    "Traceback (most recent call last)",
+    "The above exception was the direct cause",
+    "During handling of the above exception",
+)
 
 
 def _meaningful(done: Execution) -> list[str]:

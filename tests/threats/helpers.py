@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import CORPUS, DATA, POLICIES, Result, run_gate
 
+DATA_DIR = DATA
+
 CORE = DATA / "core"
 CORE_POLICY = CORE / "policy"
 TIME = "2026-11-26T12:00:00Z"
@@ -35,8 +37,13 @@ SMALL_SAMPLES: dict[str, Path] = {
 
 
 def output(res: Result) -> str:
-    """Everything the gate printed, stdout and stderr."""
+    """Everything the gate printed, stdout and stderr, exactly."""
     return res.stdout + "\n" + res.stderr
+
+
+def said(res: Result) -> str:
+    """What the gate printed with white space normalised (the console wraps long lines)."""
+    return " ".join(output(res).split())
 
 
 def evaluate(*args: str, policy: Path | None = CORE_POLICY, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
@@ -146,3 +153,45 @@ def result(message: str = "bad thing", *, rule: str = "R1", level: str | None = 
 def write_json(path: Path, value: Any) -> Path:
     path.write_text(json.dumps(value, indent=1), encoding="utf-8")
     return path
+
+
+FORMATS_ALL = ("json", "sarif", "junit", "markdown", "github", "vsa", "console", "input")
+"""Every format `--output` writes."""
+
+
+# --- what the gate opens: an audit hook (PEP 578) that records only inside `opened()`
+
+_opened: list[tuple[str, str]] | None = None
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if _opened is None:
+        return
+    if event == "open" and args and isinstance(args[0], (str, bytes, os.PathLike)):
+        _opened.append(("open", os.fsdecode(args[0])))
+    elif event in ("socket.connect", "socket.getaddrinfo", "urllib.Request"):
+        _opened.append((event, repr(args[1:2] if event == "socket.connect" else args[:2])))
+
+
+sys.addaudithook(_audit)  # audit hooks cannot be removed: this one records only inside `opened()`
+
+
+@contextmanager
+def opened() -> Iterator[list[tuple[str, str]]]:
+    """(event, what) for every file opened and network connection tried in this process during the block."""
+    global _opened
+    _opened = []
+    try:
+        yield _opened
+    finally:
+        _opened = None
+
+
+def reads_of(events: list[tuple[str, str]], target: Path) -> list[str]:
+    """The opens among `events` that reached `target` (through any path or link)."""
+    real = os.path.realpath(target)
+    return [p for e, p in events if e == "open" and os.path.realpath(p) == real]
+
+
+def network(events: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [e for e in events if e[0] != "open"]

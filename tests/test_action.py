@@ -1,0 +1,262 @@
+"""The composite action (action.yml) run step by step as the GitHub runner would, on a sample repository.
+
+The sample repository is a git repository made by the test: a base commit with `policies/` and
+a waivers file, and a head commit (the "pull request") that weakens every rule to a warning,
+adds a waiver, and brings hostile reports. The action runs with the inputs and the `github`
+context of a `pull_request` event (tests/composite_runner.py: environment files, inputs only
+through the steps' `env:`), and the test checks its outputs, the step summary, what it printed
+to the log (only the gate's own workflow commands), and that the base commit's policies judged
+the change: the gate closes although the change's own policies would let it pass.
+
+The action's `install` input chooses between installing the gate from the action's checkout
+into a fresh virtual environment (the default, which needs the package index) and using an
+interpreter that already has it (`install: false`, `python: ...`): these tests use the latter
+with this test run's interpreter, and the install path runs when GATE_ACTION_INSTALL_TEST=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from tests.composite_runner import ActionRun, run_action
+from tests.conftest import DATA, REPO, SHARED, require_shared
+from tests.workflow_commands import commands
+
+OUT = DATA / "outputs"
+TIME = "2026-11-26T12:00:00Z"
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603, S607
+
+
+def sample_repo(tmp_path: Path, *, base_policies: bool = True) -> tuple[Path, str, str]:
+    """A repository whose head commit weakens the base commit's policies and waivers; (path, base, head)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("sample\n")
+    if base_policies:
+        shutil.copytree(OUT / "policy", repo / "policies")
+        (repo / "waivers.yaml").write_text((OUT / "waivers.yaml").read_text())
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    # The change: every deny becomes a warning, a waiver for everything it can name, hostile reports.
+    if not base_policies:
+        shutil.copytree(OUT / "policy", repo / "policies")
+    rego = repo / "policies" / "outputs.rego"
+    rego.write_text(rego.read_text().replace("deny contains", "warn contains"))
+    (repo / "waivers.yaml").write_text(
+        (OUT / "waivers.yaml").read_text()
+        + "  - id: W-SELF-APPROVED\n    rule: R1\n    reason: the change approves itself\n"
+        + "    approved_by: the author\n    expires: 2026-12-30\n"
+    )
+    (repo / "reports").mkdir()
+    for name in ("hostile.sarif", "hostile.cdx.json"):
+        shutil.copy(OUT / name, repo / "reports" / name)
+    shutil.copy(DATA / "core" / "clean.sarif", repo / "reports" / "clean.sarif")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "head: weaken the rules")
+    return repo, base, git(repo, "rev-parse", "HEAD")
+
+
+def pull_request(base: str, head: str) -> dict[str, Any]:
+    """The `github` context of a pull_request event."""
+    return {
+        "event_name": "pull_request",
+        "repository": "octo/sample",
+        "sha": head,
+        "ref": "refs/pull/7/merge",
+        "server_url": "https://github.com",
+        "event": {"pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": head}}},
+    }
+
+
+def run(tmp_path: Path, repo: Path, github: dict[str, Any], **with_: str) -> ActionRun:
+    temp = tmp_path / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    inputs = {"install": "false", "python": sys.executable, "waivers": "waivers.yaml", **with_}
+    return run_action(REPO, with_=inputs, github=github, workspace=repo, runner_temp=temp, extra_env={"GATE_TIME": TIME})
+
+
+def check_log(run_: ActionRun) -> list[str]:
+    """The log holds no command but the gate's annotations and its own stop-commands pauses; the annotations."""
+    found = commands(run_.log)
+    tokens = {c.data for c in found if c.name == "stop-commands"}
+    assert all(re.fullmatch(r"[0-9a-f]{32}", t) for t in tokens)
+    resumes = [c for c in found if c.name in tokens]
+    assert len(resumes) == len(tokens) and all(c.data == "" for c in resumes)
+    others = [c for c in found if c.name not in tokens and c.name != "stop-commands"]
+    assert all(c.name in ("error", "warning", "notice") and not c.legacy for c in others), [c.line for c in others]
+    return [c.line for c in others]
+
+
+def test_the_base_commits_policies_judge_the_pull_request(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    result = run(
+        tmp_path, repo, pull_request(base, head), reports="reports/hostile.sarif\nreports/hostile.cdx.json", formats="sarif, junit vsa"
+    )
+    assert [s.exit_code for s in result.steps] == [0, 0, 10], [s.stderr[-2000:] for s in result.steps]
+    out = result.outputs
+    assert out["decision"] == "fail" and out["exit-code"] == "10"
+    out_dir = tmp_path / "runner-temp" / "policy-gate"
+    assert out["output-dir"] == str(out_dir)
+    assert out["verdict"] == str(out_dir / "verdict.json") and out["sarif"] == str(out_dir / "policy-gate.sarif")
+    assert {p.name for p in out_dir.iterdir()} >= {
+        "verdict.json",
+        "policy-gate.sarif",
+        "junit.xml",
+        "vsa.intoto.json",
+        "summary.md",
+        "console.txt",
+    }
+
+    verdict = json.loads(Path(out["verdict"]).read_text())
+    assert verdict["policy"]["revision"] == base and verdict["policy"]["source"] == "git"
+    assert {(e["path"], e["change"]) for e in verdict["not_used"]} == {("policies/outputs.rego", "modified"), ("waivers.yaml", "modified")}
+    assert {e["rule"] for e in verdict["violations"]} == {"OUT-001", "OUT-003", "OUT-004"}
+    assert [w["waiver"] for w in verdict["waived"]] == ["W-OUT-1"], "the change's own waiver was not used"
+    assert (
+        verdict["context"]["pull_request"] == 7
+        and verdict["context"]["commit"] == head
+        and verdict["context"]["repository"] == "octo/sample"
+    )
+
+    # The step summary is the Markdown summary, within a pull-request comment's size, and says what was not used.
+    summary = Path(out["summary"]).read_text()
+    assert result.summary == summary and len(summary.encode()) <= 60_000
+    assert summary.startswith("## ❌ Policy gate: closed")
+    assert "not used" in summary and "`policies/outputs.rego`" in summary and f"`{base}`" in summary
+
+    # The SARIF is valid; the VSA names the commit.
+    require_shared()
+    schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(json.loads(Path(out["sarif"]).read_text()))
+    vsa = json.loads((out_dir / "vsa.intoto.json").read_text())
+    assert {"name": f"git+https://github.com/octo/sample@{head}", "digest": {"gitCommit": head}} in vsa["subject"]
+
+    # The log: the gate's annotations (escaped hostile text) and nothing else that the runner obeys.
+    annotations = check_log(result)
+    assert annotations == [ln for ln in (out_dir / "annotations.txt").read_text().splitlines()]
+    assert any("::add-mask::" in c.data for c in commands("\n".join(annotations)))
+    assert "OUT-001" in result.steps[1].stdout and "NOT used" in result.steps[1].stdout  # the console table, as text
+    assert "policy gate: fail (exit code 10)" in result.steps[2].stdout
+
+
+def test_without_the_trusted_ref_the_change_would_approve_itself(tmp_path: Path) -> None:
+    # The control experiment: the same change judged by its own policies and waivers passes.
+    repo, base, head = sample_repo(tmp_path)
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/hostile.sarif\nreports/hostile.cdx.json", **{"policy-ref": ""})
+    assert [s.exit_code for s in result.steps] == [0, 0, 0]
+    assert result.outputs["decision"] == "pass" and result.outputs["exit-code"] == "0"
+    assert result.summary.startswith("## ✅ Policy gate: open")
+    check_log(result)
+
+
+def test_a_clean_change_passes_and_outputs_are_fixed_values(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    result = run(tmp_path, repo, pull_request(base, head), reports="  reports/clean.sarif  \n\n", formats="")
+    assert [s.exit_code for s in result.steps] == [0, 0, 0]
+    assert result.outputs["decision"] == "pass" and result.outputs["sarif"] == ""
+    raw = (result.steps[1].outputs, result.outputs)
+    assert set(raw[0]) == {"decision", "exit-code", "verdict", "sarif", "summary", "output-dir"}
+    assert not (tmp_path / "runner-temp" / "policy-gate" / "policy-gate.sarif").exists()
+    assert result.env_file == {}, "the action leaves the job's environment alone"
+
+
+def test_no_reports_is_an_input_error_that_fails_the_step(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/none-*.sarif")
+    assert [s.exit_code for s in result.steps] == [0, 0, 3]
+    assert result.outputs["decision"] == "error" and result.outputs["exit-code"] == "3"
+    assert "Policy gate: error" in result.summary
+    lines = check_log(result)
+    assert len(lines) == 1 and lines[0].startswith("::error ")
+
+
+def test_a_bad_input_stops_with_a_message(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/clean.sarif", formats="sarif bogus")
+    assert [s.exit_code for s in result.steps] == [0, 2]
+    assert "::error title=policy-gate::formats: choose from" in result.steps[1].stdout
+    assert result.outputs["decision"] == ""
+
+
+def test_a_base_without_policies_is_judged_by_the_shipped_pack_not_by_the_change(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path, base_policies=False)
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/clean.sarif", waivers="")
+    verdict = json.loads(Path(result.outputs["verdict"]).read_text())
+    from gate.policy import default_policy_dir
+
+    assert verdict["policy"]["path"] == str(default_policy_dir()), "the policies/ folder the change adds is not used"
+    assert result.outputs["decision"] in ("pass", "fail")
+
+
+@pytest.mark.slow
+def test_scan_true_runs_the_scanners(tmp_path: Path) -> None:
+    pytest.importorskip("bandit")
+    repo, base, head = sample_repo(tmp_path)
+    (repo / "app.py").write_text("import subprocess\n\ndef f(cmd):\n    return subprocess.call(cmd, shell=True)\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "app")
+    result = run(tmp_path, repo, pull_request(base, git(repo, "rev-parse", "HEAD")), scan="true", scanners="bandit")
+    verdict = json.loads(Path(result.outputs["verdict"]).read_text())
+    assert [i["tool"] for i in verdict["inputs"]] == ["bandit"]
+    assert (tmp_path / "runner-temp" / "policy-gate" / "reports").is_dir()
+    assert result.outputs["decision"] == "fail"  # B602 is high: OUT-001 of the base commit
+    check_log(result)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    os.environ.get("GATE_ACTION_INSTALL_TEST") != "1", reason="installs the gate from the package index; set GATE_ACTION_INSTALL_TEST=1"
+)
+def test_the_install_step_builds_its_own_virtual_environment(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    result = run_action(
+        REPO,
+        with_={"reports": "reports/clean.sarif", "python": sys.executable},
+        github=pull_request(base, head),
+        workspace=repo,
+        runner_temp=temp,
+        extra_env={"GATE_TIME": TIME},
+        timeout=1200,
+    )
+    assert result.steps[0].exit_code == 0, result.steps[0].stderr[-3000:]
+    assert (temp / "policy-gate-venv" / "bin" / "gate").exists()
+    assert result.outputs["decision"] == "pass"
+
+
+def test_the_action_declares_what_the_runner_maps() -> None:
+    meta = yaml.safe_load((REPO / "action.yml").read_text())
+    assert meta["runs"]["using"] == "composite"
+    assert meta["inputs"]["policy-ref"]["default"] == "${{ github.event.pull_request.base.sha }}"
+    assert set(meta["outputs"]) == {"decision", "exit-code", "verdict", "sarif", "summary", "output-dir"}
+    for step in meta["runs"]["steps"]:
+        # Every input a step uses reaches it through `env:`.
+        assert "${{" not in step["run"]
+        for value in (step.get("env") or {}).values():
+            assert re.fullmatch(r"\$\{\{ [\w.-]+ \}\}", str(value)), value
