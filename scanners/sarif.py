@@ -114,6 +114,16 @@ _DEPENDENCY_TOOLS: Final = (
     *("grype", "anchore", "osv-scanner", "snyk open source", "snyk container", "dependency-check"),
     *("govulncheck", "npm audit", "pip-audit", "retire"),
 )
+# Code analysers every one of whose rules is about security: their findings are SAST even when
+# a rule carries no security tag, CWE or security-severity. Other tools' results need one of those
+# signals to count as SAST; without it they are code quality (`other`), e.g. ESLint or FxCop style
+# rules, which a security gate must not block on.
+_SECURITY_SAST_TOOLS: Final = (
+    *("bandit", "gosec", "mobsfscan", "sobelow", "brakeman", "checkmarx", "fortify", "contrast"),
+    *("snyk code", "njsscan", "horusec", "find-sec-bugs", "security code scan", "devskim", "flawfinder"),
+    *("nodejsscan", "insider", "shiftleft", "veracode", "coverity", "appscan", "heimdall"),
+)
+_SECURITY_WORDS: Final = frozenset({"security", "vulnerability", "cwe", "owasp", "injection", "xss", "csrf", "ssrf", "taint"})
 
 
 class SarifReader(ReportReader):
@@ -418,6 +428,12 @@ def _package(facts: _Facts) -> Package | None:
 # Kind
 
 
+def _security_tool(tool: str) -> bool:
+    """True for a code analyser that only checks security (see _SECURITY_SAST_TOOLS)."""
+    name = tool.lower()
+    return any(t in name for t in _SECURITY_SAST_TOOLS)
+
+
 def _tool_hint(tool: str) -> str | None:
     """The kind every result of a single-purpose tool has, from its driver name."""
     name = tool.lower()
@@ -430,7 +446,7 @@ def _tool_hint(tool: str) -> str | None:
     return None
 
 
-def _classify(tool_hint: str | None, words: set[str], id_words: set[str], vulnerable: bool, has_package: bool) -> str:
+def _classify(tool_hint: str | None, words: set[str], id_words: set[str], vulnerable: bool, has_package: bool, security: bool = True) -> str:
     """What a finding is about. `words` are the whole tags and the words of the rule name,
     `id_words` the words of the rule id. First match wins:
 
@@ -443,7 +459,8 @@ def _classify(tool_hint: str | None, words: set[str], id_words: set[str], vulner
        (trivy "Secret", semgrep `generic.secrets.*`).
     5. `iac` when they say misconfiguration or name an IaC language (trivy "Misconfiguration",
        semgrep `terraform.*`).
-    6. `sast` otherwise.
+    6. `sast` when there is a security signal (`security`: a CWE, a security-severity, a
+       security tag, or a tool that only checks security), else `other` (code quality).
     """
     if words & _LICENSE_WORDS:
         return "license"
@@ -456,7 +473,7 @@ def _classify(tool_hint: str | None, words: set[str], id_words: set[str], vulner
         return "secret"
     if every & _IAC_WORDS:
         return "iac"
-    return "sast"
+    return "sast" if security or words & _SECURITY_WORDS else "other"
 
 
 # --------------------------------------------------------------------------------------------
@@ -507,6 +524,7 @@ class _Run:
     tool: str
     version: str | None
     hint: str | None
+    security_tool: bool
     driver: _Component
     extensions: list[_Component]
     artifacts: list[Any]
@@ -648,6 +666,7 @@ class _LogReader:
             tool=driver.name,
             version=version,
             hint=_tool_hint(driver.name),
+            security_tool=_security_tool(driver.name),
             driver=driver,
             extensions=extensions,
             artifacts=artifacts,
@@ -832,7 +851,14 @@ class _LogReader:
                     _vuln_ids(d, facts.ids)
         relationships = self._arr(rule.get("relationships"), f"{rpath}.relationships") or []
         self._cwes_from_refs(run, (rel.get("target") for rel in relationships if isinstance(rel, dict)), facts.cwe)
-        kind = _classify(run.hint, facts.words, id_words, bool(facts.ids), facts.purl is not None or facts.pkg_name is not None)
+        kind = _classify(
+            run.hint,
+            facts.words,
+            id_words,
+            bool(facts.ids),
+            facts.purl is not None or facts.pkg_name is not None,
+            security=run.security_tool or bool(facts.cwe) or facts.score is not None,
+        )
         help_facts = _Facts()
         if kind == "dependency":
             # Vulnerability ids in descriptions count only for dependency findings: a SAST rule's
@@ -974,7 +1000,14 @@ class _LogReader:
                 cve = tuple(sorted(i for i in merged.ids if i.startswith("CVE-")))
                 aliases = tuple(sorted(i for i in merged.ids if not i.startswith("CVE-")))
             has_pkg = merged.purl is not None or merged.pkg_name is not None or package is not None
-            kind_out = _classify(run.hint, merged.words, rule.id_words, bool(merged.ids), has_pkg)
+            kind_out = _classify(
+                run.hint,
+                merged.words,
+                rule.id_words,
+                bool(merged.ids),
+                has_pkg,
+                security=run.security_tool or bool(merged.cwe) or merged.score is not None,
+            )
             if merged.score is not None:
                 severity = severity_from_score(merged.score)
             confidence = merged.confidence or confidence

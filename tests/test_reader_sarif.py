@@ -635,9 +635,24 @@ def test_hostile_rule_text_is_read_in_bounded_time() -> None:
     assert finding.cve == ("CVE-2024-0001",) and finding.package is not None and finding.package.name == "a"
 
 
-def test_sast_rules_carry_no_package() -> None:
+def test_code_rules_carry_no_package() -> None:
     for finding in _sample("multiple-runs-failed.sarif").findings:
-        assert finding.kind == "sast" and finding.package is None and finding.cve == ()
+        assert finding.kind in ("sast", "other") and finding.package is None and finding.cve == ()
+
+
+def test_code_quality_results_without_security_signal_are_other() -> None:
+    """A lint rule (no CWE, no security-severity, no security tag, not a security tool) is code
+    quality, not SAST: a security gate must not block on style."""
+    doc = _minimal(results=[{"ruleId": "no-unused-vars", "level": "error", "message": {"text": "x is unused"}}])
+    doc["runs"][0]["tool"]["driver"]["name"] = "ESLint"
+    assert _read(doc).findings[0].kind == "other"
+    doc["runs"][0]["tool"]["driver"]["rules"] = [{"id": "no-unused-vars", "properties": {"tags": ["security"]}}]
+    assert _read(doc).findings[0].kind == "sast"
+    doc["runs"][0]["tool"]["driver"]["rules"] = [{"id": "no-unused-vars", "properties": {"security-severity": "7.5"}}]
+    assert _read(doc).findings[0].kind == "sast"
+    doc["runs"][0]["tool"]["driver"] = {"name": "gosec", "rules": [{"id": "G101"}]}
+    doc["runs"][0]["results"][0]["ruleId"] = "G101"
+    assert _read(doc).findings[0].kind == "sast"
 
 
 # --------------------------------------------------------------------------------------------
