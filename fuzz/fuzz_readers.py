@@ -50,7 +50,11 @@ MAX_SEED_BYTES = 64 * 1024
 # (its xfail test then passes, and strict mode fails it, as a reminder).
 KNOWN_READER_BUGS: dict[tuple[str, str, str], str] = {
     ("TypeError", "scanners/sarif.py", "_result"): "a SARIF result whose `kind` is an array or object (unhashable in `in _OTHER_KINDS`)",
-    ("TypeError", "sbom/openvex.py", "_statement"): "an OpenVEX statement whose `status` is an array or object (unhashable in `in STATUS_TO_STATE`)",
+    (
+        "TypeError",
+        "sbom/openvex.py",
+        "_statement",
+    ): "an OpenVEX statement whose `status` is an array or object (unhashable in `in STATUS_TO_STATE`)",
 }
 
 
@@ -130,7 +134,26 @@ def seeds() -> list[bytes]:
     return found
 
 
-_VALUES: list[Any] = [None, True, False, 0, -1, 1.5, 10**30, -(10**300), "", "x", "../../etc/passwd", "\n::add-mask::x", [], {}, [None], {"a": None}, [[]], [{}]]
+_VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    10**30,
+    -(10**300),
+    "",
+    "x",
+    "../../etc/passwd",
+    "\n::add-mask::x",
+    [],
+    {},
+    [None],
+    {"a": None},
+    [[]],
+    [{}],
+]
 _XML_TEXT = ["", "x", "-1", "1e999", "99999999999999999999", "NaN", " ", "2.1", "../../etc", "\u202e"]
 
 
@@ -258,7 +281,7 @@ def run_hypothesis(seconds: float, seed: int, crashes: Path, strict_known: bool)
     @st.composite
     def inputs(draw: Callable[..., Any]) -> bytes:
         data = draw(st.sampled_from(pool))
-        rnd = random.Random(draw(st.integers(0, 2**32 - 1)))
+        rnd = random.Random(draw(st.integers(0, 2**32 - 1)))  # noqa: S311 - mutations, not secrets
         for _ in range(draw(st.integers(1, 3))):
             data = mutate(data, rnd)
         return data
@@ -268,7 +291,14 @@ def run_hypothesis(seconds: float, seed: int, crashes: Path, strict_known: bool)
     while time.monotonic() < deadline:
 
         @hseed(seed + batch)
-        @settings(max_examples=200, deadline=None, database=None, derandomize=False, phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=200,
+            deadline=None,
+            database=None,
+            derandomize=False,
+            phases=[Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(inputs() | st.binary(max_size=256))
         def one(data: bytes) -> None:
             if time.monotonic() > deadline + 60:  # shrinking a crash may overrun; never forever
@@ -296,7 +326,10 @@ def run_hypothesis(seconds: float, seed: int, crashes: Path, strict_known: bool)
 
 def report(counts: dict[str, int], known: dict[str, int], engine: str) -> None:
     total = sum(counts.values())
-    print(f"fuzz_readers ({engine}): {total} inputs, {counts['read']} read, {counts['refused']} refused (exit 3), {counts['known']} known reader bugs; no crash")
+    print(
+        f"fuzz_readers ({engine}): {total} inputs, {counts['read']} read, {counts['refused']} refused (exit 3), "
+        f"{counts['known']} known reader bugs; no crash"
+    )
     for what, n in sorted(known.items()):
         print(f"  known reader bug hit {n} time(s): {what}")
 
@@ -322,7 +355,7 @@ def run_atheris(seconds: float, seed: int, crashes: Path, strict_known: bool, ex
               '"bomFormat"', '"CycloneDX"', '"spdxVersion"', '"statements"', '"status"', "null", "true", "NaN", "1e400", "\\ud800",
               "<bom>", "</bom>", "<!DOCTYPE", "&", "<![CDATA["]  # fmt: skip
     dictionary.write_text("".join(f"{json.dumps(t)}\n" for t in tokens))
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # noqa: S311 - mutations, not secrets
     crashes.mkdir(parents=True, exist_ok=True)
 
     deadline = time.monotonic() + seconds
@@ -343,10 +376,21 @@ def run_atheris(seconds: float, seed: int, crashes: Path, strict_known: bool, ex
     def mutator(data: bytes, max_size: int, mseed: int) -> bytes:
         if rnd.random() < 0.5:
             return atheris.Mutate(data, max_size)
-        return mutate(data, random.Random(mseed))[:max_size]
+        return mutate(data, random.Random(mseed))[:max_size]  # noqa: S311
 
-    args = [sys.argv[0], f"-max_total_time={int(seconds) + 60}", f"-seed={seed or 1}", "-rss_limit_mb=3072", "-timeout=30",
-            f"-max_len={MAX_SEED_BYTES}", f"-artifact_prefix={crashes}/", f"-dict={dictionary}", "-print_final_stats=0", *extra, str(corpus)]  # fmt: skip
+    args = [
+        sys.argv[0],
+        f"-max_total_time={int(seconds) + 60}",  # a backstop: `one` stops the run at the deadline
+        f"-seed={seed or 1}",
+        "-rss_limit_mb=3072",
+        "-timeout=30",
+        f"-max_len={MAX_SEED_BYTES}",
+        f"-artifact_prefix={crashes}/",
+        f"-dict={dictionary}",
+        "-print_final_stats=0",
+        *extra,
+        str(corpus),
+    ]
     atheris.Setup(args, one, custom_mutator=mutator)
     atheris.Fuzz()  # never returns: `one` exits when the time is up, libFuzzer with non-zero on a crash
     return 1

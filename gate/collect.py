@@ -168,7 +168,15 @@ def _kind_error(mode: int, path: str) -> InputError | None:
         return None
     if stat.S_ISDIR(mode):
         return InputError("is a directory, not a report", file=path)
-    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a file"
+    )
     return InputError(f"is {kind}, not a regular file: refused", file=path, hint="write the report to a file and pass that")
 
 
@@ -192,7 +200,9 @@ def read_bytes(path: str, limits: Limits) -> bytes:
         raise problem
     if st.st_size > limits.max_bytes:
         raise _too_big(st.st_size, path, limits)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    flags = (
+        os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    )
     try:
         fd = os.open(real, flags)
     except OSError as exc:
@@ -210,7 +220,9 @@ def read_bytes(path: str, limits: Limits) -> bytes:
     finally:
         os.close(fd)
     if len(data) > limits.max_bytes:
-        raise InputError(f"file grew past the limit of {limits.max_bytes} bytes while being read", file=path, hint="raise it with --max-bytes")
+        raise InputError(
+            f"file grew past the limit of {limits.max_bytes} bytes while being read", file=path, hint="raise it with --max-bytes"
+        )
     if not data:
         raise InputError("the file is empty (0 bytes): a report was expected", file=path)
     return data
@@ -364,7 +376,9 @@ def parse_json(text: str, path: str, limits: Limits) -> Any:
     except _DuplicateKey as exc:
         found = _first_duplicate(text)
         key, pos = (found[1], _line_col(text, found[0])) if found else (exc.key, None)
-        raise InputError(f"duplicate key {_show(key)} in a JSON object", file=path, position=pos, hint="each key may appear once per object") from None
+        raise InputError(
+            f"duplicate key {_show(key)} in a JSON object", file=path, position=pos, hint="each key may appear once per object"
+        ) from None
     except json.JSONDecodeError as exc:
         msg = exc.msg[:-3] if exc.msg.endswith(" at") else exc.msg  # "Invalid control character at"
         raise InputError(f"invalid JSON: {msg}", file=path, position=_line_col(text, exc.pos)) from None
@@ -446,7 +460,7 @@ def _stack_depth() -> int:
 
 
 def _check_tree(doc: Any, max_depth: int) -> str | None:
-    """"depth" or "number" when the parsed document breaks a bound; one pass, no recursion."""
+    """ "depth" or "number" when the parsed document breaks a bound; one pass, no recursion."""
     if not isinstance(doc, (dict, list)):
         return "number" if not _finite(doc) else None
     level: list[Any] = [doc]
@@ -631,7 +645,9 @@ def parse_xml(data: bytes, path: str, limits: Limits) -> Any:
         try:
             _expat(data, path, limits.max_depth)
         except _TooDeep as exc:
-            raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, position=exc.position, hint="raise it with --max-depth") from None
+            raise InputError(
+                f"XML nested deeper than {limits.max_depth} levels", file=path, position=exc.position, hint="raise it with --max-depth"
+            ) from None
         raise InputError(f"XML nested deeper than {limits.max_depth} levels", file=path, hint="raise it with --max-depth")
     return root
 
@@ -649,8 +665,8 @@ def _xml_depth_exceeds(root: Any, max_depth: int) -> bool:
 def _expat(data: bytes, path: str, max_depth: int | None) -> Any:
     import xml.etree.ElementTree as ET
 
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import DefusedXMLParser
+    from defusedxml import DefusedXmlException  # type: ignore[import-untyped]  # no stubs installed
+    from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyped]
 
     # ElementTree's own builder, not defusedxml's default (the pure-Python one, whose elements
     # are not `xml.etree.ElementTree.Element` instances to the readers).

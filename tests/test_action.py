@@ -179,10 +179,22 @@ def test_a_clean_change_passes_and_outputs_are_fixed_values(tmp_path: Path) -> N
     result = run(tmp_path, repo, pull_request(base, head), reports="  reports/clean.sarif  \n\n", formats="")
     assert [s.exit_code for s in result.steps] == [0, 0, 0]
     assert result.outputs["decision"] == "pass" and result.outputs["sarif"] == ""
-    raw = (result.steps[1].outputs, result.outputs)
-    assert set(raw[0]) == {"decision", "exit-code", "verdict", "sarif", "summary", "output-dir"}
+    written = result.steps[1].outputs
+    assert set(written) == {"decision", "exit-code", "verdict", "sarif", "summary", "output-dir"}
+    temp = str(tmp_path / "runner-temp" / "policy-gate")
+    assert written["decision"] in ("pass", "fail", "error") and written["exit-code"].isdigit()
+    assert all(written[k] in ("", temp) or written[k].startswith(temp + "/") for k in ("verdict", "sarif", "summary", "output-dir"))
     assert not (tmp_path / "runner-temp" / "policy-gate" / "policy-gate.sarif").exists()
     assert result.env_file == {}, "the action leaves the job's environment alone"
+
+
+def test_a_base_commit_missing_from_the_checkout_fails_closed(tmp_path: Path) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    result = run(tmp_path, repo, pull_request("f" * 40, head), reports="reports/hostile.sarif")
+    assert [s.exit_code for s in result.steps] == [0, 0, 2]
+    assert result.outputs["decision"] == "error"
+    (annotation,) = [c for c in commands(result.log) if c.name == "error"]
+    assert "no such commit" in annotation.data
 
 
 def test_no_reports_is_an_input_error_that_fails_the_step(tmp_path: Path) -> None:
@@ -211,6 +223,21 @@ def test_a_base_without_policies_is_judged_by_the_shipped_pack_not_by_the_change
 
     assert verdict["policy"]["path"] == str(default_policy_dir()), "the policies/ folder the change adds is not used"
     assert result.outputs["decision"] in ("pass", "fail")
+
+
+def test_a_base_without_policies_but_with_waivers_never_uses_the_changes_policies(tmp_path: Path) -> None:
+    # Waivers must come from the base commit, so the ref stays; the shipped pack lies outside the
+    # repository. Today the gate refuses that (exit 2); either way the change's policies/ is not used.
+    repo, base, head = sample_repo(tmp_path, base_policies=False)
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/hostile.sarif")
+    verdict = json.loads(Path(result.outputs["verdict"]).read_text())
+    if result.outputs["decision"] == "error":
+        assert result.outputs["exit-code"] == "2" and "outside the git repository" in verdict["error"]["message"]
+    else:
+        from gate.policy import default_policy_dir
+
+        assert verdict["policy"]["path"] == str(default_policy_dir())
+        assert verdict["waived"] == [], "the change's waivers file is not the base's"
 
 
 @pytest.mark.slow

@@ -154,6 +154,12 @@ def iter_rules(verdict: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, A
         yield rid, rules[rid]
 
 
+def error_text(err: Mapping[str, Any]) -> str:
+    """An error verdict's message, with the fix when the error names one (`hint`)."""
+    message = str(err.get("message") or "")
+    return f"{message} ({err['hint']})" if err.get("hint") else message
+
+
 def not_used(verdict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """What the work tree changed in policies, data or waivers that the gate did not use (--policy-ref)."""
     return [e for e in verdict.get("not_used") or [] if isinstance(e, Mapping)]

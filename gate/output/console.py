@@ -6,7 +6,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from gate.output.common import not_used
+from gate.output.common import error_text, not_used
 from gate.output.interface import Formatter
 from gate.output.text import clean
 
@@ -51,9 +51,7 @@ class ConsoleFormatter(Formatter):
             pos = err.get("position") or {}
             if where and pos.get("line"):
                 where += f":{pos['line']}" + (f":{pos['column']}" if pos.get("column") else "")
-            console.print(
-                Text(f"gate: ERROR (exit {verdict['exit_code']}): " + clean((where + ": " if where else "") + str(err.get("message", ""))))
-            )
+            console.print(Text(f"gate: ERROR (exit {verdict['exit_code']}): " + clean((where + ": " if where else "") + error_text(err))))
             return buf.getvalue()
         head = "OPEN" if decision == "pass" else "CLOSED"
         console.print(

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gate.output.common import LEVELS, Result, count_by_level, not_used, results, totals
+from gate.output.common import LEVELS, Result, count_by_level, error_text, not_used, results, totals
 from gate.output.interface import Formatter
 
 # GitHub's display limits per step, for each kind of annotation.
@@ -80,7 +80,7 @@ class GithubFormatter(Formatter):
             pos = err.get("position") or {}
             line = command(
                 "error",
-                f"policy gate error (exit {verdict['exit_code']}): {err.get('message', '')}",
+                f"policy gate error (exit {verdict['exit_code']}): {error_text(err)}",
                 title="policy-gate",
                 file=err.get("file"),
                 line=pos.get("line"),

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 - used to write XML, never to p
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import Result, iter_rules, results, totals
+from gate.output.common import Result, error_text, iter_rules, results, totals
 from gate.output.interface import Formatter
 from gate.output.text import clean
 
@@ -81,8 +81,8 @@ class JunitFormatter(Formatter):
             case = ET.SubElement(suite, "testcase", {"classname": "policy-gate", "name": "evaluation", "time": "0"})
             pos = err.get("position") or {}
             where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
-            e = ET.SubElement(case, "error", {"message": line(err.get("message", ""), 1000), "type": line(err.get("kind", "error"), 40)})
-            e.text = line((where + ": " if where else "") + str(err.get("message", "")))
+            e = ET.SubElement(case, "error", {"message": line(error_text(err), 1000), "type": line(err.get("kind", "error"), 40)})
+            e.text = line((where + ": " if where else "") + error_text(err))
             errors = 1
         else:
             for rid in sorted({*rules, *by_rule}):

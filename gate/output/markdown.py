@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import SEVERITY_ORDER, Result, github_slug, iter_rules, not_used, results, rule_doc_url, totals
+from gate.output.common import SEVERITY_ORDER, Result, error_text, github_slug, iter_rules, not_used, results, rule_doc_url, totals
 from gate.output.interface import Formatter
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -89,7 +89,7 @@ class MarkdownFormatter(Formatter):
             err = verdict.get("error") or {}
             pos = err.get("position") or {}
             where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
-            message = (f"{where}: " if where else "") + str(err.get("message", ""))
+            message = (f"{where}: " if where else "") + error_text(err)
             lines += [
                 f"Exit code {verdict['exit_code']}: {code(message, 1000, cell=False)}",
                 "",

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.output.common import Result, iter_rules, results, rule_doc_url, totals
+from gate.output.common import Result, error_text, iter_rules, results, rule_doc_url, totals
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
 
@@ -115,9 +115,7 @@ class SarifFormatter(Formatter):
             )
         err = verdict.get("error")
         if err:
-            notifications.append(
-                {"level": "error", "message": {"text": sarif_text(err.get("message", ""))}, "descriptor": {"id": "GATE-ERROR"}}
-            )
+            notifications.append({"level": "error", "message": {"text": sarif_text(error_text(err))}, "descriptor": {"id": "GATE-ERROR"}})
         t = totals(verdict)
         ctx = verdict.get("context") or {}
         invocation: dict[str, Any] = {

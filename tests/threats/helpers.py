@@ -52,7 +52,9 @@ def evaluate(*args: str, policy: Path | None = CORE_POLICY, cwd: Path | None = N
     return run_gate(["evaluate", *args, *extra, *T], cwd=cwd, env=env)
 
 
-def evaluate_verdict(tmp_path: Path, *args: str, policy: Path | None = CORE_POLICY, cwd: Path | None = None) -> tuple[Result, dict[str, Any], dict[str, Any] | None]:
+def evaluate_verdict(
+    tmp_path: Path, *args: str, policy: Path | None = CORE_POLICY, cwd: Path | None = None
+) -> tuple[Result, dict[str, Any], dict[str, Any] | None]:
     """Evaluate and read back the verdict and (when the run got that far) the input document."""
     verdict_path, input_path = tmp_path / "verdict.json", tmp_path / "input.json"
     for p in (verdict_path, input_path):
@@ -127,7 +129,13 @@ def copy_tree(src: Path, dst: Path) -> Path:
     return dst
 
 
-def sarif(results: Sequence[dict[str, Any]], *, rules: Sequence[dict[str, Any]] = (), tool: str = "TestTool", invocations: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
+def sarif(
+    results: Sequence[dict[str, Any]],
+    *,
+    rules: Sequence[dict[str, Any]] = (),
+    tool: str = "TestTool",
+    invocations: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """A minimal SARIF 2.1.0 log with one run."""
     run: dict[str, Any] = {"tool": {"driver": {"name": tool, "version": "1.0", "rules": list(rules)}}, "results": list(results)}
     if invocations is not None:
@@ -135,7 +143,15 @@ def sarif(results: Sequence[dict[str, Any]], *, rules: Sequence[dict[str, Any]] 
     return {"version": "2.1.0", "runs": [run]}
 
 
-def result(message: str = "bad thing", *, rule: str = "R1", level: str | None = "error", uri: str | None = "src/app.py", line: int | None = 10, **extra: Any) -> dict[str, Any]:
+def result(
+    message: str = "bad thing",
+    *,
+    rule: str = "R1",
+    level: str | None = "error",
+    uri: str | None = "src/app.py",
+    line: int | None = 10,
+    **extra: Any,
+) -> dict[str, Any]:
     """One SARIF result."""
     r: dict[str, Any] = {"ruleId": rule, "message": {"text": message}}
     if level is not None:

@@ -17,9 +17,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.threats.helpers import CORE, CORE_POLICY, FORMATS_ALL, evaluate, evaluate_verdict, opened, output, reads_of, result, said, sarif, within, write_json
+from tests.threats.helpers import (
+    CORE,
+    CORE_POLICY,
+    FORMATS_ALL,
+    evaluate,
+    evaluate_verdict,
+    opened,
+    output,
+    reads_of,
+    result,
+    said,
+    sarif,
+    within,
+    write_json,
+)
 
 CANARY = "CANARY-7f3e9b1c-never-shown"
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> dict[str, Path]:

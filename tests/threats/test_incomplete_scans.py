@@ -81,7 +81,10 @@ def test_data_can_accept_a_tools_partial_scans_with_a_warning_and_evidence(tmp_p
 
 
 def test_sarif_run_that_failed_without_saying_why_is_still_incomplete(tmp_path: Path) -> None:
-    log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Quiet"}}, "invocations": [{"executionSuccessful": False}], "results": []}]}
+    log = {
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "Quiet"}}, "invocations": [{"executionSuccessful": False}], "results": []}],
+    }
     report = write_json(tmp_path / "quiet.sarif", log)
     res, verdict, doc = evaluate_verdict(tmp_path, str(report), policy=shipped_policy())
     assert res.exit_code == 10, output(res)

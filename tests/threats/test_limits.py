@@ -15,7 +15,22 @@ import pytest
 from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits, read_document
 from gate.errors import InputError
 from tests.conftest import run_gate
-from tests.threats.helpers import CORE, CORE_POLICY, T, assert_error_verdict, copy_tree, evaluate, evaluate_verdict, opened, reads_of, result, said, sarif, within, write_json
+from tests.threats.helpers import (
+    CORE,
+    CORE_POLICY,
+    T,
+    assert_error_verdict,
+    copy_tree,
+    evaluate,
+    evaluate_verdict,
+    opened,
+    reads_of,
+    result,
+    said,
+    sarif,
+    within,
+    write_json,
+)
 
 
 def test_the_defaults_are_those_of_the_threat_model() -> None:

@@ -16,7 +16,20 @@ import pytest
 
 from gate.collect import Limits, parse_document, read_document
 from gate.errors import ExitCode, InputError
-from tests.threats.helpers import CORE, SMALL_SAMPLES, assert_error_verdict, corpus_file, evaluate, evaluate_verdict, output, result, said, sarif, within, write_json
+from tests.threats.helpers import (
+    CORE,
+    SMALL_SAMPLES,
+    assert_error_verdict,
+    corpus_file,
+    evaluate,
+    evaluate_verdict,
+    output,
+    result,
+    said,
+    sarif,
+    within,
+    write_json,
+)
 
 
 def read_error(data: bytes, path: str = "report.json", limits: Limits | None = None) -> InputError:
@@ -72,7 +85,7 @@ def test_sampled_cut_points_of_big_corpus_reports_are_refused(relative: str) -> 
     path = corpus_file(relative)
     data = path.read_bytes()
     whole = len(data.rstrip())
-    rnd = random.Random(relative)
+    rnd = random.Random(relative)  # noqa: S311 - reproducible cut points
     cuts = sorted({1, 2, whole // 2, whole - 1, *(rnd.randrange(1, whole) for _ in range(40))})
     non_ascii = [i for i, b in enumerate(data[:whole]) if b >= 0xC0]
     cuts += [i + 1 for i in non_ascii[:3]]  # inside a multi-byte character
@@ -252,7 +265,7 @@ def test_duplicate_key_through_the_cli(tmp_path: Path) -> None:
     res, verdict, _ = evaluate_verdict(tmp_path, str(path))
     assert res.exit_code == 3
     assert_error_verdict(verdict, 3)
-    assert f'{path}:21:' in said(res) and 'duplicate key "level"' in said(res)
+    assert f"{path}:21:" in said(res) and 'duplicate key "level"' in said(res)
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from tests.threats.helpers import CORE_POLICY, T, output, result, sarif, write_json
 from tests.conftest import run_gate
+from tests.threats.helpers import CORE_POLICY, T, output, result, sarif, write_json
 
 HOSTILE = [
     "a | b || c \\| d",
@@ -43,7 +43,10 @@ def render(tmp_path: Path, texts: list[str], env: dict[str, str] | None = None) 
     findings = [result(text, rule=f"R{i}-{text}", uri=f"src/{text}.py", line=i + 1) for i, text in enumerate(texts)]
     report = write_json(tmp_path / "hostile.sarif", sarif(findings, tool="Tool | <b>x</b>"))
     summary, verdict = tmp_path / "summary.md", tmp_path / "verdict.json"
-    res = run_gate(["evaluate", str(report), "--policy", str(CORE_POLICY), *T, "--output", f"markdown={summary}", "--output", f"json={verdict}"], env=env)
+    res = run_gate(
+        ["evaluate", str(report), "--policy", str(CORE_POLICY), *T, "--output", f"markdown={summary}", "--output", f"json={verdict}"],
+        env=env,
+    )
     assert res.exit_code == 10, output(res)
     return summary.read_text(encoding="utf-8"), json.loads(verdict.read_text())
 

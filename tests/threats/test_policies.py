@@ -126,7 +126,9 @@ def test_a_network_call_in_a_policy_test_file_never_runs(tmp_path: Path) -> None
     from tests.conftest import run_gate
 
     pol = policy_copy(tmp_path)
-    (pol / "evil_test.rego").write_text('package gate.evil_test\nimport rego.v1\n\ntest_x if http.send({"method": "get", "url": "http://127.0.0.1:9/"})\n')
+    (pol / "evil_test.rego").write_text(
+        'package gate.evil_test\nimport rego.v1\n\ntest_x if http.send({"method": "get", "url": "http://127.0.0.1:9/"})\n'
+    )
     res, verdict = run(tmp_path, pol)
     assert res.exit_code == 10 and verdict["violations"], "evaluated without the test file"
     res = run_gate(["policy", "test", str(pol)])

@@ -22,13 +22,13 @@ import os
 import re
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+from defusedxml import ElementTree as ET
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
@@ -54,9 +54,15 @@ def fuzz() -> ModuleType:
 @cache
 def samples() -> tuple[tuple[str, bytes], ...]:
     """Small real reports that read whole: every test sample, and corpus files up to 32 KiB."""
-    files = [p for p in sorted(DATA.rglob("*")) if p.suffix in (".json", ".sarif", ".xml") and p.is_file() and p.stat().st_size <= 32 * 1024]
+    files = [
+        p for p in sorted(DATA.rglob("*")) if p.suffix in (".json", ".sarif", ".xml") and p.is_file() and p.stat().st_size <= 32 * 1024
+    ]
     if CORPUS.is_dir():
-        files += [p for p in sorted(CORPUS.rglob("*")) if p.is_file() and p.suffix in (".json", ".sarif", ".xml") and 0 < p.stat().st_size <= 32 * 1024]
+        files += [
+            p
+            for p in sorted(CORPUS.rglob("*"))
+            if p.is_file() and p.suffix in (".json", ".sarif", ".xml") and 0 < p.stat().st_size <= 32 * 1024
+        ]
     found = []
     for p in files:
         data = p.read_bytes()
@@ -111,7 +117,7 @@ def test_any_truncation_is_refused_with_a_position_or_reads_as_the_whole(chosen:
 def test_any_mutation_reads_or_is_refused_never_crashes_never_passes_garbage(chosen: tuple[str, bytes], seed: int, rounds: int) -> None:
     import random
 
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # noqa: S311 - mutations, not secrets
     data = chosen[1]
     for _ in range(rounds):
         data = fuzz().mutate(data, rnd)
@@ -131,7 +137,14 @@ _KEYS = st.sampled_from(
      "generated_at", "check_id", "extra", "severity", "dependencies", "vulns", "bomFormat", "specVersion", "components", "vulnerabilities",
      "spdxVersion", "packages", "@context", "statements", "status", "x"]
 )  # fmt: skip
-_SCALARS = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(["2.1.0", "CycloneDX", "1.6", "SPDX-2.3", "fail", "error", "HIGH", ""]) | st.text(max_size=20)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["2.1.0", "CycloneDX", "1.6", "SPDX-2.3", "fail", "error", "HIGH", ""])
+    | st.text(max_size=20)
+)
 json_values = st.recursive(_SCALARS, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_KEYS, kids, max_size=6), max_leaves=30)
 
 
@@ -168,10 +181,12 @@ def test_openvex_status_of_the_wrong_type_is_3() -> None:
 
 @settings(SETTINGS, max_examples=12)
 @given(chosen=sample, seed=st.integers(min_value=0, max_value=2**32 - 1))
-def test_mutated_reports_through_the_command_line_never_exit_6(tmp_path_factory: pytest.TempPathFactory, chosen: tuple[str, bytes], seed: int) -> None:
+def test_mutated_reports_through_the_command_line_never_exit_6(
+    tmp_path_factory: pytest.TempPathFactory, chosen: tuple[str, bytes], seed: int
+) -> None:
     import random
 
-    data = fuzz().mutate(chosen[1], random.Random(seed))
+    data = fuzz().mutate(chosen[1], random.Random(seed))  # noqa: S311
     assume(fuzz().check(data) != "known")  # pinned above, by the strict-xfail tests
     path = tmp_path_factory.mktemp("mut") / ("report" + Path(chosen[0]).suffix)
     path.write_bytes(data)
@@ -193,7 +208,9 @@ def test_the_fuzzer_runs_clean_briefly(tmp_path: Path) -> None:
         timeout=float(seconds) + 120,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    summary = re.search(r"fuzz_readers \((atheris|hypothesis)\): (\d+) inputs, (\d+) read, (\d+) refused \(exit 3\).*; no crash", proc.stdout)
+    summary = re.search(
+        r"fuzz_readers \((atheris|hypothesis)\): (\d+) inputs, (\d+) read, (\d+) refused \(exit 3\).*; no crash", proc.stdout
+    )
     assert summary, proc.stdout[-2000:]
     assert int(summary.group(2)) > 1000 and int(summary.group(3)) > 0 and int(summary.group(4)) > 0
 
@@ -209,7 +226,29 @@ _LOSSY = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]|##\[")
 hostile_text = st.one_of(
     st.text(min_size=1, max_size=60),
     st.lists(
-        st.sampled_from(["\n::add-mask::x", "\r::stop-commands::t", "%0A", "%25", "##[error]", "::set-output name=a::b", "|", "<!--", "<b>", "](http://e.x)", "![i](http://e.x/i.png)", "# h", "@me", "`", "&amp;", "]]>", "\x1b[31m", "a", " "]),
+        st.sampled_from(
+            [
+                "\n::add-mask::x",
+                "\r::stop-commands::t",
+                "%0A",
+                "%25",
+                "##[error]",
+                "::set-output name=a::b",
+                "|",
+                "<!--",
+                "<b>",
+                "](http://e.x)",
+                "![i](http://e.x/i.png)",
+                "# h",
+                "@me",
+                "`",
+                "&amp;",
+                "]]>",
+                "\x1b[31m",
+                "a",
+                " ",
+            ]
+        ),
         min_size=1,
         max_size=10,
     ).map("".join),

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.threats.helpers import CORE, CORE_POLICY, T, assert_error_verdict, said
 from tests.conftest import run_gate
+from tests.threats.helpers import CORE, CORE_POLICY, T, assert_error_verdict, said
 
 
 @contextmanager

@@ -61,7 +61,9 @@ def test_the_rules_default_level_applies_when_the_result_has_none() -> None:
     assert severities(sarif([result(rule="R1", level=None)], rules=rules)) == ["high"]
 
 
-@pytest.mark.parametrize(("kind", "counted"), [(None, True), ("fail", True), ("pass", False), ("notApplicable", False), ("informational", False)])
+@pytest.mark.parametrize(
+    ("kind", "counted"), [(None, True), ("fail", True), ("pass", False), ("notApplicable", False), ("informational", False)]
+)
 def test_sarif_kind_absent_is_fail(kind: str | None, counted: bool) -> None:
     extra = {"kind": kind} if kind else {}
     report = read_document(json.dumps(sarif([result(**extra)])).encode(), "k.sarif")

@@ -45,7 +45,9 @@ def run(tmp_path: Path, now: str, expires: str, policy: Path = CORE_POLICY) -> d
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(WAIVER.format(expires=expires))
     out = tmp_path / "verdict.json"
-    res = run_gate(["evaluate", str(CORE / "high.sarif"), "--policy", str(policy), "--waivers", str(waivers), "--time", now, "--output", f"json={out}"])
+    res = run_gate(
+        ["evaluate", str(CORE / "high.sarif"), "--policy", str(policy), "--waivers", str(waivers), "--time", now, "--output", f"json={out}"]
+    )
     assert res.exit_code in (0, 10), said(res)
     verdict: dict[str, Any] = json.loads(out.read_text())
     return verdict
@@ -77,7 +79,11 @@ def test_waiver_expiry_at_the_utc_day_boundary_is_the_same_in_every_zone(tmp_pat
 def _effective_policy(tmp_path: Path) -> Path:
     pol = copy_tree(CORE_POLICY, tmp_path / "policy")
     core = pol / "core.rego"
-    core.write_text(core.read_text().replace("#   remediation: Fix the finding.\n", "#   remediation: Fix the finding.\n#   effective_on: 2026-11-27\n", 1))
+    core.write_text(
+        core.read_text().replace(
+            "#   remediation: Fix the finding.\n", "#   remediation: Fix the finding.\n#   effective_on: 2026-11-27\n", 1
+        )
+    )
     return pol
 
 
@@ -123,7 +129,19 @@ def test_the_installed_command_under_an_extreme_tz(tmp_path: Path, tz: str, now:
     assert exe
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(WAIVER.format(expires="2026-11-26"))
-    cmd = [exe, "evaluate", str(CORE / "high.sarif"), "--policy", str(CORE_POLICY), "--waivers", str(waivers), "--format", "json", "--time", now]
+    cmd = [
+        exe,
+        "evaluate",
+        str(CORE / "high.sarif"),
+        "--policy",
+        str(CORE_POLICY),
+        "--waivers",
+        str(waivers),
+        "--format",
+        "json",
+        "--time",
+        now,
+    ]
     proc = subprocess.run(cmd, env={**os.environ, "TZ": tz}, capture_output=True, text=True, timeout=60)
     assert applies(json.loads(proc.stdout)) is expected, proc.stderr
 

@@ -29,7 +29,9 @@ def hostile_reports(tmp_path: Path) -> dict[str, Path]:
     dup = tmp_path / "dup.sarif"
     dup.write_text('{"version": "2.1.0", "runs": [], "' + PAYLOAD + '": 1, "' + PAYLOAD + '": 2}')
     shape = tmp_path / "bandit.json"
-    shape.write_text('{"generated_at": "x", "metrics": {}, "errors": [], "results": [{"test_id": "' + PAYLOAD + '", "line_number": "' + PAYLOAD + '"}]}')
+    shape.write_text(
+        '{"generated_at": "x", "metrics": {}, "errors": [], "results": [{"test_id": "' + PAYLOAD + '", "line_number": "' + PAYLOAD + '"}]}'
+    )
     return {"version": version, "dup": dup, "shape": shape}
 
 
@@ -78,7 +80,17 @@ def test_explain_of_a_verdict_from_hostile_reports_carries_no_command(tmp_path: 
     out = DATA / "outputs"
     verdict = tmp_path / "verdict.json"
     res = run_gate(
-        ["evaluate", str(out / "hostile.sarif"), str(out / "hostile.cdx.json"), str(DATA / "core" / "hostile.sarif"), "--policy", str(out / "policy"), *T, "--output", f"json={verdict}"]
+        [
+            "evaluate",
+            str(out / "hostile.sarif"),
+            str(out / "hostile.cdx.json"),
+            str(DATA / "core" / "hostile.sarif"),
+            "--policy",
+            str(out / "policy"),
+            *T,
+            "--output",
+            f"json={verdict}",
+        ]
     )
     assert res.exit_code == 10, output(res)
     res = run_gate(["explain", str(verdict)])
