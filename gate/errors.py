@@ -85,6 +85,7 @@ class GateError(Exception):
             if pos is None
             else {k: v for k, v in (("line", pos.line), ("column", pos.column), ("offset", pos.offset)) if v is not None},
             "exit_code": int(self.exit_code),
+            "hint": self.hint,
         }
 
 

@@ -49,6 +49,7 @@ class RuleMeta:
     effective_on: str | None = None
     stages: tuple[str, ...] | None = None
     related: tuple[str, ...] = ()
+    """`related_resources` links (the rule's own documentation)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +65,7 @@ class RuleMeta:
             "line": self.line,
             "effective_on": self.effective_on,
             "stages": list(self.stages) if self.stages is not None else None,
+            "related_resources": list(self.related),
         }
 
 
@@ -197,7 +199,20 @@ def _meta_from(meta: Mapping[str, Any], module: Module, decision: str, line: int
         line=line,
         effective_on=str(eff) if eff is not None else None,
         stages=tuple(str(s) for s in stages) if isinstance(stages, list) else None,
+        related=_related(meta.get("related_resources")),
     )
+
+
+def _related(value: Any) -> tuple[str, ...]:
+    """OPA's `related_resources`: a list of `{ref, description}` objects or of plain URLs."""
+    if not isinstance(value, list):
+        return ()
+    refs = []
+    for item in value:
+        ref = item.get("ref") if isinstance(item, dict) else item
+        if isinstance(ref, str) and ref:
+            refs.append(ref)
+    return tuple(refs)
 
 
 REQUIRED_META = ("id", "title", "description", "severity", "control", "remediation")

@@ -77,7 +77,9 @@ class GateGroup(click.Group):
         except GateError as exc:
             if verbose:
                 traceback.print_exc()
-            click.echo(f"gate: error: {exc}", err=True)
+            from gate.output.text import clean
+
+            click.echo(f"gate: error: {clean(str(exc))}", err=True)
             sys.exit(int(exc.exit_code))
         except SystemExit:
             raise
@@ -87,7 +89,9 @@ class GateGroup(click.Group):
                 sys.exit(int(ExitCode.INTERNAL))
             if verbose:
                 traceback.print_exc()
-            click.echo(f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {exc}", err=True)
+            from gate.output.text import clean
+
+            click.echo(f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {clean(str(exc))}", err=True)
             sys.exit(int(ExitCode.INTERNAL))
         sys.exit(int(rv) if isinstance(rv, int) else 0)
 
