@@ -146,6 +146,7 @@ class FakeOpa:
 def _handler(fake: FakeOpa) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        timeout = 5  # a client that keeps its connection idle cannot hold the teardown longer
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
             pass
@@ -155,7 +156,9 @@ def _handler(fake: FakeOpa) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
             self.end_headers()
+            self.close_connection = True
             self.wfile.write(data)
 
         def _authorised(self) -> bool:

@@ -103,10 +103,15 @@ class OpaServerEngine(Engine):
         if remaining <= 0:
             raise EngineError(f"the OPA server at {self.url} did not answer within {timeout:g} s (before {what})", hint="raise --eval-timeout or check the server")
         client.timeout = remaining
+        failure: EngineError | None = None
         try:
             answer = fn(*args, **kw)
         except _client_errors() as exc:
-            raise self._fail(exc, what, timeout) from None
+            failure = self._fail(exc, what, timeout)
+        if failure is not None:
+            # Raised outside the handler so it does not carry the client's exception (and,
+            # through its traceback, the response and its open connection) as its context.
+            raise failure
         if time.monotonic() > deadline:
             raise EngineError(f"the OPA server at {self.url} answered {what} after the time limit of {timeout:g} s", hint="raise --eval-timeout or check the server")
         return answer
