@@ -11,7 +11,6 @@ become engine errors.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import re
 import select
@@ -180,6 +179,8 @@ def _spawn_target(rebuild: Callable[[], Callable[[], str]], conn: Any) -> None:
 
 
 def _run_spawned(rebuild: Callable[[], Callable[[], str]], timeout: float) -> str:
+    import multiprocessing  # only where forking is unsafe: 10 ms of start-up spared elsewhere
+
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_spawn_target, args=(rebuild, child), daemon=True)
@@ -196,6 +197,30 @@ def _run_spawned(rebuild: Callable[[], Callable[[], str]], timeout: float) -> st
             proc.kill()
         proc.join()
     return _decode_outcome(data)
+
+
+def _distribution_version() -> str:
+    """The installed gordon-to-regorus version, from its `.dist-info` folder name beside the module.
+
+    A wheel's metadata folder is named `NAME-VERSION.dist-info` (PyPA's installed-project
+    format), so the name gives the version without importlib.metadata, whose email-parser
+    imports cost a run of ten findings a few per cent of its time; it stays the fallback.
+    """
+    regorus = _regorus()
+    site = os.path.dirname(os.path.dirname(os.path.abspath(regorus.__file__)))
+    try:
+        names = os.listdir(site)
+    except OSError:
+        names = []
+    for name in names:
+        if name.startswith("gordon_to_regorus-") and name.endswith(".dist-info"):
+            return name[len("gordon_to_regorus-") : -len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gordon-to-regorus")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 class _Rebuild:
@@ -404,13 +429,7 @@ class EmbeddedEngine(Engine):
     name = "embedded"
 
     def version(self) -> str:
-        from importlib.metadata import PackageNotFoundError
-        from importlib.metadata import version as dist_version
-
-        try:
-            return f"regorus (gordon-to-regorus {dist_version('gordon-to-regorus')})"
-        except PackageNotFoundError:
-            return "regorus"
+        return f"regorus (gordon-to-regorus {_distribution_version()})"
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers

@@ -1,0 +1,364 @@
+"""Time `gate evaluate` end to end against the JSON parse floor, `opa eval` and conftest.
+
+    python bench/run.py [--sizes 1k,10k,100k] [--runs 5] [--runs-100k 3] [--inputs DIR]
+                        [--no-opa] [--no-conftest] [--json bench/results.json]
+
+Every measurement is one fresh process, timed the same way: wall time around start and exit,
+CPU time (user + system, the process and the workers it waited for) and peak memory from
+`wait4`'s resource usage (`ru_maxrss`: the largest resident set of the process or of one of its
+workers), plus the peak of the resident sets of the whole process tree summed, sampled every
+10 ms (an upper bound: pages a forked worker shares with its parent are counted twice).
+
+- floor: the same interpreter reads every input file and parses it with `json.loads`, nothing
+  more: what any tool that looks at the reports at all must pay, start-up included;
+- gate: `gate evaluate FILES --policy policies --time ...` (the shipped pack, the embedded
+  engine, console output as a pipeline step prints it);
+- opa: `opa eval` of the gate's own input document (`--output input=...`, written beforehand,
+  not timed) with the same modules (tests left out), `data` as `{"config": merged data}`, and
+  the same decision object the embedded engine asks for (`decision_query`);
+- conftest: `conftest test` of the same input document with the same modules and data, plus a
+  two-line-per-decision adapter in `package main` that gathers every `deny`/`warn` of the pack
+  (conftest only asks `main` by default, and `--all-namespaces` would take the library's
+  `violation` function for a rule).
+
+The tools run interleaved (floor, gate, opa, conftest, floor, gate, ...), so a machine that gets
+busier slows them alike; medians are reported, with the minimum beside them. The small case is
+`gate evaluate` of one bandit report of ten findings against a bare `python -c 'import json'`.
+Results are printed as a table and written to `bench/results.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import generate  # noqa: E402
+
+PYTHON = sys.executable
+GATE = str(Path(sys.executable).parent / "gate")
+POLICIES = REPO / "policies"
+TIME = "2026-06-01T00:00:00Z"
+FLOOR_CODE = "import json, sys\nfor p in sys.argv[1:]:\n    with open(p, 'rb') as fh:\n        json.loads(fh.read())\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Measuring one process
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants, now (0 once it is gone)."""
+    total = 0
+    stack = [root]
+    page = os.sysconf("SC_PAGE_SIZE")
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError, ValueError):
+            continue
+    return total
+
+
+def measure(argv: Sequence[str], *, ok: Sequence[int] = (0,), cwd: Path | None = None) -> dict[str, Any]:
+    """Run one process to its end: wall seconds, CPU seconds, ru_maxrss and sampled tree peak (bytes)."""
+    peak = 0
+    done = threading.Event()
+    started = time.perf_counter()
+    proc = subprocess.Popen(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)  # noqa: S603 - fixed argv
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    assert proc.stderr is not None
+    err = proc.stderr.read()  # drained while it runs, so a chatty tool never blocks on a full pipe
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in ok:
+        raise RuntimeError(f"{argv[0]} exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "maxrss": usage.ru_maxrss * 1024,
+        "tree_peak": peak,
+        "exit": proc.returncode,
+    }
+
+
+def summary(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians (and minimum wall) of repeated measurements; memory as the maximum seen."""
+    return {
+        "runs": len(samples),
+        "wall_median": statistics.median(s["wall"] for s in samples),
+        "wall_min": min(s["wall"] for s in samples),
+        "cpu_median": statistics.median(s["cpu"] for s in samples),
+        "maxrss": max(s["maxrss"] for s in samples),
+        "tree_peak": max(s["tree_peak"] for s in samples),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The contenders
+
+
+def _policy_modules() -> list[Path]:
+    return sorted(p for p in POLICIES.rglob("*.rego") if not p.name.endswith("_test.rego"))
+
+
+def _decision_query() -> tuple[str, list[tuple[str, str]], dict[str, Any]]:
+    from gate.engine.embedded import decision_query
+    from gate.policy import load_policy
+
+    policy = load_policy(POLICIES, include_tests=False)
+    return decision_query(policy), policy.queries(), policy.data_document()
+
+
+def prepare_peers(work: Path, files: Sequence[Path]) -> dict[str, Any]:
+    """The gate's input document for these files (untimed), the data file, conftest's policy folder."""
+    input_doc = work / "input.json"
+    verdict = work / "verdict.json"
+    measure([GATE, "evaluate", *map(str, files), "--policy", str(POLICIES), "--time", TIME, "--format", "json",
+             "--output", f"input={input_doc}", "--output", f"json={verdict}"], ok=(0, 10, 11))
+    query, queries, data = _decision_query()
+    data_dir = work / "data"
+    data_dir.mkdir(exist_ok=True)
+    (data_dir / "data.json").write_text(json.dumps(data), encoding="utf-8")
+    conftest_dir = work / "conftest-policy"
+    conftest_dir.mkdir(exist_ok=True)
+    for p in _policy_modules():
+        shutil.copy(p, conftest_dir / ("_".join(p.relative_to(POLICIES).parts)))
+    adapter = ["package main", "", "import rego.v1", ""]
+    for pkg, dec in queries:
+        adapter.append(f"{dec} contains v if {{\n\tsome v in data.{pkg}.{dec}\n}}\n")
+    (conftest_dir / "main_adapter.rego").write_text("\n".join(adapter), encoding="utf-8")
+    v = json.loads(verdict.read_text(encoding="utf-8"))
+    return {
+        "input": input_doc,
+        "data": data_dir / "data.json",
+        "data_dir": data_dir,
+        "query": query,
+        "conftest_policy": conftest_dir,
+        "verdict_summary": v["summary"],
+        "gate_timing": v["timing"],
+    }
+
+
+def commands(files: Sequence[Path], peers: dict[str, Any], opa: str | None, conftest: str | None) -> dict[str, tuple[list[str], tuple[int, ...]]]:
+    """name -> (argv, accepted exit codes)."""
+    cmds: dict[str, tuple[list[str], tuple[int, ...]]] = {
+        "floor": ([PYTHON, "-c", FLOOR_CODE, *map(str, files)], (0,)),
+        "gate": ([GATE, "evaluate", *map(str, files), "--policy", str(POLICIES), "--time", TIME], (0, 10, 11)),
+    }
+    if opa:
+        mods = [a for p in _policy_modules() for a in ("-d", str(p))]
+        cmds["opa"] = ([opa, "eval", *mods, "-d", str(peers["data"]), "--input", str(peers["input"]), "--format", "json", peers["query"]], (0,))
+    if conftest:
+        cmds["conftest"] = (
+            [conftest, "test", str(peers["input"]), "--policy", str(peers["conftest_policy"]), "--data", str(peers["data_dir"]), "--output", "json", "--no-color"],
+            (0, 1),
+        )
+    return cmds
+
+
+def _find(name: str, explicit: str | None) -> str | None:
+    if explicit:
+        return explicit
+    local = Path("/work/tools/bin") / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def _version(argv: Sequence[str]) -> str:
+    try:
+        out = subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=30)  # noqa: S603
+    except OSError:
+        return "?"
+    return " ".join(out.stdout.split())[:120]
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def bench_size(size: str, folder: Path, runs: int, opa: str | None, conftest: str | None) -> dict[str, Any]:
+    """Every contender on one size, interleaved, `runs` times."""
+    files = sorted(folder.iterdir())
+    with tempfile.TemporaryDirectory(prefix=f"gate-bench-{size}-") as tmp:
+        peers = prepare_peers(Path(tmp), files)
+        cmds = commands(files, peers, opa, conftest)
+        samples: dict[str, list[dict[str, Any]]] = {name: [] for name in cmds}
+        for r in range(runs):
+            for name, (argv, ok) in cmds.items():
+                samples[name].append(measure(argv, ok=ok))
+                print(f"  {size} run {r + 1}/{runs} {name:9} {samples[name][-1]['wall']:8.3f} s", file=sys.stderr)
+        input_bytes = Path(peers["input"]).stat().st_size
+    result: dict[str, Any] = {
+        "files": {f.name: f.stat().st_size for f in files},
+        "input_bytes": sum(f.stat().st_size for f in files),
+        "input_document_bytes": input_bytes,
+        "findings": peers["verdict_summary"]["findings"],
+        "components": peers["verdict_summary"]["components"],
+        "violations": peers["verdict_summary"]["violations"],
+        "warnings": peers["verdict_summary"]["warnings"],
+        "gate_timing": peers["gate_timing"],
+        "tools": {name: summary(s) for name, s in samples.items()},
+    }
+    gate = result["tools"]["gate"]
+    result["ratios"] = {
+        f"gate/{name}": {"wall": gate["wall_median"] / t["wall_median"], "cpu": gate["cpu_median"] / t["cpu_median"]}
+        for name, t in result["tools"].items()
+        if name != "gate"
+    }
+    return result
+
+
+def bench_small(folder: Path, runs: int) -> dict[str, Any]:
+    """The start-up case: ten findings against a bare interpreter importing json."""
+    report = folder / "bandit.json"
+    cmds = {
+        "python_import_json": ([PYTHON, "-c", "import json"], (0,)),
+        "gate": ([GATE, "evaluate", str(report), "--policy", str(POLICIES), "--time", TIME], (0, 10, 11)),
+    }
+    samples: dict[str, list[dict[str, Any]]] = {n: [] for n in cmds}
+    for _ in range(runs):
+        for name, (argv, ok) in cmds.items():
+            samples[name].append(measure(argv, ok=ok))
+    tools = {n: summary(s) for n, s in samples.items()}
+    return {"tools": tools, "ratio": tools["gate"]["wall_median"] / tools["python_import_json"]["wall_median"]}
+
+
+def growth(sizes: dict[str, Any]) -> dict[str, Any]:
+    """How each contender's median wall time grows from one size to the next (10x more findings)."""
+    out: dict[str, Any] = {}
+    names = [n for n in ("1k", "10k", "100k") if n in sizes]
+    for a, b in zip(names, names[1:]):
+        step: dict[str, Any] = {}
+        for tool in sizes[b]["tools"]:
+            if tool in sizes[a]["tools"]:
+                ta, tb = sizes[a]["tools"][tool]["wall_median"], sizes[b]["tools"][tool]["wall_median"]
+                fa, fb = sizes[a]["findings"], sizes[b]["findings"]
+                step[tool] = {"ratio": tb / ta, "marginal_us_per_finding": (tb - ta) / (fb - fa) * 1e6}
+        out[f"{a}->{b}"] = step
+    return out
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:7.0f}"
+
+
+def print_table(results: dict[str, Any]) -> None:
+    """The figures, for people."""
+    print()
+    print(f"{'size':6} {'tool':9} {'wall med':>9} {'wall min':>9} {'cpu med':>8} {'maxrss MB':>9} {'tree MB':>8}  ratio (wall/cpu)")
+    for size, r in results["sizes"].items():
+        for tool, t in r["tools"].items():
+            ratio = r["ratios"].get(f"gate/{tool}")
+            shown = f"gate/{tool} = {ratio['wall']:.2f} / {ratio['cpu']:.2f}" if ratio else ""
+            print(f"{size:6} {tool:9} {t['wall_median']:9.3f} {t['wall_min']:9.3f} {t['cpu_median']:8.3f} {_mb(t['maxrss']):>9} {_mb(t['tree_peak']):>8}  {shown}")
+        print(f"{'':6} {r['findings']} findings, {r['components']} components, {r['input_bytes'] / 2**20:.1f} MiB of reports; gate timing: {r['gate_timing']}")
+    for step, tools in results["growth"].items():
+        print(f"growth {step}: " + ", ".join(f"{t} x{g['ratio']:.1f} ({g['marginal_us_per_finding']:.0f} us/finding)" for t, g in tools.items()))
+    s = results.get("small")
+    if s:
+        print(
+            f"small (10 findings): gate {s['tools']['gate']['wall_median'] * 1000:.0f} ms, "
+            f"python -c 'import json' {s['tools']['python_import_json']['wall_median'] * 1000:.0f} ms: x{s['ratio']:.1f}"
+        )
+    for line in results["targets"]:
+        print(line)
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    """The issue's three "must show" figures, judged."""
+    lines = []
+    big = results["sizes"].get("100k")
+    if big:
+        g = big["tools"]["gate"]
+        floor = big["ratios"].get("gate/floor", {}).get("wall")
+        opa = big["ratios"].get("gate/opa", {}).get("wall")
+        lines.append(f"target 100k: gate/floor wall x{floor:.2f} (want <= 4): {'PASS' if floor is not None and floor <= 4 else 'FAIL'}")
+        peak = max(g["maxrss"], g["tree_peak"])
+        lines.append(f"target 100k: gate peak memory {peak / 2**20:.0f} MiB (want < 1024): {'PASS' if peak < 2**30 else 'FAIL'}")
+        if opa is not None:
+            lines.append(f"target 100k: gate/opa wall x{opa:.2f} (want <= 1): {'PASS' if opa <= 1 else 'FAIL'}")
+    s = results.get("small")
+    if s:
+        lines.append(f"target small: gate/python start-up x{s['ratio']:.1f} (want < 10): {'PASS' if s['ratio'] < 10 else 'FAIL'}")
+    g100 = results["growth"].get("10k->100k", {}).get("gate")
+    if g100:
+        lines.append(f"target growth: gate 10k->100k x{g100['ratio']:.1f} for 10x the findings (linear: <= ~10): {'PASS' if g100['ratio'] <= 11 else 'FAIL'}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="1k,10k,100k")
+    ap.add_argument("--runs", type=int, default=5, help="runs per contender for 1k and 10k (and 15 for the small case)")
+    ap.add_argument("--runs-100k", type=int, default=3, help="runs per contender for 100k")
+    ap.add_argument("--inputs", type=Path, default=generate.DEFAULT_OUT, help="generated inputs (written there when missing)")
+    ap.add_argument("--opa", help="opa binary (default /work/tools/bin/opa or on PATH)")
+    ap.add_argument("--conftest", help="conftest binary (default /work/tools/bin/conftest or on PATH)")
+    ap.add_argument("--no-opa", action="store_true")
+    ap.add_argument("--no-conftest", action="store_true")
+    ap.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
+    args = ap.parse_args(argv)
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    opa = None if args.no_opa else _find("opa", args.opa)
+    conftest = None if args.no_conftest else _find("conftest", args.conftest)
+    if not (args.inputs / "small" / "bandit.json").exists():
+        generate.generate_small(args.inputs)
+    for size in sizes:
+        if not (args.inputs / size).is_dir() or len(list((args.inputs / size).iterdir())) < 4:
+            generate.generate(args.inputs, size)
+    results: dict[str, Any] = {
+        "command": " ".join([Path(sys.executable).name, "bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_before": os.getloadavg(),
+            "opa": _version([opa, "version"]) if opa else None,
+            "conftest": _version([conftest, "--version"]) if conftest else None,
+        },
+        "sizes": {},
+    }
+    results["small"] = bench_small(args.inputs / "small", max(15, args.runs * 3))
+    for size in sizes:
+        runs = args.runs_100k if size == "100k" else args.runs
+        results["sizes"][size] = bench_size(size, args.inputs / size, runs, opa, conftest)
+    results["growth"] = growth(results["sizes"])
+    results["machine"]["load_average_after"] = os.getloadavg()
+    results["targets"] = targets(results)
+    args.json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print_table(results)
+    print(f"\nwritten to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
