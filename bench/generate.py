@@ -321,10 +321,13 @@ def cyclonedx(rng: random.Random, components: int, vuln_findings: int) -> dict[s
 
 
 def generate(out: Path, size: str, seed: int = 7) -> list[Path]:
-    """Write the four reports of one size; return their paths."""
-    n = SIZES[size]
-    rng = random.Random(f"{seed}:{size}")
-    folder = out / size
+    """Write the four reports of one size (1k, 10k, 100k) under `out/size`; return their paths."""
+    return generate_set(out / size, SIZES[size], COMPONENTS[size], seed=f"{seed}:{size}")
+
+
+def generate_set(folder: Path, n: int, components: int, seed: int | str = 7) -> list[Path]:
+    """Write the four reports for `n` findings in all and an SBOM of `components` into `folder`."""
+    rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     files = _files(rng, max(20, n // 25))
     n_sarif, n_bandit, n_semgrep = n * 40 // 100, n * 25 // 100, n * 25 // 100
@@ -334,7 +337,7 @@ def generate(out: Path, size: str, seed: int = 7) -> list[Path]:
         "codeql.sarif": sarif(rng, n_sarif, files),
         "bandit.json": bandit_doc,
         "semgrep.json": semgrep(rng, n_semgrep, files, spots),
-        "sbom.cdx.json": cyclonedx(rng, COMPONENTS[size], n_vuln),
+        "sbom.cdx.json": cyclonedx(rng, components, n_vuln),
     }
     paths = []
     for name, doc in docs.items():

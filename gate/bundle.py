@@ -217,7 +217,9 @@ def sign_files(files: Mapping[str, bytes], signing_key: str | Path, *, algorithm
     if not algorithm.startswith("HS") and not key.lstrip().startswith(b"-----BEGIN"):
         raise ConfigError(f"{algorithm} needs a PEM private key", file=str(signing_key))
     claims = {
-        "files": [{"name": name, "hash": opa_file_hash(name, content), "algorithm": HASH_ALGORITHM} for name, content in sorted(files.items())],
+        "files": [
+            {"name": name, "hash": opa_file_hash(name, content), "algorithm": HASH_ALGORITHM} for name, content in sorted(files.items())
+        ],
         "keyid": key_id,  # deprecated claim OPA still writes, kept for older verifiers
     }
     jwt = _jwt()
@@ -367,7 +369,11 @@ def verify_signature(files: Mapping[str, bytes], signatures: bytes, key: bytes, 
         header = jwt.get_unverified_header(tokens[0])
         claims = jwt.decode(tokens[0], key, algorithms=allowed, options={"require": ["files"], "verify_aud": False})
     except (jwt.exceptions.PyJWTError, ValueError, TypeError) as exc:
-        raise PolicyError(f"bundle signature does not verify with the given key: {exc}", file=shown, hint="the bundle was tampered with or signed with another key") from None
+        raise PolicyError(
+            f"bundle signature does not verify with the given key: {exc}",
+            file=shown,
+            hint="the bundle was tampered with or signed with another key",
+        ) from None
     if header.get("alg") not in allowed:  # pragma: no cover - jwt.decode already refused it
         raise PolicyError(f"bundle signature algorithm {header.get('alg')!r} does not fit the key", file=shown)
     if claims.get("scope", "") != "":
@@ -382,7 +388,9 @@ def verify_signature(files: Mapping[str, bytes], signatures: bytes, key: bytes, 
         if entry is None:
             raise PolicyError(f"bundle file {name} is not covered by the signature: refused", file=shown)
         if entry.get("algorithm") != HASH_ALGORITHM:
-            raise PolicyError(f"bundle file {name} is signed with hash {entry.get('algorithm')!r}; only {HASH_ALGORITHM} is accepted", file=shown)
+            raise PolicyError(
+                f"bundle file {name} is signed with hash {entry.get('algorithm')!r}; only {HASH_ALGORITHM} is accepted", file=shown
+            )
         if opa_file_hash(name, content) != str(entry.get("hash", "")).lower():
             raise PolicyError(f"bundle file {name} does not match its signed hash: the bundle was tampered with", file=shown)
     if listed:

@@ -168,6 +168,8 @@ def evaluate(config: Config) -> Outcome:
         t0 = time.perf_counter()
         reports = collect(config.reports, as_format=config.as_format, limits=config.limits, allow_empty=config.allow_empty)
         timing["read"] = time.perf_counter() - t0
+        if config.policy_ref:
+            reports = _trusted_vex_only(config.policy_ref, reports, not_used)
         t0 = time.perf_counter()
         prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
         del reports  # the document holds copies; the model objects need not outlive it
@@ -250,6 +252,30 @@ def _is_python_regex(text: str) -> bool:
     except re.error:
         return False
     return True
+
+
+def _trusted_vex_only(ref: str, reports: list[Any], not_used: list[dict[str, Any]]) -> list[Any]:
+    """Under --policy-ref, VEX statements count only from documents unchanged at the trusted ref.
+
+    A VEX file the change added or edited is still read (its findings and components count), but
+    its statements do not stop anything from blocking; it is listed as not used.
+    """
+    import dataclasses
+
+    from gate import trusted
+
+    with_vex = [r.path for r in reports if r.result.vex]
+    if not with_vex:
+        return reports
+    changes = trusted.unchanged_at_ref(ref, with_vex)
+    out = []
+    for r in reports:
+        change = changes.get(r.path)
+        if change is not None:
+            not_used.append({"path": r.path, "kind": "vex", "change": change})
+            r = dataclasses.replace(r, result=dataclasses.replace(r.result, vex=()))
+        out.append(r)
+    return out
 
 
 def _engine_options(config: Config) -> dict[str, Any]:

@@ -356,3 +356,30 @@ def load_waivers_from_ref(
             _rename_in_error(exc, {repo.shown(rel): temps[path]})
             raise
     return waivers, changes
+
+
+def unchanged_at_ref(ref: str, paths: Sequence[str]) -> dict[str, str | None]:
+    """For each path: None when the work tree's file is byte-identical to the one at `ref`,
+    else the change (`added` when the ref lacks it or it lies outside the repository, `modified`).
+
+    Used for VEX documents passed as reports: under `--policy-ref`, a statement may only stop a
+    finding from blocking when it comes from the trusted ref, as waivers do; otherwise a pull
+    request could approve itself by adding a VEX file.
+    """
+    repo = _open_repo(ref)
+    out: dict[str, str | None] = {}
+    wanted: dict[str, str] = {}
+    for path in paths:
+        if not repo.inside(path):
+            out[path] = "added"
+            continue
+        wanted[path] = repo.rel(path)
+    entries = {e.path: e for rel in set(wanted.values()) for e in _ls_tree(repo, rel) if e.path == rel}
+    blobs = _blobs(repo, [e.sha for e in entries.values() if e.kind == "blob" and e.mode != "120000"])
+    for path, rel in wanted.items():
+        entry = entries.get(rel)
+        if entry is None or entry.sha not in blobs:
+            out[path] = "added"
+            continue
+        out[path] = None if Path(path).read_bytes() == blobs[entry.sha] else "modified"
+    return out

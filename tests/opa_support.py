@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import DATA
 
 OPA_DATA = DATA / "opa"
@@ -73,9 +72,18 @@ def opa_server(bundle: Path, workdir: Path, *extra: str) -> Iterator[RunningOpa]
     port = free_port()
     log = workdir / f"opa-{port}.log"
     argv = [
-        binary, "run", "--server", "--addr", f"127.0.0.1:{port}", "--skip-version-check",
-        "--log-level", "error", "--bundle", str(bundle), *extra,
-    ]  # fmt: skip
+        binary,
+        "run",
+        "--server",
+        "--addr",
+        f"127.0.0.1:{port}",
+        "--skip-version-check",
+        "--log-level",
+        "error",
+        "--bundle",
+        str(bundle),
+        *extra,
+    ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
     url = f"http://127.0.0.1:{port}"

@@ -32,6 +32,17 @@ from gate.errors import ExitCode, PolicyError
 from gate.policy import load_policy
 from gate.runner import Config, resolve_policy
 
+MINIMAL_REGO = """package gate.p
+
+import rego.v1
+
+# METADATA
+# title: T
+# custom:
+#   id: P-1
+deny contains {"rule": "P-1", "msg": "m"} if input.x
+"""
+
 
 def _members(path: Path) -> dict[str, bytes]:
     with tarfile.open(path, "r:gz") as tar:
@@ -96,7 +107,7 @@ def test_same_policy_and_revision_give_the_same_bytes(policy: object, tmp_path: 
 def test_unit_tests_are_left_out_of_the_bundle(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
     (pack / "data").mkdir(parents=True)
-    (pack / "p.rego").write_text('package gate.p\n\nimport rego.v1\n\n# METADATA\n# title: T\n# custom:\n#   id: P-1\ndeny contains {"rule": "P-1", "msg": "m"} if input.x\n')
+    (pack / "p.rego").write_text(MINIMAL_REGO)
     (pack / "p_test.rego").write_text("package gate.p_test\n\nimport rego.v1\n\ntest_x if true\n")
     built = load_policy(pack, include_tests=True)
     build_bundle(built, tmp_path / "b.tar.gz", revision="r")
@@ -115,7 +126,12 @@ def test_a_package_outside_the_roots_is_refused(tmp_path: Path) -> None:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     import os
 
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env={**os.environ, **env})
@@ -264,7 +280,7 @@ def test_gate_verifies_a_bundle_opa_signed_with_awkward_data(keys: dict[str, Pat
     opa = opa_binary()
     src = tmp_path / "src"
     (src / "gate").mkdir(parents=True)
-    (src / "gate" / "p.rego").write_text('package gate.p\n\nimport rego.v1\n\n# METADATA\n# title: T\n# custom:\n#   id: P-1\ndeny contains {"rule": "P-1", "msg": "m"} if input.x\n')
+    (src / "gate" / "p.rego").write_text(MINIMAL_REGO)
     # Numbers as written (1.50, 1e3, a big integer), HTML characters, U+2028, control characters,
     # astral characters, unsorted keys, odd spacing: OPA hashes the parsed value, keys sorted.
     (src / "data.json").write_text(
@@ -273,7 +289,9 @@ def test_gate_verifies_a_bundle_opa_signed_with_awkward_data(keys: dict[str, Pat
     )
     (src / ".manifest").write_text(json.dumps({"revision": "opa-signed\u2028<x>", "roots": ["gate", "config"], "metadata": {"n": 2.0}}))
     out = tmp_path / "opa-signed.tar.gz"
-    subprocess.run([opa, "build", "--bundle", str(src), "--signing-key", str(keys["rsa"]), "-o", str(out)], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [opa, "build", "--bundle", str(src), "--signing-key", str(keys["rsa"]), "-o", str(out)], check=True, capture_output=True, timeout=60
+    )
     loaded = load_bundle(out, verification_key=keys["rsa_pub"])
     assert loaded.revision == "opa-signed\u2028<x>"
     assert loaded.data["s"].startswith("a<b>&c")
@@ -290,9 +308,11 @@ def test_gate_refuses_an_opa_signed_bundle_with_an_extra_file(keys: dict[str, Pa
     src.mkdir()
     (src / "p.rego").write_text('package gate.p\n\nimport rego.v1\n\ndeny contains {"rule": "P-1", "msg": "m"} if input.x\n')
     out = tmp_path / "opa-signed.tar.gz"
-    subprocess.run([opa, "build", "--bundle", str(src), "--signing-key", str(keys["rsa"]), "-o", str(out)], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [opa, "build", "--bundle", str(src), "--signing-key", str(keys["rsa"]), "-o", str(out)], check=True, capture_output=True, timeout=60
+    )
     members = _members(out)
-    members["/zz.rego"] = b"package gate.zz\n\nimport rego.v1\n\ndeny contains {\"rule\": \"ZZ\", \"msg\": \"planted\"} if true\n"
+    members["/zz.rego"] = b'package gate.zz\n\nimport rego.v1\n\ndeny contains {"rule": "ZZ", "msg": "planted"} if true\n'
     planted = tmp_path / "planted.tar.gz"
     _write_tar(planted, members)
     with pytest.raises(PolicyError) as err:
@@ -304,7 +324,9 @@ def test_gate_refuses_an_opa_signed_bundle_with_an_extra_file(keys: dict[str, Pa
 # Refusals (exit 4)
 
 
-def test_signed_bundle_needs_a_key_and_a_key_needs_a_signature(policy: object, keys: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signed_bundle_needs_a_key_and_a_key_needs_a_signature(
+    policy: object, keys: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(VERIFICATION_KEY_ENV, raising=False)
     signed, plain = tmp_path / "s.tar.gz", tmp_path / "p.tar.gz"
     build_bundle(policy, signed, revision="r", signing_key=keys["rsa"])  # type: ignore[arg-type]
@@ -363,7 +385,7 @@ def test_tampered_bundle_exits_4_through_the_cli(policy: object, keys: dict[str,
         ("notgzip", "not a readable bundle"),
         ("truncated", "not a readable bundle"),
         ("yamldata", "not supported by the gate"),
-        ("otherdata", "must be {\"config\""),
+        ("otherdata", 'must be {"config"'),
     ],
 )
 def test_unsafe_or_foreign_bundles_are_refused(case: str, expected: str, tmp_path: Path) -> None:

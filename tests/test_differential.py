@@ -78,7 +78,9 @@ def _outcome(engine: Engine, policy: PolicySet, document: dict[str, Any]) -> dic
     fail_on = str(stage_profile(policy, stage).get("fail_on") or "deny")
     try:
         raw = engine.evaluate(policy, json.dumps(document, ensure_ascii=False), timeout=60)
-        violations, warnings, _, decision, code = decide(raw, policy, stage=stage, now=parse_time(document["context"]["time"]), fail_on=fail_on)
+        violations, warnings, _, decision, code = decide(
+            raw, policy, stage=stage, now=parse_time(document["context"]["time"]), fail_on=fail_on
+        )
     except GateError as exc:
         return {"decision": "error", "exit_code": int(exc.exit_code), "kind": exc.kind}
     return {"decision": decision, "exit_code": code, "violations": violations, "warnings": warnings}
@@ -141,7 +143,17 @@ TEXT = st.text(alphabet=st.sampled_from(string.ascii_letters + string.digits + "
 SEVERITIES = ["critical", "high", "medium", "low", "info", "unknown"]
 KINDS = ["sast", "dependency", "secret", "iac", "license", "other"]
 TOOLS = ["bandit", "semgrep", "pip-audit", "CodeQL", "Trivy", "gitleaks", "Contrast Security", "eslint"]
-LICENSES = ["MIT", "Apache-2.0", "GPL-3.0-only", "LGPL-2.1-or-later", "AGPL-3.0-only", "BSD-3-Clause", "MIT OR GPL-2.0-only", "NOASSERTION", "Custom-Thing"]
+LICENSES = [
+    "MIT",
+    "Apache-2.0",
+    "GPL-3.0-only",
+    "LGPL-2.1-or-later",
+    "AGPL-3.0-only",
+    "BSD-3-Clause",
+    "MIT OR GPL-2.0-only",
+    "NOASSERTION",
+    "Custom-Thing",
+]
 STATES = ["not_affected", "affected", "fixed", "under_investigation", "false_positive", "resolved"]
 
 
@@ -161,9 +173,11 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
             name = draw(st.sampled_from(["requests", "Django", "py_yaml", "lodash", "@scope/pkg"]))
             version = draw(st.sampled_from(["1.0.0", "2.31.0", "0.9", "1.0.0-rc.1", "v3"]))
             package = {
-                "name": name, "version": version, "purl": f"pkg:pypi/{name.lower()}@{version}",
+                "name": name,
+                "version": version,
+                "purl": f"pkg:pypi/{name.lower()}@{version}",
                 "fixed_versions": draw(st.lists(st.sampled_from(["1.0.1", "2.32.0", "3.0"]), max_size=2, unique=True)),
-            }  # fmt: skip
+            }
         others = [d for d in ids if d != fid]
         findings.append(
             {
@@ -186,8 +200,19 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                 "test_code": draw(st.booleans()),
                 "baseline": draw(st.sampled_from(["new", "existing", "unknown"])),
                 "source": {"path": f"reports/{tool}.json", "format": "sarif", "index": i},
-                "waiver": draw(st.one_of(st.none(), st.just({"id": fid, "reason": "accepted", "approved_by": "sec", "expires": "2026-06-01", "ticket": None}))),
-                "vex": draw(st.one_of(st.none(), st.builds(lambda s: {"state": s, "justification": None, "detail": None, "source": "vex.json"}, st.sampled_from(STATES)))),
+                "waiver": draw(
+                    st.one_of(
+                        st.none(), st.just({"id": fid, "reason": "accepted", "approved_by": "sec", "expires": "2026-06-01", "ticket": None})
+                    )
+                ),
+                "vex": draw(
+                    st.one_of(
+                        st.none(),
+                        st.builds(
+                            lambda s: {"state": s, "justification": None, "detail": None, "source": "vex.json"}, st.sampled_from(STATES)
+                        ),
+                    )
+                ),
                 "help_uri": draw(st.one_of(st.none(), st.just("https://example.invalid/rule"))),
             }
         )
@@ -198,18 +223,30 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
                 other["duplicates"].append(f["id"])
     components = [
         {
-            "name": name, "version": draw(st.one_of(st.none(), st.sampled_from(["1.0", "2.0.1"]))), "purl": draw(st.one_of(st.none(), st.just(f"pkg:pypi/{name}@1.0"))),
-            "type": draw(st.sampled_from(["library", "application", None])), "licenses": draw(st.lists(st.sampled_from(LICENSES), max_size=2, unique=True)),
-            "scope": draw(st.sampled_from(["required", "optional", None])), "direct": draw(st.one_of(st.none(), st.booleans())), "hashes": {},
+            "name": name,
+            "version": draw(st.one_of(st.none(), st.sampled_from(["1.0", "2.0.1"]))),
+            "purl": draw(st.one_of(st.none(), st.just(f"pkg:pypi/{name}@1.0"))),
+            "type": draw(st.sampled_from(["library", "application", None])),
+            "licenses": draw(st.lists(st.sampled_from(LICENSES), max_size=2, unique=True)),
+            "scope": draw(st.sampled_from(["required", "optional", None])),
+            "direct": draw(st.one_of(st.none(), st.booleans())),
+            "hashes": {},
             "source": {"path": "sbom.json", "format": "cyclonedx"},
-        }  # fmt: skip
+        }
         for name in draw(st.lists(st.sampled_from(["requests", "urllib3", "gplthing", "left-pad", "numpy"]), max_size=4, unique=True))
     ]
     scans = [
         {
-            "path": f"reports/{tool}.json", "sha256": "0" * 64, "format": "sarif", "tool": tool, "tool_version": "1",
-            "complete": draw(st.booleans()), "errors": draw(st.lists(TEXT, max_size=2)), "findings": 0, "components": 0,
-        }  # fmt: skip
+            "path": f"reports/{tool}.json",
+            "sha256": "0" * 64,
+            "format": "sarif",
+            "tool": tool,
+            "tool_version": "1",
+            "complete": draw(st.booleans()),
+            "errors": draw(st.lists(TEXT, max_size=2)),
+            "findings": 0,
+            "components": 0,
+        }
         for tool in sorted({f["tool"] for f in findings} | set(draw(st.lists(st.sampled_from(TOOLS), max_size=2))))
     ]
     day = draw(st.integers(0, 400))
@@ -217,9 +254,14 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "schema": "gate.input/v1",
         "context": {
-            "stage": draw(st.sampled_from(["default", "dev", "staging", "prod"])), "repository": "o/r", "ref": None, "commit": None,
-            "pull_request": None, "time": when, "gate_version": "differential",
-        },  # fmt: skip
+            "stage": draw(st.sampled_from(["default", "dev", "staging", "prod"])),
+            "repository": "o/r",
+            "ref": None,
+            "commit": None,
+            "pull_request": None,
+            "time": when,
+            "gate_version": "differential",
+        },
         "findings": findings,
         "components": components,
         "scans": scans,
@@ -238,7 +280,13 @@ def _input_schema() -> Any:
 INPUT_SCHEMA = _input_schema()
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(document=documents())
 def test_generated_inputs_same_verdict_on_every_engine(pack: Pack, document: dict[str, Any]) -> None:
     errors = sorted(INPUT_SCHEMA.iter_errors(document), key=str)
@@ -267,10 +315,20 @@ KNOWN_DIVERGENCES: list[tuple[str, str, Any, Any]] = [
     ("width in sprintf verbs is ignored by regorus", 'sprintf("%5s|", ["a"])', "a|", "    a|"),
     ("%v of a small float", 'sprintf("%v", [1e-7])', "0.0000001", "1e-07"),
     ("json.marshal escapes <, >, & in OPA only", 'json.marshal({"a": "<&>"})', '{"a":"<&>"}', '{"a":"\\u003c\\u0026\\u003e"}'),
-    ("time.add_date clamps the day in regorus, normalises it in Go", 'time.add_date(time.parse_rfc3339_ns("2026-01-31T00:00:00Z"), 0, 1, 0)', 1772236800000000000, 1772496000000000000),
+    (
+        "time.add_date clamps the day in regorus, normalises it in Go",
+        'time.add_date(time.parse_rfc3339_ns("2026-01-31T00:00:00Z"), 0, 1, 0)',
+        1772236800000000000,
+        1772496000000000000,
+    ),
     ("semver accepts a leading v in OPA only", 'semver.is_valid("v1.2.3")', False, True),
     ("a missing sprintf argument is an error in regorus only", 'sprintf("%v %v", ["a"])', ERROR, "a %!v(MISSING)"),
-    ("crypto.* builtins are absent from regorus", 'crypto.sha256("abc")', ERROR, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+    (
+        "crypto.* builtins are absent from regorus",
+        'crypto.sha256("abc")',
+        ERROR,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    ),
     ("a local variable named like a rule of the package is refused by regorus", "[y | some y in [1, 2]; y > 1]\n\ny := 2", ERROR, [2]),
 ]
 
@@ -288,8 +346,11 @@ def _opa_value(module: str, tmp_path: Path) -> Any:
     (tmp_path / "p.rego").write_text(module, encoding="utf-8")
     done = subprocess.run(
         [opa_binary(), "eval", "--format=json", "--strict-builtin-errors", "-d", str(tmp_path / "p.rego"), "data.p.x"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     doc = json.loads(done.stdout)
     if doc.get("errors"):
         return ERROR

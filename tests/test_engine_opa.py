@@ -19,7 +19,7 @@ from gate.engine.registry import get_engine
 from gate.errors import EngineError, ExitCode, PolicyError
 from gate.policy import load_policy
 
-RULE = '''package gate.t
+RULE = """package gate.t
 
 import rego.v1
 
@@ -33,15 +33,34 @@ import rego.v1
 deny contains v if {{
 {body}
 }}
-'''
+"""
+
 
 def _finding(fid: str, tool: str, rule: str, severity: str, message: str) -> dict[str, object]:
     return {
-        "id": fid, "tool": tool, "tool_version": "1", "rule_id": rule, "rule_name": rule, "kind": "sast",
-        "severity": severity, "confidence": "high", "message": message, "location": None, "cwe": ["CWE-703"],
-        "cve": [], "aliases": [], "package": None, "suppressed": False, "duplicates": [], "test_code": False,
-        "baseline": "unknown", "source": {"path": "r.json", "format": tool, "index": 0}, "waiver": None, "vex": None, "help_uri": None,
-    }  # fmt: skip
+        "id": fid,
+        "tool": tool,
+        "tool_version": "1",
+        "rule_id": rule,
+        "rule_name": rule,
+        "kind": "sast",
+        "severity": severity,
+        "confidence": "high",
+        "message": message,
+        "location": None,
+        "cwe": ["CWE-703"],
+        "cve": [],
+        "aliases": [],
+        "package": None,
+        "suppressed": False,
+        "duplicates": [],
+        "test_code": False,
+        "baseline": "unknown",
+        "source": {"path": "r.json", "format": tool, "index": 0},
+        "waiver": None,
+        "vex": None,
+        "help_uri": None,
+    }
 
 
 INPUT = {
@@ -177,7 +196,7 @@ def test_input_document_is_not_loaded_as_data(tmp_path: Path) -> None:
 # opa test
 
 
-TESTS = '''package gate.t_test
+TESTS = """package gate.t_test
 
 import rego.v1
 
@@ -191,11 +210,13 @@ test_denies_high if {
 test_wrong if {
 	count(t.deny) == 2 with input as {"findings": []}
 }
-'''
+"""
 
 
 def test_run_tests_reports_results_prints_and_failures(tmp_path: Path) -> None:
-    pack = _pack(tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": TESTS})
+    pack = _pack(
+        tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": TESTS}
+    )
     run = OpaEngine().run_tests(load_policy(pack), timeout=60)
     by_name = {r.name: r for r in run.results}
     assert set(by_name) == {"test_denies_high", "test_wrong"}
@@ -207,7 +228,9 @@ def test_run_tests_reports_results_prints_and_failures(tmp_path: Path) -> None:
 
 def test_run_tests_measures_line_coverage_of_the_policy_modules(tmp_path: Path) -> None:
     tests = TESTS.split("test_wrong")[0].rstrip() + "\n"
-    pack = _pack(tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": tests})
+    pack = _pack(
+        tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": tests}
+    )
     (pack / "other.rego").write_text('package gate.other\n\nimport rego.v1\n\nwarn contains "w" if {\n\tinput.x == 1\n}\n')
     run = OpaEngine().run_tests(load_policy(pack), timeout=60)
     assert all(r.passed for r in run.results) and len(run.results) == 1
@@ -218,14 +241,20 @@ def test_run_tests_measures_line_coverage_of_the_policy_modules(tmp_path: Path) 
 
 
 def test_run_tests_compile_error_is_exit_4_with_place(tmp_path: Path) -> None:
-    pack = _pack(tmp_path, '\tv := {"rule": "T-1", "msg": "x"}', {"t_test.rego": "package gate.t_test\n\nimport rego.v1\n\ntest_x if {\n\tundefined_fn(1)\n}\n"})
+    pack = _pack(
+        tmp_path,
+        '\tv := {"rule": "T-1", "msg": "x"}',
+        {"t_test.rego": "package gate.t_test\n\nimport rego.v1\n\ntest_x if {\n\tundefined_fn(1)\n}\n"},
+    )
     with pytest.raises(PolicyError) as err:
         OpaEngine().run_tests(load_policy(pack), timeout=60)
     assert err.value.file == f"{pack}/t_test.rego" and err.value.position is not None and err.value.position.line == 6
 
 
 def test_policy_test_cli_with_engine_opa(tmp_path: Path) -> None:
-    pack = _pack(tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": TESTS})
+    pack = _pack(
+        tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": TESTS}
+    )
     res = run_gate(["policy", "test", str(pack), "--engine", "opa"])
     assert res.exit_code == ExitCode.DENY
     assert re.search(r"^FAIL gate\.t_test\.test_wrong \(.*t_test\.rego:12\)", res.stdout, re.MULTILINE), res.stdout
@@ -237,7 +266,9 @@ def test_policy_test_cli_with_engine_opa(tmp_path: Path) -> None:
 
 
 def test_opa_and_embedded_agree_on_which_tests_pass(tmp_path: Path) -> None:
-    pack = _pack(tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": TESTS})
+    pack = _pack(
+        tmp_path, '\tsome f in input.findings\n\tf.severity == "high"\n\tv := {"rule": "T-1", "msg": f.id}', {"t_test.rego": TESTS}
+    )
     policy = load_policy(pack)
     opa = {(r.package, r.name, r.passed, r.line) for r in OpaEngine().run_tests(policy, timeout=60).results}
     emb = {(r.package, r.name, r.passed, r.line) for r in EmbeddedEngine().run_tests(policy, timeout=60).results}

@@ -28,17 +28,43 @@ TIME = "2026-03-01T00:00:00Z"
 
 def _finding(fid: str, severity: str, message: str, tool: str = "bandit") -> dict[str, Any]:
     return {
-        "id": fid, "tool": tool, "tool_version": "1", "rule_id": "B1", "rule_name": "r", "kind": "sast", "severity": severity,
-        "confidence": "high", "message": message, "location": {"path": "app.py", "start_line": 3, "end_line": 3}, "cwe": ["CWE-78"],
-        "cve": [], "aliases": [], "package": None, "suppressed": False, "duplicates": [], "test_code": False, "baseline": "unknown",
-        "source": {"path": "r.json", "format": "bandit", "index": 0}, "waiver": None, "vex": None, "help_uri": None,
-    }  # fmt: skip
+        "id": fid,
+        "tool": tool,
+        "tool_version": "1",
+        "rule_id": "B1",
+        "rule_name": "r",
+        "kind": "sast",
+        "severity": severity,
+        "confidence": "high",
+        "message": message,
+        "location": {"path": "app.py", "start_line": 3, "end_line": 3},
+        "cwe": ["CWE-78"],
+        "cve": [],
+        "aliases": [],
+        "package": None,
+        "suppressed": False,
+        "duplicates": [],
+        "test_code": False,
+        "baseline": "unknown",
+        "source": {"path": "r.json", "format": "bandit", "index": 0},
+        "waiver": None,
+        "vex": None,
+        "help_uri": None,
+    }
 
 
 DOC = json.dumps(
     {
         "schema": "gate.input/v1",
-        "context": {"stage": "default", "time": TIME, "repository": None, "ref": None, "commit": None, "pull_request": None, "gate_version": "t"},
+        "context": {
+            "stage": "default",
+            "time": TIME,
+            "repository": None,
+            "ref": None,
+            "commit": None,
+            "pull_request": None,
+            "gate_version": "t",
+        },
         "findings": [_finding("a1", "high", "subprocess with shell=True"), _finding("b2", "medium", "weak hash")],
         "components": [],
         "scans": [],
@@ -128,7 +154,9 @@ def test_server_running_other_policies_is_refused(server: RunningOpa, test_polic
 
 def test_cli_records_the_server_and_revision_in_the_verdict(server: RunningOpa, pack_bundle: Path, tmp_path: Path) -> None:
     common = [str(REPORT), "--policy", str(pack_bundle), "--time", TIME]
-    remote = run_gate(["evaluate", *common, "--engine", "opa-server", "--opa-url", server.url, "--output", f"json={tmp_path / 'remote.json'}"])
+    remote = run_gate(
+        ["evaluate", *common, "--engine", "opa-server", "--opa-url", server.url, "--output", f"json={tmp_path / 'remote.json'}"]
+    )
     local = run_gate(["evaluate", *common, "--output", f"json={tmp_path / 'local.json'}"])
     assert remote.exit_code == local.exit_code and remote.exit_code in (0, 10, 11), remote.stderr
     rv, lv = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("remote", "local"))
@@ -213,7 +241,7 @@ def test_unhealthy_server(fake_server: FakeOpa, test_policy: PolicySet) -> None:
 
 
 def test_token_from_the_environment(fake_server: FakeOpa, test_policy: PolicySet, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake_server.token = "s3cret"
+    fake_server.token = "s3cret"  # noqa: S105 - a test token for a loopback fake
     monkeypatch.delenv(TOKEN_ENV, raising=False)
     err = _eval_error(OpaServerEngine(url=fake_server.url), test_policy)
     assert "HTTP 401" in err.message and err.hint is not None and TOKEN_ENV in err.hint
@@ -252,9 +280,23 @@ def test_cli_exit_4_for_each_failure_mode(mode: str, pack_bundle: Path, tmp_path
     with fake_opa(fake):
         url = f"http://127.0.0.1:{free_port()}" if mode == "down" else fake.url
         res = run_gate(
-            ["evaluate", str(REPORT), "--policy", str(pack_bundle), "--engine", "opa-server", "--opa-url", url,
-             "--eval-timeout", "1", "--time", TIME, "--output", f"json={tmp_path / 'v.json'}"]
-        )  # fmt: skip
+            [
+                "evaluate",
+                str(REPORT),
+                "--policy",
+                str(pack_bundle),
+                "--engine",
+                "opa-server",
+                "--opa-url",
+                url,
+                "--eval-timeout",
+                "1",
+                "--time",
+                TIME,
+                "--output",
+                f"json={tmp_path / 'v.json'}",
+            ]
+        )
     assert res.exit_code == ExitCode.POLICY, res.stdout + res.stderr
     verdict = json.loads((tmp_path / "v.json").read_text())
     assert verdict["decision"] == "error" and verdict["violations"] == [] and verdict["error"]["kind"] == "engine"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import traceback
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any
@@ -76,7 +75,7 @@ class GateGroup(click.Group):
             sys.exit(int(ExitCode.USAGE))
         except GateError as exc:
             if verbose:
-                traceback.print_exc()
+                _print_traceback()
             from gate.output.text import clean
 
             click.echo(f"gate: error: {clean(str(exc))}", err=True)
@@ -88,12 +87,18 @@ class GateGroup(click.Group):
                 click.echo("gate: interrupted", err=True)
                 sys.exit(int(ExitCode.INTERNAL))
             if verbose:
-                traceback.print_exc()
+                _print_traceback()
             from gate.output.text import clean
 
             click.echo(f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {clean(str(exc))}", err=True)
             sys.exit(int(ExitCode.INTERNAL))
         sys.exit(int(rv) if isinstance(rv, int) else 0)
+
+
+def _print_traceback() -> None:
+    import traceback  # only on --verbose errors: its tokenizer imports cost every run start-up
+
+    traceback.print_exc()
 
 
 def load_config_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

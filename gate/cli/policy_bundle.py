@@ -13,7 +13,11 @@ from gate.policy import load_policy, validate_data
 @click.command("bundle")
 @click.argument("directory", required=False)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The bundle file to write (tar.gz).")
-@click.option("--revision", envvar="GATE_REVISION", help="The manifest revision. Default: the git commit of the folder (+ -dirty), else the content digest.")
+@click.option(
+    "--revision",
+    envvar="GATE_REVISION",
+    help="The manifest revision. Default: the git commit of the folder (+ -dirty), else the content digest.",
+)
 @click.option(
     "--signing-key",
     type=click.Path(dir_okay=False),
@@ -21,9 +25,17 @@ from gate.policy import load_policy, validate_data
     help="Sign the bundle (OPA bundle signing): a PEM private key, or for HS* a file holding the secret.",
 )
 @click.option("--signing-alg", type=click.Choice(SIGNING_ALGORITHMS), default="RS256", show_default=True, envvar="GATE_SIGNING_ALG")
-@click.option("--signing-key-id", default=DEFAULT_KEY_ID, show_default=True, envvar="GATE_SIGNING_KEY_ID", help="The key id written in the signature (OPA's --verification-key-id).")
+@click.option(
+    "--signing-key-id",
+    default=DEFAULT_KEY_ID,
+    show_default=True,
+    envvar="GATE_SIGNING_KEY_ID",
+    help="The key id written in the signature (OPA's --verification-key-id).",
+)
 @verbose_option
-def bundle_command(directory: str | None, output: str, revision: str | None, signing_key: str | None, signing_alg: str, signing_key_id: str) -> int:
+def bundle_command(
+    directory: str | None, output: str, revision: str | None, signing_key: str | None, signing_alg: str, signing_key_id: str
+) -> int:
     """Build an OPA bundle of a policy folder: .manifest (revision, roots), the Rego modules that
     decide, and data.json with the merged data; signed when --signing-key is given.
 

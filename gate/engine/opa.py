@@ -37,7 +37,9 @@ GRACE_SECONDS = 10.0
 
 POLICY_DIR = "policy"
 INPUT_FILE = "input.json"
-_TEXT_ERROR = re.compile(r"^(?:\d+ errors? occurred[^:]*:\s*)?(?P<file>[^\s:][^:]*):(?P<line>\d+):\s*(?P<code>\w+):\s*(?P<msg>.*)$", re.MULTILINE)
+_TEXT_ERROR = re.compile(
+    r"^(?:\d+ errors? occurred[^:]*:\s*)?(?P<file>[^\s:][^:]*):(?P<line>\d+):\s*(?P<code>\w+):\s*(?P<msg>.*)$", re.MULTILINE
+)
 _versions: dict[str, str] = {}
 
 
@@ -125,7 +127,10 @@ def _run(argv: list[str], ws: Workspace, timeout: float) -> subprocess.Completed
     try:
         return subprocess.run(argv, cwd=ws.dir, capture_output=True, text=True, timeout=timeout + GRACE_SECONDS, check=False)
     except subprocess.TimeoutExpired:
-        raise EngineError(f"opa did not finish within the time limit of {timeout:g} s (+{GRACE_SECONDS:g} s to start)", hint="raise it with --eval-timeout") from None
+        raise EngineError(
+            f"opa did not finish within the time limit of {timeout:g} s (+{GRACE_SECONDS:g} s to start)",
+            hint="raise it with --eval-timeout",
+        ) from None
     except OSError as exc:
         raise EngineError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
 

@@ -28,13 +28,13 @@ from gate.engine.interface import Engine, RawDecision
 from gate.errors import ConfigError, EngineError
 from gate.policy import PolicySet
 
-TOKEN_ENV = "GATE_OPA_TOKEN"
+TOKEN_ENV = "GATE_OPA_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _client_errors() -> tuple[type[BaseException], ...]:
     import requests
-    from opa_client.errors import ConnectionsError, PolicyNotFoundError
+    from opa_client.errors import ConnectionsError, PolicyNotFoundError  # type: ignore[import-untyped]
 
     return (requests.exceptions.RequestException, ConnectionsError, PolicyNotFoundError)
 
@@ -70,7 +70,7 @@ class OpaServerEngine(Engine):
     # ----------------------------------------------------------------------------------------
 
     def _client(self, timeout: float) -> Any:
-        from opa_client import OpaClient
+        from opa_client import OpaClient  # type: ignore[import-untyped]
 
         # ssl=True makes the client use https and leave certificate verification on
         # (requests' default); retries=0 so the time limit bounds the whole exchange.
@@ -84,15 +84,22 @@ class OpaServerEngine(Engine):
             exc = exc.__cause__  # the client wraps the requests error that says what happened
 
         if isinstance(exc, requests.exceptions.Timeout):
-            return EngineError(f"the OPA server at {self.url} did not answer {what} within {timeout:g} s", hint="raise --eval-timeout or check the server")
+            return EngineError(
+                f"the OPA server at {self.url} did not answer {what} within {timeout:g} s", hint="raise --eval-timeout or check the server"
+            )
         if isinstance(exc, requests.exceptions.SSLError):
-            return EngineError(f"TLS to the OPA server at {self.url} failed ({what}): {_one_line(str(exc))}", hint="set REQUESTS_CA_BUNDLE to the CA that signed the server's certificate")
+            return EngineError(
+                f"TLS to the OPA server at {self.url} failed ({what}): {_one_line(str(exc))}",
+                hint="set REQUESTS_CA_BUNDLE to the CA that signed the server's certificate",
+            )
         if isinstance(exc, requests.exceptions.ConnectionError):
             return EngineError(f"the OPA server at {self.url} is unreachable ({what}): {_one_line(str(exc))}")
         if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
             status = exc.response.status_code
             hint = f"set {TOKEN_ENV} to a token the server accepts" if status in (401, 403) else None
-            return EngineError(f"the OPA server at {self.url} answered {what} with HTTP {status}: {_one_line(exc.response.text)}", hint=hint)
+            return EngineError(
+                f"the OPA server at {self.url} answered {what} with HTTP {status}: {_one_line(exc.response.text)}", hint=hint
+            )
         if isinstance(exc, ValueError):  # requests' JSONDecodeError is one
             return EngineError(f"the OPA server at {self.url} answered {what} with malformed JSON: {_one_line(str(exc))}")
         message = getattr(exc, "message", None) or str(exc)
@@ -101,7 +108,10 @@ class OpaServerEngine(Engine):
     def _call(self, client: Any, deadline: float, timeout: float, what: str, fn: Any, *args: Any, **kw: Any) -> Any:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise EngineError(f"the OPA server at {self.url} did not answer within {timeout:g} s (before {what})", hint="raise --eval-timeout or check the server")
+            raise EngineError(
+                f"the OPA server at {self.url} did not answer within {timeout:g} s (before {what})",
+                hint="raise --eval-timeout or check the server",
+            )
         client.timeout = remaining
         failure: EngineError | None = None
         try:
@@ -113,7 +123,10 @@ class OpaServerEngine(Engine):
             # through its traceback, the response and its open connection) as its context.
             raise failure
         if time.monotonic() > deadline:
-            raise EngineError(f"the OPA server at {self.url} answered {what} after the time limit of {timeout:g} s", hint="raise --eval-timeout or check the server")
+            raise EngineError(
+                f"the OPA server at {self.url} answered {what} after the time limit of {timeout:g} s",
+                hint="raise --eval-timeout or check the server",
+            )
         return answer
 
     def _connect(self, client: Any, deadline: float, timeout: float) -> None:
@@ -122,7 +135,9 @@ class OpaServerEngine(Engine):
         if not healthy:
             # check_health hides why; ask once more to say it (unreachable, TLS, HTTP status).
             self._call(client, deadline, timeout, "the health check", client.check_connection)
-            raise EngineError(f"the OPA server at {self.url} is not healthy (GET /health?bundles=true did not answer 200): its bundles are not activated")
+            raise EngineError(
+                f"the OPA server at {self.url} is not healthy (GET /health?bundles=true did not answer 200): its bundles are not activated"
+            )
         if self._server_version is None:
             config = self._call(client, deadline, timeout, "GET /v1/config", client.get_config)
             labels = config.get("result", {}).get("labels", {}) if isinstance(config, dict) else {}
@@ -186,10 +201,14 @@ class OpaServerEngine(Engine):
                     raise EngineError(f"the OPA server at {self.url} answered {what} with {type(answer).__name__}, not an object")
                 if "result" not in answer:
                     raise EngineError(
-                        f"decision data.{pkg}.{dec} is undefined on the OPA server at {self.url} (its bundle lacks the package, or the rule is not a set)"
+                        f"decision data.{pkg}.{dec} is undefined on the OPA server at {self.url}"
+                        " (its bundle lacks the package, or the rule is not a set)"
                     )
                 value[f"{pkg}|{dec}"] = answer["result"]
             after = self._matching_bundle(self._bundles(client, deadline, timeout), digest)
             if after != self.bundle:
-                raise EngineError(f"the OPA server at {self.url} activated another bundle during the evaluation ({after['name']} revision {after['revision']}): run again")
+                raise EngineError(
+                    f"the OPA server at {self.url} activated another bundle during the evaluation"
+                    f" ({after['name']} revision {after['revision']}): run again"
+                )
         return split_decisions(value, time.perf_counter() - started)
