@@ -67,7 +67,17 @@ SEMGREP_RULES = [
 
 
 def _files(rng: random.Random, n: int) -> list[str]:
-    dirs = ["src/app", "src/app/api", "src/app/models", "src/app/views", "src/lib", "src/lib/util", "services/worker", "tests", "tests/unit"]
+    dirs = [
+        "src/app",
+        "src/app/api",
+        "src/app/models",
+        "src/app/views",
+        "src/lib",
+        "src/lib/util",
+        "services/worker",
+        "tests",
+        "tests/unit",
+    ]
     out = []
     for i in range(n):
         d = dirs[rng.randrange(len(dirs))]
@@ -101,7 +111,10 @@ def sarif(rng: random.Random, count: int, files: list[str]) -> dict[str, Any]:
                 "shortDescription": {"text": _sentence(rng, 5).capitalize()},
                 "fullDescription": {"text": _sentence(rng, 18).capitalize() + "."},
                 "defaultConfiguration": {"enabled": True, "level": rng.choice(["error", "warning", "note"])},
-                "help": {"text": "# " + _sentence(rng, 4) + "\n" + _sentence(rng, 60), "markdown": "# " + _sentence(rng, 4) + "\n\n" + _sentence(rng, 60)},
+                "help": {
+                    "text": "# " + _sentence(rng, 4) + "\n" + _sentence(rng, 60),
+                    "markdown": "# " + _sentence(rng, 4) + "\n\n" + _sentence(rng, 60),
+                },
                 "properties": {
                     "tags": ["security", f"external/cwe/cwe-{cwe:03d}", "correctness"][: rng.randint(2, 3)],
                     "kind": "path-problem" if i % 3 == 0 else "problem",
@@ -121,7 +134,9 @@ def sarif(rng: random.Random, count: int, files: list[str]) -> dict[str, Any]:
             "ruleId": rules[ri]["id"],
             "ruleIndex": ri,
             "rule": {"id": rules[ri]["id"], "index": ri},
-            "message": {"text": f"This {rng.choice(WORDS)} depends on a [user-provided value](1) that reaches {rng.choice(WORDS)} {j % 97}."},
+            "message": {
+                "text": f"This {rng.choice(WORDS)} depends on a [user-provided value](1) that reaches {rng.choice(WORDS)} {j % 97}."
+            },
             "locations": [
                 {
                     "physicalLocation": {
@@ -130,16 +145,39 @@ def sarif(rng: random.Random, count: int, files: list[str]) -> dict[str, Any]:
                     }
                 }
             ],
-            "partialFingerprints": {"primaryLocationLineHash": f"{rng.getrandbits(64):016x}:1", "primaryLocationStartColumnFingerprint": "4"},
+            "partialFingerprints": {
+                "primaryLocationLineHash": f"{rng.getrandbits(64):016x}:1",
+                "primaryLocationStartColumnFingerprint": "4",
+            },
         }
         if j % 10 == 0:
             result["relatedLocations"] = [
-                {"id": 1, "physicalLocation": {"artifactLocation": {"uri": files[fi], "index": fi}, "region": {"startLine": max(1, line - 7), "startColumn": 5, "endColumn": 30}}, "message": {"text": "user-provided value"}}
+                {
+                    "id": 1,
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": files[fi], "index": fi},
+                        "region": {"startLine": max(1, line - 7), "startColumn": 5, "endColumn": 30},
+                    },
+                    "message": {"text": "user-provided value"},
+                }
             ]
             result["codeFlows"] = [
                 {
                     "threadFlows": [
-                        {"locations": [{"location": {"physicalLocation": {"artifactLocation": {"uri": files[fi], "index": fi}, "region": {"startLine": max(1, line - k)}}, "message": {"text": rng.choice(WORDS)}}} for k in (7, 3, 0)]}
+                        {
+                            "locations": [
+                                {
+                                    "location": {
+                                        "physicalLocation": {
+                                            "artifactLocation": {"uri": files[fi], "index": fi},
+                                            "region": {"startLine": max(1, line - k)},
+                                        },
+                                        "message": {"text": rng.choice(WORDS)},
+                                    }
+                                }
+                                for k in (7, 3, 0)
+                            ]
+                        }
                     ]
                 }
             ]
@@ -149,7 +187,9 @@ def sarif(rng: random.Random, count: int, files: list[str]) -> dict[str, Any]:
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": {"name": "CodeQL", "organization": "GitHub", "semanticVersion": "2.20.4", "version": "2.20.4", "rules": rules}},
+                "tool": {
+                    "driver": {"name": "CodeQL", "organization": "GitHub", "semanticVersion": "2.20.4", "version": "2.20.4", "rules": rules}
+                },
                 "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": []}],
                 "artifacts": artifacts,
                 "results": results,
@@ -162,7 +202,7 @@ def sarif(rng: random.Random, count: int, files: list[str]) -> dict[str, Any]:
 
 def bandit(rng: random.Random, count: int, files: list[str]) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
     """bandit JSON with `count` results; also (file, line, cwe) of each, for semgrep's near-duplicates."""
-    results = []
+    results: list[dict[str, Any]] = []
     spots = []
     for _ in range(count):
         test_id, test_name, cwe, sev, text = BANDIT_TESTS[rng.randrange(len(BANDIT_TESTS))]
@@ -188,7 +228,22 @@ def bandit(rng: random.Random, count: int, files: list[str]) -> tuple[dict[str, 
         )
     per_file: dict[str, dict[str, float]] = {}
     for r in results:
-        m = per_file.setdefault(r["filename"], {k: 0 for k in ("CONFIDENCE.HIGH", "CONFIDENCE.LOW", "CONFIDENCE.MEDIUM", "CONFIDENCE.UNDEFINED", "SEVERITY.HIGH", "SEVERITY.LOW", "SEVERITY.MEDIUM", "SEVERITY.UNDEFINED")})
+        m = per_file.setdefault(
+            r["filename"],
+            {
+                k: 0
+                for k in (
+                    "CONFIDENCE.HIGH",
+                    "CONFIDENCE.LOW",
+                    "CONFIDENCE.MEDIUM",
+                    "CONFIDENCE.UNDEFINED",
+                    "SEVERITY.HIGH",
+                    "SEVERITY.LOW",
+                    "SEVERITY.MEDIUM",
+                    "SEVERITY.UNDEFINED",
+                )
+            },
+        )
         m["CONFIDENCE." + r["issue_confidence"]] += 1
         m["SEVERITY." + r["issue_severity"]] += 1
     metrics: dict[str, Any] = {f: {**m, "loc": 1500, "nosec": 0, "skipped_tests": 0} for f, m in sorted(per_file.items())}
@@ -254,7 +309,7 @@ def semgrep(rng: random.Random, count: int, files: list[str], spots: list[tuple[
 
 def cyclonedx(rng: random.Random, components: int, vuln_findings: int) -> dict[str, Any]:
     """A CycloneDX 1.6 SBOM: `components` packages, vulnerabilities affecting `vuln_findings` of them in all."""
-    comps = []
+    comps: list[dict[str, Any]] = []
     for i in range(components):
         name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{i}"
         version = f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}"
@@ -273,7 +328,7 @@ def cyclonedx(rng: random.Random, components: int, vuln_findings: int) -> dict[s
                 "externalReferences": [{"type": "distribution", "url": f"https://files.example.org/{name}-{version}.tar.gz"}],
             }
         )
-    deps = [{"ref": "app", "dependsOn": [c["bom-ref"] for c in comps[: min(40, len(comps))]]}]
+    deps: list[dict[str, Any]] = [{"ref": "app", "dependsOn": [c["bom-ref"] for c in comps[: min(40, len(comps))]]}]
     for i, c in enumerate(comps):
         kids = [comps[k]["bom-ref"] for k in range(i + 1, min(i + 4, len(comps)))] if i % 2 == 0 else []
         deps.append({"ref": c["bom-ref"], "dependsOn": kids})
@@ -291,7 +346,15 @@ def cyclonedx(rng: random.Random, components: int, vuln_findings: int) -> dict[s
                 "id": f"CVE-{year}-{10000 + n}",
                 "source": {"name": "NVD", "url": f"https://nvd.nist.gov/vuln/detail/CVE-{year}-{10000 + n}"},
                 "references": [{"id": f"GHSA-{n % 10}{'abcd'[n % 4]}x{n % 7}-q{n % 5}r{n % 3}-mm{n % 9}w", "source": {"name": "GitHub"}}],
-                "ratings": [{"source": {"name": "NVD"}, "score": score, "severity": "critical" if score >= 9 else "high" if score >= 7 else "medium" if score >= 4 else "low", "method": "CVSSv31", "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+                "ratings": [
+                    {
+                        "source": {"name": "NVD"},
+                        "score": score,
+                        "severity": "critical" if score >= 9 else "high" if score >= 7 else "medium" if score >= 4 else "low",
+                        "method": "CVSSv31",
+                        "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+                    }
+                ],
                 "cwes": [CWES[n % len(CWES)]],
                 "description": _sentence(rng, 25).capitalize() + ".",
                 "recommendation": f"Upgrade to {rng.randint(1, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 20)}" if n % 5 else "",
@@ -309,7 +372,13 @@ def cyclonedx(rng: random.Random, components: int, vuln_findings: int) -> dict[s
         "metadata": {
             "timestamp": "2026-05-01T10:00:00Z",
             "tools": {"components": [{"type": "application", "group": "CycloneDX", "name": "cyclonedx-py", "version": "7.5.0"}]},
-            "component": {"type": "application", "bom-ref": "app", "name": "shop-api", "version": "2.1.0", "purl": "pkg:pypi/shop-api@2.1.0"},
+            "component": {
+                "type": "application",
+                "bom-ref": "app",
+                "name": "shop-api",
+                "version": "2.1.0",
+                "purl": "pkg:pypi/shop-api@2.1.0",
+            },
         },
         "components": comps,
         "dependencies": deps,
@@ -327,7 +396,7 @@ def generate(out: Path, size: str, seed: int = 7) -> list[Path]:
 
 def generate_set(folder: Path, n: int, components: int, seed: int | str = 7) -> list[Path]:
     """Write the four reports for `n` findings in all and an SBOM of `components` into `folder`."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     folder.mkdir(parents=True, exist_ok=True)
     files = _files(rng, max(20, n // 25))
     n_sarif, n_bandit, n_semgrep = n * 40 // 100, n * 25 // 100, n * 25 // 100
@@ -349,7 +418,7 @@ def generate_set(folder: Path, n: int, components: int, seed: int | str = 7) -> 
 
 def generate_small(out: Path, seed: int = 7) -> Path:
     """One bandit report of ten findings: the start-up case."""
-    rng = random.Random(f"{seed}:small")
+    rng = random.Random(f"{seed}:small")  # noqa: S311 - test data, not secrets
     folder = out / "small"
     folder.mkdir(parents=True, exist_ok=True)
     doc, _ = bandit(rng, 10, _files(rng, 4))

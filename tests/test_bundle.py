@@ -28,7 +28,7 @@ from gate.bundle import (
     opa_file_hash,
     read_bundle_files,
 )
-from gate.errors import ExitCode, PolicyError
+from gate.errors import ConfigError, ExitCode, OutputError, PolicyError
 from gate.policy import load_policy
 from gate.runner import Config, resolve_policy
 
@@ -421,3 +421,19 @@ def test_manifest_is_hashed_over_its_parsed_form() -> None:
     assert a == b == hashlib.sha256(b'{"revision":"x","roots":["gate"]}').hexdigest()
     # Rego is hashed as bytes: a changed space is a changed file.
     assert opa_file_hash("p.rego", b"x := 1") != opa_file_hash("p.rego", b"x :=  1")
+
+
+def test_unwritable_output_and_unreadable_key(policy: object, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError) as err:
+        build_bundle(policy, blocker / "b.tar.gz", revision="r")  # type: ignore[arg-type]
+    assert err.value.exit_code == ExitCode.OUTPUT and err.value.file == str(blocker / "b.tar.gz")
+    with pytest.raises(ConfigError) as cerr:
+        build_bundle(policy, tmp_path / "b.tar.gz", revision="r", signing_key=tmp_path / "missing.pem")  # type: ignore[arg-type]
+    assert cerr.value.exit_code == ExitCode.USAGE and "cannot read the signing key" in cerr.value.message
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("hello")
+    with pytest.raises(ConfigError, match="RS256 needs a PEM private key"):
+        build_bundle(policy, tmp_path / "b.tar.gz", revision="r", signing_key=not_pem)  # type: ignore[arg-type]
+    assert not (tmp_path / "b.tar.gz").exists()

@@ -153,6 +153,8 @@ LICENSES = [
     "MIT OR GPL-2.0-only",
     "NOASSERTION",
     "Custom-Thing",
+    "MIT\u00a0OR\u00a0GPL-2.0-only",
+    "(Apache-2.0 WITH\x0bLLVM-exception) AND\u2028BSD-3-Clause",
 ]
 STATES = ["not_affected", "affected", "fixed", "under_investigation", "false_positive", "resolved"]
 

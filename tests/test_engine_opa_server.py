@@ -124,6 +124,8 @@ def test_real_server_gives_the_embedded_answer_and_names_its_bundle(server: Runn
     policy = load_bundle(pack_bundle)
     engine = get_engine("opa-server", url=server.url)
     assert isinstance(engine, OpaServerEngine)
+    # Before evaluating (as the runner asks), the version names the server's loaded bundles.
+    assert engine.version() == f"OPA {_opa_version()} server at {server.url} (bundles: {pack_bundle} revision test-rev-1)"
     raw = engine.evaluate(policy, DOC, timeout=10)
     emb = EmbeddedEngine().evaluate(policy, DOC, timeout=10)
     assert _canon(raw.deny) == _canon(emb.deny) and _canon(raw.warn) == _canon(emb.warn)
@@ -162,6 +164,8 @@ def test_cli_records_the_server_and_revision_in_the_verdict(server: RunningOpa, 
     rv, lv = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("remote", "local"))
     assert rv["decision"] == lv["decision"] and rv["violations"] == lv["violations"] and rv["warnings"] == lv["warnings"]
     assert rv["engine"]["name"] == "opa-server"
+    assert rv["engine"]["version"].startswith(f"OPA {_opa_version()} server at {server.url}")
+    assert "revision test-rev-1" in rv["engine"]["version"]
     assert rv["policy"]["revision"] == "test-rev-1" and rv["policy"]["source"] == "bundle"
 
 
@@ -198,6 +202,8 @@ def test_unreachable_server(test_policy: PolicySet) -> None:
     err = _eval_error(OpaServerEngine(url=url), test_policy)
     assert time.monotonic() - started < 5
     assert "unreachable" in err.message and url in err.message
+    with pytest.raises(EngineError, match="unreachable"):
+        OpaServerEngine(url=url).version()
 
 
 def test_slow_answer_is_late_not_empty(fake_server: FakeOpa, test_policy: PolicySet) -> None:

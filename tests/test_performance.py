@@ -56,7 +56,9 @@ def test_ten_findings_start_within_ten_times_a_bare_interpreter(tmp_path: Path) 
         walls["bare"].append(bench.measure(bare)["wall"])
         walls["gate"].append(bench.measure(gate, ok=(10,))["wall"])
     ratio = min(walls["gate"]) / min(walls["bare"])
-    assert ratio < 10, f"gate on ten findings took {min(walls['gate']):.3f} s, {ratio:.1f}x python -c 'import json' ({min(walls['bare']):.3f} s)"
+    assert ratio < 10, (
+        f"gate on ten findings took {min(walls['gate']):.3f} s, {ratio:.1f}x python -c 'import json' ({min(walls['bare']):.3f} s)"
+    )
 
 
 def test_cost_grows_linearly_with_the_findings(tmp_path: Path) -> None:

@@ -85,7 +85,7 @@ def decision_query(policy: PolicySet) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def _value_of(result_json: str) -> tuple[bool, Any]:
+def _value_of(result_json: str | bytes | bytearray) -> tuple[bool, Any]:
     doc = json.loads(result_json)
     results = doc.get("result") or []
     if not results:
@@ -214,7 +214,7 @@ def _distribution_version() -> str:
         names = []
     for name in names:
         if name.startswith("gordon_to_regorus-") and name.endswith(".dist-info"):
-            return name[len("gordon_to_regorus-") : -len(".dist-info")]
+            return str(name[len("gordon_to_regorus-") : -len(".dist-info")])
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -246,18 +246,40 @@ def _units(policy: PolicySet) -> list[tuple[str, str]]:
     return [(pkg, "{" + ", ".join(f'"{pkg}|{d}": data.{pkg}.{d}' for d in decs) + "}") for pkg, decs in by_pkg.items()]
 
 
-def _worker_count(requested: int | None, units: int) -> int:
+def _worker_count(requested: int | None, units: int, input_bytes: int) -> int:
+    """How many workers: one per CPU (at most MAX_WORKERS), as many as the memory budget holds.
+
+    Each worker parses the input into the engine's own values and evaluates beside them; with
+    regorus 0.13 that peaks at about WORKER_BYTES_PER_INPUT_BYTE times the input document's JSON
+    (measured: 80 MB of JSON, 10^5 findings, gives a 285 MB input and 250 MB more at the peak of
+    the largest package). The parent's resident set counts against the budget too.
+    """
     if requested is not None:
         return max(1, min(requested, units))
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
-    return max(1, min(cpus, MAX_WORKERS, units))
+    room = MEMORY_BUDGET - _resident_bytes()
+    by_memory = room // max(1, WORKER_BYTES_PER_INPUT_BYTE * input_bytes)
+    return max(1, min(cpus, MAX_WORKERS, units, by_memory))
+
+
+def _resident_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 MAX_WORKERS = 4
-"""More workers than this add memory (each holds the input) faster than they save time."""
+"""More workers than this add memory faster than they save time."""
+
+MEMORY_BUDGET = 1 << 30
+"""The evaluation's memory target (issue F): parent and workers together, 1 GiB."""
+
+WORKER_BYTES_PER_INPUT_BYTE = 7
 
 _HEADER = 9  # one tag byte ("O" answer, "P" policy error) and a 64-bit length
 
@@ -300,9 +322,14 @@ def _worker(engine: Any, input_json: str, units: Sequence[tuple[str, str]], comm
         pkg, query = units[int(line)]
         try:
             text = str(engine.eval_query_as_json(query))
-            if not _value_of(text)[0]:
+            # An undefined answer is `{}`; only a short answer needs parsing to tell.
+            if len(text) < 1024 and not _value_of(text)[0]:
                 raise PolicyError(_undefined(engine, pkg, query))
-            _write_all(answers, _frame(b"O", text.encode("utf-8", "surrogatepass")))
+            payload = text.encode("utf-8", "surrogatepass")
+            del text
+            _write_all(answers, b"O" + len(payload).to_bytes(8, "big"))
+            _write_all(answers, payload)
+            del payload
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, panics included
             _write_all(answers, _frame(b"P", _error_payload(exc)))
             return
@@ -332,19 +359,24 @@ class _Worker:
         _write_all(self.commands, b"%d\n" % unit)
         self.busy = True
 
-    def frame(self) -> tuple[bytes, bytes] | None:
+    def frame(self) -> tuple[bytes, bytearray] | None:
         """The first complete frame received, removed from the buffer; None while incomplete."""
         if len(self.buffer) < _HEADER:
             return None
         size = int.from_bytes(self.buffer[1:_HEADER], "big")
         if len(self.buffer) < _HEADER + size:
             return None
-        tag, payload = bytes(self.buffer[:1]), bytes(self.buffer[_HEADER : _HEADER + size])
-        del self.buffer[: _HEADER + size]
+        tag = bytes(self.buffer[:1])
+        if len(self.buffer) == _HEADER + size:  # the usual case: take the buffer, copy nothing
+            payload, self.buffer = self.buffer, bytearray()
+            del payload[:_HEADER]
+        else:
+            payload = self.buffer[_HEADER : _HEADER + size]
+            del self.buffer[: _HEADER + size]
         return tag, payload
 
 
-def _evaluate_forked(engine: Any, input_json: str, units: Sequence[tuple[str, str]], timeout: float, workers: int) -> list[str]:
+def _evaluate_forked(engine: Any, input_json: str, units: Sequence[tuple[str, str]], timeout: float, workers: int) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
     A unit goes to whichever worker is free, so one slow package does not hold the others back.
@@ -352,7 +384,7 @@ def _evaluate_forked(engine: Any, input_json: str, units: Sequence[tuple[str, st
     """
     deadline = time.monotonic() + timeout
     pool: list[_Worker] = []
-    answers: list[str] = []
+    value: dict[str, Any] = {}
     todo = list(range(len(units)))
     try:
         for _ in range(workers):
@@ -394,10 +426,14 @@ def _evaluate_forked(engine: Any, input_json: str, units: Sequence[tuple[str, st
                 while (got := w.frame()) is not None:
                     tag, payload = got
                     if tag != b"O":
-                        _decode_outcome(tag + payload)  # raises the worker's PolicyError
-                    answers.append(payload.decode("utf-8", "surrogatepass"))
+                        _decode_outcome(tag + bytes(payload))  # raises the worker's PolicyError
+                    # The worker goes on (or ends, freeing its memory) while its answer is parsed;
+                    # answers are parsed as they arrive (json decodes the bytes itself, surrogates
+                    # passed), so one answer's text is held at a time, never all of them.
                     w.send(todo.pop(0) if todo else None)
-        return answers
+                    value.update(_decision_value(payload))
+                    del payload
+        return value
     finally:
         for w in pool:
             for fd in (w.commands, w.answers):
@@ -413,7 +449,7 @@ def _evaluate_forked(engine: Any, input_json: str, units: Sequence[tuple[str, st
                 pass
 
 
-def _decision_value(text: str) -> dict[str, Any]:
+def _decision_value(text: str | bytes | bytearray) -> dict[str, Any]:
     defined, value = _value_of(text)
     if not defined or not isinstance(value, dict):
         raise PolicyError(f"a decision query returned {type(value).__name__}, not an object")
@@ -443,10 +479,8 @@ class EmbeddedEngine(Engine):
         started = time.perf_counter()
         if _can_fork():
             units = _units(policy)
-            texts = _evaluate_forked(engine, input_json, units, timeout, _worker_count(self.workers, len(units)))
-            value: dict[str, Any] = {}
-            for text in texts:
-                value.update(_decision_value(text))
+            workers = _worker_count(self.workers, len(units), len(input_json))  # characters: bytes, near enough
+            value = _evaluate_forked(engine, input_json, units, timeout, workers)
         else:
             # Elsewhere (macOS, other threads): one spawned worker rebuilds the engine and answers all.
             recipe = _Rebuild(modules, data_json, input_json, decision_query(policy))

@@ -123,6 +123,11 @@ def workspace(policy: PolicySet, modules: Sequence[Module], input_json: str | No
         yield Workspace(dir=base, shown=shown)
 
 
+def _duration(seconds: float) -> str:
+    """A Go duration OPA accepts (never exponent notation)."""
+    return f"{max(seconds, 0.001):.3f}s"
+
+
 def _run(argv: list[str], ws: Workspace, timeout: float) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(argv, cwd=ws.dir, capture_output=True, text=True, timeout=timeout + GRACE_SECONDS, check=False)
@@ -221,7 +226,7 @@ class OpaEngine(Engine):
             "eval",
             "--format=json",
             "--strict-builtin-errors",
-            f"--timeout={timeout:g}s",
+            f"--timeout={_duration(timeout)}",
             f"--input={INPUT_FILE}",
             f"--data={POLICY_DIR}",
             query,
@@ -246,7 +251,7 @@ class OpaEngine(Engine):
         """`opa test` over every module; then, when all pass, `opa test --coverage` for line coverage."""
         by_path = {m.path: m for m in policy.modules}
         with workspace(policy, policy.modules) as ws:
-            argv = [self.binary, "test", "--format=json", f"--timeout={timeout:g}s", POLICY_DIR]
+            argv = [self.binary, "test", "--format=json", f"--timeout={_duration(timeout)}", POLICY_DIR]
             done = _run(argv, ws, timeout)
             try:
                 results = json.loads(done.stdout) if done.stdout.strip() else None
@@ -262,7 +267,9 @@ class OpaEngine(Engine):
                 run.prints.extend(_decode_output(r.get("output")))
             run.results.sort(key=lambda t: (t.file, t.line, t.name))
             if coverage and run.results and all(t.passed for t in run.results):
-                done = _run([self.binary, "test", "--coverage", "--format=json", f"--timeout={timeout:g}s", POLICY_DIR], ws, timeout)
+                done = _run(
+                    [self.binary, "test", "--coverage", "--format=json", f"--timeout={_duration(timeout)}", POLICY_DIR], ws, timeout
+                )
                 report = _parse_output(done, ws, timeout)
                 self._coverage(report, ws, policy, run)
         return run
