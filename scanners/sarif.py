@@ -123,6 +123,7 @@ _SECURITY_SAST_TOOLS: Final = (
     *("snyk code", "njsscan", "horusec", "find-sec-bugs", "security code scan", "devskim", "flawfinder"),
     *("nodejsscan", "insider", "shiftleft", "veracode", "coverity", "appscan", "heimdall"),
 )
+_FINGERPRINT_PLACEHOLDERS: Final = frozenset({"requires login", "", "none", "null", "n/a"})
 _SECURITY_WORDS: Final = frozenset({"security", "vulnerability", "cwe", "owasp", "injection", "xss", "csrf", "ssrf", "taint"})
 
 
@@ -1059,7 +1060,8 @@ class _LogReader:
             if not isinstance(fps, dict):
                 raise self._bad(run, j, f".{key}", "an object", fps)
             if fps:
-                hint = ";".join([f"{k}={v}" for k, v in sorted(fps.items()) if isinstance(v, str)]) or None
+                # Placeholders are not fingerprints: semgrep OSS writes "requires login" for all.
+                hint = ";".join([f"{k}={v}" for k, v in sorted(fps.items()) if isinstance(v, str) and v.strip().lower() not in _FINGERPRINT_PLACEHOLDERS]) or None
                 if hint:
                     break
 
