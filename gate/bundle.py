@@ -235,9 +235,9 @@ def bundle_files(policy: PolicySet, revision: str) -> dict[str, bytes]:
     modules = _relative_modules(policy)
     by_path = {m.path: m for m in policy.policy_modules()}
     for m in by_path.values():
-        if m.package.split(".")[0] not in ROOTS:
+        if m.package.split(".")[0] != "gate":  # `config` is the data's root, not a package's
             raise PolicyError(
-                f"package {m.package} lies outside the bundle roots ({', '.join(ROOTS)}); OPA would refuse the bundle",
+                f"package {m.package} lies outside the bundle root for policies (gate); OPA would refuse the bundle",
                 file=m.path,
             )
     files: dict[str, bytes] = {}
@@ -260,7 +260,8 @@ def bundle_files(policy: PolicySet, revision: str) -> dict[str, bytes]:
     return files
 
 
-def _tar_gz(files: Mapping[str, bytes]) -> bytes:
+def tar_gz_bytes(files: Mapping[str, bytes]) -> bytes:
+    """A deterministic tar.gz of the files: sorted, zero times and owners, no gzip name or time."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(files):
@@ -296,7 +297,7 @@ def build_bundle(
     files = bundle_files(policy, revision)
     if signing_key is not None:
         files[SIGNATURES] = sign_files(files, signing_key, algorithm=signing_alg, key_id=key_id)
-    payload = _tar_gz(files)
+    payload = tar_gz_bytes(files)
     target = Path(out)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -420,6 +421,10 @@ def load_bundle(path: str | Path, extra_data: Sequence[str] = (), verification_k
     shown = str(path)
     files = read_bundle_files(path)
     signatures = files.pop(SIGNATURES, None)
+    for name in files:
+        base = PurePosixPath(name).name
+        if (base in (DATA_JSON, "data.yaml", "data.yml") and name != DATA_JSON) or name.endswith((".wasm", ".pb")) or base == "patch.json":
+            raise PolicyError(f"bundle file {name} is not supported by the gate (only Rego modules and a top-level data.json)", file=shown)
     key_path = verification_key if verification_key is not None else os.environ.get(VERIFICATION_KEY_ENV) or None
     if signatures is not None:
         if key_path is None:
@@ -446,9 +451,7 @@ def load_bundle(path: str | Path, extra_data: Sequence[str] = (), verification_k
                 raise PolicyError("data.config in the bundle must be an object", file=shown)
         elif name.endswith(".rego"):
             layout[name] = content
-        elif base in (DATA_JSON, "data.yaml", "data.yml") or name.endswith((".wasm", ".pb")) or base == "patch.json":
-            raise PolicyError(f"bundle file {name} is not supported by the gate (only Rego modules and a top-level data.json)", file=shown)
-        # other files are ignored, as OPA ignores them
+        # other files are ignored, as OPA ignores them (unsupported ones were refused above)
     # The data is taken as parsed JSON (not re-read as a data file: YAML would misread some JSON
     # strings); --data files are merged on top as for a folder.
     policy = load_policy(shown, files=layout, include_tests=False)

@@ -168,15 +168,8 @@ def _kind_error(mode: int, path: str) -> InputError | None:
         return None
     if stat.S_ISDIR(mode):
         return InputError("is a directory, not a report", file=path)
-    kind = (
-        "a FIFO"
-        if stat.S_ISFIFO(mode)
-        else "a socket"
-        if stat.S_ISSOCK(mode)
-        else "a device"
-        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "not a file"
-    )
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    kind = next((name for test, name in kinds if test(mode)), "not a file")
     return InputError(f"is {kind}, not a regular file: refused", file=path, hint="write the report to a file and pass that")
 
 
@@ -460,7 +453,7 @@ def _stack_depth() -> int:
 
 
 def _check_tree(doc: Any, max_depth: int) -> str | None:
-    """ "depth" or "number" when the parsed document breaks a bound; one pass, no recursion."""
+    """The bound the parsed document breaks, "depth" or "number", or None; one pass, no recursion."""
     if not isinstance(doc, (dict, list)):
         return "number" if not _finite(doc) else None
     level: list[Any] = [doc]

@@ -121,7 +121,7 @@ def test_a_package_outside_the_roots_is_refused(tmp_path: Path) -> None:
     (pack / "helpers.rego").write_text("package helpers\n\nimport rego.v1\n\nx := 1\n")
     with pytest.raises(PolicyError) as err:
         build_bundle(load_policy(pack), tmp_path / "b.tar.gz", revision="r")
-    assert "outside the bundle roots" in err.value.message and err.value.file == f"{pack}/helpers.rego"
+    assert "outside the bundle root" in err.value.message and err.value.file == f"{pack}/helpers.rego"
     assert err.value.exit_code == ExitCode.POLICY
 
 

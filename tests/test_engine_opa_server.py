@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from conftest import DATA, POLICIES, run_gate
-from opa_support import TEST_POLICY, FakeOpa, RunningOpa, fake_opa, free_port, opa_binary, opa_server, self_signed_cert
+from opa_support import TEST_POLICY, FakeOpa, RunningOpa, fake_opa, free_port, opa_binary, opa_server, rsa_key_pair, self_signed_cert
 
-from gate.bundle import _tar_gz, build_bundle, bundle_files, content_digest, load_bundle
+from gate.bundle import build_bundle, bundle_files, content_digest, load_bundle, read_bundle_files, tar_gz_bytes
 from gate.engine.embedded import EmbeddedEngine
 from gate.engine.opa_server import TOKEN_ENV, OpaServerEngine
 from gate.engine.registry import get_engine
@@ -124,8 +124,7 @@ def test_real_server_gives_the_embedded_answer_and_names_its_bundle(server: Runn
     policy = load_bundle(pack_bundle)
     engine = get_engine("opa-server", url=server.url)
     assert isinstance(engine, OpaServerEngine)
-    # Before evaluating (as the runner asks), the version names the server's loaded bundles.
-    assert engine.version() == f"OPA {_opa_version()} server at {server.url} (bundles: {pack_bundle} revision test-rev-1)"
+    assert engine.version() == f"OPA server at {server.url}"  # nothing is asked before evaluating
     raw = engine.evaluate(policy, DOC, timeout=10)
     emb = EmbeddedEngine().evaluate(policy, DOC, timeout=10)
     assert _canon(raw.deny) == _canon(emb.deny) and _canon(raw.warn) == _canon(emb.warn)
@@ -165,7 +164,7 @@ def test_cli_records_the_server_and_revision_in_the_verdict(server: RunningOpa, 
     assert rv["decision"] == lv["decision"] and rv["violations"] == lv["violations"] and rv["warnings"] == lv["warnings"]
     assert rv["engine"]["name"] == "opa-server"
     assert rv["engine"]["version"].startswith(f"OPA {_opa_version()} server at {server.url}")
-    assert "revision test-rev-1" in rv["engine"]["version"]
+    assert "revision test-rev-1" in rv["engine"]["version"], "the runner records engine.version() after evaluating"
     assert rv["policy"]["revision"] == "test-rev-1" and rv["policy"]["source"] == "bundle"
 
 
@@ -175,7 +174,7 @@ def test_undefined_decision_on_a_real_server(test_policy: PolicySet, workdir: Pa
     files = bundle_files(test_policy, "forged")
     del files["opadiff.rego"]
     forged = workdir / "forged.tar.gz"
-    forged.write_bytes(_tar_gz(files))
+    forged.write_bytes(tar_gz_bytes(files))
     with opa_server(forged, workdir) as running:
         err = _eval_error(OpaServerEngine(url=running.url), test_policy)
     assert err.message.startswith("decision data.gate.opadiff.deny is undefined on the OPA server")
@@ -202,8 +201,7 @@ def test_unreachable_server(test_policy: PolicySet) -> None:
     err = _eval_error(OpaServerEngine(url=url), test_policy)
     assert time.monotonic() - started < 5
     assert "unreachable" in err.message and url in err.message
-    with pytest.raises(EngineError, match="unreachable"):
-        OpaServerEngine(url=url).version()
+    assert OpaServerEngine(url=url).version() == f"OPA server at {url}"  # makes no request
 
 
 def test_slow_answer_is_late_not_empty(fake_server: FakeOpa, test_policy: PolicySet) -> None:
@@ -306,3 +304,27 @@ def test_cli_exit_4_for_each_failure_mode(mode: str, pack_bundle: Path, tmp_path
     assert res.exit_code == ExitCode.POLICY, res.stdout + res.stderr
     verdict = json.loads((tmp_path / "v.json").read_text())
     assert verdict["decision"] == "error" and verdict["violations"] == [] and verdict["error"]["kind"] == "engine"
+
+
+def test_signed_bundle_on_a_verifying_server(test_policy: PolicySet, workdir: Path) -> None:
+    keys = workdir / "keys"
+    keys.mkdir(exist_ok=True)
+    priv, pub = rsa_key_pair(keys)
+    signed = workdir / "signed.tar.gz"
+    build_bundle(test_policy, signed, revision="signed-1", signing_key=priv)
+    # `opa run --verification-key` activates the bundle the gate signed, and answers as the gate does.
+    with opa_server(signed, workdir, "--verification-key", str(pub)) as running:
+        engine = OpaServerEngine(url=running.url)
+        raw = engine.evaluate(load_bundle(signed, verification_key=pub), DOC, timeout=10)
+        assert engine.bundle is not None and engine.bundle["revision"] == "signed-1"
+    assert _canon(raw.deny) == _canon(EmbeddedEngine().evaluate(test_policy, DOC, timeout=10).deny) and raw.deny
+    # The same bundle with one module changed: OPA refuses to start with it, as the gate refuses to load it.
+    files = read_bundle_files(signed)
+    files["opadiff.rego"] += b"\n# changed after signing\n"
+    tampered = workdir / "tampered.tar.gz"
+    tampered.write_bytes(tar_gz_bytes(files))
+    with pytest.raises(RuntimeError, match="digest mismatch"):
+        with opa_server(tampered, workdir, "--verification-key", str(pub)):
+            pass
+    with pytest.raises(PolicyError, match="does not match its signed hash"):
+        load_bundle(tampered, verification_key=pub)

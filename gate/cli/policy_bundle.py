@@ -7,7 +7,8 @@ import click
 from gate.bundle import DEFAULT_KEY_ID, SIGNING_ALGORITHMS, build_bundle, content_digest, git_revision
 from gate.cli import verbose_option
 from gate.cli.policy_test import default_dir
-from gate.policy import load_policy, validate_data
+from gate.policy import load_policy
+from gate.runner import check_data
 
 
 @click.command("bundle")
@@ -43,7 +44,7 @@ def bundle_command(
     """
     root = directory or default_dir()
     policy = load_policy(root, include_tests=False)
-    validate_data(policy.data, policy.root)
+    check_data(policy)  # the data the runner would refuse is not shipped either
     if revision is None:
         revision = git_revision(root) or content_digest(policy)
     digest = build_bundle(policy, output, revision=revision, signing_key=signing_key, signing_alg=signing_alg, key_id=signing_key_id)

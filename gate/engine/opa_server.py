@@ -4,10 +4,9 @@ The server must have the policies loaded from a bundle made by `gate policy bund
 never uploads policy. Before evaluating, the engine checks the server's health (bundles
 activated) and reads the manifests of its bundles (`GET /v1/data/system/bundles`): one of them
 must carry the content digest of the policies the gate was given (`metadata.gate.content_digest`),
-so the METADATA the verdict joins to is the METADATA of the rules that ran. The server's version
-(`GET /v1/config`) and its bundles' names and revisions are what `version()` reports, so the
-verdict's `engine.version` records which policy revision the server ran (`describe()` has the
-same as data).
+so the METADATA the verdict joins to is the METADATA of the rules that ran. After an evaluation,
+`version()` names the server's version (`GET /v1/config`) and the bundle that decided with its
+revision, for the verdict's `engine.version` (`describe()` has the same as data).
 
 Each decision (`data.<package>.deny|warn`) is one `POST /v1/data/...` with the input document and
 strict builtin errors; the bundle is read again afterwards, so a bundle activated mid-run is an
@@ -32,8 +31,6 @@ from gate.policy import PolicySet
 
 TOKEN_ENV = "GATE_OPA_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 DEFAULT_PORTS = {"http": 80, "https": 443}
-PROBE_SECONDS = 10.0
-"""Time allowed for `version()` to ask the server before any evaluation."""
 
 
 def _client_errors() -> tuple[type[BaseException], ...]:
@@ -53,7 +50,7 @@ class OpaServerEngine(Engine):
 
     name = "opa-server"
 
-    def __init__(self, url: str = "http://127.0.0.1:8181", token: str | None = None, probe_timeout: float = PROBE_SECONDS) -> None:
+    def __init__(self, url: str = "http://127.0.0.1:8181", token: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
             raise ConfigError(f"--opa-url {url!r} is not an http:// or https:// URL with a host")
@@ -68,9 +65,7 @@ class OpaServerEngine(Engine):
         self._port = port
         self._https = parts.scheme == "https"
         self._token = token if token is not None else (os.environ.get(TOKEN_ENV) or None)
-        self._probe_timeout = probe_timeout
         self._server_version: str | None = None
-        self._loaded: list[dict[str, Any]] = []
         self.bundle: dict[str, Any] | None = None
         """The bundle that decided the last evaluation: name, revision, content digest."""
 
@@ -185,23 +180,16 @@ class OpaServerEngine(Engine):
     # ----------------------------------------------------------------------------------------
 
     def version(self) -> str:
-        """`OPA <version> server at <url>` with the bundle that decided (before evaluating: the
-        bundles it has loaded). Asks the server on first use: an unreachable server is an
-        EngineError here already."""
-        if self._server_version is None:
-            deadline = time.monotonic() + self._probe_timeout
-            with self._client(self._probe_timeout) as client:
-                self._connect(client, deadline, self._probe_timeout)
-                self._loaded = self._summaries(self._bundles(client, deadline, self._probe_timeout))
-        text = f"OPA {self._server_version} server at {self.url}"
-        if self.bundle is not None:
-            return text + f" (bundle {self.bundle['name']}, revision {self.bundle['revision'] or '-'})"
-        loaded = ", ".join(f"{b['name']} revision {b['revision'] or '-'}" for b in self._loaded)
-        return text + f" (bundles: {loaded or 'none'})"
+        """`OPA server at <url>`; after an evaluation, also the server's version and the name and
+        revision of the bundle that decided (no request is made here: every exchange with the
+        server happens in `evaluate`, within its time limit)."""
+        if self.bundle is None or self._server_version is None:
+            return f"OPA server at {self.url}"
+        return f"OPA {self._server_version} server at {self.url} (bundle {self.bundle['name']}, revision {self.bundle['revision'] or '-'})"
 
     def describe(self) -> dict[str, Any]:
         """What the verdict should record about the server: URL, version, the bundle that decided."""
-        return {"url": self.url, "server_version": self._server_version, "bundle": self.bundle, "bundles_loaded": self._loaded}
+        return {"url": self.url, "server_version": self._server_version, "bundle": self.bundle}
 
     def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
         from gate.bundle import content_digest
