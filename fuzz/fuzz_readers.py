@@ -48,14 +48,7 @@ MAX_SEED_BYTES = 64 * 1024
 # (tests/threats/test_properties.py). Known crashes are counted, not fatal, unless
 # --strict-known: the fuzzer keeps looking for new ones. Remove an entry when its bug is fixed
 # (its xfail test then passes, and strict mode fails it, as a reminder).
-KNOWN_READER_BUGS: dict[tuple[str, str, str], str] = {
-    ("TypeError", "scanners/sarif.py", "_result"): "a SARIF result whose `kind` is an array or object (unhashable in `in _OTHER_KINDS`)",
-    (
-        "TypeError",
-        "sbom/openvex.py",
-        "_statement",
-    ): "an OpenVEX statement whose `status` is an array or object (unhashable in `in STATUS_TO_STATE`)",
-}
+KNOWN_READER_BUGS: dict[tuple[str, str, str], str] = {}
 
 
 class Crash(Exception):

@@ -441,7 +441,6 @@ def load_bundle(path: str | Path, extra_data: Sequence[str] = (), verification_k
     config: Any = {}
     layout: dict[str, bytes] = {}
     for name, content in files.items():
-        base = PurePosixPath(name).name
         if name == DATA_JSON:
             doc = _parse_plain_json(content, name, shown)
             if not isinstance(doc, dict) or set(doc) - {"config"}:

@@ -154,7 +154,10 @@ def _schema_error(version: str, media: str, where: str, problem: str, source: st
 
 
 def _validate_json(doc: dict[str, Any], version: str, source: str) -> None:
-    error = next(iter(_json_validator(version).iter_errors(doc)), None)
+    try:
+        error = next(iter(_json_validator(version).iter_errors(doc)), None)
+    except ValueError as exc:  # the validator's own recursion bound, on very deep documents
+        raise InputError(f"cannot validate this CycloneDX {version} document: {exc}", file=source, hint="lower --max-depth") from None
     if error is not None:
         raise _schema_error(version, "JSON", _json_path(list(error.instance_path)), str(error.message), source)
 

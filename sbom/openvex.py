@@ -200,7 +200,7 @@ class OpenVexReader(SbomReader):
         status = st.get("status")
         if status is None:
             raise _Shape(f"{path}.status", "is missing")
-        if status not in STATUS_TO_STATE:
+        if not isinstance(status, str) or status not in STATUS_TO_STATE:
             raise _Shape(f"{path}.status", f"{str(status)[:40]!r} is not an OpenVEX status ({', '.join(STATUS_TO_STATE)})")
 
         products: list[str] = []

@@ -28,6 +28,8 @@ else the SARIF `level` (result, then `invocations[].ruleConfigurationOverrides`,
 
 from __future__ import annotations
 
+import json
+
 import gc
 import math
 import re
@@ -123,6 +125,7 @@ _SECURITY_SAST_TOOLS: Final = (
     *("snyk code", "njsscan", "horusec", "find-sec-bugs", "security code scan", "devskim", "flawfinder"),
     *("nodejsscan", "insider", "shiftleft", "veracode", "coverity", "appscan", "heimdall"),
 )
+_PLAIN_VERSION: Final = re.compile(r"[\w.+-]{1,60}")
 _FINGERPRINT_PLACEHOLDERS: Final = frozenset({"requires login", "", "none", "null", "n/a"})
 _SECURITY_WORDS: Final = frozenset({"security", "vulnerability", "cwe", "owasp", "injection", "xss", "csrf", "ssrf", "taint"})
 
@@ -576,7 +579,9 @@ class _LogReader:
                     file=self.source,
                     hint=f'a SARIF 2.1.0 log starts with "version": "{SUPPORTED_VERSION}"',
                 )
-            shown = version if isinstance(version, str) else repr(version)
+            # The text is the report's: shown as is only when it looks like a version, else quoted.
+            plain = isinstance(version, str) and _PLAIN_VERSION.fullmatch(version) is not None
+            shown = version if plain else json.dumps(version)[:60]
             raise InputError(
                 f"SARIF version {shown} is not supported; this gate reads SARIF {SUPPORTED_VERSION}",
                 file=self.source,
@@ -967,11 +972,11 @@ class _LogReader:
             raise self._bad(run, j, "", "an object (a SARIF result)", result)
         kind = result.get("kind")
         if kind is not None and kind != "fail":
-            if kind in _OTHER_KINDS:
+            if isinstance(kind, str) and kind in _OTHER_KINDS:
                 self._count(f"kind:{kind}")
                 return None
             raise InputError(
-                f"{run.path}.results[{j}].kind is {kind!r}, which is not a SARIF result kind "
+                f"{run.path}.results[{j}].kind is {json.dumps(kind)[:60]}, which is not a SARIF result kind "
                 "(fail, pass, open, review, notApplicable, informational)",
                 file=self.source,
             )

@@ -98,7 +98,11 @@ class GateGroup(click.Group):
 def _print_traceback() -> None:
     import traceback  # only on --verbose errors: its tokenizer imports cost every run start-up
 
-    traceback.print_exc()
+    from gate.output.text import clean
+
+    # A traceback quotes the exception's text, which may quote a report: one clean line each.
+    for chunk in traceback.format_exc().splitlines():
+        click.echo(clean(chunk), err=True)
 
 
 def load_config_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

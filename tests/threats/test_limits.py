@@ -209,15 +209,6 @@ def test_limits_reach_the_reader_of_every_file() -> None:
         read_document(data, "x.sarif", limits=Limits(max_findings=2))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "sbom/cyclonedx.py _validate_json: jsonschema-rs raises ValueError('Recursion limit reached') on a "
-        "document nested more than about 250 levels, which a raised --max-depth lets through: exit 6 instead "
-        "of 3. Fix: catch that ValueError around `_json_validator(version).iter_errors(doc)` and raise "
-        "InputError('nested too deeply to validate against the CycloneDX schema', file=source)."
-    ),
-)
 def test_a_deep_cyclonedx_document_under_a_raised_limit_is_3_not_6(tmp_path: Path) -> None:
     from tests.threats.helpers import SMALL_SAMPLES
 

@@ -62,15 +62,6 @@ def test_baseline_error_quoting_document_text_carries_no_command(tmp_path: Path)
     only_the_gates_own(output(res), "console")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "gate/cli/__init__.py _print_traceback (--verbose, or GATE_VERBOSE=1 in CI) prints traceback.print_exc() raw: "
-        "the exception's message carries the report's SARIF `version` with its newline, so '::add-mask::x' starts a "
-        "line. Fix: print each line of traceback.format_exc() through gate.output.text.clean (or format the "
-        "exception line with clean(str(exc))); and have scanners/sarif.py quote the version with json.dumps(...)[:60]."
-    ),
-)
 def test_verbose_traceback_quoting_document_text_carries_no_command(tmp_path: Path) -> None:
     report = hostile_reports(tmp_path)["version"]
     res = run_gate(["baseline", str(report), "-o", str(tmp_path / "baseline.json"), "--verbose"])
