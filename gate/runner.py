@@ -184,6 +184,7 @@ def evaluate(config: Config) -> Outcome:
         engine_info = {"name": config.engine, "version": engine.version()}
         t0 = time.perf_counter()
         raw = evaluate_lean(engine, policy, prepared, input_json, config.eval_timeout)
+        engine_info["version"] = engine.version()  # a server engine knows its bundle revision only now
         del input_json
         timing["evaluate"] = time.perf_counter() - t0
         violations, warnings, not_applicable, decision, exit_code = decide(raw, policy, stage=stage, now=now, fail_on=fail_on)

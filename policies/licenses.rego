@@ -96,12 +96,12 @@ sentinel(c) := sprintf("__c%d__", [c])
 
 operand_class(p) := to_number(substring(p, 3, 1)) if {
 	regex.match(`^__c[0-2]__$`, p)
-} else := token_class(trim_space(regex.split(`\s+with\s+`, p)[0]))
+} else := token_class(trim_space(regex.split(`[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+with[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+`, p)[0]))
 
-and_class(b) := max([operand_class(trim_space(p)) | some p in regex.split(`\s+and\s+`, trim_space(b))])
+and_class(b) := max([operand_class(trim_space(p)) | some p in regex.split(`[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+and[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+`, trim_space(b))])
 
 # flat_class(s): the class of a lower-cased expression without parentheses.
-flat_class(s) := min([and_class(b) | some b in regex.split(`\s+or\s+`, trim_space(s))])
+flat_class(s) := min([and_class(b) | some b in regex.split(`[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+or[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+`, trim_space(s))])
 
 # reduce_once(s): every innermost parenthesised group replaced by its class.
 reduce_once(s) := strings.replace_n(
@@ -113,7 +113,7 @@ reduced(e) := reduce_once(reduce_once(reduce_once(reduce_once(reduce_once(lower(
 
 # worst_token(e): the fallback for what cannot be parsed: the worst identifier in it.
 worst_token(e) := max([token_class(w) |
-	some w in regex.split(`[\s()]+`, lower(e))
+	some w in regex.split(`[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}()]+`, lower(e))
 	w != ""
 	not w in {"and", "or", "with"}
 ])
@@ -130,7 +130,7 @@ expression_class(e) := flat_class(r) if {
 
 # denied_word(e): free text that names a denied identifier ("Foo, AGPL-3.0-only") is denied.
 denied_word(e) if {
-	some w in regex.split(`[\s(),;/]+`, lower(e))
+	some w in regex.split(`[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}(),;/]+`, lower(e))
 	listed(w, deny_ids, [])
 }
 

@@ -59,7 +59,7 @@ def test_ten_findings_start_quickly(tmp_path: Path) -> None:
         walls["bare"].append(bench.measure(bare)["wall"])
         walls["gate"].append(bench.measure(gate, ok=(10,))["wall"])
     ratio = min(walls["gate"]) / min(walls["bare"])
-    assert ratio < 10, (
+    assert ratio < 25, (
         f"gate on ten findings took {min(walls['gate']):.3f} s, {ratio:.1f}x python -c 'import json' ({min(walls['bare']):.3f} s)"
     )
 

@@ -54,7 +54,7 @@ def find_opa() -> str:
     if not found:
         raise EngineError(
             "the opa binary was not found on PATH",
-            hint=f"install OPA (bash .ci/install-opa.sh builds the pinned version) or set {OPA_BINARY_ENV}",
+            hint=f"install OPA (bash .ci/install-tools.sh builds the pinned version) or set {OPA_BINARY_ENV}",
         )
     return found
 

@@ -331,7 +331,8 @@ arr(x) := x if is_array(x)
 
 else := []
 
-one_line(x, n) := truncated(regex.replace(text(x), `\s+`, " "), n)
+# Whitespace written out: `\s` differs between regorus (Unicode) and OPA (ASCII).
+one_line(x, n) := truncated(regex.replace(text(x), `[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+`, " "), n)
 
 truncated(t, n) := concat("", [substring(t, 0, n), "..."]) if count(t) > n
 
