@@ -8,6 +8,7 @@ cross-tool duplicates, baseline state, waivers and VEX.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -165,3 +166,131 @@ def as_text(value: Any) -> str | None:
     if isinstance(value, (int, float)):
         return str(value)
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading parsed documents: typed access that names the JSON path of what is wrong.
+#
+# Every reader checks the shape of what it reads the same way. These accessors take the object,
+# the key and the path of the object, and build the path text only when something is wrong (a
+# report may hold a hundred thousand results). A reader catches ShapeError once and turns it
+# into an InputError naming its file.
+
+
+class ShapeError(ValueError):
+    """A document of the wrong shape: `path` names the JSON location, `problem` what is wrong."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path} {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def type_name(value: Any) -> str:
+    """The JSON type of a parsed value, as a message names it ("an array", "null")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def at(base: str, key: str) -> str:
+    """The JSON path of `key` inside the object at `base` ("" is the document)."""
+    return f"{base}.{key}" if base else key
+
+
+def is_int(value: Any) -> bool:
+    """An integer that is not a boolean."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def req(obj: Mapping[str, Any], key: str, base: str) -> Any:
+    """obj[key], which must be present."""
+    if key not in obj:
+        raise ShapeError(at(base, key), "is missing")
+    return obj[key]
+
+
+def req_str(obj: Mapping[str, Any], key: str, base: str) -> str:
+    """obj[key], a string that must be present."""
+    value = req(obj, key, base)
+    if not isinstance(value, str):
+        raise ShapeError(at(base, key), f"must be a string, not {type_name(value)}")
+    return value
+
+
+def opt_str(obj: Mapping[str, Any], key: str, base: str) -> str | None:
+    """obj[key] when it is a string, None when absent or null."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise ShapeError(at(base, key), f"must be a string, not {type_name(value)}")
+
+
+def req_int(obj: Mapping[str, Any], key: str, base: str) -> int:
+    """obj[key], an integer that must be present."""
+    value = req(obj, key, base)
+    if not is_int(value):
+        raise ShapeError(at(base, key), f"must be an integer, not {type_name(value)}")
+    return int(value)
+
+
+def opt_int(obj: Mapping[str, Any], key: str, base: str) -> int | None:
+    """obj[key] when it is an integer, None when absent or null."""
+    value = obj.get(key)
+    if value is None or is_int(value):
+        return value if value is None else int(value)
+    raise ShapeError(at(base, key), f"must be an integer, not {type_name(value)}")
+
+
+def req_obj(obj: Mapping[str, Any], key: str, base: str) -> dict[str, Any]:
+    """obj[key], an object that must be present."""
+    value = req(obj, key, base)
+    if not isinstance(value, dict):
+        raise ShapeError(at(base, key), f"must be an object, not {type_name(value)}")
+    return value
+
+
+def opt_obj(obj: Mapping[str, Any], key: str, base: str) -> dict[str, Any] | None:
+    """obj[key] when it is an object, None when absent or null."""
+    value = obj.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise ShapeError(at(base, key), f"must be an object, not {type_name(value)}")
+
+
+def opt_list(obj: Mapping[str, Any], key: str, base: str) -> list[Any]:
+    """obj[key] when it is an array, [] when absent or null."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ShapeError(at(base, key), f"must be an array, not {type_name(value)}")
+    return value
+
+
+def strings(obj: Mapping[str, Any], key: str, base: str) -> list[str]:
+    """obj[key], an array of strings ([] when absent or null)."""
+    value = opt_list(obj, key, base)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise ShapeError(f"{at(base, key)}[{i}]", f"must be a string, not {type_name(item)}")
+    return value
+
+
+def objects(obj: Mapping[str, Any], key: str, base: str) -> list[dict[str, Any]]:
+    """obj[key], an array of objects ([] when absent or null)."""
+    value = opt_list(obj, key, base)
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise ShapeError(f"{at(base, key)}[{i}]", f"must be an object, not {type_name(item)}")
+    return value

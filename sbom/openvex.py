@@ -26,13 +26,16 @@ one, and such a statement would silence a finding without a reason).
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 from gate.errors import InputError
 from gate.model import ReadResult, VexStatement
+from gate.model import ShapeError as _Shape
+from gate.model import opt_list as _list
+from gate.model import opt_str as _opt_str
+from gate.model import type_name as _type_name
 from sbom.interface import SbomReader
 
 _FRACTION = re.compile(r"(\.\d{6})\d+")
@@ -46,43 +49,6 @@ STATUS_TO_STATE = {
     "fixed": "resolved",
     "under_investigation": "in_triage",
 }
-
-
-class _Shape(Exception):
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path} {problem}")
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _opt_str(obj: dict[str, Any], key: str, path: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _Shape(f"{path}.{key}", f"must be a string, not {_type_name(value)}")
-
-
-def _list(obj: dict[str, Any], key: str, path: str) -> list[Any]:
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Shape(f"{path}.{key}" if path else key, f"must be an array, not {_type_name(value)}")
-    return value
 
 
 def _context(doc: dict[str, Any]) -> str | None:

@@ -26,11 +26,16 @@ SPDX 3 (JSON-LD) is recognised and refused with its own message rather than as "
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from gate.errors import InputError
 from gate.model import Component, ReadResult
+from gate.model import ShapeError as _Shape
+from gate.model import objects as _objects
+from gate.model import opt_str as _opt_str
+from gate.model import req_str as _req_str
+from gate.model import strings as _strings
+from gate.model import type_name as _type_name
 from sbom.interface import SbomReader
 
 SUPPORTED_VERSIONS = ("SPDX-2.2", "SPDX-2.3")
@@ -51,72 +56,6 @@ _UPWARD = frozenset(
         "TEST_DEPENDENCY_OF",
     }
 )
-
-
-class _Shape(Exception):
-    """A member of the wrong shape: `path` is its JSON path, `problem` what is wrong with it."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path} {problem}")
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _req_str(obj: Mapping[str, Any], key: str, path: str) -> str:
-    where = f"{path}.{key}" if path else key
-    if key not in obj:
-        raise _Shape(where, "is missing")
-    value = obj[key]
-    if not isinstance(value, str):
-        raise _Shape(where, f"must be a string, not {_type_name(value)}")
-    return value
-
-
-def _opt_str(obj: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _Shape(f"{path}.{key}" if path else key, f"must be a string, not {_type_name(value)}")
-
-
-def _objects(obj: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
-    where = f"{path}.{key}" if path else key
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Shape(where, f"must be an array, not {_type_name(value)}")
-    for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise _Shape(f"{where}[{i}]", f"must be an object, not {_type_name(item)}")
-    return value
-
-
-def _strings(obj: Mapping[str, Any], key: str, path: str) -> list[str]:
-    where = f"{path}.{key}" if path else key
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Shape(where, f"must be an array, not {_type_name(value)}")
-    for i, item in enumerate(value):
-        if not isinstance(item, str):
-            raise _Shape(f"{where}[{i}]", f"must be a string, not {_type_name(item)}")
-    return value
 
 
 def _tool(creators: list[str]) -> tuple[str, str | None]:

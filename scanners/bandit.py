@@ -45,6 +45,14 @@ from typing import Any, ClassVar
 
 from gate.errors import InputError
 from gate.model import Finding, Location, ReadResult, as_text
+from gate.model import ShapeError as _Shape
+from gate.model import is_int as _is_int
+from gate.model import opt_int as _opt_int
+from gate.model import opt_str as _opt_str
+from gate.model import req as _req
+from gate.model import req_int as _req_int
+from gate.model import req_str as _req_str
+from gate.model import type_name as _type_name
 from scanners.interface import ReportReader
 
 _SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
@@ -57,75 +65,6 @@ _CODE_LINE = re.compile(r"([0-9]+)[ \t](.*)", re.DOTALL)
 _NOSEC = re.compile(r"#\s*nosec:?\s*(?P<tests>[^#]+)?#?")
 _NOSEC_TEST = re.compile(r"[A-Za-z\d_]+")
 _DOCS_VERSION = re.compile(r"https?://bandit\.readthedocs\.io/en/(\d+\.\d+[^/]*)/")
-
-
-class _Shape(Exception):
-    """A document of the wrong shape: `path` names the JSON location, `problem` what is wrong."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path} {problem}")
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _at(base: str, key: str) -> str:
-    return f"{base}.{key}" if base else key
-
-
-# Accessors take the object, the key and the path of the object, and build the path text only
-# when something is wrong: a report may hold a hundred thousand results.
-
-
-def _req(obj: Mapping[str, Any], key: str, base: str) -> Any:
-    if key not in obj:
-        raise _Shape(_at(base, key), "is missing")
-    return obj[key]
-
-
-def _req_str(obj: Mapping[str, Any], key: str, base: str) -> str:
-    value = _req(obj, key, base)
-    if not isinstance(value, str):
-        raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
-    return value
-
-
-def _opt_str(obj: Mapping[str, Any], key: str, base: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _req_int(obj: Mapping[str, Any], key: str, base: str) -> int:
-    value = _req(obj, key, base)
-    if not _is_int(value):
-        raise _Shape(_at(base, key), f"must be an integer, not {_type_name(value)}")
-    return int(value)
-
-
-def _opt_int(obj: Mapping[str, Any], key: str, base: str) -> int | None:
-    value = obj.get(key)
-    if value is None or _is_int(value):
-        return value
-    raise _Shape(_at(base, key), f"must be an integer, not {_type_name(value)}")
 
 
 def _scale(obj: Mapping[str, Any], key: str, base: str, scale: Mapping[str, str]) -> str:

@@ -39,6 +39,11 @@ from packageurl import PackageURL
 
 from gate.errors import InputError
 from gate.model import Component, Finding, Package, ReadResult
+from gate.model import ShapeError as _Shape
+from gate.model import at as _at
+from gate.model import opt_str as _opt_str
+from gate.model import req_str as _req_str
+from gate.model import type_name as _type_name
 from scanners.interface import ReportReader
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
@@ -46,53 +51,6 @@ _SEPARATORS = re.compile(r"[-_.]+")
 
 # Keys that mark another format's document that also has a `dependencies` array.
 _OTHER_FORMATS = ("bomFormat", "specVersion", "spdxVersion", "runs", "results", "$schema")
-
-
-class _Shape(Exception):
-    """A document of the wrong shape: `path` names the JSON location, `problem` what is wrong."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path} {problem}")
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _at(base: str, key: str) -> str:
-    return f"{base}.{key}" if base else key
-
-
-# Accessors take the object, the key and the path of the object, and build the path text only
-# when something is wrong: an audit may list a hundred thousand vulnerabilities.
-
-
-def _req_str(obj: Mapping[str, Any], key: str, base: str) -> str:
-    if key not in obj:
-        raise _Shape(_at(base, key), "is missing")
-    value = obj[key]
-    if not isinstance(value, str):
-        raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
-    return value
-
-
-def _opt_str(obj: Mapping[str, Any], key: str, base: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise _Shape(_at(base, key), f"must be a string, not {_type_name(value)}")
 
 
 def _strings(obj: Mapping[str, Any], key: str, base: str) -> tuple[str, ...]:
