@@ -145,7 +145,9 @@ def decide(
                 try:
                     effective = parse_time(meta.effective_on)
                 except ValueError:
-                    raise PolicyError(f"rule {e['rule']}: custom.effective_on {meta.effective_on!r} is not a date", file=meta.file) from None
+                    raise PolicyError(
+                        f"rule {e['rule']}: custom.effective_on {meta.effective_on!r} is not a date", file=meta.file
+                    ) from None
                 if now < effective:
                     e["not_yet_effective"] = True
                     e["msg"] = f"{e['msg']} (not blocking yet: rule {e['rule']} blocks from {meta.effective_on})"

@@ -90,7 +90,9 @@ class GateGroup(click.Group):
                 _print_traceback()
             from gate.output.text import clean
 
-            click.echo(f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {clean(str(exc))}", err=True)
+            click.echo(
+                f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {clean(str(exc))}", err=True
+            )
             sys.exit(int(ExitCode.INTERNAL))
         sys.exit(int(rv) if isinstance(rv, int) else 0)
 
@@ -109,10 +111,10 @@ def load_config_file(ctx: click.Context, param: click.Parameter, value: str | No
     """`--config FILE`: read a gate.toml and use its keys as the command's defaults."""
     if not value:
         return value
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # Python 3.10
+        import tomli as tomllib
     try:
         with open(value, "rb") as fh:
             data = tomllib.load(fh)

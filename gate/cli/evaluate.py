@@ -24,23 +24,82 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options common to `gate run` and `gate evaluate` (CONTRACT.md), each with GATE_<OPTION>."""
     options = [
         _opt("--policy", env="GATE_POLICY", help="Policy folder or bundle (default: ./policies, else the shipped pack)."),
-        _opt("--data", env="GATE_DATA", multiple=True, type=click.Path(dir_okay=False), help="Extra data file merged over the policy data (repeatable)."),
+        _opt(
+            "--data",
+            env="GATE_DATA",
+            multiple=True,
+            type=click.Path(dir_okay=False),
+            help="Extra data file merged over the policy data (repeatable).",
+        ),
         _opt("--waivers", env="GATE_WAIVERS", type=click.Path(dir_okay=False), help="Waivers file (YAML)."),
         _opt("--baseline", env="GATE_BASELINE", type=click.Path(dir_okay=False), help="Baseline file from `gate baseline`."),
         _opt("--stage", env="GATE_STAGE", help="Stage profile from the policy data (e.g. dev, staging, prod)."),
         _opt("--engine", env="GATE_ENGINE", type=click.Choice(ENGINES), default="embedded", show_default=True, help="Policy engine."),
         _opt("--opa-url", env="GATE_OPA_URL", help="OPA server URL for --engine opa-server."),
-        _opt("--eval-timeout", env="GATE_EVAL_TIMEOUT", type=click.FloatRange(min=0.01), default=60.0, show_default=True, help="Seconds allowed for policy evaluation."),
+        _opt(
+            "--eval-timeout",
+            env="GATE_EVAL_TIMEOUT",
+            type=click.FloatRange(min=0.01),
+            default=60.0,
+            show_default=True,
+            help="Seconds allowed for policy evaluation.",
+        ),
         _opt("--time", "time_", env="GATE_TIME", help='"Now" for everything judged by the clock (RFC 3339), for reproducible runs.'),
         _opt("--policy-ref", env="GATE_POLICY_REF", help="Read policies, data and waivers from this git ref instead of the work tree."),
         _opt("--policy-digest", env="GATE_POLICY_DIGEST", help="Refuse policies whose digest (sha256:...) differs."),
-        _opt("--format", "format_", env="GATE_FORMAT", type=click.Choice([f for f in FORMATS if f != "input"]), default="console", show_default=True, help="Console output format."),
-        _opt("--output", "outputs", env="GATE_OUTPUT", multiple=True, metavar="NAME=PATH", help=f"Also write a format to a file (repeatable; NAME in {', '.join(FORMATS)})."),
-        _opt("--fail-on", env="GATE_FAIL_ON", type=click.Choice(["deny", "warn"]), help="Close the gate on deny (default) or also on warnings; wins over the stage profile."),
-        _opt("--allow-empty", env="GATE_ALLOW_EMPTY", is_flag=True, help="Accept having no report at all (a 0-byte or malformed file never is)."),
-        _opt("--max-bytes", env="GATE_MAX_BYTES", type=click.IntRange(min=1), default=DEFAULT_MAX_BYTES, show_default=True, help="Largest report accepted."),
-        _opt("--max-depth", env="GATE_MAX_DEPTH", type=click.IntRange(min=1), default=DEFAULT_MAX_DEPTH, show_default=True, help="Deepest JSON/XML nesting accepted."),
-        _opt("--max-findings", env="GATE_MAX_FINDINGS", type=click.IntRange(min=1), default=DEFAULT_MAX_FINDINGS, show_default=True, help="Most findings accepted."),
+        _opt(
+            "--format",
+            "format_",
+            env="GATE_FORMAT",
+            type=click.Choice([f for f in FORMATS if f != "input"]),
+            default="console",
+            show_default=True,
+            help="Console output format.",
+        ),
+        _opt(
+            "--output",
+            "outputs",
+            env="GATE_OUTPUT",
+            multiple=True,
+            metavar="NAME=PATH",
+            help=f"Also write a format to a file (repeatable; NAME in {', '.join(FORMATS)}).",
+        ),
+        _opt(
+            "--fail-on",
+            env="GATE_FAIL_ON",
+            type=click.Choice(["deny", "warn"]),
+            help="Close the gate on deny (default) or also on warnings; wins over the stage profile.",
+        ),
+        _opt(
+            "--allow-empty",
+            env="GATE_ALLOW_EMPTY",
+            is_flag=True,
+            help="Accept having no report at all (a 0-byte or malformed file never is).",
+        ),
+        _opt(
+            "--max-bytes",
+            env="GATE_MAX_BYTES",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_BYTES,
+            show_default=True,
+            help="Largest report accepted.",
+        ),
+        _opt(
+            "--max-depth",
+            env="GATE_MAX_DEPTH",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_DEPTH,
+            show_default=True,
+            help="Deepest JSON/XML nesting accepted.",
+        ),
+        _opt(
+            "--max-findings",
+            env="GATE_MAX_FINDINGS",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_FINDINGS,
+            show_default=True,
+            help="Most findings accepted.",
+        ),
         _opt("--repository", env="GATE_REPOSITORY", help="Context: repository (owner/name)."),
         _opt("--ref", env="GATE_REF", help="Context: git ref."),
         _opt("--commit", env="GATE_COMMIT", help="Context: commit SHA."),
@@ -146,7 +205,9 @@ def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any)
 @click.option("--time", "time_", envvar="GATE_TIME", help="Creation time to record (RFC 3339).")
 @click.option("--allow-empty", is_flag=True, envvar="GATE_ALLOW_EMPTY", help="Accept having no report at all.")
 @verbose_option
-def baseline_command(reports: tuple[str, ...], output: str, as_format: str | None, policy: str | None, time_: str | None, allow_empty: bool) -> int:
+def baseline_command(
+    reports: tuple[str, ...], output: str, as_format: str | None, policy: str | None, time_: str | None, allow_empty: bool
+) -> int:
     """Write the fingerprints of today's findings as a baseline file."""
     from pathlib import Path
 

@@ -35,7 +35,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def _client_errors() -> tuple[type[BaseException], ...]:
     import requests
-    from opa_client.errors import ConnectionsError, PolicyNotFoundError  # type: ignore[import-untyped]
+    from opa_client.errors import ConnectionsError, PolicyNotFoundError
 
     return (requests.exceptions.RequestException, ConnectionsError, PolicyNotFoundError)
 
@@ -72,7 +72,7 @@ class OpaServerEngine(Engine):
     # ----------------------------------------------------------------------------------------
 
     def _client(self, timeout: float) -> Any:
-        from opa_client import OpaClient  # type: ignore[import-untyped]
+        from opa_client import OpaClient
 
         # ssl=True makes the client use https and leave certificate verification on
         # (requests' default); retries=0 so the time limit bounds the whole exchange.
