@@ -36,6 +36,7 @@ and, where one exists, the line and column (or byte offset):
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -358,12 +359,26 @@ def _show(text: str, limit: int = 60) -> str:
 
 
 def parse_json(text: str, path: str, limits: Limits) -> Any:
-    """Parse one JSON document strictly: no NaN, no duplicate keys, no trailing data, bounded depth and numbers."""
-    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_refuse_constant, strict=True)
+    """Parse one JSON document strictly: no NaN, no duplicate keys, no trailing data, bounded depth and numbers.
+
+    The bounds cost next to nothing on a valid document (see `_decode_within`, `_FloatCheck` and
+    `_long_digit_run`); only a document that may break one is walked whole (`_check_tree`), and a
+    document that breaks one is scanned again to say where.
+    """
+    floats = _FloatCheck()
+    decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_refuse_constant, parse_float=floats, strict=True)
     start = _skip_ws(text, 0)
+    depth = min(limits.max_depth, JSON_DEPTH_CEILING)
     try:
-        with _recursion_room(min(limits.max_depth, JSON_DEPTH_CEILING)):
-            doc, end = decoder.raw_decode(text, start)
+        try:
+            bounded = _decode_within(decoder, text, start, depth)
+        except RecursionError:  # past the exact bound, or a hook called at its very edge: judged the slow way
+            bounded = None
+        if bounded is not None:
+            doc, end = bounded
+        else:
+            with _recursion_room(depth):
+                doc, end = decoder.raw_decode(text, start)
     except RecursionError:
         raise _depth_error(text, path, limits) from None
     except _DuplicateKey as exc:
@@ -377,11 +392,12 @@ def parse_json(text: str, path: str, limits: Limits) -> Any:
         raise InputError(f"invalid JSON: {msg}", file=path, position=_line_col(text, exc.pos)) from None
     except ValueError:  # NaN/Infinity, or an integer literal too long to convert (over 4300 digits)
         raise _number_error(text, path) from None
-    problem = _check_tree(doc, limits.max_depth)
-    if problem == "depth":
-        raise _depth_error(text, path, limits)
-    if problem == "number":
-        raise _number_error(text, path)
+    if bounded is None or floats.infinite or _long_digit_run(text):
+        problem = _check_tree(doc, limits.max_depth)
+        if problem == "depth":
+            raise _depth_error(text, path, limits)
+        if problem == "number":
+            raise _number_error(text, path)
     end = _skip_ws(text, end)
     if end != len(text):
         raise InputError(
@@ -392,6 +408,86 @@ def parse_json(text: str, path: str, limits: Limits) -> Any:
     if _ESCAPED_SURROGATE.search(text):
         doc = _replace_lone_surrogates(doc, path)
     return doc
+
+
+class _FloatCheck:
+    """`parse_float` that notes a literal no double holds (`1e400` becomes inf); called for floats only."""
+
+    def __init__(self) -> None:
+        self.infinite = False
+
+    def __call__(self, literal: str) -> float:
+        value = float(literal)
+        if value - value != 0.0:
+            self.infinite = True
+        return value
+
+
+_DIGIT_TO_ZERO = bytes(0x30 if 0x30 <= c <= 0x39 else 0x20 for c in range(256))
+_STRIDE = 16
+
+
+def _long_digit_run(text: str) -> bool:
+    """False when no 309 ASCII digits follow one another anywhere (strings included): only an
+    integer that long may not fit a double (10**308 < 2**1024). True means "maybe".
+
+    Such a run covers at least 19 consecutive characters of every 16th one, so only that sample
+    is looked at: one slice, one byte translation (a digit to "0", the rest to a space) and one
+    substring search, all in C, over a sixteenth of the text.
+    """
+    sample = text[::_STRIDE].encode("utf-8", "surrogatepass")  # a non-ASCII character encodes to no digit
+    return b"0" * (309 // _STRIDE) in sample.translate(_DIGIT_TO_ZERO)
+
+
+_depth_offset = 0
+"""Recursion limit = Python frames + depth + this, for `_decode_within`; found by probing, kept."""
+
+
+def _decode_within(decoder: json.JSONDecoder, text: str, start: int, depth: int) -> tuple[Any, int] | None:
+    """`decoder.raw_decode` under a recursion limit that refuses exactly the nesting past `depth`.
+
+    The C scanner spends one level of the interpreter's recursion budget per array or object it
+    enters, so under the right limit it raises RecursionError at the first level too deep and
+    the document need not be walked to measure it. The right limit is found by parsing two
+    probes, `depth` and `depth + 1` empty arrays, from this very frame (the budget already spent
+    is the same for them as for the document), before every parse. A hook the scanner calls at
+    the deepest level (a Python function spends one more level) also raises: the caller then
+    parses the slow way, so a RecursionError here never means "too deep" on its own. Returns
+    None when no limit separates the probes (an interpreter that counts C recursion apart).
+
+    The cyclic garbage collector is paused meanwhile: a collection at the deepest level would run
+    unrelated finalizers (`weakref.finalize`) with no recursion budget left.
+    """
+    global _depth_offset
+    fits, over = "[" * depth + "]" * depth, "[" * (depth + 1) + "]" * (depth + 1)
+    saved = sys.getrecursionlimit()
+    collecting = gc.isenabled()
+    gc.disable()
+    base = _stack_depth()
+    offset = _depth_offset
+    try:
+        for _ in range(12):
+            try:
+                sys.setrecursionlimit(base + depth + offset)
+            except RecursionError:  # lower than the frames already on the stack
+                offset += 1
+                continue
+            try:
+                decoder.raw_decode(fits, 0)
+            except RecursionError:
+                offset += 1
+                continue
+            try:
+                decoder.raw_decode(over, 0)
+            except RecursionError:
+                _depth_offset = offset
+                return decoder.raw_decode(text, start)
+            offset -= 1
+        return None
+    finally:
+        sys.setrecursionlimit(saved)
+        if collecting:
+            gc.enable()
 
 
 # `\udc00` is valid JSON but no Unicode: the decoder keeps it as a lone surrogate, which no
@@ -658,8 +754,8 @@ def _xml_depth_exceeds(root: Any, max_depth: int) -> bool:
 def _expat(data: bytes, path: str, max_depth: int | None) -> Any:
     import xml.etree.ElementTree as ET
 
-    from defusedxml import DefusedXmlException  # type: ignore[import-untyped]  # no stubs installed
-    from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyped]
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
 
     # ElementTree's own builder, not defusedxml's default (the pure-Python one, whose elements
     # are not `xml.etree.ElementTree.Element` instances to the readers).

@@ -41,8 +41,11 @@ def _content(f: Finding) -> str:
     return "m:" + _SPACE.sub(" ", _DIGITS.sub("#", f.message)).strip()
 
 
-def base_key(f: Finding) -> str:
-    """Everything that identifies the flaw, except which occurrence it is."""
+def base_key(f: Finding, _paths: dict[str | None, str | None] | None = None) -> str:
+    """Everything that identifies the flaw, except which occurrence it is.
+
+    `_paths` memoises normalised paths across a run's findings (many share a file).
+    """
     pkg = f.package
     if pkg is not None:
         package = pkg.purl or f"{pkg.name}@{pkg.version}"
@@ -51,13 +54,16 @@ def base_key(f: Finding) -> str:
     else:
         package = ""
         rule = f.rule_id
-    parts = [
-        f.tool.strip().lower(),
-        rule,
-        (normalise(f.location.path) or "") if f.location else "",
-        package,
-        _content(f),
-    ]
+    path = ""
+    if f.location:
+        raw = f.location.path
+        if _paths is None:
+            path = normalise(raw) or ""
+        else:
+            if raw not in _paths:
+                _paths[raw] = normalise(raw)
+            path = _paths[raw] or ""
+    parts = [f.tool.strip().lower(), rule, path, package, _content(f)]
     return "\x1f".join(parts)
 
 
@@ -67,7 +73,8 @@ def fingerprints(findings: Sequence[Finding], sources: Sequence[str]) -> list[st
     Occurrences of the same base key are numbered in order of (line, column, source, index):
     stable under line shifts and report reordering.
     """
-    keys = [base_key(f) for f in findings]
+    paths: dict[str | None, str | None] = {}
+    keys = [base_key(f, paths) for f in findings]
     groups: dict[str, list[int]] = {}
     for i, k in enumerate(keys):
         groups.setdefault(k, []).append(i)

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.collect import Report
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
 from gate.paths import compile_globs, normalise
-from gate.waivers import WaiverSet, purl_matches
+
+if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
+    from gate.waivers import WaiverSet
 
 INPUT_SCHEMA = "gate.input/v1"
 
@@ -57,9 +59,26 @@ class Prepared:
     vex_applied: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, test_re: Any) -> dict[str, Any]:
+class _Paths:
+    """Each distinct path a run reports, normalised and judged test code once (findings share files)."""
+
+    def __init__(self, test_re: Any) -> None:
+        self.test_re = test_re
+        self.seen: dict[str, tuple[str | None, bool]] = {}
+
+    def get(self, raw: str | None) -> tuple[str | None, bool]:
+        known = self.seen.get(raw) if raw is not None else None
+        if known is None:
+            path = normalise(raw)
+            known = (path, bool(path and self.test_re is not None and self.test_re.match(path)))
+            if raw is not None:
+                self.seen[raw] = known
+        return known
+
+
+def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths) -> dict[str, Any]:
     loc = f.location
-    path = normalise(loc.path) if loc else None
+    path, test_code = paths.get(loc.path) if loc else (None, False)
     pkg = f.package
     return {
         "id": fid,
@@ -88,7 +107,7 @@ def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, te
         else {"name": pkg.name, "version": pkg.version, "purl": pkg.purl, "fixed_versions": list(pkg.fixed_versions)},
         "suppressed": f.suppressed,
         "duplicates": [],
-        "test_code": bool(path and test_re is not None and test_re.match(path)),
+        "test_code": test_code,
         "baseline": "unknown",
         "source": {"path": source_path, "format": source_format, "index": f.index},
         "waiver": None,
@@ -130,56 +149,94 @@ def _scan_dict(r: Report) -> dict[str, Any]:
     }
 
 
-def link_duplicates(findings: list[dict[str, Any]], line_window: int) -> None:
+def duplicate_key(finding: Mapping[str, Any]) -> tuple[str, str, Any] | None:
+    """What a finding is compared on for duplicates: ("pkg", name, version) for a dependency
+    finding, ("code", path, line) for a located finding with a CWE, else None (never linked)."""
+    pkg = finding["package"]
+    if pkg is not None:
+        return ("pkg", str(pkg["name"]).lower().replace("_", "-"), str(pkg["version"])) if pkg["name"] else None
+    loc = finding["location"]
+    if loc and loc["path"] and loc["start_line"] is not None and finding["cwe"]:
+        return ("code", loc["path"], loc["start_line"])
+    return None
+
+
+def _duplicate_key(f: Finding, path: str | None) -> tuple[str, str, Any] | None:
+    """`duplicate_key` of the record `_finding_dict` makes of `f` (`path` normalised), from `f` itself."""
+    pkg = f.package
+    if pkg is not None:
+        return ("pkg", str(pkg.name).lower().replace("_", "-"), str(pkg.version)) if pkg.name else None
+    loc = f.location
+    if loc is not None and path and loc.start_line is not None and f.cwe:
+        return ("code", path, loc.start_line)
+    return None
+
+
+def link_duplicates(findings: list[dict[str, Any]], line_window: int, keys: Sequence[tuple[str, str, Any] | None] | None = None) -> None:
     """Link findings from different tools that report the same flaw; never drop one.
 
     Code findings: same file, lines at most `line_window` apart, and a CWE in common.
     Dependency findings: same package (name and version) and a vulnerability id in common.
+    `keys` are the findings' `duplicate_key`s when the caller has them at hand: at 10^5 findings
+    reading them back out of the records costs more than the linking.
     """
-    by_path: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    by_pkg: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for f in findings:
-        loc = f["location"]
-        if f["package"] is not None:
-            p = f["package"]
-            if p["name"]:
-                by_pkg[(str(p["name"]).lower().replace("_", "-"), str(p["version"]))].append(f)
-        elif loc and loc["path"] and loc["start_line"] is not None and f["cwe"]:
-            by_path[loc["path"]].append(f)
+    if keys is None:
+        keys = [duplicate_key(f) for f in findings]
+    by_path: dict[str, list[tuple[int, int]]] = defaultdict(list)  # path -> [(line, finding)]
+    by_pkg: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, key in enumerate(keys):
+        if key is None:
+            continue
+        if key[0] == "pkg":
+            by_pkg[(key[1], key[2])].append(n)
+        else:
+            by_path[key[1]].append((key[2], n))
+    linked: set[int] = set()
 
-    def link(a: dict[str, Any], b: dict[str, Any]) -> None:
+    def link(ai: int, bi: int) -> None:
+        a, b = findings[ai], findings[bi]
         if b["id"] not in a["duplicates"]:
             a["duplicates"].append(b["id"])
         if a["id"] not in b["duplicates"]:
             b["duplicates"].append(a["id"])
+        linked.update((ai, bi))
 
     for group in by_path.values():
         if len(group) < 2:
             continue
-        group.sort(key=lambda f: f["location"]["start_line"])
-        for i, a in enumerate(group):
-            a_line = a["location"]["start_line"]
+        group.sort()  # by line, then reading order
+        count = len(group)
+        for i in range(count - 1):
+            a_line, ai = group[i]
+            if group[i + 1][0] - a_line > line_window:
+                continue
+            a = findings[ai]
             a_cwe = set(a["cwe"])
-            for b in group[i + 1 :]:
-                if b["location"]["start_line"] - a_line > line_window:
+            a_tool = a["tool"].lower()
+            for j in range(i + 1, count):
+                b_line, bi = group[j]
+                if b_line - a_line > line_window:
                     break
-                if b["tool"].lower() != a["tool"].lower() and a_cwe.intersection(b["cwe"]):
-                    link(a, b)
-    for group in by_pkg.values():
-        if len(group) < 2:
+                b = findings[bi]
+                if b["tool"].lower() != a_tool and a_cwe.intersection(b["cwe"]):
+                    link(ai, bi)
+    for members_of_pkg in by_pkg.values():
+        if len(members_of_pkg) < 2:
             continue
-        by_id: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for f in group:
+        by_id: dict[str, list[int]] = defaultdict(list)
+        for n in members_of_pkg:
+            f = findings[n]
             for vid in {f["rule_id"], *f["cve"], *f["aliases"]}:
-                by_id[vid].append(f)
+                by_id[vid].append(n)
         for members in by_id.values():
-            for i, a in enumerate(members):
-                for b in members[i + 1 :]:
+            for i, ai in enumerate(members):
+                a = findings[ai]
+                for bi in members[i + 1 :]:
+                    b = findings[bi]
                     if a is not b and (a["tool"].lower() != b["tool"].lower() or a["source"]["path"] != b["source"]["path"]):
-                        link(a, b)
-    for f in findings:
-        if f["duplicates"]:
-            f["duplicates"].sort()
+                        link(ai, bi)
+    for n in linked:
+        findings[n]["duplicates"].sort()
 
 
 def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]) -> list[dict[str, Any]]:
@@ -233,6 +290,8 @@ def _about(st: VexStatement, f: Mapping[str, Any]) -> bool:
     # resolve to (a bom-ref of the subject has no purl): so every finding read from that entry.
     if st.source is not None and st.source == (f.get("source") or {}).get("path"):
         return True
+    from gate.waivers import purl_matches
+
     purl = str((f.get("package") or {}).get("purl") or "")
     return bool(purl) and any(purl_matches(p, purl) for p in st.products)
 
@@ -253,6 +312,29 @@ def _latest(candidates: Sequence[int], statements: Sequence[VexStatement]) -> in
     return max(candidates)
 
 
+def _in_source_order(findings: list[dict[str, Any]], indexes: Sequence[int], sources: Sequence[str]) -> list[dict[str, Any]]:
+    """The findings sorted by (source path, index in the source), stably, as `sorted` with that key.
+
+    They come report by report, each report's in reading order (ascending indexes), so the
+    sort is a sort of the reports, checked: a report whose indexes do not ascend is sorted.
+    """
+    runs: dict[str, list[tuple[int, int]]] = {}  # source path -> [start, end) of its findings, in order
+    start = 0
+    for end in range(1, len(findings) + 1):
+        if end == len(findings) or sources[end] != sources[start]:
+            runs.setdefault(sources[start], []).append((start, end))
+            start = end
+    out: list[dict[str, Any]] = []
+    for source in sorted(runs):
+        spans = runs[source]
+        part = [i for a, b in spans for i in range(a, b)]
+        keys = [indexes[i] for i in part]
+        if keys != sorted(keys):
+            part.sort(key=indexes.__getitem__)
+        out.extend(findings[i] for i in part)
+    return out
+
+
 def prepare(
     reports: Sequence[Report],
     *,
@@ -263,20 +345,24 @@ def prepare(
     extra_vex: Sequence[VexStatement] = (),
 ) -> Prepared:
     """Build the input document from the reports, the data, the waivers and the baseline."""
-    test_re = compile_globs(config_data.get("test_paths") or ())
+    paths = _Paths(compile_globs(config_data.get("test_paths") or ()))
     raw: list[Finding] = []
     raw_sources: list[str] = []
     formats: list[str] = []
     for r in reports:
-        for f in r.result.findings:
-            raw.append(f)
-            raw_sources.append(r.path)
-            formats.append(r.result.format)
+        raw.extend(r.result.findings)
+        raw_sources.extend([r.path] * len(r.result.findings))
+        formats.extend([r.result.format] * len(r.result.findings))
     ids = fingerprints(raw, raw_sources)
-    findings = [_finding_dict(f, ids[i], raw_sources[i], formats[i], test_re) for i, f in enumerate(raw)]
+    findings: list[dict[str, Any]] = []
+    keys: list[tuple[str, str, Any] | None] = []
+    for i, f in enumerate(raw):
+        record = _finding_dict(f, ids[i], raw_sources[i], formats[i], paths)
+        findings.append(record)
+        keys.append(_duplicate_key(f, record["location"]["path"] if record["location"] else None))
     components = [_component_dict(c, r.path, r.result.format) for r in reports for c in r.result.components]
     window = int((config_data.get("dedupe") or {}).get("line_window", 2))
-    link_duplicates(findings, window)
+    link_duplicates(findings, window, keys)
     if baseline is not None:
         for rec in findings:
             rec["baseline"] = "existing" if rec["id"] in baseline else "new"
@@ -291,7 +377,7 @@ def prepare(
         prepared.waivers_unused = outcome.unused
         prepared.waivers_expiring = outcome.expiring
         waiver_entries = waivers.entries()
-    findings.sort(key=lambda f: (f["source"]["path"], f["source"]["index"]))
+    findings = _in_source_order(findings, [f.index for f in raw], raw_sources)
     prepared.document = {
         "schema": INPUT_SCHEMA,
         "context": context.to_dict(),

@@ -297,18 +297,11 @@ def _load(path: str, shown: str) -> Any:
     gate.yamlfile.load turns `2026-13-01` into a loader exception without a line, and turns a
     zone-less time into UTC silently; the expiry must be judged from exactly what was written,
     with its line. So this is yamlfile.load with one difference: a constructor that keeps
-    timestamps as strings (a subclass, so the shared loader is not changed).
+    timestamps as strings (a subclass, so the shared loader is not changed). Like yamlfile.load,
+    a file libyaml reads to the same value goes the fast way (`yamlfile.fast_read`), with the
+    same positions.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     from gate import yamlfile
-
-    class _TextTimestamps(RoundTripConstructor):
-        pass
-
-    _TextTimestamps.add_constructor("tag:yaml.org,2002:timestamp", _TextTimestamps.construct_yaml_str)
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -318,6 +311,19 @@ def _load(path: str, shown: str) -> Any:
         raise ConfigError(f"{WHAT} is a directory", file=shown) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the {WHAT}: {exc}", file=shown) from None
+    fast = yamlfile.fast_read(text, timestamps_as_text=True)
+    if fast is not None:
+        return yamlfile.Located(value=fast[0], path=shown, _root=None, _marks=fast[1])
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    class _TextTimestamps(RoundTripConstructor):
+        pass
+
+    _TextTimestamps.add_constructor("tag:yaml.org,2002:timestamp", _TextTimestamps.construct_yaml_str)
+
     yaml = YAML(typ="rt")
     yaml.Constructor = _TextTimestamps
     yaml.allow_duplicate_keys = False
@@ -344,15 +350,21 @@ def _load(path: str, shown: str) -> Any:
 
 
 def _check_schema(value: Any, position: Any, shown: str) -> None:
-    """Validate against waivers.schema.json; the message and line of the first error say what to fix."""
-    import jsonschema
+    """Validate against waivers.schema.json; the message and line of the first error say what to fix.
 
+    jsonschema-rs passes a valid file (`yamlfile.is_valid`); the Python jsonschema, a second of
+    imports, is loaded only to describe what is wrong.
+    """
     from gate import yamlfile
+
+    if value is None:
+        raise ConfigError(f"the {WHAT} is empty", file=shown, position=Position(1, 1), hint="write `waivers: []` for no waivers")
+    if yamlfile.is_valid(value, "waivers"):
+        return
+    import jsonschema
 
     schema = yamlfile.load_schema("waivers")
     validator = jsonschema.Draft202012Validator(schema)
-    if value is None:
-        raise ConfigError(f"the {WHAT} is empty", file=shown, position=Position(1, 1), hint="write `waivers: []` for no waivers")
     errors = sorted(validator.iter_errors(value), key=lambda e: (_path_key(e.absolute_path), _PRIORITY.get(str(e.validator), 9), e.message))
     if not errors:
         return

@@ -30,22 +30,25 @@ warn_severities := lib.severities_from(object.get(thresholds, "warn", "medium"))
 
 block_unfixable if lib.setting(["block_unfixable"], false) == true
 
-# candidates: one view per vulnerability (the primary finding of its duplicate group).
-candidates := [lib.view(f) |
-	some f in input.findings
-	f.kind == "dependency"
-	lib.may_reach(f, reportable)
-	lib.primary(f)
-]
+# candidates: one view per vulnerability (the primary finding of its duplicate group) whose
+# severity some rule of this package reports.
+candidates := data.gate.lib.views({"dependency"}, reportable)
 
 # reportable: the severities any rule of this package reports.
 reportable := deny_severities | warn_severities
+
+# lines[i]: the message of candidates[i] on one line (for all candidates at once).
+lines := data.gate.lib.one_lines([object.get(c.f, "message", "") | some c in candidates], 160)
 
 fixed_versions(f) := [x | some x in f.package.fixed_versions; is_string(x)] if is_array(f.package.fixed_versions)
 
 else := []
 
-fixable(c) if count(fixed_versions(c.f)) > 0
+fixable(c) if {
+	is_array(c.f.package.fixed_versions)
+	some x in c.f.package.fixed_versions
+	is_string(x)
+}
 
 severe(c) if c.severity in deny_severities
 
@@ -66,51 +69,74 @@ would_deny(c) if {
 version_key(x) := [to_number(n) | some n in regex.find_n(`[0-9]+`, x, -1)]
 
 # upgrade_target(f): the smallest fixed version above the installed one; with no installed
-# version (or none above it) the smallest fixed version.
-upgrade_target(f) := t if {
+# version (or none above it) the smallest fixed version; of versions that order alike, the one
+# listed first. Each version's key is computed once.
+upgrade_target(f) := nearest(f, [[version_key(x), i, x] | some i, x in fixed_versions(f)])
+
+nearest(f, keyed) := sort(above)[0][2] if {
 	is_string(f.package.version)
 	current := version_key(f.package.version)
-	above := [x | some x in fixed_versions(f); version_key(x) > current]
+	above := [k | some k in keyed; k[0] > current]
 	count(above) > 0
-	t := smallest(above)
-} else := smallest(fixed_versions(f))
+} else := sort(keyed)[0][2]
 
-smallest(xs) := [x | some x in xs; every y in xs { version_key(x) <= version_key(y) }][0]
-
-package_ref(f) := lib.package_ref(f.package) if is_object(f.package)
+# package_ref(f): "name@version" (lib.package_ref) of the package f is about.
+package_ref(f) := sprintf("%s@%s", [f.package.name, f.package.version]) if {
+	is_string(f.package.name)
+	is_string(f.package.version)
+} else := lib.package_ref(f.package) if is_object(f.package)
 
 else := "(unnamed package)"
 
-also_known_as(f) := sprintf(" (%s)", [concat(", ", ids)]) if {
-	ids := sort({x | some x in array.concat(lib.arr(object.get(f, "cve", null)), lib.arr(object.get(f, "aliases", null))); is_string(x); x != f.rule_id})
-	count(ids) > 0
-} else := ""
+# also_known_as(f): " (CVE-..., GHSA-...)": the other identifiers of the vulnerability, or "".
+also_known_as(f) := aliases_text(sort({x | some x in array.concat(f.cve, f.aliases); is_string(x); x != f.rule_id})) if {
+	is_array(f.cve)
+	is_array(f.aliases)
+} else := aliases_text(sort({x | some x in array.concat(lib.arr(object.get(f, "cve", null)), lib.arr(object.get(f, "aliases", null))); is_string(x); x != f.rule_id}))
 
-description(c) := sprintf("%s: %s is affected by %s%s [severity %s]: %s%s", [
-	lib.str(c.f, "tool"),
-	package_ref(c.f),
-	lib.str(c.f, "rule_id"),
-	also_known_as(c.f),
-	c.severity,
-	lib.one_line(object.get(c.f, "message", ""), 160),
-	lib.also_reported(c.f),
-])
+aliases_text(ids) := sprintf(" (%s)", [concat(", ", ids)]) if count(ids) > 0
 
-fix_remediation(f) := sprintf(
+else := ""
+
+# remediation(f, pkg): upgrade to the nearest fixed version, or what to do without one.
+remediation(f, pkg, rule_id) := nofix_remediation(pkg, rule_id) if f.package.fixed_versions == []
+
+else := sprintf(
 	"Upgrade %s to %s (versions with the fix: %s) and regenerate the lock file.",
-	[package_ref(f), upgrade_target(f), concat(", ", fixed_versions(f))],
-)
+	[pkg, upgrade_target(f), concat(", ", fixed)],
+) if {
+	fixed := fixed_versions(f)
+	count(fixed) > 0
+} else := nofix_remediation(pkg, rule_id)
 
-nofix_remediation(f) := sprintf(
+nofix_remediation(pkg, rule_id) := sprintf(
 	"No fixed version of %s is known for %s. Remove or replace the dependency, or, if the vulnerable code is not reachable, publish a VEX statement (not_affected with a justification) or record a waiver with an expiry; re-check when a fix is released.",
-	[package_ref(f), lib.str(f, "rule_id")],
+	[pkg, rule_id],
 )
 
-remediation(c) := fix_remediation(c.f) if fixable(c)
+# rule_texts[c.rule]: the tool and rule id as text, once per distinct rule.
+rule_texts := {k: {"tool": lib.text(k[0]), "rule_id": lib.text(k[1])} | some k in {c.rule | some c in candidates}}
 
-else := nofix_remediation(c.f)
-
-violation(id, c, prefix) := lib.finding_violation(id, c.f, concat("", [prefix, description(c)]), remediation(c))
+# violation(id, c, line, t, prefix): line is the message of the vulnerability on one line, t
+# the texts of its rule.
+violation(id, c, line, t, prefix) := {
+	"rule": id,
+	"msg": sprintf("%s%s: %s is affected by %s%s [severity %s]: %s%s", [
+		prefix,
+		t.tool,
+		pkg,
+		t.rule_id,
+		also_known_as(f),
+		c.severity,
+		line,
+		c.also,
+	]),
+	"evidence": {"findings": c.ids, "components": [], "scans": [], "details": []},
+	"remediation": remediation(f, pkg, t.rule_id),
+} if {
+	f := c.f
+	pkg := package_ref(f)
+}
 
 # METADATA
 # title: Vulnerable dependency with a fix available
@@ -123,11 +149,15 @@ violation(id, c, prefix) := lib.finding_violation(id, c.f, concat("", [prefix, d
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation; SSDF PW.4.4, RV.1.1
 #   remediation: Upgrade the dependency to the fixed version named in the message and regenerate the lock file.
 deny contains v if {
-	some c in candidates
-	severe(c)
-	fixable(c)
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	some i, c in cs
+	c.severity in sevs
 	c.blocking
-	v := violation("GATE-DEP-001", c, "")
+	fixable(c)
+	v := violation("GATE-DEP-001", c, ls[i], rt[c.rule], "")
 }
 
 # METADATA
@@ -145,12 +175,16 @@ deny contains v if {
 #     Replace or remove the dependency, publish a VEX not_affected statement with its
 #     justification, or record a waiver with an expiry.
 deny contains v if {
-	some c in candidates
-	severe(c)
-	not fixable(c)
 	block_unfixable
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	some i, c in cs
+	c.severity in sevs
 	c.blocking
-	v := violation("GATE-DEP-002", c, "")
+	not fixable(c)
+	v := violation("GATE-DEP-002", c, ls[i], rt[c.rule], "")
 }
 
 # METADATA
@@ -165,11 +199,15 @@ deny contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning; SSDF RV.1.1
 #   remediation: Track the advisory; assess reachability; replace the dependency if no fix comes.
 warn contains v if {
-	some c in candidates
-	severe(c)
-	not fixable(c)
 	not block_unfixable
-	v := violation("GATE-DEP-003", c, "")
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	some i, c in cs
+	c.severity in sevs
+	not fixable(c)
+	v := violation("GATE-DEP-003", c, ls[i], rt[c.rule], "")
 }
 
 # METADATA
@@ -183,10 +221,15 @@ warn contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation
 #   remediation: Upgrade when convenient (the message names the fixed version where one exists).
 warn contains v if {
-	some c in candidates
-	not severe(c)
-	c.severity in warn_severities
-	v := violation("GATE-DEP-004", c, "")
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	warns := warn_severities
+	some i, c in cs
+	not c.severity in sevs
+	c.severity in warns
+	v := violation("GATE-DEP-004", c, ls[i], rt[c.rule], "")
 }
 
 # METADATA
@@ -200,8 +243,11 @@ warn contains v if {
 #   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation
 #   remediation: Plan the upgrade before the change reaches a stage that judges all findings.
 warn contains v if {
-	some c in candidates
-	would_deny(c)
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	some i, c in cs
 	not c.blocking
-	v := violation("GATE-DEP-005", c, "existing (baseline): ")
+	would_deny(c)
+	v := violation("GATE-DEP-005", c, ls[i], rt[c.rule], "existing (baseline): ")
 }

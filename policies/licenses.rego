@@ -156,15 +156,23 @@ skipped_type(c) if {
 	lower(regex.replace(c.purl, `^pkg:([^/]+)/.*$`, "$1")) in skip_purl_types
 }
 
+# entries: each judged component with its declared licences, computed once.
+entries := [{"c": c, "ls": declared(c)} | some c in input.components; judged(c)]
+
 # license_classes: the class of every distinct licence text of this run, computed once (the
 # evaluation is regex-heavy; SBOMs repeat the same few licences thousands of times).
-license_classes := {l: expression_class(l) | some c in input.components; some l in declared(c)}
+license_classes := {l: expression_class(l) | some l in license_texts}
 
-classes(c) := {l: license_classes[l] | some l in declared(c)}
+license_texts := {l | some e in entries; some l in e.ls}
 
-component_class(c) := max([k | some k in classes(c)]) if count(declared(c)) > 0
+# licensed: the judged components that declare licences, with their class (the worst of their
+# licences: all apply).
+licensed := [{"c": e.c, "ls": e.ls, "class": max([license_classes[l] | some l in e.ls])} |
+	some e in entries
+	count(e.ls) > 0
+]
 
-entries_of_class(c, k) := sort([l | some l, x in classes(c); x == k])
+entries_of_class(e, k) := sort({l | some l in e.ls; license_classes[l] == k})
 
 quoted(ls) := concat(", ", [sprintf("'%s'", [lib.one_line(l, 120)]) | some l in ls])
 
@@ -174,11 +182,10 @@ component_text(c) := sprintf("%s (%s)", [lib.package_ref(c), lib.component_ref(c
 
 missing_action := lib.setting(["missing_license"], "warn")
 
-missing(c) if {
-	judged(c)
-	count(declared(c)) == 0
-	checked_type(c)
-	from_sbom(c)
+missing(e) if {
+	count(e.ls) == 0
+	checked_type(e.c)
+	from_sbom(e.c)
 }
 
 # from_sbom(c): the component comes from an SBOM. Other readers list components too (pip-audit
@@ -212,14 +219,13 @@ evidence(c) := {"components": [lib.component_ref(c)]}
 #     Replace the component with one under an acceptable licence, or obtain legal approval and
 #     record it (a commercial licence, or an exception in the licence data reviewed by legal).
 deny contains v if {
-	some c in input.components
-	judged(c)
-	component_class(c) == 2
+	some e in licensed
+	e.class == 2
 	v := lib.violation(
 		"GATE-LIC-001",
-		sprintf("component %s is licensed under %s: on the licence deny list", [component_text(c), quoted(entries_of_class(c, 2))]),
-		evidence(c),
-		sprintf("Replace %s with a component under an acceptable licence, or obtain legal approval for its licence.", [lib.package_ref(c)]),
+		sprintf("component %s is licensed under %s: on the licence deny list", [component_text(e.c), quoted(entries_of_class(e, 2))]),
+		evidence(e.c),
+		sprintf("Replace %s with a component under an acceptable licence, or obtain legal approval for its licence.", [lib.package_ref(e.c)]),
 	)
 }
 
@@ -235,14 +241,13 @@ deny contains v if {
 #   control: NIST SP 800-53 CM-10 Software usage restrictions; SSDF PW.4.1
 #   remediation: Have the licence reviewed for this use; record an approved licence in data (licenses.allow) when it is cleared.
 warn contains v if {
-	some c in input.components
-	judged(c)
-	component_class(c) == 1
+	some e in licensed
+	e.class == 1
 	v := lib.violation(
 		"GATE-LIC-002",
-		sprintf("component %s is licensed under %s: needs licence review", [component_text(c), quoted(entries_of_class(c, 1))]),
-		evidence(c),
-		sprintf("Have the licence of %s reviewed for this use.", [lib.package_ref(c)]),
+		sprintf("component %s is licensed under %s: needs licence review", [component_text(e.c), quoted(entries_of_class(e, 1))]),
+		evidence(e.c),
+		sprintf("Have the licence of %s reviewed for this use.", [lib.package_ref(e.c)]),
 	)
 }
 
@@ -265,9 +270,9 @@ missing_remediation(c) := sprintf(
 #   remediation: Establish the component's licence and make the SBOM generator record it.
 warn contains v if {
 	missing_action == "warn"
-	some c in input.components
-	missing(c)
-	v := lib.violation("GATE-LIC-003", missing_msg(c), evidence(c), missing_remediation(c))
+	some e in entries
+	missing(e)
+	v := lib.violation("GATE-LIC-003", missing_msg(e.c), evidence(e.c), missing_remediation(e.c))
 }
 
 # METADATA
@@ -282,7 +287,7 @@ warn contains v if {
 #   remediation: Establish the component's licence and make the SBOM generator record it.
 deny contains v if {
 	missing_action == "deny"
-	some c in input.components
-	missing(c)
-	v := lib.violation("GATE-LIC-004", missing_msg(c), evidence(c), missing_remediation(c))
+	some e in entries
+	missing(e)
+	v := lib.violation("GATE-LIC-004", missing_msg(e.c), evidence(e.c), missing_remediation(e.c))
 }

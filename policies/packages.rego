@@ -149,16 +149,40 @@ matches(x, k) if {
 }
 
 # The distinct packages of this run: components, and the packages findings are about.
-component_keys := [{"key": pkg_key(c), "ref": lib.component_ref(c), "label": lib.package_ref(c)} |
-	some c in input.components
-]
-
-finding_packages := {{"name": opt(f.package, "name"), "version": opt(f.package, "version"), "purl": opt(f.package, "purl")} |
+finding_packages := [p | some p in {object.filter(f.package, ["name", "version", "purl"]) |
 	some f in input.findings
 	is_object(f.package)
+}]
+
+# Most runs hold none of the listed packages, and normalising every purl and name costs several
+# regular expressions per package. So each package's purl and name are first written on one line
+# (lower-cased, "%40" decoded, without "-", "_" and "."): a package that matches an entry has
+# the entry's tokens(x) in its line, and only the packages whose line holds one are normalised
+# and matched. An entry whose tokens are in no line matches nothing.
+squashed(text) := strings.replace_n({"-": "", "_": "", ".": ""}, replace(lower(text), "%40", "@"))
+
+lines_of(pkgs) := split(squashed(concat("\n", [sprintf("%v %v", [object.get(p, "purl", null), object.get(p, "name", null)]) | some p in pkgs])), "\n")
+
+component_lines := lines_of(input.components)
+
+finding_lines := lines_of(finding_packages)
+
+haystack := concat("\n", array.concat(component_lines, finding_lines))
+
+# tokens(x): what the line of a package matching entry x must contain: its base, namespace or
+# name (already lower-cased and decoded) without "-", "_" and ".".
+tokens(x) := {strings.replace_n({"-": "", "_": "", ".": ""}, t) | some t in [x.base, x.namespace, x.name]; is_string(t)}
+
+mentions(line, ts) if {
+	some t in ts
+	contains(line, t)
 }
 
-finding_keys := [{"key": pkg_key(p), "label": lib.package_ref(p)} | some p in finding_packages]
+# suspects(pkgs, lines, ts): the packages whose line holds a token (all of them if a purl or
+# name held a line break).
+suspects(pkgs, lines, ts) := [p | some i, p in pkgs; mentions(lines[i], ts)] if count(lines) == count(pkgs)
+
+else := pkgs
 
 label(e) := prefix(e) if is_string(prefix(e))
 
@@ -175,14 +199,16 @@ else := ""
 # hits(e): what matched e, as evidence; undefined when nothing did.
 hits(e) := h if {
 	x := entry_key(e)
-	components := [p | some p in component_keys; matches(x, p.key)]
-	packages := [p | some p in finding_keys; matches(x, p.key)]
+	ts := tokens(x)
+	mentions(haystack, ts)
+	components := [c | some c in suspects(input.components, component_lines, ts); matches(x, pkg_key(c))]
+	packages := [p | some p in suspects(finding_packages, finding_lines, ts); matches(x, pkg_key(p))]
 	count(components) + count(packages) > 0
 	h := {
-		"components": sort({p.ref | some p in components}),
-		"findings": sort({f.id | some f in input.findings; is_object(f.package); matches(x, pkg_key(f.package))}),
+		"components": sort({lib.component_ref(c) | some c in components}),
+		"findings": sort({f.id | some f in input.findings; is_object(f.package); object.filter(f.package, ["name", "version", "purl"]) in packages}),
 		"details": array.concat([r | r := e.reason; is_string(r)], [sprintf("matched entry: %s", [label(e)])]),
-		"names": sort({p.label | some p in array.concat(components, packages)}),
+		"names": sort({lib.package_ref(p) | some p in array.concat(components, packages)}),
 	}
 }
 

@@ -27,21 +27,33 @@ confident := lib.confidences_from(object.get(thresholds, "min_confidence", "medi
 # reportable: the severities any rule of this package reports.
 reportable := (deny_severities | warn_severities) | severities_in_tests
 
-# candidates: one view per flaw of a kind judged here (the primary finding of its group).
-candidates := [lib.view(f) |
-	some f in input.findings
-	f.kind in kinds
-	lib.may_reach(f, reportable)
-	lib.primary(f)
-]
+# candidates: one view per flaw of a kind judged here (the primary finding of its group) whose
+# severity some rule of this package reports.
+candidates := data.gate.lib.views(kinds, reportable)
+
+# lines[i]: the message of candidates[i] on one line (for all candidates at once).
+lines := data.gate.lib.one_lines([object.get(c.f, "message", "") | some c in candidates], 200)
 
 # severe(c): reaches the deny threshold with enough confidence: what blocks outside test code.
+# The rules test it written out (cheapest test first), SAST-002 its negation through
+# blocking_confidences.
 severe(c) if {
 	c.severity in deny_severities
 	c.confidence in confident
 }
 
-cwe_text(f) := sprintf("%s; ", [concat(", ", cwes)]) if {
+# blocking_confidences[s]: for a severity s at or above the warn threshold, the confidences with
+# which a finding of severity s is severe (none below the deny threshold).
+blocking_confidences := {s: cs | some s in warn_severities; cs := confidences_at(s)}
+
+confidences_at(s) := confident if s in deny_severities
+
+else := set()
+
+# cwe_text(f): "CWE-78, CWE-88; " or "".
+cwe_text(f) := "" if f.cwe == []
+
+else := sprintf("%s; ", [concat(", ", cwes)]) if {
 	cwes := [x | some x in lib.arr(object.get(f, "cwe", null)); is_string(x)]
 	count(cwes) > 0
 } else := ""
@@ -51,26 +63,33 @@ guidance(f) := sprintf(" Guidance: %s.", [f.help_uri]) if {
 	f.help_uri != ""
 } else := ""
 
-# violation(id, c, prefix): the message and remediation share the location and rule text,
-# computed once (a large run can produce tens of thousands of these).
-violation(id, c, prefix) := lib.finding_violation(
-	id,
-	c.f,
-	sprintf("%s%s at %s: %s [severity %s, confidence %s]%s", [
+# rule_texts[c.rule]: the parts of the texts that depend only on the rule, computed once per
+# distinct rule (a run has a few hundred rules and up to 10^5 findings).
+rule_texts := {k: {"rule": lib.rule_ref(r), "cwe": cwe_text(r), "guidance": guidance(r)} |
+	some k in {c.rule | some c in candidates}
+	r := lib.rule_of(k)
+}
+
+# violation(id, c, line, r, prefix): line is c's message on one line, r the texts of its rule;
+# the message and remediation share the location and rule text. The rules read the rules they
+# use into local variables first: the embedded engine looks a rule up by its path each time.
+violation(id, c, line, r, prefix) := {
+	"rule": id,
+	"msg": sprintf("%s%s at %s: %s [severity %s, confidence %s]%s", [
 		prefix,
-		rule,
+		r.rule,
 		at,
-		lib.one_line(object.get(c.f, "message", ""), 200),
+		line,
 		c.severity,
 		c.confidence,
-		lib.also_reported(c.f),
+		c.also,
 	]),
-	sprintf(
+	"evidence": {"findings": c.ids, "components": [], "scans": [], "details": []},
+	"remediation": sprintf(
 		"Fix the flaw at %s (%s%s).%s If it is a false positive or an accepted risk, record a waiver (reason, approver, expiry) for finding %s; inline suppressions do not open the gate.",
-		[at, cwe_text(c.f), rule, guidance(c.f), c.f.id],
+		[at, r.cwe, r.rule, r.guidance, c.f.id],
 	),
-) if {
-	rule := lib.rule_ref(c.f)
+} if {
 	at := lib.where(c.f)
 }
 
@@ -89,11 +108,17 @@ violation(id, c, prefix) := lib.finding_violation(
 #     Fix the code the finding points at, or record an accepted risk as a waiver with reason,
 #     approver and expiry in the reviewed waivers file.
 deny contains v if {
-	some c in candidates
-	not c.test_code
-	severe(c)
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	confs := confident
+	some i, c in cs
+	c.severity in sevs
 	c.blocking
-	v := violation("GATE-SAST-001", c, "")
+	not c.test_code
+	c.confidence in confs
+	v := violation("GATE-SAST-001", c, ls[i], rt[c.rule], "")
 }
 
 # METADATA
@@ -108,11 +133,15 @@ deny contains v if {
 #   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Triage the finding; fix it or record why it is acceptable.
 warn contains v if {
-	some c in candidates
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	confs := blocking_confidences
+	some i, c in cs
 	not c.test_code
-	not severe(c)
-	c.severity in warn_severities
-	v := violation("GATE-SAST-002", c, "")
+	blocking := confs[c.severity]
+	not c.confidence in blocking
+	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "")
 }
 
 # METADATA
@@ -127,10 +156,14 @@ warn contains v if {
 #   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Check that the flagged test code cannot reach production (fixtures, helpers shipped in the package).
 warn contains v if {
-	some c in candidates
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := severities_in_tests
+	some i, c in cs
 	c.test_code
-	c.severity in severities_in_tests
-	v := violation("GATE-SAST-003", c, "test code: ")
+	c.severity in sevs
+	v := violation("GATE-SAST-003", c, ls[i], rt[c.rule], "test code: ")
 }
 
 # METADATA
@@ -145,9 +178,15 @@ warn contains v if {
 #   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
 #   remediation: Plan the fix of the existing flaw; it blocks in stages that judge all findings.
 warn contains v if {
-	some c in candidates
-	not c.test_code
-	severe(c)
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	confs := confident
+	some i, c in cs
 	not c.blocking
-	v := violation("GATE-SAST-004", c, "existing (baseline): ")
+	not c.test_code
+	c.severity in sevs
+	c.confidence in confs
+	v := violation("GATE-SAST-004", c, ls[i], rt[c.rule], "existing (baseline): ")
 }

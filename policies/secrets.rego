@@ -16,35 +16,50 @@ import rego.v1
 
 import data.gate.lib
 
-# candidates: the primary finding of each secret flaw.
-candidates := [f |
-	some f in input.findings
-	f.kind == "secret"
-	lib.primary(f)
-]
+# candidates: a view of the primary finding of each secret flaw, whatever its severity.
+candidates := data.gate.lib.views({"secret"}, {s | some s in data.gate.lib.severity_names})
 
 heuristic_rules := {lower(r) | some r in object.get(data.gate.lib.cfg, ["secrets", "heuristic_rules"], []); is_string(r)}
 
 rule_key(p) := lower(sprintf("%s:%s", [lib.text(p.tool), lib.text(p.rule_id)]))
 
-# heuristic(f): every active report of this flaw comes from a name-based heuristic rule.
-heuristic(f) if {
+# The texts of the distinct rules of the candidates (c.rule), and which are heuristic rules,
+# computed once per rule rather than per finding.
+rules := {c.rule | some c in candidates}
+
+rule_text := {k: lib.rule_ref(lib.rule_of(k)) | some k in rules}
+
+heuristic_keys := {k | some k in rules; rule_key(lib.rule_of(k)) in heuristic_rules}
+
+# heuristic(c, keys): true when every active report of this flaw comes from a name-based
+# heuristic rule (keys: heuristic_keys), else false. One definition with else: the embedded
+# engine evaluates every definition of a function at each call.
+heuristic(c, keys) := c.rule in keys if not c.f.duplicates[0]
+
+else := group_heuristic(c.peers)
+
+group_heuristic(peers) if {
 	count(heuristic_rules) > 0
-	every p in lib.peers(f) {
+	every p in peers {
 		rule_key(p) in heuristic_rules
 	}
 }
 
-description(f) := sprintf("%s at %s: possible credential in the repository%s", [
-	lib.rule_ref(f),
-	lib.where(f),
-	lib.also_reported(f),
-])
+else := false
 
-remediation(f) := sprintf(
-	"Revoke and rotate the credential found at %s, remove it from the code (and from the history where it matters), and load it from a secret store at run time. If it is not a secret (a public test key), record a waiver for finding %s.",
-	[lib.where(f), f.id],
-)
+# violation(id, c, rule, prefix): rule is the text of c's rule. The message never quotes the
+# tool's text, which may hold the secret.
+violation(id, c, rule, prefix) := {
+	"rule": id,
+	"msg": sprintf("%s%s at %s: possible credential in the repository%s", [prefix, rule, at, c.also]),
+	"evidence": {"findings": c.ids, "components": [], "scans": [], "details": []},
+	"remediation": sprintf(
+		"Revoke and rotate the credential found at %s, remove it from the code (and from the history where it matters), and load it from a secret store at run time. If it is not a secret (a public test key), record a waiver for finding %s.",
+		[at, c.f.id],
+	),
+} if {
+	at := lib.where(c.f)
+}
 
 # METADATA
 # title: Credential committed to the repository
@@ -60,10 +75,13 @@ remediation(f) := sprintf(
 #     Revoke and rotate the credential, remove it from the code, and read it from a secret store
 #     or the CI's secret variables at run time.
 deny contains v if {
-	some f in candidates
-	not lib.in_test_code(f)
-	not heuristic(f)
-	v := lib.finding_violation("GATE-SEC-001", f, description(f), remediation(f))
+	cs := candidates
+	texts := rule_text
+	keys := heuristic_keys
+	some c in cs
+	not c.test_code
+	not heuristic(c, keys)
+	v := violation("GATE-SEC-001", c, texts[c.rule], "")
 }
 
 # METADATA
@@ -77,9 +95,11 @@ deny contains v if {
 #   control: NIST SP 800-53 IA-5(7) No embedded unencrypted static authenticators; SSDF PS.1
 #   remediation: Make sure the value is a fake; if it is a real credential, rotate it and remove it.
 warn contains v if {
-	some f in candidates
-	lib.in_test_code(f)
-	v := lib.finding_violation("GATE-SEC-002", f, sprintf("test code: %s", [description(f)]), remediation(f))
+	cs := candidates
+	texts := rule_text
+	some c in cs
+	c.test_code
+	v := violation("GATE-SEC-002", c, texts[c.rule], "test code: ")
 }
 
 # METADATA
@@ -94,8 +114,11 @@ warn contains v if {
 #   control: NIST SP 800-53 IA-5(7) No embedded unencrypted static authenticators; SSDF PS.1
 #   remediation: Check the value; if it is a real credential, rotate it and read it from a secret store.
 warn contains v if {
-	some f in candidates
-	not lib.in_test_code(f)
-	heuristic(f)
-	v := lib.finding_violation("GATE-SEC-003", f, sprintf("heuristic: %s", [description(f)]), remediation(f))
+	cs := candidates
+	texts := rule_text
+	keys := heuristic_keys
+	some c in cs
+	not c.test_code
+	heuristic(c, keys)
+	v := violation("GATE-SEC-003", c, texts[c.rule], "heuristic: ")
 }

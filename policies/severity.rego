@@ -35,12 +35,7 @@ unknown_candidates := [c |
 	c.severity == "unknown"
 ]
 
-other_candidates := [lib.view(f) |
-	some f in input.findings
-	f.kind in other_kinds
-	lib.may_reach(f, other_severities)
-	lib.primary(f)
-]
+other_candidates := data.gate.lib.views(other_kinds, other_severities)
 
 strict(c) if {
 	unknown_severity_denies
@@ -115,7 +110,7 @@ warn contains v if {
 			lib.str(c.f, "kind"),
 			c.severity,
 			lib.one_line(object.get(c.f, "message", ""), 200),
-			lib.also_reported(c.f),
+			c.also,
 		]),
 		sprintf("Triage finding %s; fix it or record a waiver.", [c.f.id]),
 	)

@@ -70,18 +70,29 @@ suppressing_states := {s | some s in object.get(cfg, ["vex", "suppressing_states
 
 honour_inline_suppressions if cfg.honour_inline_suppressions == true
 
-covered(f) if object.get(f, "waiver", null) != null
+# The values of f.suppressed that cover a finding: {true} only when data honours them.
+suppressing_flags := {true} if honour_inline_suppressions
 
-covered(f) if object.get(f, ["vex", "state"], null) in suppressing_states
+else := set()
 
-covered(f) if {
-	honour_inline_suppressions
-	f.suppressed == true
-}
+# suppressing_flag: the value of f.suppressed that covers a finding, as one value for a cheap
+# test (f.suppressed != suppressing_flag); when none does, an empty set, which no JSON value
+# equals.
+suppressing_flag := true if honour_inline_suppressions
+
+else := set()
+
+# covered(f): a waiver, a suppressing VEX state or an honoured inline suppression covers f.
+covered(f) if not active(f)
 
 # active(f): the finding is not covered by a waiver, a suppressing VEX state, or an honoured
-# inline suppression. Every rule about findings goes through this one helper.
-active(f) if not covered(f)
+# inline suppression. Every rule about findings goes through this one helper (one body: it runs
+# once per finding of a large run).
+active(f) if {
+	object.get(f, "waiver", null) == null
+	not object.get(f, ["vex", "state"], null) in suppressing_states
+	not object.get(f, "suppressed", false) in suppressing_flags
+}
 
 active_flag(f) if active(f)
 
@@ -130,6 +141,9 @@ confidences_from(min) := {c | some c in confidence_names; confidence_at_least(c,
 # solo(f): f has no duplicates (the common case, kept cheap).
 solo(f) if not f.duplicates[0]
 
+# grouped_findings: the findings that have duplicates (few), found in one pass.
+grouped_findings := [f | some f in input.findings; f.duplicates[0]]
+
 summary(f) := {
 	"id": f.id,
 	"tool": object.get(f, "tool", null),
@@ -141,14 +155,18 @@ summary(f) := {
 	"active": active_flag(f),
 }
 
-grouped := {f.id: summary(f) | some f in input.findings; not solo(f)}
+grouped := {f.id: summary(f) | some f in grouped_findings}
 
 # peers(f): the active findings of f's group (f included) of the same kind as f.
 peers(f) := [summary(f)] if solo(f)
 
-else := [p |
+else := peers_in(f, grouped)
+
+# peers_in(f, index): peers(f) of a finding with duplicates, from an index of summaries that
+# holds at least the findings of f's kind that have duplicates.
+peers_in(f, index) := [p |
 	some id in ({f.id} | {d | some d in f.duplicates})
-	p := grouped[id]
+	p := index[id]
 	p.active
 	p.kind == f.kind
 ]
@@ -181,7 +199,10 @@ group_tools(f) := sort({t | some p in peers(f); t := p.tool; is_string(t)})
 # raw_severity(f): the group's highest severity on the scale; anything off the scale is unknown.
 raw_severity(f) := severity_names[rank(object.get(f, "severity", "unknown"))] if solo(f)
 
-else := severity_names[max([rank(p.severity) | some p in peers(f)])]
+else := peers_severity(peers(f))
+
+# peers_severity(ps): the highest severity of a group's members on the scale.
+peers_severity(ps) := severity_names[max([rank(p.severity) | some p in ps])]
 
 unknown_severity_as := setting(["unknown_severity_as"], {})
 
@@ -196,7 +217,9 @@ severity(f) := assume_severity(object.get(f, "kind", null), raw_severity(f))
 
 raw_confidence(f) := confidence_names[conf_rank(object.get(f, "confidence", "unknown"))] if solo(f)
 
-else := confidence_names[max([conf_rank(p.confidence) | some p in peers(f)])]
+else := peers_confidence(peers(f))
+
+peers_confidence(ps) := confidence_names[max([conf_rank(p.confidence) | some p in ps])]
 
 assume_confidence := setting(["thresholds", "sast", "assume_confidence"], "medium")
 
@@ -214,7 +237,11 @@ existing(f) if {
 
 existing(f) if {
 	not solo(f)
-	every p in peers(f) {
+	peers_existing(peers(f))
+}
+
+peers_existing(ps) if {
+	every p in ps {
 		p.baseline == "existing"
 	}
 }
@@ -236,26 +263,125 @@ else if blocking(f)
 
 else := false
 
-# view(f): what the rules of a family need to know about a finding, computed once. Call it
-# only for primary findings. A finding without duplicates (the common case) takes a short path
-# with the same meaning as severity(f), confidence(f) and blocking(f).
+# view(f): what the rules of a family need to know about a primary finding: its group's
+# severity(f), confidence(f) and blocking(f), f.test_code, and for messages and evidence
+# group_ids(f) ("ids"), also_reported(f) ("also") and the rule that reported it ("rule":
+# rule_key(f)). views(kinds, sevs) gives the views of a whole run; view(f) is for the few
+# findings judged one by one.
 view(f) := {
 	"f": f,
-	"severity": sev,
-	"confidence": conf,
+	"severity": solo_severity(f),
+	"confidence": object.get(known_confidence, object.get(f, "confidence", null), assume_confidence),
 	"test_code": object.get(f, "test_code", false) == true,
 	"blocking": blocking_flag(f),
-} if {
-	solo(f)
-	sev := solo_severity(f)
-	conf := object.get(known_confidence, object.get(f, "confidence", null), assume_confidence)
-} else := {
+	"ids": [f.id],
+	"also": "",
+	"rule": rule_key(f),
+} if solo(f)
+
+else := group_view(f, peers(f))
+
+# group_view(f, ps): view(f) of a finding with duplicates, from its peers ps (computed once),
+# which it holds too ("peers").
+group_view(f, ps) := {
 	"f": f,
-	"severity": severity(f),
-	"confidence": confidence(f),
+	"severity": assume_severity(object.get(f, "kind", null), peers_severity(ps)),
+	"confidence": c,
 	"test_code": object.get(f, "test_code", false) == true,
-	"blocking": blocking_flag(f),
+	"blocking": b,
+	"ids": group_ids(f),
+	"also": peers_also(f, ps),
+	"rule": rule_key(f),
+	"peers": ps,
+} if {
+	raw := peers_confidence(ps)
+	c := object.get(known_confidence, raw, assume_confidence)
+	b := peers_blocking(ps)
 }
+
+# rule_key(f): the fields that identify the rule that reported f ([tool, rule_id, rule_name,
+# help_uri, cwe]), for texts computed once per rule; a field f lacks is an empty set (a value
+# no JSON document holds). rule_of(k) is the finding-like object a key stands for.
+rule_fields := ["tool", "rule_id", "rule_name", "help_uri", "cwe"]
+
+rule_key(f) := [object.get(f, name, set()) | some name in rule_fields]
+
+rule_of(k) := {name: x | some i, name in rule_fields; x := k[i]; x != set()}
+
+peers_blocking(ps) if not new_findings_only
+
+else := false if peers_existing(ps)
+
+else := true
+
+# views(kinds, sevs): view(f) of every primary finding of one of `kinds` whose severity is in
+# `sevs`. This is what the rule packages iterate. One pass picks the findings of these kinds;
+# of those, a finding without duplicates that has every key of the input schema (the common
+# case) is judged with table lookups: reach[f.kind][f.severity] is its severity where that is in
+# `sevs` (undefined otherwise), and the three tests of active(f) are written out (a unit test
+# holds them equal). Findings with duplicates, and hand-written ones that lack keys, take the
+# general path. Rules are read into local variables before the loops: the embedded engine looks
+# a rule up by its path at each reference.
+views(kinds, sevs) := array.concat(
+	[{
+		"f": f,
+		"severity": sev,
+		"confidence": conf[f.confidence],
+		"test_code": f.test_code,
+		"blocking": block[f.baseline],
+		"ids": [f.id],
+		"also": "",
+		"rule": [f.tool, f.rule_id, f.rule_name, f.help_uri, f.cwe],
+	} |
+		some f in mine
+		scale := reach[f.kind]
+		sev := scale[f.severity]
+		not f.duplicates[0]
+		count(f) == 22
+		f.waiver == null
+		not object.get(f, ["vex", "state"], null) in states
+		f.suppressed != flag
+	],
+	array.concat(
+		[v |
+			some f in mine
+			f.duplicates[0]
+			active(f)
+			ps := peers_in(f, index)
+			every p in ps {
+				f.id <= p.id
+			}
+			v := group_view(f, ps)
+			v.severity in sevs
+		],
+		[v |
+			some f in mine
+			count(f) != 22
+			not f.duplicates[0]
+			active(f)
+			v := group_view(f, [summary(f)])
+			v.severity in sevs
+		],
+	),
+) if {
+	reach := {kind: {s: x | some s, x in severities_of(kind); x in sevs} | some kind in kinds}
+	mine := [f | some f in input.findings; reach[f.kind]]
+	index := {f.id: summary(f) | some f in mine; f.duplicates[0]}
+	conf := confidence_of
+	block := blocking_of
+	states := suppressing_states
+	flag := suppressing_flag
+}
+
+# severities_of(kind)[s]: severity(f) of a finding of that kind without duplicates whose own
+# severity is s.
+severities_of(kind) := {s: assume_severity(kind, object.get(known_severity, s, "unknown")) | some s in severity_names}
+
+# confidence_of[c], blocking_of[b]: confidence(f) and blocking(f) of a finding without
+# duplicates whose own confidence is c and baseline state is b.
+confidence_of := {c: object.get(known_confidence, c, assume_confidence) | some c in confidence_names}
+
+blocking_of := {b: blocking_flag({"baseline": b}) | some b in ["new", "existing", "unknown"]}
 
 # solo_severity(f): severity(f) for a finding without duplicates.
 solo_severity(f) := assume_severity(object.get(f, "kind", null), object.get(known_severity, object.get(f, "severity", null), "unknown"))
@@ -332,21 +458,37 @@ arr(x) := x if is_array(x)
 else := []
 
 # Whitespace written out: `\s` differs between regorus (Unicode) and OPA (ASCII).
-one_line(x, n) := truncated(regex.replace(text(x), `[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+`, " "), n)
+whitespace := `[\t\n\v\f\r \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]+`
+
+one_line(x, n) := truncated(regex.replace(text(x), whitespace, " "), n)
+
+# one_lines(texts, n): [one_line(t, n) | some t in texts] for an array of strings, with one
+# regular expression over the texts joined by a separator (NUL: not whitespace) rather than one
+# per text. A text holding the separator would split apart: the counts then differ and each text
+# takes one_line.
+one_lines(texts, n) := cut(joined, lines, n) if {
+	joined := regex.replace(concat("\u0000", texts), whitespace, " ")
+	lines := split(joined, "\u0000")
+	count(lines) == count(texts)
+} else := [one_line(t, n) | some t in texts]
+
+# cut(joined, lines, n): the lines truncated to n characters. Only a line of more than n ASCII
+# characters in a row, or with any other character, can be longer than n: when no line is,
+# nothing is cut (one search rather than a count per line).
+cut(joined, lines, n) := lines if {
+	not regex.match(sprintf("[^\\x00-\\x7f]|[\\x01-\\x7f]{%d}", [n + 1]), joined)
+} else := [truncated(t, n) | some t in lines]
 
 truncated(t, n) := concat("", [substring(t, 0, n), "..."]) if count(t) > n
 
 else := t
 
 # where(f): "path:line", "path", or "(no location)".
-where(f) := sprintf("%s:%v", [p, l]) if {
-	p := f.location.path
-	is_string(p)
-	l := f.location.start_line
-	is_number(l)
-} else := p if {
-	p := f.location.path
-	is_string(p)
+where(f) := sprintf("%s:%v", [f.location.path, f.location.start_line]) if {
+	is_string(f.location.path)
+	is_number(f.location.start_line)
+} else := f.location.path if {
+	is_string(f.location.path)
 } else := "(no location)"
 
 # package_ref(p): "name@version", "name", or the purl.
@@ -369,8 +511,10 @@ rule_ref(f) := sprintf("%s %s (%s)", [str(f, "tool"), str(f, "rule_id"), one_lin
 # also_reported(f): " (also reported by semgrep)" for a duplicate group, else "".
 also_reported(f) := "" if solo(f)
 
-else := sprintf(" (also reported by %s)", [concat(", ", others)]) if {
-	others := [t | some t in group_tools(f); t != f.tool]
+else := peers_also(f, peers(f))
+
+peers_also(f, ps) := sprintf(" (also reported by %s)", [concat(", ", others)]) if {
+	others := [t | some t in sort({t | some p in ps; t := p.tool; is_string(t)}); t != f.tool]
 	count(others) > 0
 } else := ""
 

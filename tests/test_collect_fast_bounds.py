@@ -1,0 +1,175 @@
+"""The JSON bounds (depth, numbers) checked without walking the document, and exactly as before.
+
+`gate.collect.parse_json` bounds the nesting with the interpreter's recursion limit set so that
+the C scanner refuses exactly the first level too deep, notes infinite floats as the scanner
+makes them, and looks for integers of 309 digits in a sample of the text; only a document that
+may break a bound is walked (`_check_tree`) and, if it does, located. These tests hold the fast
+path to the semantics of the walk: depth, numbers and their positions, at and around every edge.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gate import collect
+from gate.collect import Limits, parse_json
+from gate.errors import InputError
+
+
+def depth_of(value: Any) -> int:
+    """Nesting depth as the gate counts it: each array or object is one level."""
+    if isinstance(value, dict):
+        return 1 + max((depth_of(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((depth_of(v) for v in value), default=0)
+    return 0
+
+
+def nest(inner: str, levels: int, kind: str) -> str:
+    opening, closing = ("[", "]") if kind == "array" else ('{"k":', "}")
+    return opening * levels + inner + closing * levels
+
+
+# Innermost values: the scanner calls a Python hook at the deepest level for an object (the
+# duplicate-key check) and for a float (the range check), which costs one more level of the
+# recursion budget than an array: these must neither be refused at the limit nor let depth+1 in.
+INNERMOST = ["[]", "{}", '{"a": 1}', "1.5", "7", '"[[[[["', "[1.5]", '[{"a": [2.5]}]']
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 16, 128])
+@pytest.mark.parametrize("inner", INNERMOST)
+@pytest.mark.parametrize("kind", ["array", "object"])
+def test_depth_is_refused_exactly_past_the_limit(limit: int, inner: str, kind: str) -> None:
+    inner_depth = depth_of(json.loads(inner))
+    for levels in range(max(0, limit - inner_depth - 2), limit - inner_depth + 3):
+        text = nest(inner, levels, kind)
+        depth = depth_of(json.loads(text))
+        if depth <= limit:
+            assert parse_json(text, "x.json", Limits(max_depth=limit)) == json.loads(text)
+        else:
+            with pytest.raises(InputError) as err:
+                parse_json(text, "x.json", Limits(max_depth=limit))
+            assert f"nested deeper than {limit} levels" in str(err.value)
+            where = collect._first_too_deep(text, limit)
+            assert where is not None
+            assert err.value.position is not None and err.value.position.column == where + 1
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    text = json.dumps({"a": "[" * 500, "b": ["]]]]", "{{{{"]})
+    assert parse_json(text, "x.json", Limits(max_depth=2)) == json.loads(text)
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 counts the C scanner's recursion apart from the limit Python sets")
+def test_an_ordinary_document_takes_the_bounded_path() -> None:
+    # The optimisation itself: on this interpreter the recursion limit separates the probes, so
+    # a valid document is never walked for its depth.
+    text = json.dumps({"runs": [{"results": [{"x": [1, 2.5, {"y": "z"}]}] * 50}]})
+    decoder = json.JSONDecoder(object_pairs_hook=collect._pairs_hook)
+    assert collect._decode_within(decoder, text, 0, 128) == (json.loads(text), len(text))
+
+
+@pytest.mark.parametrize(
+    ("literal", "ok"),
+    [
+        ("1e308", True),
+        ("-1.7976931348623157e308", True),
+        ("1e309", False),
+        ("-1e400", False),
+        ("1" * 308, True),
+        ("-" + "9" * 308, True),
+        ("1" + "0" * 308, True),
+        ("2" + "0" * 308, False),
+        ("1" * 400, False),
+        ("1" * 309 + ".5", True),
+        ("9" * 309 + ".5", False),
+        ("0." + "1" * 500, True),
+        ("1." + "0" * 400 + "e-10", True),
+    ],
+)
+@pytest.mark.parametrize("prefix", ["", " " * 7, '{"pad": "abcdefghijklmno", "n": '])
+def test_numbers_no_double_holds_are_refused_with_their_position(literal: str, ok: bool, prefix: str) -> None:
+    text = prefix + literal + ("}" if prefix.startswith("{") else "")
+    if ok:
+        assert parse_json(text, "x.json", Limits()) == json.loads(text)
+        return
+    with pytest.raises(InputError) as err:
+        parse_json(text, "x.json", Limits())
+    assert "does not fit a 64-bit floating-point number" in str(err.value)
+    assert err.value.position is not None and err.value.position.column == len(prefix) + 1
+
+
+def test_long_digit_runs_in_strings_are_not_numbers() -> None:
+    text = json.dumps({"hash": "7" * 5000, "n": [1, 2, 3]})
+    assert parse_json(text, "x.json", Limits()) == json.loads(text)
+
+
+@pytest.mark.parametrize("length", [300, 308, 309, 310, 340])
+@pytest.mark.parametrize("offset", range(0, 17))
+def test_the_digit_run_sample_never_misses_a_run(length: int, offset: int) -> None:
+    text = "x" * offset + "5" * length + "y" * 40
+    assert collect._long_digit_run(text) or length < 309
+    # Non-ASCII text around the run: the sample is encoded, and no encoded character is a digit.
+    assert collect._long_digit_run("é" * offset + "5" * length + "é") or length < 309
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet='ab[]{}0123456789"\\é', max_size=8),
+    lambda kids: st.lists(kids, max_size=3) | st.dictionaries(st.text(alphabet="abc[", max_size=3), kids, max_size=3),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=json_values, limit=st.integers(min_value=1, max_value=8), indent=st.sampled_from([None, 1]))
+def test_any_document_is_judged_as_its_depth_says(value: Any, limit: int, indent: int | None) -> None:
+    text = json.dumps(value, indent=indent)
+    if depth_of(value) <= limit:
+        assert parse_json(text, "x.json", Limits(max_depth=limit)) == json.loads(text)
+    else:
+        with pytest.raises(InputError, match=f"nested deeper than {limit} levels"):
+            parse_json(text, "x.json", Limits(max_depth=limit))
+
+
+def containers(value: Any) -> list[Any]:
+    """Every list and dict in the value, outermost first."""
+    found = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, dict)):
+            found.append(v)
+            stack.extend(v.values() if isinstance(v, dict) else v)
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    value=json_values,
+    bad=st.sampled_from(["1e999", "-2.5e400", "-" + "8" * 320, "9" * 309]),
+    at=st.integers(min_value=0, max_value=10**6),
+)
+def test_a_bad_number_anywhere_is_found_where_it_is(value: Any, bad: str, at: int) -> None:
+    sentinel = "\u0000BAD\u0000"
+    holders = containers(value) or [value := [value]]
+    holder = holders[at % len(holders)]
+    if isinstance(holder, dict):
+        holder["\u0000bad"] = sentinel
+    else:
+        holder.insert(at % (len(holder) + 1), sentinel)
+    text = json.dumps(value).replace(json.dumps(sentinel), bad)
+    if depth_of(value) > 128:
+        return
+    with pytest.raises(InputError, match="does not fit a 64-bit floating-point number") as err:
+        parse_json(text, "x.json", Limits())
+    assert err.value.position is not None and err.value.position.column == text.index(bad) + 1
