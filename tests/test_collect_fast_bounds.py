@@ -9,8 +9,10 @@ path to the semantics of the walk: depth, numbers and their positions, at and ar
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
+from types import FrameType
 from typing import Any
 
 import pytest
@@ -173,3 +175,29 @@ def test_a_bad_number_anywhere_is_found_where_it_is(value: Any, bad: str, at: in
     with pytest.raises(InputError, match="does not fit a 64-bit floating-point number") as err:
         parse_json(text, "x.json", Limits())
     assert err.value.position is not None and err.value.position.column == text.index(bad) + 1
+
+
+def test_no_garbage_collection_runs_inside_the_bounded_parse() -> None:
+    # The bound leaves no recursion budget at the deepest level; a collection there would run
+    # unrelated finalizers (`weakref.finalize`) without room, and what they raise is lost.
+    inside: list[bool] = []
+
+    def watch(phase: str, info: dict[str, int]) -> None:
+        frame: FrameType | None = sys._getframe()
+        while frame is not None and frame.f_code is not collect._decode_within.__code__:
+            frame = frame.f_back
+        inside.append(frame is not None)
+
+    text = nest('{"a": [1.5, {"b": 2}]}', 125, "array")
+    threshold, collecting = gc.get_threshold(), gc.isenabled()
+    gc.callbacks.append(watch)
+    gc.set_threshold(1, 1, 1)  # a collection at nearly every allocation
+    gc.enable()
+    try:
+        assert parse_json(text, "x.json", Limits()) == json.loads(text)
+    finally:
+        gc.callbacks.remove(watch)
+        gc.set_threshold(*threshold)
+        if not collecting:
+            gc.disable()
+    assert inside and not any(inside), "collections ran, none of them inside the bounded parse"
