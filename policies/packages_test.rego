@@ -146,3 +146,19 @@ test_name_entry_type_rules if {
 	packages.matches(y, packages.pkg_key({"name": "foo", "purl": "foo-1.0.tar.gz"}))
 	packages.pkg_key({}).name == null
 }
+
+test_line_break_in_a_purl_does_not_hide_a_banned_package if {
+	odd := fx.component({"name": "odd", "purl": "pkg:pypi/odd\nname@1"})
+	d := fx.doc("default", [], [odd, pycrypto], [])
+	count(packages.component_lines) == 3 with input as d
+	vs := packages.deny with input as d
+	{v.evidence.components[0] | some v in vs} == {"pkg:pypi/pycrypto@2.6.1"}
+}
+
+test_entries_are_matched_only_against_packages_that_mention_them if {
+	packages.squashed("PKG:PyPI/Py_Crypto.X%40y") == "pkg:pypi/pycryptox@y"
+	packages.tokens(packages.entry_key({"purl_prefix": "pkg:pypi/python3-dateutil"})) == {"pkg:pypi/python3dateutil", "python3dateutil"}
+	packages.tokens(packages.entry_key({})) == set()
+	packages.suspects(["a", "b"], ["pkg:npm/x", "pkg:npm/zz"], {"zz"}) == ["b"]
+	packages.suspects(["a", "b"], ["one line"], {"zz"}) == ["a", "b"]
+}

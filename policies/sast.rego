@@ -34,14 +34,11 @@ candidates := data.gate.lib.views(kinds, reportable)
 # lines[i]: the message of candidates[i] on one line (for all candidates at once).
 lines := data.gate.lib.one_lines([object.get(c.f, "message", "") | some c in candidates], 200)
 
-# severe(c): reaches the deny threshold with enough confidence: what blocks outside test code.
-# The rules test it written out (cheapest test first), SAST-002 its negation through
+# A candidate is severe when its severity reaches the deny threshold with enough confidence
+# (c.severity in deny_severities, c.confidence in confident): what blocks outside test code. The
+# rules test it written out, cheapest test first; SAST-002 its negation through
 # blocking_confidences.
-severe(c) if {
-	c.severity in deny_severities
-	c.confidence in confident
-}
-
+#
 # blocking_confidences[s]: for a severity s at or above the warn threshold, the confidences with
 # which a finding of severity s is severe (none below the deny threshold).
 blocking_confidences := {s: cs | some s in warn_severities; cs := confidences_at(s)}

@@ -193,3 +193,27 @@ test_finding_with_missing_fields_still_reported if {
 	some v in vs
 	v.msg == "  at (no location):  [severity critical, confidence high]"
 }
+
+test_cwe_text_keeps_only_identifiers if {
+	sast.cwe_text({"cwe": ["CWE-78", "CWE-88"]}) == "CWE-78, CWE-88; "
+	sast.cwe_text({"cwe": []}) == ""
+	sast.cwe_text({"cwe": [42]}) == ""
+	sast.cwe_text({"cwe": null}) == ""
+	sast.cwe_text({}) == ""
+}
+
+test_severe_finding_of_low_confidence_only_warns if {
+	d := fx.findings_doc("default", [fx.finding({"confidence": "low"})])
+	count(sast.deny) == 0 with input as d
+	vs := sast.warn with input as d
+	fx.rules(vs) == {"GATE-SAST-002"}
+	some v in vs
+	endswith(v.msg, "[severity high, confidence low]")
+}
+
+test_sparse_finding_with_a_rule_but_no_rule_id if {
+	d := fx.findings_doc("default", [{"id": "z", "kind": "sast", "severity": "high", "tool": "t", "rule_name": "n"}])
+	vs := sast.deny with input as d
+	some v in vs
+	v.msg == "t  at (no location):  [severity high, confidence medium]"
+}

@@ -113,3 +113,20 @@ test_heuristic_in_test_code_warns_as_test_code if {
 	d := fx.findings_doc("default", [f])
 	fx.rules(secrets.warn) == {"GATE-SEC-002"} with input as d
 }
+
+test_heuristic_reported_by_two_heuristic_rules_warns_once if {
+	a := object.union(b105, {"duplicates": ["h2"]})
+	b := object.union(b105, {"id": "h2", "rule_id": "B106", "duplicates": ["h1"]})
+	d := fx.findings_doc("default", [b, a])
+	count(secrets.deny) == 0 with input as d
+	vs := secrets.warn with input as d
+	count(vs) == 1
+	some v in vs
+	v.rule == "GATE-SEC-003"
+	v.evidence.findings == ["h1", "h2"]
+}
+
+test_group_heuristic_needs_a_heuristic_list if {
+	secrets.group_heuristic([{"tool": "bandit", "rule_id": "B105"}])
+	not secrets.group_heuristic([{"tool": "bandit", "rule_id": "B105"}]) with data.config.secrets.heuristic_rules as []
+}

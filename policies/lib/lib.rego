@@ -9,18 +9,28 @@
 #   - primary(f) / group_ids(f): one violation per cross-tool duplicate group;
 #   - severity(f) / confidence(f): a group's effective severity and confidence;
 #   - blocking(f): the baseline rule (new_findings_only) in one place;
-#   - view(f): all of the above, computed once per finding for the rules of a family;
+#   - view(f) / views(kinds, sevs): all of the above, computed once per finding for the rules of
+#     a family (views: for a whole run at once);
 #   - evidence_kinds: which kinds of evidence the scans of this run provide;
 #   - violation(...) / finding_violation(...): the violation object, always with all four
-#     evidence keys.
+#     evidence keys;
+#   - one_line(x, n) / one_lines(texts, n): finding text on one line, cut to n characters.
 #
 # Defaults written here are only a safety net for a data file that leaves a key out; the values a
 # security officer tunes live in policies/data/*.yaml.
 #
-# Performance (100k findings): the rule packages iterate input.findings once each, filter on
-# the kind first, and call view(f) once per candidate. Rules of other packages refer to this
-# package's *rules* (not functions) by their full path, data.gate.lib.NAME: the embedded engine
-# (regorus 0.13) re-evaluates the package for every reference made through an import alias.
+# Performance (10^5 findings; the embedded engine, regorus 0.13, interprets the syntax tree, so
+# the cost is about the number of expressions, calls and rule references evaluated per finding):
+#   - each rule package calls views(kinds, sevs) once: one pass over input.findings with table
+#     lookups and no function call per finding; findings with duplicates (few) take the
+#     general path (primary, peers, group_view);
+#   - per-rule and per-licence texts are computed once per distinct value, and finding messages
+#     are put on one line with one regular expression over all of them (one_lines);
+#   - rules are read into local variables before a loop (a rule reference is looked up by its
+#     path each time), functions hot loops call have one definition (the engine evaluates every
+#     definition of a function at each call), and rules of other packages refer to this
+#     package's rules by their full path, data.gate.lib.NAME (the engine re-evaluates the
+#     package for every reference made through an import alias).
 package gate.lib
 
 import rego.v1
@@ -70,20 +80,12 @@ suppressing_states := {s | some s in object.get(cfg, ["vex", "suppressing_states
 
 honour_inline_suppressions if cfg.honour_inline_suppressions == true
 
-# The values of f.suppressed that cover a finding: {true} only when data honours them.
-suppressing_flags := {true} if honour_inline_suppressions
+# suppressing_flag: the value of f.suppressed that covers a finding: true where data honours
+# inline suppressions, else an empty set, which no JSON value equals (one cheap test per
+# finding: f.suppressed != suppressing_flag).
+suppressing_flag if honour_inline_suppressions
 
 else := set()
-
-# suppressing_flag: the value of f.suppressed that covers a finding, as one value for a cheap
-# test (f.suppressed != suppressing_flag); when none does, an empty set, which no JSON value
-# equals.
-suppressing_flag := true if honour_inline_suppressions
-
-else := set()
-
-# covered(f): a waiver, a suppressing VEX state or an honoured inline suppression covers f.
-covered(f) if not active(f)
 
 # active(f): the finding is not covered by a waiver, a suppressing VEX state, or an honoured
 # inline suppression. Every rule about findings goes through this one helper (one body: it runs
@@ -91,7 +93,7 @@ covered(f) if not active(f)
 active(f) if {
 	object.get(f, "waiver", null) == null
 	not object.get(f, ["vex", "state"], null) in suppressing_states
-	not object.get(f, "suppressed", false) in suppressing_flags
+	object.get(f, "suppressed", false) != suppressing_flag
 }
 
 active_flag(f) if active(f)
@@ -318,10 +320,12 @@ else := true
 # `sevs`. This is what the rule packages iterate. One pass picks the findings of these kinds;
 # of those, a finding without duplicates that has every key of the input schema (the common
 # case) is judged with table lookups: reach[f.kind][f.severity] is its severity where that is in
-# `sevs` (undefined otherwise), and the three tests of active(f) are written out (a unit test
-# holds them equal). Findings with duplicates, and hand-written ones that lack keys, take the
-# general path. Rules are read into local variables before the loops: the embedded engine looks
-# a rule up by its path at each reference.
+# `sevs` (undefined otherwise), and the three tests of active(f) are written out (unit tests
+# hold views equal to view(f) and active(f)). The lookups rely on what the input schema
+# guarantees for such a finding and the gate's readers produce: severity, confidence and
+# baseline on their scales, test_code a boolean. Findings with duplicates, and hand-written ones
+# that lack keys, take the general path. Rules are read into local variables before the loops:
+# the embedded engine looks a rule up by its path at each reference.
 views(kinds, sevs) := array.concat(
 	[{
 		"f": f,
@@ -386,15 +390,6 @@ blocking_of := {b: blocking_flag({"baseline": b}) | some b in ["new", "existing"
 # solo_severity(f): severity(f) for a finding without duplicates.
 solo_severity(f) := assume_severity(object.get(f, "kind", null), object.get(known_severity, object.get(f, "severity", null), "unknown"))
 
-# may_reach(f, sevs): a cheap first test before primary(f) and view(f): a finding without
-# duplicates whose severity is not in sevs cannot reach a threshold drawn from sevs (a group's
-# severity is its highest member's, so a finding with duplicates always passes).
-may_reach(f, sevs) if not solo(f)
-
-else if solo_severity(f) in sevs
-
-else := false
-
 # The scale names that stand for themselves (anything else is unknown).
 known_severity := {s: s | some s in severity_names; s != "unknown"}
 
@@ -435,10 +430,12 @@ evidence_kinds contains k if {
 }
 
 evidence_kinds contains k if {
-	some f in input.findings
-	k := f.kind
+	some k in finding_kinds
 	is_string(k)
 }
+
+# finding_kinds: the kinds of this run's findings (one pass; checked for strings once each).
+finding_kinds := {f.kind | some f in input.findings}
 
 # ---------------------------------------------------------------------------------------------
 # Text for messages (finding text is attacker-controlled data: kept short and on one line; the
@@ -484,11 +481,14 @@ truncated(t, n) := concat("", [substring(t, 0, n), "..."]) if count(t) > n
 else := t
 
 # where(f): "path:line", "path", or "(no location)".
-where(f) := sprintf("%s:%v", [f.location.path, f.location.start_line]) if {
-	is_string(f.location.path)
-	is_number(f.location.start_line)
-} else := f.location.path if {
-	is_string(f.location.path)
+where(f) := sprintf("%s:%v", [p, l]) if {
+	p := f.location.path
+	is_string(p)
+	l := f.location.start_line
+	is_number(l)
+} else := p if {
+	p := f.location.path
+	is_string(p)
 } else := "(no location)"
 
 # package_ref(p): "name@version", "name", or the purl.

@@ -237,12 +237,6 @@ test_solo_finding_helpers if {
 	lib.confidence(fx.finding({"confidence": "unknown"})) == "medium"
 }
 
-test_may_reach if {
-	lib.may_reach(fx.finding({"severity": "high"}), {"high"})
-	not lib.may_reach(fx.finding({"severity": "low"}), {"high"})
-	lib.may_reach(bandit, {"critical"})
-}
-
 # --- baseline -----------------------------------------------------------------------------------
 
 test_blocking_without_new_findings_only if {
@@ -342,4 +336,111 @@ test_violation_has_all_evidence_keys if {
 	}
 	w := lib.finding_violation("GATE-X-002", semgrep, "m", "r")
 	w.evidence.findings == ["a1", "b2"]
+}
+
+# --- views: the whole run at once ---------------------------------------------------------------
+
+# A finding for every combination of the fields the fast path of views reads.
+combinations := [f |
+	some s in ["critical", "high", "medium", "low", "info", "unknown"]
+	some c in ["high", "medium", "low", "unknown"]
+	some b in ["new", "existing", "unknown"]
+	some t in [true, false]
+	some k in ["sast", "dependency"]
+	f := fx.finding({"id": sprintf("%s-%s-%s-%v-%s", [s, c, b, t, k]), "severity": s, "confidence": c, "baseline": b, "test_code": t, "kind": k})
+]
+
+# Waivers, VEX states and inline suppressions (what active(f) decides).
+coverings := [f |
+	some w in [null, fx.waiver]
+	some x in [null, {"state": "not_affected"}, {"state": "in_triage"}]
+	some u in [true, false]
+	f := fx.finding({"id": sprintf("%v-%v-%v", [w, x, u]), "waiver": w, "vex": x, "suppressed": u})
+]
+
+# What views(kinds, sevs) must give: view(f) of each primary finding whose severity is in sevs.
+expected_views(fs, kinds, sevs) := {v | some f in fs; f.kind in kinds; lib.primary(f); v := lib.view(f); v.severity in sevs}
+
+test_views_equal_view_of_each_primary_finding if {
+	fs := array.concat(combinations, coverings)
+	every stage in ["default", "dev"] {
+		every sevs in [{"critical", "high"}, {"medium", "low", "info", "unknown"}] {
+			d := fx.findings_doc(stage, fs)
+			got := {v | some v in lib.views({"sast", "dependency"}, sevs)} with input as d
+			want := expected_views(fs, {"sast", "dependency"}, sevs) with input as d
+			got == want
+		}
+	}
+}
+
+test_views_honour_inline_suppressions_like_active if {
+	fs := coverings
+	d := fx.findings_doc("default", fs)
+	sevs := {"critical", "high", "medium", "low", "info", "unknown"}
+	got := {v.f.id | some v in lib.views({"sast"}, sevs)} with input as d with data.config.honour_inline_suppressions as true
+	want := {f.id | some f in fs; lib.active(f)} with data.config.honour_inline_suppressions as true
+	got == want
+	count(got) == 2
+}
+
+test_views_of_groups_and_sparse_findings if {
+	b := bandit
+	s := semgrep
+	sparse := {"id": "c3", "kind": "sast", "severity": "critical"}
+	d := fx.findings_doc("default", [b, s, sparse])
+	vs := lib.views({"sast"}, {"critical", "high"}) with input as d
+	{v.f.id: v.ids | some v in vs} == {"a1": ["a1", "b2"], "c3": ["c3"]}
+	some v in vs
+	v.f.id == "a1"
+	v.severity == "high"
+	v.also == " (also reported by semgrep)"
+	v.rule == ["bandit", "B602", "subprocess_popen_with_shell_equals_true", null, ["CWE-78"]]
+	some w in vs
+	w.f.id == "c3"
+	w.confidence == "medium"
+	w.rule == [set(), set(), set(), set(), set()]
+}
+
+test_group_blocking_with_new_findings_only if {
+	old := object.union(bandit, {"baseline": "existing"})
+	new := object.union(semgrep, {"baseline": "new"})
+	d := fx.findings_doc("dev", [old, new])
+	[v] := lib.views({"sast"}, {"high"}) with input as d
+	v.blocking == true
+	e := fx.findings_doc("dev", [old, object.union(semgrep, {"baseline": "existing"})])
+	[w] := lib.views({"sast"}, {"high"}) with input as e
+	w.blocking == false
+}
+
+test_rule_key_marks_missing_fields if {
+	k := lib.rule_key({"tool": "bandit", "rule_name": null})
+	k == ["bandit", set(), null, set(), set()]
+	lib.rule_of(k) == {"tool": "bandit", "rule_name": null}
+	lib.rule_of(lib.rule_key(fx.finding({}))) == object.filter(fx.finding({}), lib.rule_fields)
+}
+
+test_in_test_code if {
+	lib.in_test_code(fx.finding({"test_code": true}))
+	not lib.in_test_code(fx.finding({}))
+}
+
+# --- one_lines: the messages of a run at once ----------------------------------------------------
+
+long_text := concat("", [x | some _ in numbers.range(1, 30); x := "0123456789"])
+
+test_one_lines_equal_one_line_of_each if {
+	every texts in [
+		[],
+		["a\nb\r\n\tc", "plain", "", "two  spaces", " edge "],
+		[long_text, "short", concat("", [long_text, "\n", long_text])],
+		["na\u00efve\u00a0text", "\u3000wide\u2003space"],
+		["with\u0000nul", "x\ty"],
+	] {
+		lib.one_lines(texts, 200) == [lib.one_line(t, 200) | some t in texts]
+		lib.one_lines(texts, 5) == [lib.one_line(t, 5) | some t in texts]
+	}
+}
+
+test_one_lines_cut_at_n_characters if {
+	lib.one_lines(["abcdef", "abc", "\u00e9\u00e9\u00e9\u00e9"], 3) == ["abc...", "abc", "\u00e9\u00e9\u00e9..."]
 }
