@@ -233,7 +233,6 @@ META_SEVERITIES = ("critical", "high", "medium", "low", "info")
 def metadata_problems(policy: PolicySet, metas: Iterable[RuleMeta]) -> list[str]:
     """What is missing or wrong in the METADATA of every rule (for `gate policy check`)."""
     problems = []
-    seen: dict[str, RuleMeta] = {}
     for m in metas:
         where = f"{m.file}:{m.line}"
         for key in REQUIRED_META:
@@ -243,9 +242,6 @@ def metadata_problems(policy: PolicySet, metas: Iterable[RuleMeta]) -> list[str]
             problems.append(f"{where}: custom.severity {m.severity!r} is not one of {', '.join(META_SEVERITIES)}")
         if m.effective_on and not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T.*)?", m.effective_on):
             problems.append(f"{where}: custom.effective_on {m.effective_on!r} is not a date (YYYY-MM-DD)")
-        if m.id and m.id in seen and (seen[m.id].package, seen[m.id].decision) == (m.package, m.decision):
-            pass  # the same rule in several bodies (incremental definitions) shares its id
-        seen.setdefault(m.id, m)
     return problems
 
 

@@ -238,10 +238,3 @@ def build_verdict(
     if extra:
         verdict.update(extra)
     return verdict
-
-
-def findings_index(document: Mapping[str, Any] | None) -> dict[str, Mapping[str, Any]]:
-    """Finding id -> finding, for outputs that show evidence with locations."""
-    if not document:
-        return {}
-    return {f["id"]: f for f in document["findings"]}
