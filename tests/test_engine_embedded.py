@@ -1,0 +1,157 @@
+"""The embedded engine's forked workers: the input parsed once in the parent and shared, the
+packages shared out among workers in the order a probe measured (slowest first), the memory
+budget, and the same answers, errors and time limit however the work is shared out."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from conftest import run_gate
+
+from gate.engine import embedded
+from gate.engine.embedded import EmbeddedEngine
+from gate.errors import EngineError, PolicyError
+from gate.policy import PolicySet, load_policy
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(
+    not embedded._can_fork(), reason="the forked workers run on Linux only; elsewhere one spawned worker answers all"
+)
+
+RULE = """package gate.{name}
+
+import rego.v1
+
+# METADATA
+# title: {name}
+# custom:
+#   id: {id}
+#   severity: high
+#   control: C
+#   remediation: R
+deny contains v if {{
+{body}
+}}
+"""
+
+CHEAP = '\tsome f in input.findings\n\tf.severity == "critical"\n\tv := {"rule": "%s", "msg": f.id}'
+# Every pair of findings: quadratic, so slower than the others by far on any sample.
+COSTLY = (
+    "\tsome f in input.findings\n\tsome g in input.findings\n\tf.id < g.id\n\tf.rule_id == g.rule_id\n"
+    '\tf.severity == "none"\n\tv := {"rule": "%s", "msg": f.id}'
+)
+
+
+def _policy(tmp_path: Path, bodies: dict[str, str]) -> PolicySet:
+    root = tmp_path / "policy"
+    root.mkdir()
+    for i, (name, body) in enumerate(sorted(bodies.items())):
+        rid = f"T-{i}"
+        (root / f"{name}.rego").write_text(RULE.format(name=name, id=rid, body=body.replace("%s", rid)), encoding="utf-8")
+    return load_policy(root, include_tests=False)
+
+
+def _document(findings: int) -> str:
+    sev = ["critical", "high", "medium", "low"]
+    return json.dumps(
+        {
+            "findings": [{"id": f"f{i:05d}", "rule_id": f"R{i % 7}", "severity": sev[i % 4]} for i in range(findings)],
+            "components": [],
+            "scans": [],
+        }
+    )
+
+
+def _canon(items: list[object]) -> list[str]:
+    return sorted(json.dumps(i, sort_keys=True) for i in items)
+
+
+@pytest.fixture(scope="module")
+def pack_input(tmp_path_factory: pytest.TempPathFactory) -> tuple[PolicySet, str]:
+    """The shipped pack and the gate's input document for the shipped example reports."""
+    out = tmp_path_factory.mktemp("pack") / "input.json"
+    res = run_gate(["evaluate", str(REPO / "examples" / "reports"), "--policy", str(REPO / "policies"), "--output", f"input={out}"])
+    assert res.exit_code == 10, res.stderr
+    return load_policy(REPO / "policies", include_tests=False), json.dumps(json.loads(out.read_text(encoding="utf-8")))
+
+
+def test_the_same_answers_with_one_two_and_four_workers_and_with_the_probe(
+    pack_input: tuple[PolicySet, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy, doc = pack_input
+    first = EmbeddedEngine(workers=1).evaluate(policy, doc, timeout=60)
+    assert first.deny and first.warn
+    for workers in (2, 4):
+        got = EmbeddedEngine(workers=workers).evaluate(policy, doc, timeout=60)
+        assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
+    monkeypatch.setattr(embedded, "PROBE_MIN_CHARS", 0)  # the probe runs on this small input too
+    monkeypatch.setattr(embedded, "PROBE_GRACE", 10.0)
+    got = EmbeddedEngine(workers=2).evaluate(policy, doc, timeout=60)
+    assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
+
+
+def test_the_probe_puts_the_slowest_package_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = _policy(tmp_path, {"a_cheap": CHEAP, "b_cheap": CHEAP, "c_costly": COSTLY, "d_cheap": CHEAP})
+    engine = embedded.build([(m.path, m.text) for m in policy.policy_modules()], "{}", None)
+    units = embedded._units(policy)
+    assert [pkg for pkg, _ in units] == ["gate.a_cheap", "gate.b_cheap", "gate.c_costly", "gate.d_cheap"]
+    monkeypatch.setattr(embedded, "PROBE_GRACE", 30.0)  # nothing else to wait for here
+    probe = embedded._start_probe(engine, _document(20_000), units)
+    assert probe is not None
+    order = embedded._probe_order(probe, len(units))
+    assert sorted(order) == [0, 1, 2, 3]
+    assert units[order[0]][0] == "gate.c_costly"
+
+
+def test_a_late_or_failing_probe_leaves_package_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = _policy(tmp_path, {"a": CHEAP, "b": COSTLY, "c": CHEAP})
+    engine = embedded.build([(m.path, m.text) for m in policy.policy_modules()], "{}", None)
+    units = embedded._units(policy)
+    monkeypatch.setattr(embedded, "PROBE_GRACE", 0.0)  # late: killed, never waited for
+    started = time.perf_counter()
+    probe = embedded._start_probe(engine, _document(20_000), units)
+    assert probe is not None
+    assert embedded._probe_order(probe, len(units)) == [0, 1, 2]
+    assert time.perf_counter() - started < 5
+    monkeypatch.setattr(embedded, "PROBE_GRACE", 30.0)
+    probe = embedded._start_probe(engine, "[1, 2", units)  # the probe cannot even read its input
+    assert probe is not None
+    assert embedded._probe_order(probe, len(units)) == [0, 1, 2]
+
+
+def test_a_builtin_error_in_one_package_fails_the_evaluation_whichever_worker_meets_it(tmp_path: Path) -> None:
+    failing = '\tsome f in input.findings\n\tto_number(f.id) > 0\n\tv := {"rule": "%s", "msg": f.id}'
+    policy = _policy(tmp_path, {"a": CHEAP, "b": failing, "c": CHEAP, "d": CHEAP})
+    for workers in (1, 2, 3):
+        with pytest.raises(PolicyError) as err:
+            EmbeddedEngine(workers=workers).evaluate(policy, _document(50), timeout=30)
+        assert "b.rego" in str(err.value) + str(err.value.file)
+
+
+def test_the_time_limit_holds_with_several_workers(tmp_path: Path) -> None:
+    slow = (
+        "\tsome i in numbers.range(1, 100000000)\n\tsome j in numbers.range(1, 100000000)\n\ti * j == -1\n"
+        + '\tv := {"rule": "%s", "msg": "never"}'
+    )
+    policy = _policy(tmp_path, {"a": CHEAP, "b": slow, "c": CHEAP})
+    started = time.perf_counter()
+    with pytest.raises(EngineError, match="exceeded the time limit of 0.5 s"):
+        EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=0.5)
+    assert time.perf_counter() - started < 5
+
+
+def test_worker_count_follows_cpus_units_and_the_memory_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert embedded._worker_count(3, units=8, input_bytes=10**9) == 3  # asked for: honoured
+    assert embedded._worker_count(9, units=2, input_bytes=10) == 2  # never more than the units
+    monkeypatch.setattr(embedded, "_resident_bytes", lambda: 100 << 20)
+    monkeypatch.setattr(embedded.os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    assert embedded._worker_count(None, units=8, input_bytes=1 << 20) == embedded.MAX_WORKERS
+    # 140 MiB of input JSON beside 100 MiB resident: the largest worker's 560 MiB and two more at
+    # 140 MiB fit 1 GiB, a fourth does not.
+    assert embedded._worker_count(None, units=8, input_bytes=140 << 20) == 3
+    # So large that even one worker overruns the budget: one worker still evaluates.
+    assert embedded._worker_count(None, units=8, input_bytes=1 << 30) == 1
