@@ -195,7 +195,9 @@ def _meta_from(meta: Mapping[str, Any], module: Module, decision: str, line: int
     if isinstance(stages, str):
         stages = [stages]
     elif stages is not None and not isinstance(stages, list):
-        raise PolicyError(f"custom.stages must be a list of stage names, not {type(stages).__name__}", file=module.path, position=Position(line, 1))
+        raise PolicyError(
+            f"custom.stages must be a list of stage names, not {type(stages).__name__}", file=module.path, position=Position(line, 1)
+        )
     eff = custom.get("effective_on")
     return RuleMeta(
         id=str(custom.get("id") or ""),
@@ -349,7 +351,13 @@ def load_policy(
     for extra in extra_data:
         data = load_data_files([(extra, extra)], data)
         hasher.update(b"extra\0" + hashlib.sha256(Path(extra).read_bytes()).digest())
-    policy = PolicySet(root=root_s, modules=modules, data=data, data_files=[f"{root_s}/{p}" for p in data_paths] + list(extra_data), digest="sha256:" + hasher.hexdigest())
+    policy = PolicySet(
+        root=root_s,
+        modules=modules,
+        data=data,
+        data_files=[f"{root_s}/{p}" for p in data_paths] + list(extra_data),
+        digest="sha256:" + hasher.hexdigest(),
+    )
     _index_rules(policy)
     if check_builtins:
         check_forbidden(policy.modules)

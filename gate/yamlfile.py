@@ -134,7 +134,7 @@ def loads(text: str, path: str, *, what: str = "file") -> Located:
             file=p,
             position=Position(mark.line + 1, mark.column + 1) if mark else None,
         ) from None
-    except Exception as exc:  # ruamel raises assorted non-Marked errors on hostile input
+    except Exception as exc:  # noqa: BLE001 - ruamel raises assorted non-Marked errors on hostile input
         raise ConfigError(f"invalid YAML in {what}: {exc}", file=p) from None
     return Located(value=_plain(root), path=p, _root=root)
 

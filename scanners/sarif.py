@@ -28,9 +28,8 @@ else the SARIF `level` (result, then `invocations[].ruleConfigurationOverrides`,
 
 from __future__ import annotations
 
-import json
-
 import gc
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -450,7 +449,9 @@ def _tool_hint(tool: str) -> str | None:
     return None
 
 
-def _classify(tool_hint: str | None, words: set[str], id_words: set[str], vulnerable: bool, has_package: bool, security: bool = True) -> str:
+def _classify(
+    tool_hint: str | None, words: set[str], id_words: set[str], vulnerable: bool, has_package: bool, security: bool = True
+) -> str:
     """What a finding is about. `words` are the whole tags and the words of the rule name,
     `id_words` the words of the rule id. First match wins:
 
@@ -1066,7 +1067,16 @@ class _LogReader:
                 raise self._bad(run, j, f".{key}", "an object", fps)
             if fps:
                 # Placeholders are not fingerprints: semgrep OSS writes "requires login" for all.
-                hint = ";".join([f"{k}={v}" for k, v in sorted(fps.items()) if isinstance(v, str) and v.strip().lower() not in _FINGERPRINT_PLACEHOLDERS]) or None
+                hint = (
+                    ";".join(
+                        [
+                            f"{k}={v}"
+                            for k, v in sorted(fps.items())
+                            if isinstance(v, str) and v.strip().lower() not in _FINGERPRINT_PLACEHOLDERS
+                        ]
+                    )
+                    or None
+                )
                 if hint:
                     break
 

@@ -125,14 +125,16 @@ def test_package_typo_is_an_undefined_decision_4(tmp_path: Path) -> None:
 def test_builtin_error_is_4(tmp_path: Path) -> None:
     pol = copy_policy(tmp_path)
     (pol / "bad.rego").write_text(
-        "package gate.bad\nimport rego.v1\nwarn contains {\"rule\": \"CORE-002\", \"msg\": \"x\"} if {\n  to_number(\"not a number\") > 1\n}\n"
+        'package gate.bad\nimport rego.v1\nwarn contains {"rule": "CORE-002", "msg": "x"} if {\n  to_number("not a number") > 1\n}\n'
     )
     res = run_gate(["evaluate", str(CORE / "clean.sarif"), "--policy", str(pol), *T])
     assert res.exit_code == 4
     assert "bad.rego:4" in res.stderr + res.stdout
 
 
-@pytest.mark.parametrize("call", ['http.send({"method": "get", "url": "http://127.0.0.1:1"})', "opa.runtime()", 'net.lookup_ip_addr("example.com")'])
+@pytest.mark.parametrize(
+    "call", ['http.send({"method": "get", "url": "http://127.0.0.1:1"})', "opa.runtime()", 'net.lookup_ip_addr("example.com")']
+)
 def test_forbidden_builtins_are_refused_at_load_4(tmp_path: Path, call: str) -> None:
     pol = copy_policy(tmp_path)
     (pol / "evil.rego").write_text(f"package gate.evil\nimport rego.v1\n\nx := {call}\n")
@@ -145,7 +147,7 @@ def test_forbidden_builtins_are_refused_at_load_4(tmp_path: Path, call: str) -> 
 def test_slow_policy_times_out_4(tmp_path: Path) -> None:
     pol = copy_policy(tmp_path)
     (pol / "slow.rego").write_text(
-        "package gate.slow\nimport rego.v1\nwarn contains {\"rule\": \"CORE-002\", \"msg\": \"never\"} if {\n"
+        'package gate.slow\nimport rego.v1\nwarn contains {"rule": "CORE-002", "msg": "never"} if {\n'
         "  some i in numbers.range(1, 1000000)\n  some j in numbers.range(1, 1000000)\n  i * j == -1\n}\n"
     )
     res = run_gate(["evaluate", str(CORE / "clean.sarif"), "--policy", str(pol), "--eval-timeout", "1", *T])
@@ -227,5 +229,7 @@ def test_real_process_exit_code(tmp_path: Path) -> None:
 
     exe = shutil.which("gate", path=os.path.dirname(sys.executable))
     assert exe, "the gate console script is not installed next to this Python"
-    proc = subprocess.run([exe, "evaluate", str(CORE / "high.sarif"), "--policy", str(POLICY), *T], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [exe, "evaluate", str(CORE / "high.sarif"), "--policy", str(POLICY), *T], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 10, proc.stderr

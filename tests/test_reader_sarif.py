@@ -252,7 +252,7 @@ def test_a_number_as_version_is_refused() -> None:
         (lambda d: d["runs"][0]["results"][0].update(suppressions=[None]), "runs[0].results[0].suppressions[0] must be an object"),
         (lambda d: d["runs"][0]["results"][0].update(properties=[]), "runs[0].results[0].properties must be an object"),
         (lambda d: d["runs"][0]["results"][0].update(partialFingerprints="x"), "runs[0].results[0].partialFingerprints must be an object"),
-        (lambda d: d["runs"][0]["results"][0].update(kind="Fail"), "runs[0].results[0].kind is \"Fail\", which is not a SARIF result kind"),
+        (lambda d: d["runs"][0]["results"][0].update(kind="Fail"), 'runs[0].results[0].kind is "Fail", which is not a SARIF result kind'),
         (lambda d: d["runs"][0]["results"][0].update(rule="R1"), "runs[0].results[0].rule must be an object"),
         (lambda d: d["runs"][0].update(invocations=[True]), "runs[0].invocations[0] must be an object"),
     ],
