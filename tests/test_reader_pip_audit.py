@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, DATA
+from conftest import DATA
+from reader_support import ReaderHarness
+from reader_support import doc as _doc
+from reader_support import json_documents as json_documents_of_samples_and_corpus
 
-from gate.collect import load_document, read_report
-from gate.errors import ExitCode, InputError
+from gate.collect import read_report
+from gate.errors import InputError
 from gate.model import Finding, ReadResult
 from scanners.pip_audit import PipAuditReader
 
@@ -22,26 +24,12 @@ BARE = SAMPLES / "pip-audit-2.10-no-desc-no-aliases.json"
 CLEAN = SAMPLES / "pip-audit-2.10-clean.json"
 LEGACY = SAMPLES / "pip-audit-1.x-legacy-array.json"
 READER = PipAuditReader()
-
-
-def _doc(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _read(doc: Any) -> ReadResult:
-    return READER.read(doc, "audit.json")
+HARNESS = ReaderHarness(READER, "audit.json")
+_read, _shape_error = HARNESS.read, HARNESS.shape_error
 
 
 def _by_id(result: ReadResult) -> dict[str, Finding]:
     return {f.rule_id: f for f in result.findings}
-
-
-def _shape_error(doc: Any) -> InputError:
-    with pytest.raises(InputError) as info:
-        _read(doc)
-    assert info.value.file == "audit.json"
-    assert info.value.exit_code == ExitCode.INPUT
-    return info.value
 
 
 def _vuln_count(doc: Any) -> int:
@@ -213,16 +201,7 @@ def test_a_bandit_report_forced_as_pip_audit_is_refused_not_empty() -> None:
 @pytest.fixture(scope="module")
 def json_documents() -> list[tuple[str, Any]]:
     """Every JSON document among the samples and the corpus, with the folder it lies in."""
-    docs = [(p.parent.name, _doc(p)) for p in sorted(DATA.glob("*/*.json")) if p.parent.name in ("bandit", "semgrep", "pip_audit")]
-    if CORPUS.is_dir():
-        for path in sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".json", ".sarif")):
-            try:
-                doc, media, _ = load_document(str(path))
-            except InputError:
-                continue
-            if media == "json":
-                docs.append((path.parent.name, doc))
-    return docs
+    return json_documents_of_samples_and_corpus()
 
 
 def test_detects_pip_audit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:

@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 from conftest import CORPUS, DATA, corpus_params, require_shared
+from reader_support import ReaderHarness
+from reader_support import by_line as _by_line
+from reader_support import doc as _doc
+from reader_support import json_documents as json_documents_of_samples_and_corpus
 
-from gate.collect import load_document, read_report
-from gate.errors import ExitCode, InputError
-from gate.model import Finding, ReadResult
+from gate.collect import read_report
+from gate.errors import InputError
+from gate.model import ReadResult
 from scanners.bandit import BanditReader
 from scanners.pip_audit import PipAuditReader
 from scanners.semgrep import SemgrepReader
@@ -24,26 +28,8 @@ CLEAN = SAMPLES / "semgrep-1.185-clean.json"
 RULE_ERROR = SAMPLES / "semgrep-1.185-rule-error.json"
 SAMPLE_FOR_SCALE = CLEAN
 READER = SemgrepReader()
-
-
-def _doc(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _read(doc: Any) -> ReadResult:
-    return READER.read(doc, "semgrep.json")
-
-
-def _by_line(result: ReadResult) -> dict[tuple[str, int], Finding]:
-    return {(f.rule_id, f.location.start_line): f for f in result.findings if f.location and f.location.start_line}
-
-
-def _shape_error(doc: Any) -> InputError:
-    with pytest.raises(InputError) as info:
-        _read(doc)
-    assert info.value.file == "semgrep.json"
-    assert info.value.exit_code == ExitCode.INPUT
-    return info.value
+HARNESS = ReaderHarness(READER, "semgrep.json")
+_read, _shape_error = HARNESS.read, HARNESS.shape_error
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,16 +286,7 @@ def test_a_bandit_report_forced_as_semgrep_is_refused_not_empty() -> None:
 @pytest.fixture(scope="module")
 def json_documents() -> list[tuple[str, Any]]:
     """Every JSON document among the samples and the corpus, with the folder it lies in."""
-    docs = [(p.parent.name, _doc(p)) for p in sorted(DATA.glob("*/*.json")) if p.parent.name in ("bandit", "semgrep", "pip_audit")]
-    if CORPUS.is_dir():
-        for path in sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix in (".json", ".sarif")):
-            try:
-                doc, media, _ = load_document(str(path))
-            except InputError:
-                continue
-            if media == "json":
-                docs.append((path.parent.name, doc))
-    return docs
+    return json_documents_of_samples_and_corpus()
 
 
 def test_detects_semgrep_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
