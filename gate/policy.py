@@ -18,14 +18,10 @@ from typing import Any
 
 from gate.errors import ConfigError, PolicyError, Position
 
-FORBIDDEN_BUILTINS = {
-    "http.send": "reaches the network",
-    "net.lookup_ip_addr": "reaches the network (DNS)",
-    "opa.runtime": "reads the environment and the server's configuration",
-    "rego.parse_module": "compiles code at evaluation time",
-    "trace": None,  # allowed; listed so the table documents that it was considered
-}
-FORBIDDEN = {k: v for k, v in FORBIDDEN_BUILTINS.items() if v}
+# Forbidden builtins are found in the engine's parse tree, in gate.policy_safety (re-exported here).
+from gate.policy_safety import FORBIDDEN as FORBIDDEN
+from gate.policy_safety import check_forbidden as check_forbidden
+from gate.policy_safety import forbidden_calls as forbidden_calls
 
 DATA_DIR = "data"
 DATA_SUFFIXES = (".yaml", ".yml", ".json")
@@ -395,74 +391,4 @@ def _index_rules(policy: PolicySet) -> None:
         raise PolicyError(
             "no decision: no package under `gate.` defines `deny` or `warn` (a typo in a package name?)",
             file=policy.root,
-        )
-
-
-_CALL = re.compile(r"(?<![\w.])((?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)\s*\(")
-
-
-def _code_only(line: str) -> str:
-    """The line without its comment and without string contents (so text cannot trigger a match)."""
-    out = []
-    in_str = False
-    raw = False
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if in_str:
-            if raw and c == "`":
-                in_str = False
-            elif not raw and c == "\\":
-                i += 1
-            elif not raw and c == '"':
-                in_str = False
-            out.append(" ")
-        elif c == "#":
-            break
-        elif c == '"':
-            in_str, raw = True, False
-            out.append(" ")
-        elif c == "`":
-            in_str, raw = True, True
-            out.append(" ")
-        else:
-            out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def forbidden_calls(modules: Iterable[Module]) -> list[tuple[str, int, int, str]]:
-    """Every call of a forbidden builtin: (file, line, column, name)."""
-    hits = []
-    for m in modules:
-        if not any(name in m.text for name in FORBIDDEN):
-            continue  # a call names the builtin in full, on one line: none here
-        in_raw = False
-        for n, line in enumerate(m.text.splitlines(), 1):
-            if in_raw:  # inside a multi-line raw string
-                if "`" in line:
-                    in_raw = False
-                    line = line[line.index("`") + 1 :]
-                else:
-                    continue
-            code = _code_only(line)
-            if line.count("`") % 2 == 1 and "#" not in line.split("`")[0]:
-                in_raw = True
-            for match in _CALL.finditer(code):
-                name = match.group(1)
-                if name in FORBIDDEN:
-                    hits.append((m.path, n, match.start(1) + 1, name))
-    return hits
-
-
-def check_forbidden(modules: Iterable[Module]) -> None:
-    """Refuse policies that call network or environment builtins (exit 4, naming file:line:col)."""
-    hits = forbidden_calls(modules)
-    if hits:
-        path, line, col, name = hits[0]
-        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
-        raise PolicyError(
-            f"forbidden builtin {name}: it {FORBIDDEN[name]}; policies may not use it{more}",
-            file=path,
-            position=Position(line, col),
         )

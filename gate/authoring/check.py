@@ -35,17 +35,15 @@ from gate.policy import (
     DATA_DIR,
     DATA_SUFFIXES,
     DECISIONS,
-    FORBIDDEN,
-    Module,
     PolicySet,
     RuleMeta,
-    forbidden_calls,
     load_data_files,
     load_policy,
     metadata_problems,
     parse_metadata,
     validate_data,
 )
+from gate.policy_safety import uses_in_ast
 
 # The keys OPA defines for a METADATA annotation, and the `custom` keys the gate reads.
 ANNOTATION_KEYS = frozenset(
@@ -152,11 +150,13 @@ def _decode_modules(root: str, files: Mapping[str, bytes], report: CheckReport) 
 # Compiling
 
 
-def _parse_each(sources: Sequence[tuple[str, str]], report: CheckReport) -> dict[str, list[dict[str, Any]]]:
-    """Parse every module alone (so every syntax error is reported); path -> its AST rules."""
+def _parse_each(sources: Sequence[tuple[str, str]], report: CheckReport) -> tuple[dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Parse every module alone (so every syntax error is reported); path -> its AST rules, and
+    path -> its whole parse tree."""
     from gate.engine.embedded import build
 
     asts: dict[str, list[dict[str, Any]]] = {}
+    trees: dict[str, Any] = {}
     for path, text in sources:
         try:
             engine = build([(path, text)], "{}", None)
@@ -165,8 +165,9 @@ def _parse_each(sources: Sequence[tuple[str, str]], report: CheckReport) -> dict
             continue
         for entry in json.loads(engine.get_ast_as_json()):
             if entry.get("source", {}).get("file") == path:
+                trees[path] = entry.get("ast")
                 asts[path] = list((entry.get("ast") or {}).get("rules") or [])
-    return asts
+    return asts, trees
 
 
 def empty_input(stage: str = "default") -> dict[str, Any]:
@@ -560,9 +561,15 @@ def check_policy(root: str | Path, *, timeout: float = 60.0) -> CheckReport:
     sources = _decode_modules(root_s, files, report)
     report.modules = [p for p, _ in sources if not p.endswith("_test.rego")]
     report.tests = [p for p, _ in sources if p.endswith("_test.rego")]
-    asts = _parse_each(sources, report)
-    for path, line, col, name in forbidden_calls(Module(path=p, text=t, package="") for p, t in sources):
-        report.problems.append(Problem("forbidden", f"{name}: it {FORBIDDEN[name]}; policies may not use it", path, line, col))
+    asts, trees = _parse_each(sources, report)
+    texts = dict(sources)
+    for path, tree in trees.items():
+        # Found in the parse tree regorus built (gate.policy_safety), every use, not only the first.
+        for use in uses_in_ast(path, texts[path], tree):
+            how = "" if use.how == "call" else f" ({use.how})"
+            report.problems.append(
+                Problem("forbidden", f"{use.name}{how}: it {use.reason}; policies may not use it", path, use.line, use.column)
+            )
     rego_only = {rel: content for rel, content in files.items() if rel.endswith(".rego")}
     try:
         policy = load_policy(root_s, files=rego_only, include_tests=True, check_builtins=False)

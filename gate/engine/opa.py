@@ -7,6 +7,12 @@ the embedded engine, with strict builtin errors (a builtin error is an error, ne
 undefined rule) and OPA's own `--timeout` inside a process timeout. OPA's errors come back as
 PolicyError/EngineError (exit 4) with file, line and column mapped back to the policy folder.
 `run_tests` is `opa test` (results) and `opa test --coverage` (line coverage).
+
+Every `opa eval` and `opa test` runs with `--capabilities`: the binary's own capabilities
+(`opa capabilities --current`, read once per process) without the builtins no policy may use
+(`gate.policy_safety.FORBIDDEN`: network, environment, the clock, randomness) and with no network
+allowed. The loader already refuses such policies from their parse tree; this makes OPA itself
+refuse them too ("undefined function"), whatever a parser difference might let through.
 """
 
 from __future__ import annotations
@@ -37,10 +43,13 @@ GRACE_SECONDS = 10.0
 
 POLICY_DIR = "policy"
 INPUT_FILE = "input.json"
+CAPABILITIES_FILE = "capabilities.json"
+"""Beside (not inside) the policy folder: everything under `policy/` is loaded as data."""
 _TEXT_ERROR = re.compile(
     r"^(?:\d+ errors? occurred[^:]*:\s*)?(?P<file>[^\s:][^:]*):(?P<line>\d+):\s*(?P<code>\w+):\s*(?P<msg>.*)$", re.MULTILINE
 )
 _versions: dict[str, str] = {}
+_capabilities: dict[str, str] = {}
 
 
 def find_opa() -> str:
@@ -69,6 +78,22 @@ def opa_version(binary: str) -> str:
         match = re.search(r"^Version:\s*(\S+)", done.stdout, re.MULTILINE)
         _versions[binary] = f"OPA {match.group(1)}" if match else "OPA (unknown version)"
     return _versions[binary]
+
+
+def capabilities_json(binary: str) -> str:
+    """The capabilities file `opa` runs with: its own, less the forbidden builtins, no network."""
+    from gate.policy_safety import opa_capabilities
+
+    if binary not in _capabilities:
+        try:
+            done = subprocess.run([binary, "capabilities", "--current"], capture_output=True, text=True, timeout=30, check=False)
+            current = json.loads(done.stdout)
+        except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+            raise EngineError(f"cannot read the capabilities of {binary} (opa capabilities --current): {exc}") from None
+        if not isinstance(current, dict) or not isinstance(current.get("builtins"), list):
+            raise EngineError(f"{binary} capabilities --current did not answer a capabilities document")
+        _capabilities[binary] = json.dumps(opa_capabilities(current))
+    return _capabilities[binary]
 
 
 @dataclass
@@ -103,8 +128,10 @@ def _relative(module: Module, root: str, index: int) -> str:
 
 
 @contextmanager
-def workspace(policy: PolicySet, modules: Sequence[Module], input_json: str | None = None) -> Iterator[Workspace]:
-    """Write the modules, data.json and (optionally) the input into a temporary folder."""
+def workspace(
+    policy: PolicySet, modules: Sequence[Module], input_json: str | None = None, *, capabilities: str | None = None
+) -> Iterator[Workspace]:
+    """Write the modules, data.json and (optionally) the input and the capabilities into a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="gate-opa-") as tmp:
         base = Path(tmp)
         shown: dict[str, str] = {}
@@ -120,6 +147,8 @@ def workspace(policy: PolicySet, modules: Sequence[Module], input_json: str | No
         (base / POLICY_DIR / "data.json").write_text(json.dumps(policy.data_document(), ensure_ascii=False), encoding="utf-8")
         if input_json is not None:
             (base / INPUT_FILE).write_text(input_json, encoding="utf-8")
+        if capabilities is not None:
+            (base / CAPABILITIES_FILE).write_text(capabilities, encoding="utf-8")
         yield Workspace(dir=base, shown=shown)
 
 
@@ -226,6 +255,7 @@ class OpaEngine(Engine):
             "eval",
             "--format=json",
             "--strict-builtin-errors",
+            f"--capabilities={CAPABILITIES_FILE}",
             f"--timeout={_duration(timeout)}",
             f"--input={INPUT_FILE}",
             f"--data={POLICY_DIR}",
@@ -236,7 +266,7 @@ class OpaEngine(Engine):
 
     def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
         query = decision_query(policy)
-        with workspace(policy, policy.policy_modules(), input_json) as ws:
+        with workspace(policy, policy.policy_modules(), input_json, capabilities=capabilities_json(self.binary)) as ws:
             started = time.perf_counter()
             defined, value = _value(self._eval(ws, query, timeout))
             seconds = time.perf_counter() - started
@@ -250,8 +280,9 @@ class OpaEngine(Engine):
     def run_tests(self, policy: PolicySet, *, timeout: float, coverage: bool = True) -> TestRun:
         """`opa test` over every module; then, when all pass, `opa test --coverage` for line coverage."""
         by_path = {m.path: m for m in policy.modules}
-        with workspace(policy, policy.modules) as ws:
-            argv = [self.binary, "test", "--format=json", f"--timeout={_duration(timeout)}", POLICY_DIR]
+        with workspace(policy, policy.modules, capabilities=capabilities_json(self.binary)) as ws:
+            caps = f"--capabilities={CAPABILITIES_FILE}"
+            argv = [self.binary, "test", "--format=json", caps, f"--timeout={_duration(timeout)}", POLICY_DIR]
             done = _run(argv, ws, timeout)
             try:
                 results = json.loads(done.stdout) if done.stdout.strip() else None
@@ -268,7 +299,7 @@ class OpaEngine(Engine):
             run.results.sort(key=lambda t: (t.file, t.line, t.name))
             if coverage and run.results and all(t.passed for t in run.results):
                 done = _run(
-                    [self.binary, "test", "--coverage", "--format=json", f"--timeout={_duration(timeout)}", POLICY_DIR], ws, timeout
+                    [self.binary, "test", "--coverage", "--format=json", caps, f"--timeout={_duration(timeout)}", POLICY_DIR], ws, timeout
                 )
                 report = _parse_output(done, ws, timeout)
                 self._coverage(report, ws, policy, run)
