@@ -76,6 +76,11 @@ def load_baseline(path: str) -> set[str]:
             raise ConfigError(f"invalid JSON in the {WHAT}: {exc.msg}", file=path, position=Position(exc.lineno, exc.colno)) from None
         except ValueError as exc:
             raise ConfigError(f"invalid JSON in the {WHAT}: {exc}", file=path) from None
+        except RecursionError:  # nested past Python's limit: refused where it gets too deep
+            from gate import yamlfile
+
+            yamlfile.check_bounds(text, path, what=f"the {WHAT}")
+            raise ConfigError(f"the {WHAT} is nested too deeply", file=path) from None
     else:
         from gate import yamlfile
 

@@ -314,6 +314,7 @@ def _load(path: str, shown: str) -> Any:
     fast = yamlfile.fast_read(text, timestamps_as_text=True)
     if fast is not None:
         return yamlfile.Located(value=fast[0], path=shown, _root=None, _marks=fast[1])
+    yamlfile.check_bounds(text, shown, what=f"the {WHAT}")  # aliases and nesting, before ruamel builds it
 
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor

@@ -13,6 +13,12 @@ a string, the scalar forms whose value depends on the loader (octal, hexadecimal
 exponents, infinities, times of day) and the spellings the two scanners read differently
 (`_SCANNERS_DIFFER`). An undecided file is read by ruamel exactly as before, which gives its
 value or says what is wrong and where. tests/test_yamlfile_fast.py holds the two to agreeing.
+
+Every file read here is bounded before any loader builds it (`check_bounds`): at most
+`MAX_ALIASES` aliases, at most `MAX_ALIAS_NODES` nodes added by expanding them, and at most
+`MAX_DEPTH` levels of nesting. A 1 KB alias bomb once took 36 s and 950 MB before it was refused
+(ruamel shares an aliased node, but every later step copies it); now it is refused from its
+events, in milliseconds, naming the alias (or the node) that crossed the bound.
 """
 
 from __future__ import annotations
@@ -26,7 +32,14 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from gate.errors import ConfigError, Position
+from gate.errors import ConfigError, GateError, Position
+
+MAX_ALIASES = 100
+"""Aliases one file may use (a stage profile merged into another takes a handful)."""
+MAX_ALIAS_NODES = 10_000
+"""Nodes (scalars and collections) that expanding the aliases may add to a file."""
+MAX_DEPTH = 64
+"""Levels of nesting (the deepest shipped file has five)."""
 
 
 @dataclass
@@ -109,9 +122,13 @@ def loads(text: str, path: str, *, what: str = "file") -> Located:
             raise ConfigError(f"invalid JSON in {what}: {exc.msg}", file=p, position=Position(exc.lineno, exc.colno)) from None
         except ValueError as exc:
             raise ConfigError(f"invalid JSON in {what}: {exc}", file=p) from None
+        except RecursionError:
+            check_bounds(text, p, what=what)  # names the node too deep
+            raise ConfigError(f"{what} is nested too deeply", file=p) from None
     fast = fast_read(text)
     if fast is not None:
         return Located(value=fast[0], path=p, _root=None, _marks=fast[1])
+    check_bounds(text, p, what=what)
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError
@@ -213,6 +230,96 @@ def _resolve_plain(value: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def check_bounds(text: str, path: str, *, what: str = "file", error: type[GateError] = ConfigError) -> None:
+    """Refuse a YAML (or JSON) text with too many aliases, aliases that expand too far, or nesting
+    too deep, before anything builds it. `error` is the class raised (ConfigError, exit 2, for the
+    files the gate reads; InputError, exit 3, for a report); it names the offending node.
+
+    The events come from libyaml (fast); where libyaml stops on an error, ruamel's own parser
+    (the loader's) reads the rest, so a spelling the two scanners read differently cannot hide
+    an alias from the count. A syntax error is left to the loader, which reports it.
+    """
+    libyaml = _libyaml()
+    if libyaml is not None:
+        import yaml
+
+        parser = libyaml[0](text)
+        try:
+            if _count(parser.get_event, libyaml[1], path, what, error):
+                return
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            if "nesting depth" in str(exc.problem) and mark is not None:  # libyaml stops at 1000 levels
+                raise _bound(error, f"{what} is nested deeper than {MAX_DEPTH} levels", path, _At(mark)) from None
+        except yaml.YAMLError:
+            pass
+        finally:
+            parser.dispose()
+    from ruamel.yaml import YAML, events
+    from ruamel.yaml.error import YAMLError
+
+    stream = YAML(typ="rt").parse(text)
+    try:
+        _count(lambda: next(stream), events, path, what, error)
+    except (YAMLError, StopIteration, ValueError, TypeError):
+        return  # the loader says what is wrong, and where
+
+
+def _count(get: Any, ev: Any, path: str, what: str, error: type[GateError]) -> bool:
+    """Walk the events to the stream's end (True), refusing what `check_bounds` refuses."""
+    sizes: dict[str, int] = {}  # anchor -> nodes in its expanded subtree
+    stack: list[list[Any]] = []  # open collections: [nodes so far, anchor]
+    aliases = added = 0
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is ev.StreamEndEvent:
+            return True
+        size = 0
+        if kind is ev.ScalarEvent:
+            size = 1
+        elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
+            if len(stack) >= MAX_DEPTH:
+                raise _bound(error, f"{what} is nested deeper than {MAX_DEPTH} levels", path, event)
+            stack.append([1, event.anchor])
+            continue
+        elif kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
+            size, anchor = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+        elif kind is ev.AliasEvent:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise _bound(error, f"{what} uses more than {MAX_ALIASES} YAML aliases", path, event)
+            size = sizes.get(event.anchor, 1)
+            added += size
+            if added > MAX_ALIAS_NODES:
+                raise _bound(error, f"the YAML aliases in {what} expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb)", path, event)
+        else:
+            continue
+        if kind is ev.ScalarEvent and event.anchor is not None:
+            sizes[event.anchor] = 1
+        if stack:
+            stack[-1][0] += size
+
+
+class _At:
+    """An event-like holder of a mark (for an error libyaml raised where a node starts)."""
+
+    def __init__(self, mark: Any) -> None:
+        self.start_mark = mark
+
+
+def _bound(error: type[GateError], message: str, path: str, event: Any) -> GateError:
+    mark = event.start_mark
+    return error(
+        message,
+        file=path,
+        position=Position(mark.line + 1, mark.column + 1),
+        hint=f"a file may use {MAX_ALIASES} aliases adding {MAX_ALIAS_NODES} nodes, nested {MAX_DEPTH} levels: write the values out",
+    )
+
+
 def _libyaml() -> Any:
     """PyYAML's libyaml parser class and event classes, or None when PyYAML was built without it."""
     try:
@@ -314,6 +421,8 @@ class _Builder:
                         path = (*top[1], len(top[0]))
                     else:
                         path = (*top[1], top[2])
+                    if len(stack) >= MAX_DEPTH:
+                        raise _Undecided("too deep")  # `check_bounds` refuses it, naming the node
                     stack.append([[] if kind is ev.SequenceStartEvent else {}, path, _NO_KEY])
                     continue
             if top is None:
