@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from gate.output.text import neutralise
+
 # Inline markup (emphasis, code, links, tables, strike-through, headings, @mentions, #refs).
 _SPECIAL = re.compile(r"([\\`*_\[\]!|~#@$])")
 # Block markup that only counts at the start of a line: lists, quotes, rules, headings.
@@ -30,7 +32,7 @@ def _escape_plain(text: str, *, at_line_start: bool) -> str:
 def escape(text: object, *, cell: bool = False, keep_code: bool = True) -> str:
     """`text` as one line of Markdown that shows it literally; `cell=True` inside a table."""
     s = "" if text is None else str(text)
-    s = " ".join(_CONTROL.sub(" ", s).split())
+    s = neutralise(" ".join(_CONTROL.sub(" ", s).split()))  # bidi and invisible characters: `\u202e`
     out: list[str] = []
     pos = 0
     spans = list(_CODE_SPAN.finditer(s)) if keep_code else []
@@ -53,7 +55,7 @@ def paragraphs(text: object) -> str:
 
 def code(text: object) -> str:
     """An inline code span holding `text` verbatim (fence long enough for any backticks inside)."""
-    s = " ".join(("" if text is None else str(text)).split())
+    s = neutralise(" ".join(("" if text is None else str(text)).split()))
     runs = [len(r) for r in re.findall(r"`+", s)]
     fence = "`" * (max(runs, default=0) + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or not s else ""

@@ -22,6 +22,7 @@ from typing import Any
 
 from gate.output.common import LEVELS, Result, count_by_level, error_text, not_used, results, totals
 from gate.output.interface import Formatter
+from gate.output.text import neutralise
 
 # GitHub's display limits per step, for each kind of annotation.
 MAX_PER_KIND = 10
@@ -41,6 +42,7 @@ def _escape(text: object, table: Mapping[str, str]) -> str:
     s = "" if text is None else str(text)
     s = "".join(table.get(c, c) for c in s)
     s = _OTHER_CONTROL.sub(lambda m: _encode(m.group(0)), s)
+    s = neutralise(s)  # bidirectional and invisible characters: shown as `\u202e`
     return s.replace("##[", "##%5B")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from gate.output.common import SEVERITY_ORDER, Result, error_text, github_slug, iter_rules, not_used, results, rule_doc_url, totals
 from gate.output.interface import Formatter
+from gate.output.text import neutralise
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 MIN_MAX_BYTES = 8000
@@ -36,9 +37,10 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def flatten(text: object, limit: int = 300) -> str:
-    """One line of at most `limit` characters: line breaks become spaces, other controls U+FFFD."""
+    """One line of at most `limit` characters: line breaks become spaces, other controls U+FFFD,
+    bidirectional and invisible characters visible escapes (`gate.output.text.neutralise`)."""
     s = "" if text is None else str(text)
-    s = _CONTROL.sub("\ufffd", _BREAKS.sub(" ", s))
+    s = neutralise(_CONTROL.sub("\ufffd", _BREAKS.sub(" ", s)))  # bidi and invisible characters shown as `\u202e`
     if len(s) > limit:
         s = s[: max(0, limit - 1)] + "…"
     return s.replace("##[", "##" + _WORD_JOINER + "[")

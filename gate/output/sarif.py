@@ -27,6 +27,7 @@ from gate import __version__
 from gate.output.common import Result, error_text, iter_rules, results, rule_doc_url, totals
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
+from gate.output.text import neutralise
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000
@@ -42,8 +43,9 @@ INFORMATION_URI = "https://github.com/policy-gate/policy-gate"
 
 
 def sarif_text(text: object, limit: int = MAX_TEXT) -> str:
-    """Plain message text: literal braces doubled (SARIF §3.11.5 placeholders), bounded length."""
-    s = "" if text is None else str(text)
+    """Plain message text: literal braces doubled (SARIF §3.11.5 placeholders), bounded length;
+    bidirectional and invisible characters shown as `\u202e` (code scanning shows the text to reviewers)."""
+    s = neutralise(text)
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return s.replace("{", "{{").replace("}", "}}")

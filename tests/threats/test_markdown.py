@@ -92,3 +92,11 @@ def test_the_summary_is_capped_near_1_mib_with_a_note(tmp_path: Path) -> None:
     shown = sum(1 for t in md.parse(text) if t.type == "tr_open") - sum(1 for t in md.parse(text) if t.type == "table_open")
     assert int(note.group(1)) > 0 and len(verdict["violations"]) == 3000, "the verdict keeps every violation"
     assert shown < 3000
+
+
+def test_bidi_override_and_zero_width_characters_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """Issue 14: U+202E in a finding's message and path passed into the summary as is, so the
+    text read reversed; a zero-width space made two paths look alike. Now each is `\\u202e`."""
+    text, _ = render(tmp_path, ["admin\u202egnp.py", "zero\u200bwidth", "joiner\u200did"])
+    assert not any(c in text for c in "\u202e\u200b\u200d")
+    assert "admin\\u202egnp.py" in text and "zero\\u200bwidth" in text and "joiner\\u200did" in text

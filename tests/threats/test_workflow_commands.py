@@ -97,3 +97,20 @@ def test_explain_of_a_verdict_from_hostile_reports_carries_no_command(tmp_path: 
     assert res.exit_code == 0, output(res)
     assert "add-mask" in res.stdout, "the hostile text is shown, as data"
     only_the_gates_own(output(res), "console")
+
+
+def test_annotations_show_bidi_and_zero_width_characters(tmp_path: Path) -> None:
+    """Issue 14: U+202E in a finding's message and path reached the annotations as is; a zero-width
+    joiner in a rule id made it pass for another. Each is now a visible `\\u202e` escape."""
+    import json
+
+    from tests.threats.helpers import result, sarif
+
+    report = tmp_path / "bidi.sarif"
+    findings = [result("ok \u202etxt.exe", rule="R\u200d1", uri="src/a\u202egnp.py", line=2), result("b", uri="src/x\u200by.py")]
+    report.write_text(json.dumps(sarif(findings)), encoding="utf-8")
+    res = run_gate(["evaluate", str(report), "--policy", str(CORE_POLICY), *T, "--format", "github"])
+    assert res.exit_code == 10, output(res)
+    lines = [c.line for c in commands(res.stdout)]
+    assert lines and not any(ch in res.stdout for ch in "\u202e\u200b\u200d")
+    assert any("\\u202e" in line for line in lines) and any("\\u200b" in line for line in lines)
