@@ -328,3 +328,57 @@ def test_signed_bundle_on_a_verifying_server(test_policy: PolicySet, workdir: Pa
             pass
     with pytest.raises(PolicyError, match="does not match its signed hash"):
         load_bundle(tampered, verification_key=pub)
+
+
+# --------------------------------------------------------------------------------------------
+# Plain http only on loopback (issue 14): refused before any connection, exit 2.
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5:8181",
+        "http://127.0.0.1.nip.io:8181",  # a public name that resolves to loopback: still a name
+        "http://localhost.evil.com:8181",
+        "http://localhost.:8181",  # the final dot sends the name to DNS
+        "http://[::ffff:10.0.0.1]:8181",
+        "http://127.1:8181",  # inet_aton shorthand: not an address to the gate
+        "http://2130706433:8181",
+        "http://0.0.0.0:8181",
+        "http://opa.internal:8181",
+    ],
+)
+def test_plain_http_off_loopback_is_refused_before_connecting(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: `--opa-url http://10.0.0.5:8181` sent the input document in clear and took the
+    verdict from anyone on the path. Now refused with exit 2 before a socket is opened."""
+    import socket
+
+    def no_connection(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a connection was attempted")
+
+    monkeypatch.setattr(socket, "create_connection", no_connection)
+    with pytest.raises(ConfigError) as caught:
+        OpaServerEngine(url=url)
+    assert caught.value.exit_code == 2
+    assert "plain http is accepted only on a loopback address" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8181", "http://127.9.9.9:8181", "http://[::1]:8181", "http://localhost:8181", "http://LOCALHOST:8181"]
+)
+def test_plain_http_on_loopback_is_accepted(url: str) -> None:
+    assert OpaServerEngine(url=url).url.lower() == url.lower()
+
+
+@pytest.mark.parametrize("url", ["https://10.0.0.5:8181", "https://opa.internal"])
+def test_https_is_accepted_anywhere(url: str) -> None:
+    assert OpaServerEngine(url=url).url == url
+
+
+def test_the_command_line_refuses_plain_http_off_loopback_with_exit_2(tmp_path: Path) -> None:
+    res = run_gate(
+        ["evaluate", str(REPORT), "--policy", str(POLICIES), "--time", TIME]
+        + ["--engine", "opa-server", "--opa-url", "http://10.0.0.5:8181"]
+    )
+    assert res.exit_code == 2, res.stderr
+    assert "plain http is accepted only on a loopback address" in " ".join(res.stderr.split())

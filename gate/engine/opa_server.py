@@ -14,12 +14,26 @@ error rather than a mixed answer. TLS certificates are always verified (REQUESTS
 a private CA); a bearer token comes from GATE_OPA_TOKEN. Unreachable, unhealthy, slow (past the
 evaluation limit, counted over the whole exchange), HTTP errors, malformed JSON, an undefined
 decision or an answer that is not a set are all EngineErrors (exit 4), never an empty set.
+
+Plain `http` is accepted only for a loopback address (127.0.0.0/8, ::1, or the name `localhost`
+when every address it resolves to is a loopback one): anything on a network in between could
+read the input document or forge the verdict. Any other host needs `https` (exit 2 otherwise),
+and the refusal comes before any connection is made. `localhost.evil.com`, `127.0.0.1.nip.io`,
+`127.1` and `[::ffff:10.0.0.1]` are not loopback addresses.
+
+What the gate trusts the server for: to evaluate, on the input document the gate sends, exactly
+the policies whose content digest the gate computed from the trusted policy source (a bundle of
+another content is refused), and to report its bundle's name and revision, which the verdict
+records. It does not trust the server for the METADATA, stages or exit code: the verdict joins
+the answers to the METADATA the gate read itself.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +59,29 @@ def _one_line(text: str, limit: int = 200) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def is_loopback(host: str) -> bool:
+    """True for a loopback IP address, or the name `localhost` (any case; not `localhost.`, which a
+    resolver may send to DNS) when every address it resolves to is a loopback one; False for every
+    other name, so no lookup decides what a name like `127.0.0.1.nip.io` means."""
+    if host.lower() != "localhost":
+        return _is_loopback_ip(host)
+    try:
+        infos = socket.getaddrinfo("localhost", None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return False
+    return bool(infos) and all(_is_loopback_ip(str(info[4][0])) for info in infos)
+
+
+def _is_loopback_ip(text: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 class OpaServerEngine(Engine):
     """Evaluates through the data API of a remote OPA server."""
 
@@ -60,6 +97,11 @@ class OpaServerEngine(Engine):
             port = parts.port or DEFAULT_PORTS[parts.scheme]
         except ValueError:
             raise ConfigError(f"--opa-url {url!r} has an invalid port") from None
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ConfigError(
+                f"--opa-url {url!r}: plain http is accepted only on a loopback address (127.0.0.0/8, ::1, localhost)",
+                hint="use https:// for a server on another host (its certificate is verified; REQUESTS_CA_BUNDLE names a private CA)",
+            )
         self.url = f"{parts.scheme}://{parts.netloc}"
         self._host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
         self._port = port
