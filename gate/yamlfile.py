@@ -235,9 +235,10 @@ def check_bounds(text: str, path: str, *, what: str = "file", error: type[GateEr
     too deep, before anything builds it. `error` is the class raised (ConfigError, exit 2, for the
     files the gate reads; InputError, exit 3, for a report); it names the offending node.
 
-    The events come from libyaml (fast); where libyaml stops on an error, ruamel's own parser
-    (the loader's) reads the rest, so a spelling the two scanners read differently cannot hide
-    an alias from the count. A syntax error is left to the loader, which reports it.
+    The events come from libyaml (fast); where libyaml stops on an error, or the text holds a
+    spelling the two scanners may read differently (`_SCANNERS_DIFFER`: a block scalar libyaml
+    ends elsewhere could hide aliases from it), ruamel's own parser (the loader's) counts again.
+    A syntax error is left to the loader, which reports it.
     """
     libyaml = _libyaml()
     if libyaml is not None:
@@ -245,7 +246,7 @@ def check_bounds(text: str, path: str, *, what: str = "file", error: type[GateEr
 
         parser = libyaml[0](text)
         try:
-            if _count(parser.get_event, libyaml[1], path, what, error):
+            if _count(parser.get_event, libyaml[1], path, what, error) and not _SCANNERS_DIFFER.search(text):
                 return
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark

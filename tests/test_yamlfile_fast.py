@@ -407,3 +407,29 @@ def test_metadata_reads_as_safe_load_reads_it() -> None:
         except yaml.YAMLError as exc:
             got = ("error", str(exc))
         assert got == expected, text
+
+
+# --------------------------------------------------------------------------------------------
+# The bounds (`yamlfile.check_bounds`) hold on both readers' paths.
+
+_BOMB = "a: &a [1,1,1,1,1,1,1,1,1]\n" + "".join(f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+@pytest.mark.parametrize("prefix", ["", "x:\t1\n", "x: |\n  text\n", 'x: "a\u2028b"\n', "%YAML 1.2\n---\n", "x: 1\r\n"])
+def test_an_alias_bomb_is_refused_whichever_reader_reads_it(prefix: str) -> None:
+    """A spelling the two scanners read differently sends the file to ruamel: the count is ruamel's too."""
+    with pytest.raises(ConfigError) as caught:
+        yamlfile.loads(prefix + _BOMB, "bomb.yaml", what="data file")
+    assert "expand to more than" in caught.value.message and caught.value.position is not None
+
+
+def test_nesting_past_the_bound_leaves_the_fast_reader_and_is_refused() -> None:
+    deep = "x: " + "[" * (yamlfile.MAX_DEPTH + 1) + "]" * (yamlfile.MAX_DEPTH + 1) + "\n"
+    assert yamlfile.fast_read(deep) is None
+    with pytest.raises(ConfigError) as caught:
+        yamlfile.loads(deep, "deep.yaml", what="data file")
+    assert "nested deeper than" in caught.value.message
+    # The top mapping is the first level: the bracket that opens level MAX_DEPTH + 1 is refused.
+    assert caught.value.position is not None and caught.value.position.column == 3 + yamlfile.MAX_DEPTH
+    shallow = "x: " + "[" * (yamlfile.MAX_DEPTH - 1) + "]" * (yamlfile.MAX_DEPTH - 1) + "\n"
+    assert yamlfile.loads(shallow, "ok.yaml", what="data file").value["x"] is not None

@@ -142,7 +142,8 @@ def test_a_network_call_in_a_policy_test_file_never_runs(tmp_path: Path) -> None
 NETWORK_CALL = 'http.send({"method": "get", "url": "http://127.0.0.1:9/"})'
 
 
-def test_a_backtick_inside_a_string_does_not_hide_the_lines_after_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["embedded", "opa"])
+def test_a_backtick_inside_a_string_does_not_hide_the_lines_after_it(tmp_path: Path, engine: str) -> None:
     """The attack (issue 14): a backtick inside a double-quoted string made the old text scanner
     believe a raw string had opened, so it skipped the following lines; `opa.runtime()` and
     `http.send` there reached the engine and `gate policy check` reported nothing."""
@@ -150,7 +151,9 @@ def test_a_backtick_inside_a_string_does_not_hide_the_lines_after_it(tmp_path: P
     (pol / "evil.rego").write_text(
         f'package gate.evil\nimport rego.v1\n\nquote := "a ` inside"\nenv := opa.runtime().env\nleak := {NETWORK_CALL}\n'
     )
-    res, verdict = run(tmp_path, pol)
+    if engine == "opa":
+        opa_binary()
+    res, verdict = run(tmp_path, pol, "--engine", engine)
     assert res.exit_code == 4, said(res)
     assert_error_verdict(verdict, 4)
     assert "evil.rego:5:8: forbidden builtin opa.runtime" in said(res)
