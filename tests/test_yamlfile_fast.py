@@ -412,7 +412,8 @@ def test_metadata_reads_as_safe_load_reads_it() -> None:
 # --------------------------------------------------------------------------------------------
 # The bounds (`yamlfile.check_bounds`) hold on both readers' paths.
 
-_BOMB = "a: &a [1,1,1,1,1,1,1,1,1]\n" + "".join(f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in zip("abcdefgh", "bcdefghi", strict=True))
+_LEVELS = zip("abcdefgh", "bcdefghi", strict=True)
+_BOMB = "a: &a [1,1,1,1,1,1,1,1,1]\n" + "".join(f"{c}: &{c} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, c in _LEVELS)
 
 
 @pytest.mark.parametrize("prefix", ["", "x:\t1\n", "x: |\n  text\n", 'x: "a\u2028b"\n', "%YAML 1.2\n---\n", "x: 1\r\n"])
