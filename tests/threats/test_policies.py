@@ -357,3 +357,20 @@ def test_property_any_forbidden_call_is_refused_by_both_engines(tmp_path: Path) 
     assert seen["examples"] >= 30
     if not with_opa:
         opa_binary()  # skips (fails under GATE_REQUIRE_OPA=1): the embedded half has run
+
+
+def test_the_quick_skips_never_skip_a_use() -> None:
+    """The check parses only modules whose text names a forbidden root followed by `.name` or `[`,
+    and walks only trees whose rules hold a variable of that name; a tree of another shape than
+    expected is walked in full (never "nothing found")."""
+    from gate.policy_safety import _may_use, _tree_json, may_mention
+
+    head = "package gate.q\nimport rego.v1\n\n"
+    for body in ["x := time.now_ns()", 'x := http["send"]({})', 'x := http["s\\u0065nd"]({})', "t if 1 == 1 with time.now_ns as 1"]:
+        text = head + body + "\n"
+        assert may_mention(text), body
+        assert _may_use("q.rego", text, _tree_json("q.rego", text)), body
+    quiet = head + 'note := "time.now_ns()" # http.send\nt := timed.x\n'
+    assert not _may_use("q.rego", quiet, _tree_json("q.rego", quiet))
+    assert _may_use("q.rego", quiet, "[]")  # an unexpected shape: walked in full
+    assert not may_mention(head + "# at run time. Or http. send\nx := 1\n")
