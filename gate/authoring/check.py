@@ -43,7 +43,7 @@ from gate.policy import (
     parse_metadata,
     validate_data,
 )
-from gate.policy_safety import uses_in_ast
+from gate.policy_safety import may_mention, uses_in_ast
 
 # The keys OPA defines for a METADATA annotation, and the `custom` keys the gate reads.
 ANNOTATION_KEYS = frozenset(
@@ -565,6 +565,8 @@ def check_policy(root: str | Path, *, timeout: float = 60.0) -> CheckReport:
     texts = dict(sources)
     for path, tree in trees.items():
         # Found in the parse tree regorus built (gate.policy_safety), every use, not only the first.
+        if not may_mention(texts[path]):
+            continue  # names no forbidden root: nothing to find (see gate.policy_safety)
         for use in uses_in_ast(path, texts[path], tree):
             how = "" if use.how == "call" else f" ({use.how})"
             report.problems.append(
