@@ -26,6 +26,12 @@ the policies whose content digest the gate computed from the trusted policy sour
 another content is refused), and to report its bundle's name and revision, which the verdict
 records. It does not trust the server for the METADATA, stages or exit code: the verdict joins
 the answers to the METADATA the gate read itself.
+
+Forbidden builtins (network, environment, clock, randomness: `gate.policy_safety`): the gate
+cannot hand a server a capabilities file, but the bundle the server runs has the content digest
+of the policies the gate loaded, and the loader refused any use of them there. A server operator
+who wants the second wall too starts OPA on bundles built with `opa build --capabilities` from
+the same file the `opa` engine uses (`gate.engine.opa.capabilities_json`).
 """
 
 from __future__ import annotations
