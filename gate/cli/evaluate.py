@@ -216,13 +216,14 @@ def baseline_command(
     from gate.collect import collect
     from gate.output.json_format import dump
     from gate.pipeline import Context, prepare
-    from gate.policy import default_policy_dir, load_policy
+    from gate.policy import default_policy_dir
     from gate.runner import resolve_time
+    from gate.sources import load_policy_path
     from gate.verdict import format_time
 
     now = resolve_time(time_)
     root = policy or ("policies" if Path("policies").is_dir() else str(default_policy_dir()))
-    pol = load_policy(root, include_tests=False)
+    pol = load_policy_path(root)
     reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
     ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
     doc = prepare(reps, context=ctx, config_data=pol.data).document
