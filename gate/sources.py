@@ -244,28 +244,32 @@ class GitRef(Source):
 
     # -- paths ------------------------------------------------------------------------------
 
-    def lexical(self, path: str) -> Path:
-        """The command-line path made absolute without following any symbolic link."""
-        return Path(os.path.normpath(os.path.join(os.getcwd(), path)))
+    def lexical(self, path: str) -> Path | None:
+        """The repository-relative path, found without following any link below the root.
+
+        `..` is resolved on the text (`os.path.normpath`). Folders above the root are the
+        runner's, so the root is matched at the first folder on the path's way (from `/` down)
+        whose real path is the root; None when no folder on the way is the root.
+        """
+        full = Path(os.path.normpath(os.path.join(os.getcwd(), path)))
+        for anchor in reversed((full, *full.parents)):
+            if anchor == self.repo.root or Path(os.path.realpath(anchor)) == self.repo.root:
+                return full.relative_to(anchor)
+        return None
 
     def inside(self, path: str) -> bool:
         """Whether the path lies inside the repository (lexically)."""
-        try:
-            self.lexical(path).relative_to(self.repo.root)
-        except ValueError:
-            return False
-        return True
+        return self.lexical(path) is not None
 
     def rel(self, path: str) -> str:
         """The repository-relative POSIX path; ConfigError when the path lies outside."""
-        try:
-            rel = self.lexical(path).relative_to(self.repo.root)
-        except ValueError:
+        rel = self.lexical(path)
+        if rel is None:
             raise ConfigError(
                 f"--policy-ref: {path} lies outside the git repository {self.repo.root}",
                 file=path,
                 hint="run the gate from inside the repository whose ref holds the policies",
-            ) from None
+            )
         return rel.as_posix() or "."
 
     def shown(self, path: str) -> str:
@@ -604,6 +608,26 @@ class Governance:
                 self.note(f"{prefix}/{rel}", kind, "deleted", f"{shown_rel} was used")
             else:
                 self.note(f"{prefix}/{rel}", kind, "modified", f"{shown_rel} was used")
+
+
+def trusted_config(path: str, policy_ref: str, repo_root: str | None = None) -> tuple[str, bytes, list[dict[str, Any]]]:
+    """The config file (`gate.toml`) under `--policy-ref`: (name, bytes, the work tree's change).
+
+    A config file inside the repository is read from the ref by name; one the ref lacks is a
+    ConfigError (2): ignoring it could drop stricter settings, using it would let the change pick
+    its own stage, waivers or baseline. A config file outside the repository is the CI's own.
+    """
+    gov = Governance.open(policy_ref, repo_root)
+    got = gov.file(path, "config", what="config file")
+    if got is None:
+        ref = gov.ref
+        where = f" at {ref.shown(path)}" if ref is not None and ref.inside(path) else ""
+        raise ConfigError(
+            f"config file not found{where}: under --policy-ref a config file inside the repository comes from the trusted ref",
+            file=path,
+            hint="commit it on the trusted branch, or keep a CI-only config outside the repository",
+        )
+    return got[0], got[1], gov.not_used
 
 
 def _governs(rel: str) -> bool:
