@@ -507,19 +507,24 @@ class Governance:
             content = self.work.read(path, what=what)
             return (path, content) if content is not None else None
         if not ref.inside(path):
-            real = Path(os.path.realpath(path))
-            if real == ref.repo.root or ref.repo.root in real.parents:
-                raise ConfigError(
-                    f"{path} lies outside the repository but is a symbolic link into it: refused as the {what}",
-                    file=path,
-                    hint="name the file by its path inside the repository, or keep CI files outside it",
-                )
+            self._outside(path, ref, what)
             content = self.work.read(path, what=what)
             return (path, content) if content is not None else None
         rel = ref.rel(path)
         trusted = ref.read(path, what=what)
         self.compare(path, kind, trusted, ref.shown_rel(rel))
         return (ref.shown_rel(rel), trusted) if trusted is not None else None
+
+    @staticmethod
+    def _outside(path: str, ref: GitRef, what: str) -> None:
+        """A path outside the repository is the CI's own; one that links into the work tree is refused."""
+        real = Path(os.path.realpath(path))
+        if real == ref.repo.root or ref.repo.root in real.parents:
+            raise ConfigError(
+                f"{path} lies outside the repository but is a symbolic link into it: refused as the {what}",
+                file=path,
+                hint="name the file by its path inside the repository, or keep CI files outside it",
+            )
 
     def compare(self, path: str, kind: Kind, trusted: bytes | None, shown: str) -> None:
         """Record how the work tree's copy of one trusted file differs (nothing when equal)."""
@@ -571,8 +576,13 @@ class Governance:
                 raise ConfigError(f"data file not found{', ' + where if where else ''}", file=data)
             extra.append(got)
         ref = self.ref
-        policy = load_policy_from(self.source, path, extra_data=extra, key=key[1] if key else None)
-        if ref is not None:
+        source: Source = self.source
+        if ref is not None and not ref.inside(path):
+            # A policy outside the repository (a bundle the CI downloaded) is the CI's own.
+            self._outside(path, ref, "policy source")
+            source = self.work
+        policy = load_policy_from(source, path, extra_data=extra, key=key[1] if key else None)
+        if ref is not None and source is ref:
             self._compare_policy(path, ref)
         return policy
 
