@@ -275,3 +275,25 @@ def test_a_data_error_at_the_ref_names_the_ref_path_line_and_column(repo: Path) 
     assert verdict["error"]["position"]["line"] is not None and verdict["error"]["position"]["column"] is not None
     assert "main:policies/data/gate.yaml:" in out
     assert GOV.is_dir()
+
+
+def test_not_used_shows_in_every_output_format(pack_repo: Path) -> None:
+    """What the change tried (here: a regenerated baseline) is visible in every format a reviewer
+    or a tool reads: json, console, Markdown, SARIF run properties, JUnit properties, GitHub
+    annotations, the verification summary attestation."""
+    run_gate(["baseline", "bandit.json", "-o", "baseline.json", "--policy", "policies", "--time", NOW], cwd=pack_repo)
+    out = pack_repo.parent / "out"
+    formats = ("json", "console", "markdown", "sarif", "junit", "github", "vsa")
+    args = ["--policy", "policies", "--policy-ref", "main", "--baseline", "baseline.json", "--stage", "dev"]
+    res = run_gate(
+        ["evaluate", "bandit.json", "--time", NOW, *args, *(a for f in formats for a in ("--output", f"{f}={out / f}"))], cwd=pack_repo
+    )
+    assert res.exit_code == 10
+    text = {f: (out / f).read_text() for f in formats}
+    assert json.loads(text["json"])["not_used"][0]["path"] == "baseline.json"
+    assert "modified: baseline.json (baseline): main:baseline.json was used" in text["console"]
+    assert "`baseline.json`" in text["markdown"] and "`main:baseline.json was used`" in text["markdown"]
+    assert json.loads(text["sarif"])["runs"][0]["properties"]["notUsed"][0]["kind"] == "baseline"
+    assert 'name="not_used.0" value="modified: baseline.json (baseline): main:baseline.json was used"' in text["junit"]
+    assert "::warning" in text["github"] and "baseline.json (modified)" in text["github"]
+    assert '"notUsed"' in text["vsa"] and '"path": "baseline.json"' in text["vsa"]
