@@ -24,7 +24,7 @@ from gate.bundle import SIGNATURES, build_bundle, sign_files
 from gate.policy import load_policy
 from tests.conftest import POLICIES, REPO, run_gate
 from tests.governance_support import GOV, write
-from tests.opa_support import rsa_key_pair
+from tests.opa_support import opa_binary, rsa_key_pair
 from tests.test_policy_ref import BANDIT, NOW, POLICY, SELF_APPROVAL, WAIVERS, changes, git, repo
 
 __all__ = ["repo"]  # the fixture, imported for the tests below
@@ -207,6 +207,20 @@ def test_a_signed_folder_without_a_key_is_refused(tmp_path: Path, keys: dict[str
     sign_folder(root / "policies", keys["org"])
     code, verdict, _ = evaluate(root, "--policy", "policies")
     assert code == 4 and "no verification key" in verdict["error"]["message"]
+
+
+def test_a_folder_signed_by_opa_sign_verifies(tmp_path: Path, keys: dict[str, Path]) -> None:
+    """Interoperability: `.signatures.json` written by `opa sign --bundle` into the folder is the
+    format the gate verifies (the same file names, the same hashes)."""
+    opa = opa_binary()
+    root = _plain(tmp_path)
+    subprocess.run(  # noqa: S603 - the real opa, fixed arguments
+        [str(opa), "sign", ".", "--signing-key", str(keys["org"]), "--bundle"], cwd=root / "policies", check=True, capture_output=True
+    )
+    code, verdict, _ = evaluate(root, "--policy", "policies", "--verification-key", str(keys["org_pub"]))
+    assert code == 10 and verdict["policy"]["source"] == "bundle"
+    code, verdict, _ = evaluate(root, "--policy", "policies", "--verification-key", str(keys["attacker_pub"]))
+    assert code == 4
 
 
 def test_a_key_planted_in_the_work_tree_is_not_used(repo: Path, tmp_path: Path, keys: dict[str, Path]) -> None:
