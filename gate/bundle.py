@@ -467,6 +467,15 @@ def policy_from_archive(content: bytes, shown: str, *, extra_data: Sequence[tupl
     """
     files = archive_members(content, shown)
     check_signature(files, key, shown=shown)
+    return policy_from_members(files, shown, archive_digest="sha256:" + hashlib.sha256(content).hexdigest(), extra_data=extra_data)
+
+
+def policy_from_members(
+    files: Mapping[str, bytes], shown: str, *, archive_digest: str, extra_data: Sequence[tuple[str, bytes]] = ()
+) -> PolicySet:
+    """A PolicySet from a bundle's members, already verified (`check_signature`) and without
+    `.signatures.json`; `archive_digest` is the `sha256:` of the archive they came from."""
+    files = dict(files)
     for name in files:
         base = PurePosixPath(name).name
         if (base in (DATA_JSON, "data.yaml", "data.yml") and name != DATA_JSON) or name.endswith((".wasm", ".pb")) or base == "patch.json":
@@ -490,7 +499,7 @@ def policy_from_archive(content: bytes, shown: str, *, extra_data: Sequence[tupl
     # strings); --data files are merged on top as for a folder.
     policy = policy_from_files(shown, layout, include_tests=False)
     policy.data = merge_data_bytes(config, extra_data)
-    digest = "sha256:" + hashlib.sha256(content).hexdigest()
+    digest = archive_digest
     if extra_data:
         hasher = hashlib.sha256(b"bundle\0" + digest.encode())
         for _, extra in extra_data:

@@ -38,6 +38,7 @@ and is listed in `not_used` as `symlink`, with its target.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from abc import ABC, abstractmethod
@@ -387,6 +388,16 @@ class Bundle(Source):
         self.files = dict(files)
 
     @classmethod
+    def from_archive(cls, name: str, content: bytes, key: bytes | None) -> Bundle:
+        """A `tar.gz`'s members (links, devices, unclean names and oversize refused), verified
+        against the key when one is given or the archive is signed (else refused)."""
+        from gate.bundle import archive_members, check_signature
+
+        members = archive_members(content, name)
+        check_signature(members, key, shown=name)
+        return cls(name, members)
+
+    @classmethod
     def from_folder(cls, name: str, files: Mapping[str, bytes], key: bytes | None) -> Bundle:
         """A folder's files; with a key, its `.signatures.json` must cover every file, or it is refused."""
         from gate.bundle import SIGNATURES, check_signature
@@ -430,7 +441,9 @@ def load_policy_from(source: Source, path: str, *, extra_data: Sequence[tuple[st
     if node == "file":
         content = source.read(path, what="policy bundle")
         assert content is not None  # noqa: S101 - node() said it exists
-        policy = bundle.policy_from_archive(content, shown, extra_data=extra_data, key=key)
+        members = Bundle.from_archive(shown, content, key).files
+        digest = "sha256:" + hashlib.sha256(content).hexdigest()
+        policy = bundle.policy_from_members(members, shown, archive_digest=digest, extra_data=extra_data)
     else:
         files = Bundle.from_folder(shown, source.folder(path), key).files
         if not any(is_policy_file(rel) for rel in files):
