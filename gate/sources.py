@@ -618,8 +618,9 @@ class Governance:
             p = work_root / rel
             kind: Kind = "policy" if rel.endswith(".rego") or not is_policy_file(rel) else "data"
             shown_rel = f"{shown}/{rel}"
-            if p.is_symlink():
-                link = f"a symbolic link in the work tree (-> {os.readlink(p)})"
+            link = self.work_link(f"{prefix}/{rel}")
+            if link is not None:
+                link = f"a symbolic link in the work tree ({link})"
                 self.note(f"{prefix}/{rel}", kind, "symlink", f"{link}; {shown_rel} was read" if rel in trusted else f"{link}: not used")
                 continue
             work = p.read_bytes() if p.is_file() else None

@@ -212,6 +212,21 @@ def test_a_symlinked_parent_folder_does_not_choose_the_trusted_file(sandboxed: P
     assert entry["change"] == "symlink" and "conf -> sandbox" in entry["reason"]
 
 
+def test_a_symlinked_data_folder_in_the_work_tree_is_listed_as_a_link(sandboxed: Path) -> None:
+    """Variant: `policies/data` made a link to the sandbox's data in the work tree: the ref's data
+    files are read by name; each is listed with the link that tried to replace it."""
+    write(sandboxed / "sandbox" / "policies" / "data" / "gate.yaml", "waivers:\n  warn_before_days: 0\n")
+    shutil.rmtree(sandboxed / "policies" / "data")
+    (sandboxed / "policies" / "data").symlink_to("../sandbox/policies/data")
+    code, verdict = evaluate(sandboxed, "--policy", "policies", "--policy-ref", "main", "--waivers", "waivers.yaml")
+    assert code == 10 and [w["rule"] for w in verdict["warnings"]] == ["GOV-WAIVER-EXPIRING"]  # trusted warn_before_days: 14
+    assert {(e["path"], e["change"]) for e in verdict["not_used"]} == {
+        ("policies/data/gate.yaml", "symlink"),
+        ("policies/data/stages.yaml", "symlink"),
+    }
+    assert all("policies/data -> ../sandbox/policies/data" in e["reason"] for e in verdict["not_used"])
+
+
 def test_a_symlink_at_the_ref_on_a_trusted_path_is_refused(sandboxed: Path) -> None:
     """Variant: the trusted branch itself holds `policies/data` as a link (to the sandbox's
     data) or `waivers.yaml` as a link: a trusted path never goes through a link, it is refused
