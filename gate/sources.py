@@ -102,7 +102,7 @@ class WorkTree(Source):
     def read(self, path: str, *, what: str) -> bytes | None:
         try:
             return Path(path).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # absent, or a folder on the way is a file
             return None
         except IsADirectoryError:
             raise ConfigError(f"the {what} is a directory", file=path) from None
@@ -495,7 +495,7 @@ class Governance:
         """The work tree, or the ref of the real repository (found as the module docstring says)."""
         if not policy_ref:
             return cls(source=WorkTree())
-        if not policy_ref or policy_ref.startswith("-") or any(c in policy_ref for c in "\0\n\r"):
+        if policy_ref.startswith("-") or any(c in policy_ref for c in "\0\n\r"):
             raise ConfigError(f"--policy-ref {policy_ref!r} is not a git ref or commit")
         return cls(source=GitRef(policy_ref, GitRepo.find(repo_root)))
 
@@ -549,7 +549,7 @@ class Governance:
         if work == trusted:
             return
         if trusted is None:
-            self.note(path, kind, "added", f"not in {shown.rsplit(':', 1)[0]}: not used")
+            self.note(path, kind, "added", f"not in {self.ref.ref if self.ref else 'the trusted source'}: not used")
         elif work is None:
             self.note(path, kind, "deleted", f"{shown} was used")
         else:
@@ -618,20 +618,21 @@ class Governance:
             p = work_root / rel
             kind: Kind = "policy" if rel.endswith(".rego") or not is_policy_file(rel) else "data"
             shown_rel = f"{shown}/{rel}"
-            link = self.work_link(f"{prefix}/{rel}")
+            name = rel if prefix in ("", ".") else f"{prefix}/{rel}"
+            link = self.work_link(name)
             if link is not None:
                 link = f"a symbolic link in the work tree ({link})"
-                self.note(f"{prefix}/{rel}", kind, "symlink", f"{link}; {shown_rel} was read" if rel in trusted else f"{link}: not used")
+                self.note(name, kind, "symlink", f"{link}; {shown_rel} was read" if rel in trusted else f"{link}: not used")
                 continue
             work = p.read_bytes() if p.is_file() else None
             if p.is_dir() or work == trusted.get(rel):
                 continue
             if rel not in trusted:
-                self.note(f"{prefix}/{rel}", kind, "added", f"not in {ref.ref}: not used")
+                self.note(name, kind, "added", f"not in {ref.ref}: not used")
             elif work is None:
-                self.note(f"{prefix}/{rel}", kind, "deleted", f"{shown_rel} was used")
+                self.note(name, kind, "deleted", f"{shown_rel} was used")
             else:
-                self.note(f"{prefix}/{rel}", kind, "modified", f"{shown_rel} was used")
+                self.note(name, kind, "modified", f"{shown_rel} was used")
 
 
 def trusted_config(path: str, policy_ref: str, repo_root: str | None = None) -> tuple[str, bytes, list[dict[str, Any]]]:
