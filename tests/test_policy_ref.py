@@ -1,4 +1,4 @@
-"""Trusted policy source: `--policy-ref REF` reads policies, data and waivers from a git ref.
+"""Trusted policy source: `--policy-ref REF` reads everything that governs from a git ref (gate.sources).
 
 Each test builds a real git repository in tmp_path, commits a policy (the governance test policy
 with a data file), a waivers file and a data override, then changes them in the work tree the way
@@ -143,7 +143,7 @@ def test_the_ref_is_judged_and_the_work_tree_changes_are_listed_as_not_used(repo
 
 
 def POLICY_AT_COMMIT(repo: Path, commit: str) -> Path:  # noqa: N802 - reads like a constant at the call site
-    """The policy folder as committed, exported with git archive (independent of gate.trusted)."""
+    """The policy folder as committed, exported with git archive (independent of gate.sources)."""
     dst = repo.parent / f"export-{commit[:8]}"
     if not dst.exists():
         dst.mkdir()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -311,3 +312,31 @@ def test_not_used_shows_in_every_output_format(pack_repo: Path) -> None:
     assert 'name="not_used.0" value="modified: baseline.json (baseline): main:baseline.json was used"' in text["junit"]
     assert "::warning" in text["github"] and "baseline.json (modified)" in text["github"]
     assert '"notUsed"' in text["vsa"] and '"path": "baseline.json"' in text["vsa"]
+
+
+def test_the_three_sources_hand_out_bytes_by_path(repo: Path, tmp_path: Path, keys: dict[str, Path]) -> None:
+    """The interface every loader reads through: the work tree, the git ref and a bundle answer
+    the same questions (node, read, folder) with bytes, and name files the way errors do."""
+    from gate.sources import Bundle, GitRef, GitRepo, WorkTree
+
+    archive = tmp_path / "b.tar.gz"
+    build_bundle(load_policy(POLICY, include_tests=False), archive, revision="r", signing_key=keys["org"])
+    bundle = Bundle.from_archive("b.tar.gz", archive.read_bytes(), keys["org_pub"].read_bytes())
+    assert bundle.node("governance.rego") == "file" and bundle.node(".") == "folder" and bundle.node("nope") is None
+    assert SIGNATURES not in bundle.folder(".") and bundle.read("data.json", what="data") is not None
+    assert bundle.shown("governance.rego") == "b.tar.gz/governance.rego"
+
+    old = Path.cwd()
+    try:
+        os.chdir(repo)
+        ref = GitRef("main", GitRepo.find())
+        work = WorkTree()
+        (repo / "waivers.yaml").write_text("edited\n")
+        assert ref.read("waivers.yaml", what="waivers file") == WAIVERS.encode()
+        assert work.read("waivers.yaml", what="waivers file") == b"edited\n"
+        assert ref.shown("waivers.yaml") == "main:waivers.yaml" and work.shown("waivers.yaml") == "waivers.yaml"
+        assert ref.node("policies") == "folder" and ref.node("nope/x") is None and ref.read("nope", what="x") is None
+        assert set(ref.folder("policies")) >= {"governance.rego", "data/gate.yaml", "README.md"}
+        assert work.node("policies") == "folder" and work.read("waivers.yaml/x", what="x") is None
+    finally:
+        os.chdir(old)
