@@ -51,20 +51,29 @@ def build_baseline(findings: Iterable[Mapping[str, Any]], *, created: str, gate_
 
 
 def load_baseline(path: str) -> set[str]:
-    """The fingerprints in a baseline file. A missing, malformed or foreign file is a ConfigError (2).
+    """The fingerprints in a baseline file on disk. A missing, malformed or foreign file is a ConfigError (2)."""
+    try:
+        content = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{WHAT} not found", file=path, hint="write one with `gate baseline REPORT... -o FILE`") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{WHAT} is a directory", file=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the {WHAT}: {exc}", file=path) from None
+    return parse_baseline(content, path)
+
+
+def parse_baseline(content: bytes, shown: str) -> set[str]:
+    """The fingerprints in a baseline file's bytes; errors name `shown` (a path, or `REF:path`).
 
     Baselines are large and written by the gate as JSON, so JSON is parsed directly (strictly:
     duplicate keys refused); the slower YAML loader with positions is used only to place an
     error on its line, and for a baseline someone wrote by hand in YAML.
     """
-    p = Path(path)
+    path = shown
     try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"{WHAT} not found", file=path, hint="write one with `gate baseline REPORT... -o FILE`") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{WHAT} is a directory", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
+        text = content.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"cannot read the {WHAT}: {exc}", file=path) from None
     if not text.strip():
         raise ConfigError(f"the {WHAT} is empty", file=path, position=Position(1, 1))
@@ -84,7 +93,7 @@ def load_baseline(path: str) -> set[str]:
     else:
         from gate import yamlfile
 
-        value = yamlfile.load(path, what=WHAT).value
+        value = yamlfile.loads(text, path, what=WHAT).value
     if not isinstance(value, dict) or value.get("schema") != BASELINE_SCHEMA:
         found = value.get("schema") if isinstance(value, dict) else None
         raise ConfigError(
@@ -93,11 +102,11 @@ def load_baseline(path: str) -> set[str]:
             position=Position(1, 1),
             hint="write one with `gate baseline REPORT... -o FILE`",
         )
-    _validate(value, path)
+    _validate(value, path, text)
     return {str(e["id"]) for e in value["findings"]}
 
 
-def _validate(value: Any, path: str) -> None:
+def _validate(value: Any, path: str, text: str) -> None:
     from gate import yamlfile
 
     if yamlfile.is_valid(value, "baseline"):  # jsonschema-rs; the Python one only to describe an error
@@ -109,7 +118,7 @@ def _validate(value: Any, path: str) -> None:
     if error is None:
         return
     # Only now pay for the positions: re-read with the YAML loader (JSON is YAML).
-    located = yamlfile.load(path, what=WHAT)
+    located = yamlfile.loads(text, path, what=WHAT)
     where = "/".join(str(x) for x in error.absolute_path) or "(top level)"
     raise ConfigError(f"invalid {WHAT} at {where}: {error.message}", file=path, position=located.position(list(error.absolute_path)))
 

@@ -39,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gate.errors import ConfigError, OutputError, PolicyError
-from gate.policy import PolicySet, load_data_files, load_policy
+from gate.policy import PolicySet, merge_data_bytes, policy_from_files
 
 ROOTS = ("gate", "config")
 MANIFEST = ".manifest"
@@ -315,12 +315,20 @@ def build_bundle(
 
 
 def read_bundle_files(path: str | Path) -> dict[str, bytes]:
-    """The members of a bundle archive (name -> bytes), refusing anything unsafe or odd."""
-    shown = str(path)
+    """The members of a bundle archive on disk (name -> bytes), refusing anything unsafe or odd."""
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read the bundle: {exc.strerror or exc}", file=str(path)) from None
+    return archive_members(content, str(path))
+
+
+def archive_members(content: bytes, shown: str) -> dict[str, bytes]:
+    """The members of a bundle archive held in memory (name -> bytes); errors name `shown`."""
     files: dict[str, bytes] = {}
     total = 0
     try:
-        with tarfile.open(path, mode="r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(content), mode="r:gz") as tar:
             for count, member in enumerate(tar, 1):
                 if count > MAX_MEMBERS:
                     raise PolicyError(f"bundle has more than {MAX_MEMBERS} members", file=shown)
@@ -412,57 +420,93 @@ def read_manifest(files: Mapping[str, bytes], shown: str) -> dict[str, Any]:
 
 
 def load_bundle(path: str | Path, extra_data: Sequence[str] = (), verification_key: str | Path | None = None) -> PolicySet:
-    """A PolicySet from a bundle archive, verified first when it is signed.
+    """A PolicySet from a bundle archive on disk, verified first when it is signed.
 
     The verification key is `verification_key`, else the file named by GATE_VERIFICATION_KEY.
-    The digest is the `sha256:` of the bundle file (what `gate policy bundle` printed), so
+    (`gate evaluate` reads bundles through gate.sources, which also reads them from a git ref.)
+    """
+    key_path = verification_key if verification_key is not None else os.environ.get(VERIFICATION_KEY_ENV) or None
+    key = _read_key(key_path, "verification key") if key_path is not None else None
+    extra = [(e, Path(e).read_bytes()) for e in extra_data]
+    try:
+        content = Path(path).read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read the bundle: {exc.strerror or exc}", file=str(path)) from None
+    return policy_from_archive(content, str(path), extra_data=extra, key=key)
+
+
+def check_signature(files: dict[str, bytes], key: bytes | None, *, shown: str, what: str = "bundle") -> None:
+    """Verify (and remove) `.signatures.json` when a key is given; refuse the mismatched cases.
+
+    A signed bundle or folder without a key, a key without a signature, or a signature that does
+    not cover exactly the files present is refused (PolicyError, exit 4). Never skipped: a
+    folder is checked exactly like an archive (OPA's `opa sign` writes the same file into it).
+    """
+    signatures = files.pop(SIGNATURES, None)
+    if signatures is not None:
+        if key is None:
+            raise PolicyError(
+                f"the {what} is signed but no verification key was given",
+                file=shown,
+                hint=f"set {VERIFICATION_KEY_ENV} (or --verification-key) to the public key (PEM) it was signed for",
+            )
+        verify_signature(files, signatures, key, shown=shown)
+    elif key is not None:
+        raise PolicyError(
+            f"a verification key was given but the {what} is not signed: refused ({SIGNATURES} missing)",
+            file=shown,
+            hint="sign it (`gate policy bundle --signing-key`, or `opa sign` for a folder)",
+        )
+
+
+def policy_from_archive(content: bytes, shown: str, *, extra_data: Sequence[tuple[str, bytes]] = (), key: bytes | None = None) -> PolicySet:
+    """A PolicySet from a bundle archive's bytes, verified first when signed or when a key is given.
+
+    The digest is the `sha256:` of the archive (what `gate policy bundle` printed), so
     `--policy-digest` pins exactly that file; with `--data` files it also covers them.
     """
-    shown = str(path)
-    files = read_bundle_files(path)
-    signatures = files.pop(SIGNATURES, None)
+    files = archive_members(content, shown)
+    check_signature(files, key, shown=shown)
+    return policy_from_members(files, shown, archive_digest="sha256:" + hashlib.sha256(content).hexdigest(), extra_data=extra_data)
+
+
+def policy_from_members(
+    files: Mapping[str, bytes], shown: str, *, archive_digest: str, extra_data: Sequence[tuple[str, bytes]] = ()
+) -> PolicySet:
+    """A PolicySet from a bundle's members, already verified (`check_signature`) and without
+    `.signatures.json`; `archive_digest` is the `sha256:` of the archive they came from."""
+    files = dict(files)
     for name in files:
         base = PurePosixPath(name).name
         if (base in (DATA_JSON, "data.yaml", "data.yml") and name != DATA_JSON) or name.endswith((".wasm", ".pb")) or base == "patch.json":
             raise PolicyError(f"bundle file {name} is not supported by the gate (only Rego modules and a top-level data.json)", file=shown)
-    key_path = verification_key if verification_key is not None else os.environ.get(VERIFICATION_KEY_ENV) or None
-    if signatures is not None:
-        if key_path is None:
-            raise PolicyError(
-                "the bundle is signed but no verification key was given",
-                file=shown,
-                hint=f"set {VERIFICATION_KEY_ENV} to the public key (PEM) it was signed for",
-            )
-        verify_signature(files, signatures, _read_key(key_path, "verification key"), shown=shown)
-    elif key_path is not None:
-        raise PolicyError("a verification key was given but the bundle is not signed: refused", file=shown)
     manifest = read_manifest(files, shown)
     files.pop(MANIFEST, None)
     config: Any = {}
     layout: dict[str, bytes] = {}
-    for name, content in files.items():
+    for name, member in files.items():
         if name == DATA_JSON:
-            doc = _parse_plain_json(content, name, shown)
+            doc = _parse_plain_json(member, name, shown)
             if not isinstance(doc, dict) or set(doc) - {"config"}:
                 raise PolicyError('the bundle\'s data.json must be {"config": {...}} (a bundle made by `gate policy bundle`)', file=shown)
             config = doc.get("config", {})
             if not isinstance(config, dict):
                 raise PolicyError("data.config in the bundle must be an object", file=shown)
         elif name.endswith(".rego"):
-            layout[name] = content
+            layout[name] = member
         # other files are ignored, as OPA ignores them (unsupported ones were refused above)
     # The data is taken as parsed JSON (not re-read as a data file: YAML would misread some JSON
     # strings); --data files are merged on top as for a folder.
-    policy = load_policy(shown, files=layout, include_tests=False)
-    policy.data = load_data_files([(e, e) for e in extra_data], base=config) if extra_data else config
-    digest = file_digest(path)
+    policy = policy_from_files(shown, layout, include_tests=False)
+    policy.data = merge_data_bytes(config, extra_data)
+    digest = archive_digest
     if extra_data:
         hasher = hashlib.sha256(b"bundle\0" + digest.encode())
-        for extra in extra_data:
-            hasher.update(b"extra\0" + hashlib.sha256(Path(extra).read_bytes()).digest())
+        for _, extra in extra_data:
+            hasher.update(b"extra\0" + hashlib.sha256(extra).digest())
         digest = "sha256:" + hasher.hexdigest()
     policy.digest = digest
-    policy.data_files = [f"{shown}/{DATA_JSON}", *extra_data]
+    policy.data_files = [f"{shown}/{DATA_JSON}", *(name for name, _ in extra_data)]
     revision = manifest.get("revision")
     policy.revision = str(revision) if revision not in (None, "") else None
     policy.source = "bundle"

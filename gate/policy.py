@@ -300,6 +300,24 @@ def default_policy_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "policies"
 
 
+def is_policy_file(rel: str) -> bool:
+    """The files of a policy folder the loader uses: Rego modules anywhere, data files under data/."""
+    parts = rel.split("/")
+    return rel.endswith(".rego") or (rel.endswith(DATA_SUFFIXES) and len(parts) > 1 and parts[0] == DATA_DIR)
+
+
+def read_policy_folder(root: str | Path) -> dict[str, bytes]:
+    """Every regular file under a folder on disk (relative POSIX path -> bytes).
+
+    Raises PolicyError (4) when the folder does not exist or is a file.
+    """
+    rp = Path(root)
+    if not rp.is_dir():
+        what = "is a file, not a policy folder (a bundle is read by gate.sources)" if rp.is_file() else "policy folder not found"
+        raise PolicyError(what, file=str(root))
+    return {p.relative_to(rp).as_posix(): p.read_bytes() for p in sorted(rp.rglob("*")) if p.is_file()}
+
+
 def load_policy(
     root: str | Path,
     *,
@@ -308,50 +326,70 @@ def load_policy(
     include_tests: bool = True,
     check_builtins: bool = True,
 ) -> PolicySet:
-    """Load a policy folder (or, with `files`, the same layout from memory: a bundle or a git ref).
+    """Load a policy folder from disk (or, with `files`, the same layout from memory).
 
-    Raises PolicyError (4) for missing/unusable policies and ConfigError (2) for bad data files.
+    `extra_data` are data files on disk. Bundles and git refs are read by `gate.sources`, which
+    hands `policy_from_files` bytes. Raises PolicyError (4) for missing/unusable policies and
+    ConfigError (2) for bad data files.
     """
-    root_s = str(root)
     if files is None:
-        rp = Path(root)
-        if not rp.exists():
-            raise PolicyError("policy folder not found", file=root_s)
-        if rp.is_file():
-            from gate import bundle
+        files = read_policy_folder(root)
+    extra = [(path, _read_data_file(path)) for path in extra_data]
+    return policy_from_files(str(root), files, extra_data=extra, include_tests=include_tests, check_builtins=check_builtins)
 
-            return bundle.load_bundle(rp, extra_data=extra_data)
-        files = {}
-        for p in sorted(rp.rglob("*")):
-            if p.is_file() and (p.suffix == ".rego" or (p.suffix in DATA_SUFFIXES and p.relative_to(rp).parts[0] == DATA_DIR)):
-                files[p.relative_to(rp).as_posix()] = p.read_bytes()
+
+def _read_data_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("data file not found", file=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read data file: {exc.strerror or exc}", file=path) from None
+
+
+def policy_from_files(
+    root: str,
+    files: Mapping[str, bytes],
+    *,
+    extra_data: Sequence[tuple[str, bytes]] = (),
+    include_tests: bool = True,
+    check_builtins: bool = True,
+) -> PolicySet:
+    """A PolicySet from a policy folder's files held in memory (relative path -> bytes).
+
+    `root` is how the folder is named (a path, or `REF:path` for a git ref); modules and data
+    files are named `root/rel` in errors. `extra_data` are (name, bytes) pairs merged over the
+    folder's data in order. Files other than Rego modules and data under `data/` are ignored.
+    """
     modules = []
     data_paths = []
     hasher = hashlib.sha256()
     for rel in sorted(files):
+        if not is_policy_file(rel):
+            continue
         content = files[rel]
         hasher.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
         if rel.endswith(".rego"):
             try:
                 text = content.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise PolicyError(f"not UTF-8 at byte {exc.start}", file=f"{root_s}/{rel}") from None
+                raise PolicyError(f"not UTF-8 at byte {exc.start}", file=f"{root}/{rel}") from None
             if not include_tests and rel.endswith("_test.rego"):
                 continue
-            modules.append(Module(path=f"{root_s}/{rel}", text=text, package=_package_of(text, f"{root_s}/{rel}")))
-        elif rel.endswith(DATA_SUFFIXES):
+            modules.append(Module(path=f"{root}/{rel}", text=text, package=_package_of(text, f"{root}/{rel}")))
+        else:
             data_paths.append(rel)
     if not [m for m in modules if not m.is_test]:
-        raise PolicyError("no Rego policy (*.rego) in the policy folder", file=root_s)
-    data = _load_data_from(files, data_paths, root_s)
-    for extra in extra_data:
-        data = load_data_files([(extra, extra)], data)
-        hasher.update(b"extra\0" + hashlib.sha256(Path(extra).read_bytes()).digest())
+        raise PolicyError("no Rego policy (*.rego) in the policy folder", file=root)
+    data = _load_data_from(files, data_paths, root)
+    merge_data_bytes(data, extra_data)
+    for _, content in extra_data:
+        hasher.update(b"extra\0" + hashlib.sha256(content).digest())
     policy = PolicySet(
-        root=root_s,
+        root=root,
         modules=modules,
         data=data,
-        data_files=[f"{root_s}/{p}" for p in data_paths] + list(extra_data),
+        data_files=[f"{root}/{p}" for p in data_paths] + [shown for shown, _ in extra_data],
         digest="sha256:" + hasher.hexdigest(),
     )
     _index_rules(policy)
@@ -360,13 +398,20 @@ def load_policy(
     return policy
 
 
-def _load_data_from(files: Mapping[str, bytes], rels: Sequence[str], root: str) -> dict[str, Any]:
-    """Merge the data files held in memory (relative path -> bytes), in order; errors name `root/rel`."""
+def merge_data_bytes(merged: dict[str, Any], extra_data: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
+    """Merge data files held in memory, (name, bytes) in order, over `merged`; errors use the name."""
+    _load_data_from(dict(extra_data), [shown for shown, _ in extra_data], "", merged)
+    return merged
+
+
+def _load_data_from(files: Mapping[str, bytes], rels: Sequence[str], root: str, merged: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge the data files held in memory (relative path -> bytes), in order; errors name `root/rel`
+    (or `rel` when root is empty)."""
     from gate import yamlfile
 
-    merged: dict[str, Any] = {}
+    merged = {} if merged is None else merged
     for rel in rels:
-        shown = f"{root}/{rel}"
+        shown = f"{root}/{rel}" if root else rel
         try:
             text = files[rel].decode("utf-8-sig")
         except UnicodeDecodeError as exc:

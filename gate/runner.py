@@ -21,7 +21,8 @@ from gate.collect import Limits, collect
 from gate.engine.interface import Engine, RawDecision
 from gate.errors import ConfigError, GateError, PolicyError
 from gate.pipeline import Context, Prepared, prepare
-from gate.policy import PolicySet, default_policy_dir, load_policy
+from gate.policy import PolicySet, default_policy_dir
+from gate.sources import Governance
 from gate.verdict import build_verdict, decide, format_time, parse_time
 
 DEFAULT_STAGE = "default"
@@ -53,6 +54,12 @@ class Config:
     pull_request: int | None = None
     extra_scans: tuple[Mapping[str, Any], ...] = ()
     run_info: Mapping[str, Any] | None = None
+    repo_root: str | None = None
+    """The workspace root whose `.git` holds `policy_ref` (gate.sources.find_repo_root)."""
+    verification_key: str | None = None
+    """Public key (or HMAC secret) file that policy bundles and folders must be signed for."""
+    not_used: tuple[Mapping[str, Any], ...] = ()
+    """Work-tree changes already set aside before the run (the config file read from the ref)."""
 
 
 @dataclass
@@ -79,23 +86,48 @@ def resolve_time(text: str | None) -> dt.datetime:
         raise ConfigError(f"--time {text!r} is not an RFC 3339 time: {exc}") from None
 
 
-def resolve_policy(config: Config) -> PolicySet:
-    """Load the policies from the configured source: a git ref, a bundle, a folder, or the shipped pack."""
-    if config.policy_ref:
-        from gate import trusted
+def resolve_policy(config: Config, governance: Governance | None = None) -> PolicySet:
+    """Load the policies from the configured source: a git ref, a bundle, a folder, or the shipped pack.
 
-        policy: PolicySet = trusted.load_from_ref(config.policy_ref, config.policy or "policies", extra_data=config.data)
+    Under `--policy-ref` the policies, the `--data` files inside the repository and the
+    verification key come from the ref (gate.sources); what the work tree changed is recorded in
+    `governance.not_used`.
+    """
+    gov = governance or Governance.open(config.policy_ref, config.repo_root)
+    key = verification_key(config, gov)
+    if gov.ref is not None:
+        policy = gov.policy(config.policy or "policies", config.data, key)
     else:
         root = config.policy
         if root is None:
             root = "policies" if Path("policies").is_dir() else str(default_policy_dir())
-        policy = load_policy(root, extra_data=config.data, include_tests=False)
+        policy = gov.policy(root, config.data, key)
     if config.policy_digest and policy.digest != config.policy_digest:
         raise PolicyError(
             f"policy digest {policy.digest} differs from the pinned {config.policy_digest}: refused",
             file=policy.root,
         )
     return policy
+
+
+def verification_key(config: Config, gov: Governance) -> tuple[str, bytes] | None:
+    """(name, bytes) of the verification key: `--verification-key`, else GATE_VERIFICATION_KEY.
+
+    Under `--policy-ref` a key inside the repository is read from the ref, never from the work
+    tree; the ref lacking it is a ConfigError (2).
+    """
+    from gate.bundle import VERIFICATION_KEY_ENV
+
+    path = config.verification_key or os.environ.get(VERIFICATION_KEY_ENV) or None
+    if path is None:
+        return None
+    got = gov.file(path, "key", what="verification key")
+    if got is None:
+        where = f" at {gov.ref.shown(path)}" if gov.ref is not None and gov.ref.inside(path) else ""
+        raise ConfigError(
+            f"verification key not found{where}", file=path, hint="a key inside the repository must be committed on the trusted ref"
+        )
+    return got
 
 
 def stage_profile(policy: PolicySet, stage: str) -> dict[str, Any]:
@@ -134,7 +166,9 @@ def evaluate(config: Config) -> Outcome:
     try:
         now = resolve_time(config.time)
         t0 = time.perf_counter()
-        policy = resolve_policy(config)
+        gov = Governance.open(config.policy_ref, config.repo_root)
+        gov.not_used.extend(dict(e) for e in config.not_used)
+        policy = resolve_policy(config, gov)
         timing["policy_load"] = time.perf_counter() - t0
         stage = config.stage or DEFAULT_STAGE
         profile = stage_profile(policy, stage)
@@ -144,33 +178,22 @@ def evaluate(config: Config) -> Outcome:
         if fail_on not in ("deny", "warn"):
             raise ConfigError(f"fail_on must be deny or warn, not {fail_on!r}")
         waivers = None
-        # What the work tree changed in policies, data and waivers when they came from --policy-ref.
-        not_used: list[dict[str, Any]] = list(getattr(policy, "not_used", ()))
         if config.waivers:
-            from gate.waivers import WaiverSet
-
             wconf = policy.data.get("waivers") or {}
-            horizon_days = int(wconf.get("horizon_days", 180))
-            warn_before_days = int(wconf.get("warn_before_days", 14))
-            if config.policy_ref:
-                from gate import trusted
-
-                waivers, changed = trusted.load_waivers_from_ref(
-                    config.policy_ref, config.waivers, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days
-                )
-                not_used.extend(changed)
-            else:
-                waivers = WaiverSet.load(config.waivers, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days)
-        baseline = None
-        if config.baseline:
-            from gate.baseline import load_baseline
-
-            baseline = load_baseline(config.baseline)
+            waivers = load_waivers(
+                gov,
+                config.waivers,
+                now=now,
+                horizon_days=int(wconf.get("horizon_days", 180)),
+                warn_before_days=int(wconf.get("warn_before_days", 14)),
+            )
+        baseline = load_trusted_baseline(gov, config.baseline) if config.baseline else None
         t0 = time.perf_counter()
         reports = collect(config.reports, as_format=config.as_format, limits=config.limits, allow_empty=config.allow_empty)
         timing["read"] = time.perf_counter() - t0
-        if config.policy_ref:
-            reports = _trusted_vex_only(config.policy_ref, reports, not_used)
+        if gov.ref is not None:
+            reports = trusted_vex(gov, reports, config.limits)
+        not_used = gov.not_used
         t0 = time.perf_counter()
         prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
         del reports  # the document holds copies; the model objects need not outlive it
@@ -257,26 +280,74 @@ def check_data(policy: PolicySet) -> None:
     validate_data(policy.data, policy.root)
 
 
-def _trusted_vex_only(ref: str, reports: list[Any], not_used: list[dict[str, Any]]) -> list[Any]:
-    """Under --policy-ref, VEX statements count only from documents unchanged at the trusted ref.
+def load_waivers(gov: Governance, path: str, *, now: dt.datetime, horizon_days: int, warn_before_days: int) -> Any:
+    """The waivers file from the trusted source (a WaiverSet).
 
-    A VEX file the change added or edited is still read (its findings and components count), but
-    its statements do not stop anything from blocking; it is listed as not used.
+    Under `--policy-ref`, a waivers file the ref does not have waives nothing (the work tree's is
+    listed as not used); one that neither has is a ConfigError (2), as without a ref.
+    """
+    from gate.waivers import WaiverSet
+
+    got = gov.file(path, "waivers", what="waivers file")
+    if got is None:
+        ref = gov.ref
+        if ref is None or not ref.inside(path) or gov.work.node(path) is None:
+            where = f", neither at {ref.shown(path)} nor in the work tree" if ref is not None and ref.inside(path) else ""
+            raise ConfigError(f"waivers file not found{where}", file=path)
+        return WaiverSet.empty(path=ref.shown(path), now=now, warn_before_days=warn_before_days)
+    shown, content = got
+    return WaiverSet.load(shown, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days, shown=shown, content=content)
+
+
+def load_trusted_baseline(gov: Governance, path: str) -> set[str]:
+    """The baseline's fingerprints from the trusted source.
+
+    Under `--policy-ref`, a baseline the ref does not have is an EMPTY baseline: every finding is
+    `new` (the strictest reading), and the work tree's file is listed as not used. Otherwise a
+    regenerated baseline would turn the change's own flaws into "existing" ones.
+    """
+    from gate.baseline import WHAT, parse_baseline
+
+    got = gov.file(path, "baseline", what=WHAT)
+    if got is None:
+        ref = gov.ref
+        if ref is None or not ref.inside(path) or gov.work.node(path) is None:
+            raise ConfigError(f"{WHAT} not found", file=path, hint="write one with `gate baseline REPORT... -o FILE`")
+        return set()
+    return parse_baseline(got[1], got[0])
+
+
+def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
+    """Under --policy-ref, VEX statements count only as the trusted ref holds them.
+
+    A report whose work-tree copy carries VEX statements is looked up at the ref by name: the
+    ref's statements are used (read from the ref's bytes with the same reader); a document the
+    ref does not have (or that lies outside the repository) contributes no statements. Its
+    findings and components still count. Every difference is listed as not used.
     """
     import dataclasses
 
-    from gate import trusted
+    from gate.collect import read_document
 
-    with_vex = [r.path for r in reports if r.result.vex]
-    if not with_vex:
-        return reports
-    changes = trusted.unchanged_at_ref(ref, with_vex)
+    ref = gov.ref
+    assert ref is not None  # noqa: S101 - called under --policy-ref only
     out = []
     for r in reports:
-        change = changes.get(r.path)
-        if change is not None:
-            not_used.append({"path": r.path, "kind": "vex", "change": change})
-            r = dataclasses.replace(r, result=dataclasses.replace(r.result, vex=()))
+        if not r.result.vex:
+            out.append(r)
+            continue
+        if not ref.inside(r.path):
+            gov.note(r.path, "vex", "added", f"outside the repository, not in {ref.ref}: its statements were not used")
+            out.append(dataclasses.replace(r, result=dataclasses.replace(r.result, vex=())))
+            continue
+        got = gov.file(r.path, "vex", what="VEX document")
+        if got is None:
+            vex: tuple[Any, ...] = ()
+        else:
+            shown, content = got
+            vex = tuple(read_document(content, shown, limits=limits).result.vex)
+        if tuple(r.result.vex) != vex:
+            r = dataclasses.replace(r, result=dataclasses.replace(r.result, vex=vex))
         out.append(r)
     return out
 

@@ -130,13 +130,23 @@ class WaiverSet:
         self.warn_before_days = warn_before_days
 
     @classmethod
-    def load(cls, path: str, *, now: dt.datetime, horizon_days: int, warn_before_days: int, shown: str | None = None) -> WaiverSet:
+    def load(
+        cls,
+        path: str,
+        *,
+        now: dt.datetime,
+        horizon_days: int,
+        warn_before_days: int,
+        shown: str | None = None,
+        content: bytes | None = None,
+    ) -> WaiverSet:
         """Read and validate a waivers file. Raises ConfigError (exit 2) naming file and line.
 
         `shown` is the name errors and the verdict use for the file (a git ref's `REF:path`
-        when the file was read from one); it defaults to `path`.
+        when the file was read from one); it defaults to `path`. `content`: the file's bytes,
+        already read by gate.sources (then `path` is not opened).
         """
-        doc = _load(path, shown or path)
+        doc = _load(path, shown or path, content)
         return cls.from_document(
             doc.value, doc.position, shown=shown or path, now=now, horizon_days=horizon_days, warn_before_days=warn_before_days
         )
@@ -291,7 +301,7 @@ class WaiverSet:
 # Reading
 
 
-def _load(path: str, shown: str) -> Any:
+def _load(path: str, shown: str, content: bytes | None = None) -> Any:
     """Load the file with positions, keeping YAML timestamps as their text.
 
     gate.yamlfile.load turns `2026-13-01` into a loader exception without a line, and turns a
@@ -304,7 +314,7 @@ def _load(path: str, shown: str) -> Any:
     from gate import yamlfile
 
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = Path(path).read_text(encoding="utf-8-sig") if content is None else _text(content)
     except FileNotFoundError:
         raise ConfigError(f"{WHAT} not found", file=shown) from None
     except IsADirectoryError:
@@ -348,6 +358,11 @@ def _load(path: str, shown: str) -> Any:
     except (YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise ConfigError(f"invalid YAML in the {WHAT}: {exc}", file=shown) from None
     return yamlfile.Located(value=yamlfile._plain(root), path=shown, _root=root)
+
+
+def _text(content: bytes) -> str:
+    """Bytes as `read_text(encoding="utf-8-sig")` reads them (universal newlines)."""
+    return content.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _check_schema(value: Any, position: Any, shown: str) -> None:

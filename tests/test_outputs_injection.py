@@ -230,7 +230,7 @@ def synthetic_verdict(text: str) -> dict[str, Any]:
         "waivers_expired": [{"id": text, "expires": text, "approved_by": text}],
         "waivers_unused": [{"id": text, "expires": text, "approved_by": text}],
         "waivers_expiring": [],
-        "not_used": [{"path": text, "kind": "policy", "change": "modified"}],
+        "not_used": [{"path": text, "kind": "policy", "change": "symlink", "reason": text}],
         "findings": {fid: finding, wid: finding},
         "rules": {"R-1": {"title": text, "severity": "high", "control": text, "remediation": text, "description": text}},
         "inputs": [{"path": text, "sha256": "c" * 64}],

@@ -1,4 +1,4 @@
-"""Trusted policy source: `--policy-ref REF` reads policies, data and waivers from a git ref.
+"""Trusted policy source: `--policy-ref REF` reads everything that governs from a git ref (gate.sources).
 
 Each test builds a real git repository in tmp_path, commits a policy (the governance test policy
 with a data file), a waivers file and a data override, then changes them in the work tree the way
@@ -98,6 +98,12 @@ def evaluate(root: Path, *args: str, cwd: Path | None = None) -> tuple[int, dict
     return res.exit_code, verdict, res.stdout + res.stderr
 
 
+def changes(verdict: dict[str, Any]) -> list[dict[str, str]]:
+    """`not_used` without the reasons (each entry must have one, a sentence for the reviewer)."""
+    assert all(e.get("reason") for e in verdict["not_used"]), verdict["not_used"]
+    return [{k: v for k, v in e.items() if k != "reason"} for e in verdict["not_used"]]
+
+
 def blocked_rules(verdict: dict[str, Any]) -> list[str]:
     return sorted(v["msg"] for v in verdict["violations"])
 
@@ -120,7 +126,7 @@ def test_the_ref_is_judged_and_the_work_tree_changes_are_listed_as_not_used(repo
     assert {w["waiver"] for w in verdict["waived"]} == {"W-MD5"}
     # Trusted data: warn_before_days 14 (the PR set 0), so W-MD5 (9 days left) warns.
     assert [w["rule"] for w in verdict["warnings"]] == ["GOV-WAIVER-EXPIRING"]
-    assert verdict["not_used"] == [
+    assert changes(verdict) == [
         {"path": "ci/overrides.yaml", "kind": "data", "change": "modified"},
         {"path": "policies/data/gate.yaml", "kind": "data", "change": "modified"},
         {"path": "policies/governance.rego", "kind": "policy", "change": "modified"},
@@ -137,7 +143,7 @@ def test_the_ref_is_judged_and_the_work_tree_changes_are_listed_as_not_used(repo
 
 
 def POLICY_AT_COMMIT(repo: Path, commit: str) -> Path:  # noqa: N802 - reads like a constant at the call site
-    """The policy folder as committed, exported with git archive (independent of gate.trusted)."""
+    """The policy folder as committed, exported with git archive (independent of gate.sources)."""
     dst = repo.parent / f"export-{commit[:8]}"
     if not dst.exists():
         dst.mkdir()
@@ -148,7 +154,7 @@ def POLICY_AT_COMMIT(repo: Path, commit: str) -> Path:  # noqa: N802 - reads lik
 
 def test_an_unchanged_work_tree_lists_nothing(repo: Path) -> None:
     code, verdict, _ = evaluate(repo, "--policy", "policies", "--policy-ref", "main", "--waivers", "waivers.yaml")
-    assert code == 10 and verdict["not_used"] == []
+    assert code == 10 and changes(verdict) == []
 
 
 def test_a_deleted_policy_file_and_waivers_file_still_count_from_the_ref(repo: Path) -> None:
@@ -157,7 +163,7 @@ def test_a_deleted_policy_file_and_waivers_file_still_count_from_the_ref(repo: P
     code, verdict, _ = evaluate(repo, "--policy", "policies", "--policy-ref", "main", "--waivers", "waivers.yaml")
     assert code == 10
     assert {w["waiver"] for w in verdict["waived"]} == {"W-MD5"}
-    assert verdict["not_used"] == [
+    assert changes(verdict) == [
         {"path": "policies/governance.rego", "kind": "policy", "change": "deleted"},
         {"path": "waivers.yaml", "kind": "waivers", "change": "deleted"},
     ]
@@ -167,7 +173,7 @@ def test_a_waivers_file_the_ref_does_not_have_waives_nothing(repo: Path) -> None
     write(repo / "new-waivers.yaml", "waivers:\n" + SELF_APPROVAL)
     code, verdict, _ = evaluate(repo, "--policy", "policies", "--policy-ref", "main", "--waivers", "new-waivers.yaml")
     assert code == 10 and verdict["waived"] == []
-    assert verdict["not_used"] == [{"path": "new-waivers.yaml", "kind": "waivers", "change": "added"}]
+    assert changes(verdict) == [{"path": "new-waivers.yaml", "kind": "waivers", "change": "added"}]
 
 
 def test_the_waivers_file_at_the_ref_is_validated_with_its_ref_name(repo: Path) -> None:
@@ -277,7 +283,7 @@ def test_data_files_outside_the_repository_are_read_from_disk(repo: Path, tmp_pa
     code, verdict, _ = evaluate(repo, "--policy", "policies", "--policy-ref", "main", "--waivers", "waivers.yaml", "--data", str(outside))
     assert code == 10
     assert verdict["warnings"] == []  # the organisation's own data applies: no expiry warning
-    assert verdict["not_used"] == []
+    assert changes(verdict) == []
 
 
 def test_a_bundle_at_the_ref_is_read_from_the_ref(repo: Path) -> None:
@@ -290,7 +296,7 @@ def test_a_bundle_at_the_ref_is_read_from_the_ref(repo: Path) -> None:
     code, verdict, _ = evaluate(repo, "--policy", "policy.tar.gz", "--policy-ref", "main")
     assert code == 10 and len(verdict["violations"]) == 3
     assert verdict["policy"]["path"] == "main:policy.tar.gz"
-    assert verdict["not_used"] == [{"path": "policy.tar.gz", "kind": "policy", "change": "modified"}]
+    assert changes(verdict) == [{"path": "policy.tar.gz", "kind": "policy", "change": "modified"}]
 
 
 def test_a_data_file_inside_the_repository_that_the_ref_lacks_is_refused(repo: Path) -> None:

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import POLICIES, run_gate
-from tests.test_policy_ref import git
+from tests.test_policy_ref import changes, git
 
 VEX = Path(__file__).resolve().parent / "data" / "governance" / "vex"
 TIME = "2026-07-01T12:00:00Z"
@@ -46,18 +46,25 @@ def test_vex_added_by_the_change_is_not_used(tmp_path: Path) -> None:
     code, verdict = _evaluate(_repo(tmp_path, commit_vex=False))
     assert code == 10, verdict.get("error")
     assert verdict["vex"] == []
-    assert {"path": "vex.json", "kind": "vex", "change": "added"} in verdict["not_used"]
+    assert {"path": "vex.json", "kind": "vex", "change": "added"} in changes(verdict)
 
 
-def test_vex_edited_by_the_change_is_not_used(tmp_path: Path) -> None:
+def test_vex_edited_by_the_change_is_not_used_the_refs_statements_are(tmp_path: Path) -> None:
+    """Attack: the trusted VEX says `exploitable`; the change edits it to `resolved`. Before, the
+    edited file's statements were dropped; now the ref's copy is read by name and its statements
+    apply (still `exploitable`: the finding blocks), and the edit is listed as not used."""
     root = _repo(tmp_path, commit_vex=True)
-    (root / "vex.json").write_text((root / "vex.json").read_text().replace('"resolved"', '"not_affected"'))
+    trusted = (root / "vex.json").read_text().replace('"resolved"', '"exploitable"')
+    (root / "vex.json").write_text(trusted)
+    git(root, "commit", "-q", "-am", "requests is affected")
+    (root / "vex.json").write_text(trusted.replace('"exploitable"', '"resolved"'))
     code, verdict = _evaluate(root)
     assert code == 10
-    assert {"path": "vex.json", "kind": "vex", "change": "modified"} in verdict["not_used"]
+    assert {v["state"] for v in verdict["vex"] if v["vulnerability"] == "CVE-2024-35195"} == {"exploitable"}
+    assert {"path": "vex.json", "kind": "vex", "change": "modified"} in changes(verdict)
 
 
 def test_vex_from_the_trusted_ref_applies(tmp_path: Path) -> None:
     code, verdict = _evaluate(_repo(tmp_path, commit_vex=True))
     assert code == 0, verdict["violations"]
-    assert verdict["vex"] and not [e for e in verdict["not_used"] if e["kind"] == "vex"]
+    assert verdict["vex"] and not [e for e in changes(verdict) if e["kind"] == "vex"]

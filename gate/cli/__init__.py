@@ -48,6 +48,11 @@ class GateGroup(click.Group):
             return None
         return command
 
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta["gate.args"] = list(rest)  # the command's own arguments, for `--config` under `--policy-ref`
+        return name, command, rest
+
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
         extra.pop("standalone_mode", None)
         verbose = "--verbose" in (args if args is not None else sys.argv[1:]) or os.environ.get("GATE_VERBOSE") in ("1", "true")
@@ -108,23 +113,19 @@ def _print_traceback() -> None:
 
 
 def load_config_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """`--config FILE`: read a gate.toml and use its keys as the command's defaults."""
+    """`--config FILE`: read a gate.toml and use its keys as the command's defaults.
+
+    Under `--policy-ref` (given on the command line or as GATE_POLICY_REF, or named by the work
+    tree's config file itself) a config file inside the repository is read from the ref, like
+    every other governing file; the work tree's edit is listed in the verdict as not used.
+    """
     if not value:
         return value
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10
-        import tomli as tomllib
-    try:
-        with open(value, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError("config file not found", file=value) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=value) from None
-    section = data.get("gate", data)
-    if not isinstance(section, dict):
-        raise ConfigError("the [gate] table must be a table", file=value)
+    ref, repo_root = _policy_ref_of(ctx)
+    section = _config_section(ctx, value, ref, repo_root)
+    named = section.get("policy-ref", section.get("policy_ref"))
+    if ref is None and isinstance(named, str) and named:
+        section = _config_section(ctx, value, named, repo_root)
     command = ctx.command
     # Keys are the long option names (`fail-on` or `fail_on`, `time`, `format`).
     names: dict[str, str] = {}
@@ -140,6 +141,48 @@ def load_config_file(ctx: click.Context, param: click.Parameter, value: str | No
         defaults[name] = val
     ctx.default_map = {**(ctx.default_map or {}), **defaults}
     return value
+
+
+def _policy_ref_of(ctx: click.Context) -> tuple[str | None, str | None]:
+    """`--policy-ref` and `--repo-root` as the command line or the environment give them (eager
+    options are processed before the others, so they are read here from the raw arguments)."""
+    opts: dict[str, Any] = {}
+    args = ctx.meta.get("gate.args")
+    if args is not None and any(p.name == "policy_ref" for p in ctx.command.params):
+        try:
+            opts = ctx.command.make_parser(ctx).parse_args(list(args))[0]
+        except click.UsageError:
+            opts = {}  # the command's own parsing reports it
+    ref = opts.get("policy_ref") or os.environ.get("GATE_POLICY_REF") or None
+    root = opts.get("repo_root") or os.environ.get("GATE_REPO_ROOT") or None
+    return (str(ref) if ref else None), (str(root) if root else None)
+
+
+def _config_section(ctx: click.Context, value: str, ref: str | None, repo_root: str | None) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
+    shown = value
+    if ref:
+        from gate.sources import trusted_config
+
+        shown, content, not_used = trusted_config(value, ref, repo_root)
+        ctx.meta["gate.not_used"] = not_used
+    else:
+        try:
+            with open(value, "rb") as fh:
+                content = fh.read()
+        except FileNotFoundError:
+            raise ConfigError("config file not found", file=value) from None
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=shown) from None
+    section = data.get("gate", data)
+    if not isinstance(section, dict):
+        raise ConfigError("the [gate] table must be a table", file=shown)
+    return section
 
 
 def config_option(fn: Callable[..., Any]) -> Callable[..., Any]:

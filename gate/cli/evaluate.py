@@ -45,8 +45,25 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Seconds allowed for policy evaluation.",
         ),
         _opt("--time", "time_", env="GATE_TIME", help='"Now" for everything judged by the clock (RFC 3339), for reproducible runs.'),
-        _opt("--policy-ref", env="GATE_POLICY_REF", help="Read policies, data and waivers from this git ref instead of the work tree."),
+        _opt(
+            "--policy-ref",
+            env="GATE_POLICY_REF",
+            help="Read everything that governs (policies, data, waivers, baseline, VEX, config, key) from this git ref.",
+        ),
         _opt("--policy-digest", env="GATE_POLICY_DIGEST", help="Refuse policies whose digest (sha256:...) differs."),
+        _opt(
+            "--repo-root",
+            env="GATE_REPO_ROOT",
+            type=click.Path(file_okay=False),
+            help="Top level of the checkout whose .git holds --policy-ref (default: GITHUB_WORKSPACE, CI_PROJECT_DIR, "
+            "else the outermost git work tree above the current folder).",
+        ),
+        _opt(
+            "--verification-key",
+            env="GATE_VERIFICATION_KEY",
+            type=click.Path(dir_okay=False),
+            help="Public key (PEM) or HMAC secret file: the policy bundle or folder must be signed for it.",
+        ),
         _opt(
             "--format",
             "format_",
@@ -150,7 +167,16 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         pull_request=kw["pull_request"],
         run_info=kw.get("run_info"),
         extra_scans=tuple(kw.get("extra_scans") or ()),
+        repo_root=kw.get("repo_root"),
+        verification_key=kw.get("verification_key"),
+        not_used=tuple(_config_not_used()),
     )
+
+
+def _config_not_used() -> list[dict[str, Any]]:
+    """The config file's change under --policy-ref, recorded when `--config` was read."""
+    ctx = click.get_current_context(silent=True)
+    return list(ctx.meta.get("gate.not_used", ())) if ctx is not None else []
 
 
 def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]]) -> None:
@@ -216,13 +242,14 @@ def baseline_command(
     from gate.collect import collect
     from gate.output.json_format import dump
     from gate.pipeline import Context, prepare
-    from gate.policy import default_policy_dir, load_policy
+    from gate.policy import default_policy_dir
     from gate.runner import resolve_time
+    from gate.sources import load_policy_path
     from gate.verdict import format_time
 
     now = resolve_time(time_)
     root = policy or ("policies" if Path("policies").is_dir() else str(default_policy_dir()))
-    pol = load_policy(root, include_tests=False)
+    pol = load_policy_path(root)
     reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
     ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
     doc = prepare(reps, context=ctx, config_data=pol.data).document

@@ -9,7 +9,8 @@ import click
 from gate.authoring.testrun import fill_unreached, report_lines
 from gate.cli import verbose_option
 from gate.engine.registry import ENGINES, get_engine
-from gate.policy import default_policy_dir, load_policy
+from gate.policy import default_policy_dir
+from gate.sources import load_policy_path
 
 
 def default_dir() -> str:
@@ -42,7 +43,7 @@ def test_command(directory: str | None, engine: str, coverage_min: float, timeou
     --coverage-min, 10 otherwise, 4 when a module does not compile.
     """
     root = directory or default_dir()
-    policy = load_policy(root, include_tests=True)
+    policy = load_policy_path(root, include_tests=True)
     run = get_engine(engine).run_tests(policy, timeout=timeout)
     unreached = fill_unreached(run, policy, timeout=timeout) if run.results and all(t.passed for t in run.results) else []
     lines, code = report_lines(run, coverage_min=coverage_min, verbose=verbose_tests, show_uncovered=not no_uncovered, unreached=unreached)

@@ -82,9 +82,15 @@ class ConsoleFormatter(Formatter):
         if changed:
             source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
             lines.append(
-                clean(f"{len(changed)} change(s) to policies, data or waivers in the work tree were NOT used (read from {source}):")
+                clean(
+                    f"{len(changed)} change(s) to governing files (policies, data, waivers, baseline, VEX, config) "
+                    f"in the work tree were NOT used (read from {source}):"
+                )
             )
-            lines.extend("  " + clean(f"{e.get('change')}: {e.get('path')} ({e.get('kind')})", 300) for e in changed[: self.max_rows])
+            lines.extend(
+                "  " + clean(f"{e.get('change')}: {e.get('path')} ({e.get('kind')})" + (f": {e['reason']}" if e.get("reason") else ""), 300)
+                for e in changed[: self.max_rows]
+            )
             if len(changed) > self.max_rows:
                 lines.append(f"  ... and {len(changed) - self.max_rows} more")
         for title, key in (("Violations", "violations"), ("Warnings", "warnings")):

@@ -106,7 +106,8 @@ class GithubFormatter(Formatter):
             lines.append(
                 command(
                     "warning",
-                    f"{len(changed)} change(s) to policies, data or waivers in this work tree were not used; "
+                    f"{len(changed)} change(s) to governing files (policies, data, waivers, baseline, VEX, config) "
+                    "in this work tree were not used; "
                     f"they were read from {source}: {paths}{more}",
                     title="policy-gate: changes not used",
                 )

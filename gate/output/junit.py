@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 - used to write XML, never to p
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import Result, error_text, iter_rules, results, totals
+from gate.output.common import Result, error_text, iter_rules, not_used, results, totals
 from gate.output.interface import Formatter
 from gate.output.text import clean
 
@@ -134,6 +134,13 @@ class JunitFormatter(Formatter):
             ("results", len(all_results)),
         ):
             ET.SubElement(props, "property", {"name": str(k), "value": xml_text(v)})
+        changed = not_used(verdict)
+        if changed:  # under --policy-ref: what the work tree changed in governing files, not used
+            ET.SubElement(props, "property", {"name": "not_used", "value": str(len(changed))})
+            for i, entry in enumerate(changed):
+                reason = f": {entry.get('reason')}" if entry.get("reason") else ""
+                text = f"{entry.get('change')}: {entry.get('path')} ({entry.get('kind')}){reason}"
+                ET.SubElement(props, "property", {"name": f"not_used.{i}", "value": line(text, 600)})
         suite.insert(0, props)
         root = ET.Element(
             "testsuites",

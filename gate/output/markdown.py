@@ -111,12 +111,16 @@ class MarkdownFormatter(Formatter):
             source = code(pol.get("revision") or pol.get("path") or "the trusted ref", 80, cell=False)
             lines += [
                 "> [!WARNING]",
-                f"> This change edits policies, data or waivers ({len(changed)} file(s)). They were **not used**: the gate "
+                f"> This change edits files that govern the gate ({len(changed)} file(s)). They were **not used**: the gate "
                 f"read them from {source}, so a change cannot approve itself.",
                 "",
             ]
-            body = ["| file | kind | change |", "|---|---|---|"]
-            body += [f"| {code(e.get('path'), 200)} | {code(e.get('kind'), 20)} | {code(e.get('change'), 20)} |" for e in changed]
+            body = ["| file | kind | change | reason |", "|---|---|---|---|"]
+            body += [
+                f"| {code(e.get('path'), 200)} | {code(e.get('kind'), 20)} | {code(e.get('change'), 20)} "
+                f"| {code(e.get('reason') or '', 300)} |"
+                for e in changed
+            ]
             changed_section = (f"### Changes not used ({len(changed)})", "not_used", body)
 
         rules_meta = dict(iter_rules(verdict))

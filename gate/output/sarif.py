@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.output.common import Result, error_text, iter_rules, results, rule_doc_url, totals
+from gate.output.common import Result, error_text, iter_rules, not_used, results, rule_doc_url, totals
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
 from gate.output.text import neutralise
@@ -149,6 +149,9 @@ class SarifFormatter(Formatter):
                 "policyDigest": (verdict.get("policy") or {}).get("digest"),
             },
         }
+        changed = not_used(verdict)
+        if changed:  # under --policy-ref: what the work tree changed in governing files, not used
+            run["properties"]["notUsed"] = [dict(e) for e in changed]
         log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
         return dump(log)
 
