@@ -16,6 +16,7 @@ from gate.collect import Report
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
 from gate.paths import compile_globs, normalise
+from scanners.claims import Producers, completeness
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
     from gate.waivers import WaiverSet
@@ -76,17 +77,20 @@ class _Paths:
         return known
 
 
-def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths) -> dict[str, Any]:
+def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths, kind: str | None = None) -> dict[str, Any]:
+    """The input record of `f`. `kind` is the one the producer table gives (the reader's own
+    `f.kind` is only the result's hint); a finding that is not a dependency one carries no package."""
     loc = f.location
     path, test_code = paths.get(loc.path) if loc else (None, False)
-    pkg = f.package
+    kind = f.kind if kind is None else kind
+    pkg = f.package if kind == "dependency" else None
     return {
         "id": fid,
         "tool": f.tool,
         "tool_version": f.tool_version,
         "rule_id": f.rule_id,
         "rule_name": f.rule_name,
-        "kind": f.kind,
+        "kind": kind,
         "severity": f.severity,
         "confidence": f.confidence,
         "message": f.message,
@@ -131,8 +135,9 @@ def _component_dict(c: Component, source_path: str, source_format: str) -> dict[
     }
 
 
-def _scan_dict(r: Report) -> dict[str, Any]:
+def _scan_dict(r: Report, config_data: Mapping[str, Any]) -> dict[str, Any]:
     res = r.result
+    complete, errors = completeness(res, config_data)  # a report that hid results is incomplete
     return {
         "path": r.path,
         "sha256": r.sha256,
@@ -140,12 +145,13 @@ def _scan_dict(r: Report) -> dict[str, Any]:
         "spec_version": res.spec_version,
         "tool": res.tool,
         "tool_version": res.tool_version,
-        "complete": res.complete,
-        "errors": list(res.errors),
+        "complete": complete,
+        "errors": list(errors),
         "findings": len(res.findings),
         "components": len(res.components),
         "vex": len(res.vex),
         "statistics": dict(sorted(res.statistics.items())),
+        "hidden_suppressions": res.hidden_suppressions,
     }
 
 
@@ -354,12 +360,17 @@ def prepare(
         raw_sources.extend([r.path] * len(r.result.findings))
         formats.extend([r.result.format] * len(r.result.findings))
     ids = fingerprints(raw, raw_sources)
+    producers = Producers.from_data(config_data)
     findings: list[dict[str, Any]] = []
     keys: list[tuple[str, str, Any] | None] = []
     for i, f in enumerate(raw):
-        record = _finding_dict(f, ids[i], raw_sources[i], formats[i], paths)
+        record = _finding_dict(f, ids[i], raw_sources[i], formats[i], paths, producers.kind(f.tool, formats[i], f.kind))
         findings.append(record)
-        keys.append(_duplicate_key(f, record["location"]["path"] if record["location"] else None))
+        keys.append(
+            duplicate_key(record)
+            if record["kind"] != f.kind
+            else _duplicate_key(f, record["location"]["path"] if record["location"] else None)
+        )
     components = [_component_dict(c, r.path, r.result.format) for r in reports for c in r.result.components]
     window = int((config_data.get("dedupe") or {}).get("line_window", 2))
     link_duplicates(findings, window, keys)
@@ -383,7 +394,7 @@ def prepare(
         "context": context.to_dict(),
         "findings": findings,
         "components": components,
-        "scans": [_scan_dict(r) for r in reports],
+        "scans": [_scan_dict(r, config_data) for r in reports],
         "waivers": waiver_entries,
     }
     return prepared
