@@ -9,8 +9,14 @@ What this reader accepts and how strictly:
   a wrong type is an `InputError` naming the JSON path (`runs[0].results must be an array`).
   `results` absent or null means the run reported nothing (a rules-only export, or a tool that
   did not start): zero findings from that run.
-* Scalars of the wrong type (a `level` of 5, a `startLine` of "x", a `security-severity` of "abc")
-  are treated as absent: the finding is kept with what can be known, never dropped.
+* Values the spec (or, for `security-severity`, GitHub) defines are checked: a non-boolean
+  `executionSuccessful`, a `level` that is not none/note/warning/error (on a result, a rule's
+  default configuration, an override or a run policy), a `security-severity` that is not a number
+  from 0 to 10, a line or column that is not an integer from 1 are input errors naming the JSON
+  path and pointer; read as "absent" they would change what the report claims (a failed run as
+  complete, a 10.5 score as the rule's `note`). The one exception is what a real tool writes:
+  Snyk's `"security-severity": "null"` means no score. Other scalars of the wrong type (a
+  message `id` of 5) are treated as absent: the finding is kept with what can be known.
 * References that point nowhere (a `ruleIndex` or `artifactLocation.index` past the end of its
   array, a `toolComponent` that does not exist) do not refuse the report: real tools write them
   (anchore and gosec emit wrong `ruleIndex` values, some trivy templates a `ruleIndex` with no
@@ -22,8 +28,14 @@ Severity follows GitHub code scanning: `security-severity` (result, then rule) b
 else the SARIF `level` (result, then `invocations[].ruleConfigurationOverrides`, then
 `run.policies`, then the rule's `defaultConfiguration`, then the spec default "warning").
 
-`kind`, CWE, CVE and package data are derived by the rules documented on `_classify`,
-`_cwes_from_*`, `_vuln_ids` and `_props_facts`: by structure and vocabulary, never by file.
+CWE, CVE and package data are derived by the rules documented on `_cwes_from_*`, `_vuln_ids`
+and `_props_facts`: by structure and vocabulary, never by file. A finding's `kind` here is only
+the result's own hint (`_classify`); the gate decides the kind from the trusted producer table
+(`scanners/claims.py`), where the hint only chooses among the kinds the table lets the tool write.
+
+Inline suppressions: a result with `suppressions` is in the log, so it was recorded, not hidden
+(`suppressed` when one is accepted). bandit's SARIF formatter drops `# nosec` results and copies
+bandit's counts into `run.properties.metrics`; those counts are `hidden_suppressions`.
 """
 
 from __future__ import annotations
