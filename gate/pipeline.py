@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gate.collect import Report
@@ -77,20 +77,17 @@ class _Paths:
         return known
 
 
-def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths, kind: str | None = None) -> dict[str, Any]:
-    """The input record of `f`. `kind` is the one the producer table gives (the reader's own
-    `f.kind` is only the result's hint); a finding that is not a dependency one carries no package."""
+def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths) -> dict[str, Any]:
     loc = f.location
     path, test_code = paths.get(loc.path) if loc else (None, False)
-    kind = f.kind if kind is None else kind
-    pkg = f.package if kind == "dependency" else None
+    pkg = f.package
     return {
         "id": fid,
         "tool": f.tool,
         "tool_version": f.tool_version,
         "rule_id": f.rule_id,
         "rule_name": f.rule_name,
-        "kind": kind,
+        "kind": f.kind,
         "severity": f.severity,
         "confidence": f.confidence,
         "message": f.message,
@@ -341,6 +338,17 @@ def _in_source_order(findings: list[dict[str, Any]], indexes: Sequence[int], sou
     return out
 
 
+def _decide_kinds(raw: list[Finding], formats: Sequence[str], producers: Producers) -> None:
+    """Give each finding the kind its producer may claim (scanners/claims.py), in place: a
+    reader's `kind` is only the result's own hint. A finding that is not a dependency one keeps
+    no package: a purl on a code finding must not make its fingerprint (or its duplicates) those
+    of a dependency finding. Done before fingerprinting, which reads both."""
+    for i, f in enumerate(raw):
+        kind = producers.kind(f.tool, formats[i], f.kind)
+        if kind != f.kind or (f.package is not None and kind != "dependency"):
+            raw[i] = replace(f, kind=kind, package=f.package if kind == "dependency" else None)
+
+
 def prepare(
     reports: Sequence[Report],
     *,
@@ -359,18 +367,14 @@ def prepare(
         raw.extend(r.result.findings)
         raw_sources.extend([r.path] * len(r.result.findings))
         formats.extend([r.result.format] * len(r.result.findings))
+    _decide_kinds(raw, formats, Producers.from_data(config_data))
     ids = fingerprints(raw, raw_sources)
-    producers = Producers.from_data(config_data)
     findings: list[dict[str, Any]] = []
     keys: list[tuple[str, str, Any] | None] = []
     for i, f in enumerate(raw):
-        record = _finding_dict(f, ids[i], raw_sources[i], formats[i], paths, producers.kind(f.tool, formats[i], f.kind))
+        record = _finding_dict(f, ids[i], raw_sources[i], formats[i], paths)
         findings.append(record)
-        keys.append(
-            duplicate_key(record)
-            if record["kind"] != f.kind
-            else _duplicate_key(f, record["location"]["path"] if record["location"] else None)
-        )
+        keys.append(_duplicate_key(f, record["location"]["path"] if record["location"] else None))
     components = [_component_dict(c, r.path, r.result.format) for r in reports for c in r.result.components]
     window = int((config_data.get("dedupe") or {}).get("line_window", 2))
     link_duplicates(findings, window, keys)
