@@ -140,6 +140,12 @@ class ReadResult:
     semgrep `errors`, SARIF `executionSuccessful: false`, pip-audit `skip_reason`); `errors`
     then holds the tool's own text. `statistics` counts what is not a finding (for example SARIF
     results of kind `pass` or `notApplicable`).
+
+    `hidden_suppressions` is how many results the tool says it left out of the report because
+    an inline suppression (`# nosec`, `# nosemgrep`) asked it to: 0 when it left out none (or
+    kept them, marked), None when the format cannot tell (semgrep's JSON drops `# nosemgrep`
+    results without a trace). The policy treats a report that hid results, or cannot say, as
+    an incomplete scan unless the data honours inline suppressions.
     """
 
     format: str
@@ -153,6 +159,7 @@ class ReadResult:
     statistics: dict[str, int] = field(default_factory=dict)
     spec_version: str | None = None
     subject: str | None = None
+    hidden_suppressions: int | None = 0
 
 
 def as_text(value: Any) -> str | None:

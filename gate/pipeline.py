@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gate.collect import Report
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
 from gate.paths import compile_globs, normalise
+from scanners.claims import Producers, completeness
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
     from gate.waivers import WaiverSet
@@ -131,8 +132,9 @@ def _component_dict(c: Component, source_path: str, source_format: str) -> dict[
     }
 
 
-def _scan_dict(r: Report) -> dict[str, Any]:
+def _scan_dict(r: Report, config_data: Mapping[str, Any]) -> dict[str, Any]:
     res = r.result
+    complete, errors = completeness(res, config_data)  # a report that hid results is incomplete
     return {
         "path": r.path,
         "sha256": r.sha256,
@@ -140,12 +142,13 @@ def _scan_dict(r: Report) -> dict[str, Any]:
         "spec_version": res.spec_version,
         "tool": res.tool,
         "tool_version": res.tool_version,
-        "complete": res.complete,
-        "errors": list(res.errors),
+        "complete": complete,
+        "errors": list(errors),
         "findings": len(res.findings),
         "components": len(res.components),
         "vex": len(res.vex),
         "statistics": dict(sorted(res.statistics.items())),
+        "hidden_suppressions": res.hidden_suppressions,
     }
 
 
@@ -335,6 +338,17 @@ def _in_source_order(findings: list[dict[str, Any]], indexes: Sequence[int], sou
     return out
 
 
+def _decide_kinds(raw: list[Finding], formats: Sequence[str], producers: Producers) -> None:
+    """Give each finding the kind its producer may claim (scanners/claims.py), in place: a
+    reader's `kind` is only the result's own hint. A finding that is not a dependency one keeps
+    no package: a purl on a code finding must not make its fingerprint (or its duplicates) those
+    of a dependency finding. Done before fingerprinting, which reads both."""
+    for i, f in enumerate(raw):
+        kind = producers.kind(f.tool, formats[i], f.kind)
+        if kind != f.kind or (f.package is not None and kind != "dependency"):
+            raw[i] = replace(f, kind=kind, package=f.package if kind == "dependency" else None)
+
+
 def prepare(
     reports: Sequence[Report],
     *,
@@ -353,6 +367,7 @@ def prepare(
         raw.extend(r.result.findings)
         raw_sources.extend([r.path] * len(r.result.findings))
         formats.extend([r.result.format] * len(r.result.findings))
+    _decide_kinds(raw, formats, Producers.from_data(config_data))
     ids = fingerprints(raw, raw_sources)
     findings: list[dict[str, Any]] = []
     keys: list[tuple[str, str, Any] | None] = []
@@ -383,7 +398,7 @@ def prepare(
         "context": context.to_dict(),
         "findings": findings,
         "components": components,
-        "scans": [_scan_dict(r) for r in reports],
+        "scans": [_scan_dict(r, config_data) for r in reports],
         "waivers": waiver_entries,
     }
     return prepared

@@ -6,8 +6,14 @@
 #   that wrote no report) blocks, with the tool's own error text as evidence. A security officer
 #   can accept a tool's partial scans in data (data.config.scans.allow_incomplete); they then warn.
 # - Each stage profile lists the kinds of evidence it requires (`required_evidence`, e.g. prod:
-#   sast, dependency, sbom). Which tool provides which kind is data (data.config.evidence.tools);
-#   an SBOM is any CycloneDX or SPDX document; findings of a kind prove that kind was scanned.
+#   sast, dependency, sbom). Which tool provides which kind is data (data.config.evidence.tools),
+#   and only from a report format that tool writes (evidence.producers): a SARIF file whose driver
+#   says "pip-audit" proves nothing. An SBOM is any CycloneDX or SPDX document. Findings prove no
+#   kind by themselves.
+# - A report whose tool left results out under inline suppressions (bandit's `# nosec` counts),
+#   or whose format cannot say (semgrep's JSON), reaches the policy as an incomplete scan with
+#   an error saying so, unless data.config.honour_inline_suppressions is true (the gate marks it:
+#   scanners/claims.py); scans.allow_incomplete does not accept it.
 package gate.scans
 
 import rego.v1
@@ -89,7 +95,21 @@ warn contains v if {
 
 required := {k | some k in lib.setting(["required_evidence"], []); is_string(k)}
 
-tools_providing(kind) := {t | some t, ks in data.gate.lib.tool_kinds; kind in ks}
+# tools_providing(kind): the tools that provide `kind` and write a report format the table knows.
+tools_providing(kind) := {t |
+	some t, ks in data.gate.lib.tool_kinds
+	kind in ks
+	is_object(object.get(data.gate.lib.producers, t, null))
+}
+
+# unproven: scans whose tool does not write their report format (data evidence.producers), so
+# their claim to be that tool provides nothing; said in the evidence so the cause is visible.
+unproven := sort([sprintf("%s: %s does not write %s reports (data evidence.producers): no evidence", [lib.text(s.path), lib.text(s.tool), lib.text(s.format)]) |
+	some s in input.scans
+	not s.format in data.gate.lib.sbom_formats
+	count(object.get(data.gate.lib.tool_kinds, lib.tool_name(s), [])) > 0
+	not data.gate.lib.writes(s)
+])
 
 providers(kind) := "generate a CycloneDX or SPDX SBOM (for example with gate sbom)" if kind == "sbom"
 
@@ -120,7 +140,7 @@ deny contains v if {
 		sprintf("stage %s requires %s evidence, and no complete scan of this run provides it (provided: %s)", [data.gate.lib.stage, kind, provided_text]),
 		{
 			"scans": sort([p | some s in input.scans; p := lib.text(s.path)]),
-			"details": [sprintf("required: %s", [concat(", ", sort(required))]), sprintf("provided: %s", [provided_text])],
+			"details": array.concat([sprintf("required: %s", [concat(", ", sort(required))]), sprintf("provided: %s", [provided_text])], unproven),
 		},
 		sprintf("Provide %s evidence: %s in the pipeline and pass the report to the gate.", [kind, providers(kind)]),
 	)

@@ -95,10 +95,35 @@ test_incomplete_scan_does_not_provide_evidence if {
 	fx.rules(scans.deny) == {"GATE-SCAN-001", "GATE-SCAN-003"} with input as d
 }
 
-test_findings_prove_their_kind if {
+# Attack (issue 13): a SARIF file from a tool nobody listed, holding one low finding of kind
+# sast, used to satisfy the stage's sast evidence ("findings prove their kind").
+test_findings_do_not_prove_their_kind if {
 	f := fx.finding({"tool": "some-sast-tool"})
 	d := fx.doc("staging", [f], [], [fx.scan({"tool": "some-sast-tool", "format": "sarif", "path": "x.sarif"}), audit])
-	count(scans.deny) == 0 with input as d
+	fx.rules(scans.deny) == {"GATE-SCAN-003"} with input as d
+}
+
+# Attack (issue 13): two empty SARIF files whose drivers say "Bandit" and "pip-audit" met the
+# stage's required evidence. bandit writes SARIF (its `sarif` formatter) and provides sast;
+# pip-audit writes no SARIF, so dependency evidence is missing and the evidence says why.
+test_spoofed_sarif_tools_do_not_provide_evidence if {
+	b := fx.scan({"tool": "Bandit", "format": "sarif", "path": "bandit.sarif", "findings": 0})
+	p := fx.scan({"tool": "pip-audit", "format": "sarif", "path": "pip-audit.sarif", "findings": 0})
+	d := fx.doc("staging", [], [], [b, p])
+	vs := scans.deny with input as d
+	fx.rules(vs) == {"GATE-SCAN-003"}
+	some v in vs
+	v.msg == "stage staging requires dependency evidence, and no complete scan of this run provides it (provided: sast)"
+	"pip-audit.sarif: pip-audit does not write sarif reports (data evidence.producers): no evidence" in v.evidence.details
+}
+
+test_a_scan_that_hid_results_is_not_accepted_by_allow_incomplete if {
+	s := fx.scan({"complete": false, "errors": ["bandit: the tool left 2 results out of the report under inline suppressions (# nosec)"], "hidden_suppressions": 2})
+	d := fx.doc("default", [], [], [s])
+	fx.rules(scans.deny) == {"GATE-SCAN-001"} with input as d with data.config.scans.allow_incomplete as ["bandit"]
+	vs := scans.deny with input as d
+	some v in vs
+	contains(v.msg, "left 2 results out of the report under inline suppressions")
 }
 
 test_staging_without_any_scan if {
@@ -111,7 +136,7 @@ test_staging_without_any_scan if {
 
 test_remediation_names_the_providers if {
 	scans.providers("sbom") == "generate a CycloneDX or SPDX SBOM (for example with gate sbom)"
-	scans.providers("secret") == "run detect-secrets or gitleaks or trivy or trufflehog"
+	scans.providers("secret") == "run gitleaks or trivy"
 	scans.providers("fuzzing") == "run a scanner mapped to 'fuzzing' in data evidence.tools"
 }
 

@@ -29,7 +29,12 @@ Mapping decisions:
   finding `suppressed` when a `# nosec` comment that covers its test (bare, or naming its id or
   test name) appears on its flagged lines in `code`. That is a text match on the quoted lines
   (bandit itself tokenises the file), so "# nosec" inside a string literal there also counts;
-  `suppressed` waives nothing unless the policy data says so.
+  `suppressed` waives nothing unless the policy data says so. A report whose counts say bandit
+  left results out (`nosec` or `skipped_tests` above 0) records how many as
+  `hidden_suppressions`: the policy treats it as an incomplete scan (GATE-SCAN-004) unless the
+  data honours inline suppressions, since what was hidden cannot be judged.
+- Out-of-spec values refuse the report (exit 3) naming their JSON path: a severity or confidence
+  that is not one of bandit's words (HIGH, MEDIUM, LOW, UNDEFINED), a line number below 1.
 - `errors` (files bandit could not scan) make the scan incomplete, each as "<filename>: <reason>".
   A report without an `errors` key is taken as complete: bandit has always written the key.
 - Bandit writes no version field. Since 1.7 its `more_info` links carry the version
@@ -68,8 +73,18 @@ _DOCS_VERSION = re.compile(r"https?://bandit\.readthedocs\.io/en/(\d+\.\d+[^/]*)
 
 
 def _scale(obj: Mapping[str, Any], key: str, base: str, scale: Mapping[str, str]) -> str:
+    """bandit's HIGH/MEDIUM/LOW (UNDEFINED, or no value: `unknown`); any other word is not
+    bandit's and refuses the report, naming where it is."""
     text = _opt_str(obj, key, base)
-    return "unknown" if text is None else scale.get(text.strip().upper(), "unknown")
+    if text is None:
+        return "unknown"
+    word = text.strip().upper()
+    if word == "UNDEFINED":
+        return "unknown"
+    found = scale.get(word)
+    if found is None:
+        raise _Shape(f"{base}.{key}", f"is {text[:40]!r}, which is not one of bandit's values (HIGH, MEDIUM, LOW, UNDEFINED)")
+    return found
 
 
 class BanditReader(ReportReader):
@@ -103,6 +118,7 @@ class BanditReader(ReportReader):
             raise _Shape("results", f"must be an array, not {_type_name(results)}")
         errors = self._errors(doc.get("errors"))
         statistics = self._statistics(doc.get("metrics"))
+        hidden = hidden_by_nosec(doc.get("metrics"))
         top = doc.get("version")
         tool_version = top if isinstance(top, str) and top else _docs_version(results)
         findings = tuple(self._finding(item, index, tool_version) for index, item in enumerate(results))
@@ -114,6 +130,7 @@ class BanditReader(ReportReader):
             complete=not errors,
             errors=errors,
             statistics=statistics,
+            hidden_suppressions=hidden,
         )
 
     @staticmethod
@@ -158,6 +175,8 @@ class BanditReader(ReportReader):
         message = _req_str(item, "issue_text", path)
         filename = _req_str(item, "filename", path)
         line = _req_int(item, "line_number", path)
+        if line < 1:
+            raise _Shape(f"{path}.line_number", f"is {line}; bandit numbers lines from 1")
         test_name = _opt_str(item, "test_name", path)
 
         end_line = line
@@ -200,6 +219,27 @@ class BanditReader(ReportReader):
             snippet=snippet,
             help_uri=_opt_str(item, "more_info", path),
         )
+
+
+def _count(value: Any) -> int:
+    """A metrics count (bandit 1.6 wrote floats); anything else counts as none."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+        return int(value)
+    return 0
+
+
+def hidden_by_nosec(metrics: Any) -> int:
+    """How many results bandit left out for `# nosec`: `nosec` (a bare `# nosec`) plus
+    `skipped_tests` (`# nosec B602`, bandit >= 1.7.5), from `_totals` or, where a file's own
+    counts add up to more, from the files (the larger wins: a count is never argued down)."""
+    if not isinstance(metrics, dict):
+        return 0
+    totals = metrics.get("_totals")
+    total = _count(totals.get("nosec")) + _count(totals.get("skipped_tests")) if isinstance(totals, dict) else 0
+    per_file = sum(
+        _count(m.get("nosec")) + _count(m.get("skipped_tests")) for name, m in metrics.items() if name != "_totals" and isinstance(m, dict)
+    )
+    return max(total, per_file)
 
 
 def _docs_version(results: list[Any]) -> str | None:

@@ -9,8 +9,14 @@ What this reader accepts and how strictly:
   a wrong type is an `InputError` naming the JSON path (`runs[0].results must be an array`).
   `results` absent or null means the run reported nothing (a rules-only export, or a tool that
   did not start): zero findings from that run.
-* Scalars of the wrong type (a `level` of 5, a `startLine` of "x", a `security-severity` of "abc")
-  are treated as absent: the finding is kept with what can be known, never dropped.
+* Values the spec (or, for `security-severity`, GitHub) defines are checked: a non-boolean
+  `executionSuccessful`, a `level` that is not none/note/warning/error (on a result, a rule's
+  default configuration, an override or a run policy), a `security-severity` that is not a number
+  from 0 to 10, a line or column that is not an integer from 1 are input errors naming the JSON
+  path and pointer; read as "absent" they would change what the report claims (a failed run as
+  complete, a 10.5 score as the rule's `note`). The one exception is what a real tool writes:
+  Snyk's `"security-severity": "null"` means no score. Other scalars of the wrong type (a
+  message `id` of 5) are treated as absent: the finding is kept with what can be known.
 * References that point nowhere (a `ruleIndex` or `artifactLocation.index` past the end of its
   array, a `toolComponent` that does not exist) do not refuse the report: real tools write them
   (anchore and gosec emit wrong `ruleIndex` values, some trivy templates a `ruleIndex` with no
@@ -22,8 +28,14 @@ Severity follows GitHub code scanning: `security-severity` (result, then rule) b
 else the SARIF `level` (result, then `invocations[].ruleConfigurationOverrides`, then
 `run.policies`, then the rule's `defaultConfiguration`, then the spec default "warning").
 
-`kind`, CWE, CVE and package data are derived by the rules documented on `_classify`,
-`_cwes_from_*`, `_vuln_ids` and `_props_facts`: by structure and vocabulary, never by file.
+CWE, CVE and package data are derived by the rules documented on `_cwes_from_*`, `_vuln_ids`
+and `_props_facts`: by structure and vocabulary, never by file. A finding's `kind` here is only
+the result's own hint (`_classify`); the gate decides the kind from the trusted producer table
+(`scanners/claims.py`), where the hint only chooses among the kinds the table lets the tool write.
+
+Inline suppressions: a result with `suppressions` is in the log, so it was recorded, not hidden
+(`suppressed` when one is accepted). bandit's SARIF formatter drops `# nosec` results and copies
+bandit's counts into `run.properties.metrics`; those counts are `hidden_suppressions`.
 """
 
 from __future__ import annotations
@@ -40,6 +52,7 @@ from packageurl import PackageURL
 
 from gate.errors import InputError
 from gate.model import Finding, Location, Package, ReadResult, as_text, severity_from_score
+from scanners.bandit import hidden_by_nosec
 from scanners.interface import ReportReader
 
 SUPPORTED_VERSION: Final = "2.1.0"
@@ -104,26 +117,6 @@ _IAC_WORDS: Final = frozenset(
         *("terraform", "cloudformation", "kubernetes", "k8s", "dockerfile", "helm", "ansible", "bicep"),
     }
 )
-# Tools whose every result is of one kind (substrings of the lower-cased driver name). Tools
-# that report several kinds (trivy, semgrep, snyk) are judged per rule instead.
-_SECRET_TOOLS: Final = ("gitleaks", "trufflehog", "secret", "ggshield", "gitguardian", "nosey", "kingfisher", "talisman")
-_IAC_TOOLS: Final = (
-    *("kics", "checkov", "tfsec", "terrascan", "kube-linter", "kubescape", "kubesec", "hadolint"),
-    *("cfn-lint", "cfn_nag", "cfn-nag", "tflint", "snyk iac", "trivy config"),
-)
-_DEPENDENCY_TOOLS: Final = (
-    *("grype", "anchore", "osv-scanner", "snyk open source", "snyk container", "dependency-check"),
-    *("govulncheck", "npm audit", "pip-audit", "retire"),
-)
-# Code analysers every one of whose rules is about security: their findings are SAST even when
-# a rule carries no security tag, CWE or security-severity. Other tools' results need one of those
-# signals to count as SAST; without it they are code quality (`other`), e.g. ESLint or FxCop style
-# rules, which a security gate must not block on.
-_SECURITY_SAST_TOOLS: Final = (
-    *("bandit", "gosec", "mobsfscan", "sobelow", "brakeman", "checkmarx", "fortify", "contrast"),
-    *("snyk code", "njsscan", "horusec", "find-sec-bugs", "security code scan", "devskim", "flawfinder"),
-    *("nodejsscan", "insider", "shiftleft", "veracode", "coverity", "appscan", "heimdall"),
-)
 _PLAIN_VERSION: Final = re.compile(r"[\w.+-]{1,60}")
 _FINGERPRINT_PLACEHOLDERS: Final = frozenset({"requires login", "", "none", "null", "n/a"})
 _SECURITY_WORDS: Final = frozenset({"security", "vulnerability", "cwe", "owasp", "injection", "xss", "csrf", "ssrf", "taint"})
@@ -187,6 +180,19 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
+_PATH_PART: Final = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+
+
+def _pointer(path: str) -> str:
+    """The JSON pointer (RFC 6901) of a path as this reader writes it: runs[0].results[2].level
+    -> /runs/0/results/2/level (property names are those of the SARIF spec and GitHub: no dots)."""
+    parts = []
+    for m in _PATH_PART.finditer(path):
+        part = m.group(1) if m.group(1) is not None else m.group(2)
+        parts.append(part.replace("~", "~0").replace("/", "~1"))
+    return "/" + "/".join(parts)
+
+
 def _int(value: Any) -> int | None:
     """A JSON integer (not a boolean), else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -237,22 +243,34 @@ def _norm_key(key: str) -> str:
 # Scores, levels, confidence
 
 
-def _score(value: Any) -> float | None:
-    """A `security-severity` as a number in [0, 10], else None (the caller falls back to `level`).
+class _OutOfSpec(ValueError):
+    """A value the format defines, outside what it allows; the caller adds the JSON path."""
 
-    Numbers and decimal strings count; "abc", NaN, infinities, booleans and values outside
-    [0, 10] do not.
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+        self.problem = problem
+
+
+def _score(value: Any) -> float | None:
+    """A `security-severity` as a number in [0, 10]; None when absent.
+
+    GitHub defines it as a string holding a number from 0.0 to 10.0; numbers are taken too.
+    Anything else ("high", "abc", 10.5, -1, NaN, a boolean) is out of spec and refuses the report:
+    read as "absent" it would fall back to the level and could lower the finding's severity.
+    The string "null" is what Snyk Container writes for "no score" (real reports in the corpus)
+    and is taken as absent.
     """
-    if isinstance(value, bool):
+    if value is None or value == "null":
         return None
-    if isinstance(value, (int, float)):
+    score: float | None = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         score = float(value)
     elif isinstance(value, str) and _DECIMAL.match(value):
         score = float(value)
-    else:
-        return None
-    if math.isnan(score) or score < 0 or score > 10:
-        return None
+    if score is None or math.isnan(score) or score < 0 or score > 10:
+        shown = json.dumps(value)[:40] if not isinstance(value, float) else repr(value)
+        raise _OutOfSpec("security-severity", f"is {shown}, not a score from 0.0 to 10.0 (GitHub's security-severity)")
     return score
 
 
@@ -431,46 +449,27 @@ def _package(facts: _Facts) -> Package | None:
 # Kind
 
 
-def _security_tool(tool: str) -> bool:
-    """True for a code analyser that only checks security (see _SECURITY_SAST_TOOLS)."""
-    name = tool.lower()
-    return any(t in name for t in _SECURITY_SAST_TOOLS)
-
-
-def _tool_hint(tool: str) -> str | None:
-    """The kind every result of a single-purpose tool has, from its driver name."""
-    name = tool.lower()
-    if any(t in name for t in _SECRET_TOOLS):
-        return "secret"
-    if any(t in name for t in _IAC_TOOLS):
-        return "iac"
-    if any(t in name for t in _DEPENDENCY_TOOLS):
-        return "dependency"
-    return None
-
-
-def _classify(
-    tool_hint: str | None, words: set[str], id_words: set[str], vulnerable: bool, has_package: bool, security: bool = True
-) -> str:
-    """What a finding is about. `words` are the whole tags and the words of the rule name,
+def _classify(words: set[str], id_words: set[str], vulnerable: bool, has_package: bool, security: bool) -> str:
+    """What a result's own content says it is about: only a hint. The kind of the finding is
+    decided by the gate from the trusted producer table (`scanners/claims.py`): a hint counts
+    only where the table lets the tool write that kind, so a CVE tag or a purl on a code
+    scanner's result changes nothing. `words` are the whole tags and the words of the rule name,
     `id_words` the words of the rule id. First match wins:
 
     1. `license` when a tag or the rule name says license/licence (trivy "License" rules).
-    2. The kind of a single-purpose tool (gitleaks: secret; kics, checkov, tfsec: iac; grype,
-       anchore, osv-scanner, snyk open source/container: dependency).
-    3. `dependency` when the rule or result carries a vulnerability id (CVE, GHSA, ...) or
+    2. `dependency` when the rule or result carries a vulnerability id (CVE, GHSA, ...) or
        package data (a purl, a package name).
-    4. `secret` when a tag, the rule name or a segment of the rule id says secret(s)
+    3. `secret` when a tag, the rule name or a segment of the rule id says secret(s)
        (trivy "Secret", semgrep `generic.secrets.*`).
-    5. `iac` when they say misconfiguration or name an IaC language (trivy "Misconfiguration",
+    4. `iac` when they say misconfiguration or name an IaC language (trivy "Misconfiguration",
        semgrep `terraform.*`).
-    6. `sast` when there is a security signal (`security`: a CWE, a security-severity, a
-       security tag, or a tool that only checks security), else `other` (code quality).
+    5. `sast` when there is a security signal (`security`: a CWE or a security-severity, or a
+       security tag), else `other` (code quality).
+
+    The driver's name is not read here: which tool writes which kinds is the table's business.
     """
     if words & _LICENSE_WORDS:
         return "license"
-    if tool_hint is not None:
-        return tool_hint
     if vulnerable or has_package:
         return "dependency"
     every = words | id_words
@@ -528,8 +527,6 @@ class _Run:
     path: str
     tool: str
     version: str | None
-    hint: str | None
-    security_tool: bool
     driver: _Component
     extensions: list[_Component]
     artifacts: list[Any]
@@ -562,6 +559,19 @@ class _LogReader:
             return None
         if not isinstance(value, list):
             raise _type_error(self.source, path, "an array", value)
+        return value
+
+    def _out_of_spec(self, path: str, problem: str) -> InputError:
+        """An out-of-spec value: exit 3, naming its JSON path and JSON pointer."""
+        return InputError(f"{path} {problem} (JSON pointer {_pointer(path)})", file=self.source)
+
+    def _bad_level(self, path: str, value: Any) -> InputError:
+        return self._out_of_spec(path, f"is {json.dumps(value)[:40]}, not a SARIF level (none, note, warning, error)")
+
+    def _level(self, value: Any, path: str) -> str:
+        """A configured level, which must be one of SARIF's four."""
+        if type(value) is not str or value not in _LEVEL_SEVERITY:
+            raise self._bad_level(path, value)
         return value
 
     def _count(self, key: str, n: int = 1) -> None:
@@ -598,6 +608,7 @@ class _LogReader:
         tools: list[str] = []
         first_version: str | None = None
         position = 0
+        hidden = 0
         self.stats["runs"] = len(runs)
         self.stats["results"] = 0
         for i, raw_run in enumerate(runs):
@@ -605,6 +616,7 @@ class _LogReader:
             tools.append(run.tool)
             if i == 0:
                 first_version = run.version
+            hidden += self._hidden(raw_run, run)
             ok, run_errors = self._invocations(raw_run, run)
             complete = complete and ok
             errors.extend(run_errors)
@@ -628,6 +640,7 @@ class _LogReader:
             errors=tuple(dict.fromkeys(errors)),
             statistics=dict(self.stats),
             spec_version=SUPPORTED_VERSION,
+            hidden_suppressions=hidden,
         )
 
     # -- a run --------------------------------------------------------------------------------
@@ -672,8 +685,6 @@ class _LogReader:
             path=path,
             tool=driver.name,
             version=version,
-            hint=_tool_hint(driver.name),
-            security_tool=_security_tool(driver.name),
             driver=driver,
             extensions=extensions,
             artifacts=artifacts,
@@ -683,6 +694,16 @@ class _LogReader:
         )
         r.overrides = self._overrides(run, r)
         return r
+
+    def _hidden(self, raw_run: dict[str, Any], run: _Run) -> int:
+        """Results the run says it left out under inline suppressions. A suppressed result that
+        is in the log was kept (recorded, `suppressed: true`): nothing hidden. bandit's SARIF
+        formatter copies bandit's metrics into `run.properties.metrics`, whose `nosec` and
+        `skipped_tests` count the results `# nosec` made it drop (bandit without --ignore-nosec)."""
+        props = self._obj(raw_run.get("properties"), f"{run.path}.properties")
+        if not props or "metrics" not in props:
+            return 0
+        return hidden_by_nosec(props["metrics"])
 
     def _policy_levels(self, run: dict[str, Any], path: str) -> dict[str, Any]:
         """Rule id -> level configured by `run.policies` (a later policy wins, per the spec)."""
@@ -694,7 +715,7 @@ class _LogReader:
                 rid = rule.get("id")
                 conf = rule.get("defaultConfiguration")
                 if isinstance(rid, str) and isinstance(conf, dict) and "level" in conf:
-                    levels[rid] = conf["level"]
+                    levels[rid] = self._level(conf["level"], f"{policy.path}.rules[{policy.by_id[rid]}].defaultConfiguration.level")
         return levels
 
     def _overrides(self, run: dict[str, Any], r: _Run) -> dict[str, Any]:
@@ -705,12 +726,13 @@ class _LogReader:
             if not isinstance(inv, dict):
                 continue  # reported by _invocations
             overrides = self._arr(inv.get("ruleConfigurationOverrides"), f"{r.path}.invocations[{k}].ruleConfigurationOverrides") or []
-            for ov in overrides:
+            for n, ov in enumerate(overrides):
                 if not isinstance(ov, dict):
                     continue
                 desc, conf = ov.get("descriptor"), ov.get("configuration")
                 if not isinstance(desc, dict) or not isinstance(conf, dict) or "level" not in conf:
                     continue
+                self._level(conf["level"], f"{r.path}.invocations[{k}].ruleConfigurationOverrides[{n}].configuration.level")
                 rid = _str(desc.get("id"))
                 if rid is None:
                     comp = self._tool_component(r, desc.get("toolComponent"))
@@ -731,7 +753,10 @@ class _LogReader:
             ipath = f"{run.path}.invocations[{k}]"
             if not isinstance(inv, dict):
                 raise _type_error(self.source, ipath, "an object", inv)
-            if inv.get("executionSuccessful") is False:
+            success = inv.get("executionSuccessful")
+            if success is not None and type(success) is not bool:
+                raise self._out_of_spec(f"{ipath}.executionSuccessful", f"must be a boolean (true or false), not {_json_type(success)}")
+            if success is False:
                 ok = False
                 text = f"{run.tool}: the tool reported executionSuccessful: false ({ipath})"
                 exit_code = _int(inv.get("exitCode"))
@@ -838,7 +863,10 @@ class _LogReader:
         facts = _Facts()
         props = self._obj(rule.get("properties"), f"{rpath}.properties")
         if props:
-            _props_facts(props, facts)
+            try:
+                _props_facts(props, facts)
+            except _OutOfSpec as exc:
+                raise self._out_of_spec(f"{rpath}.properties.{exc.key}", exc.problem) from None
         short = _text_of(rule.get("shortDescription"))
         full = _text_of(rule.get("fullDescription"))
         name = _str(rule.get("name"))
@@ -859,12 +887,11 @@ class _LogReader:
         relationships = self._arr(rule.get("relationships"), f"{rpath}.relationships") or []
         self._cwes_from_refs(run, (rel.get("target") for rel in relationships if isinstance(rel, dict)), facts.cwe)
         kind = _classify(
-            run.hint,
             facts.words,
             id_words,
             bool(facts.ids),
             facts.purl is not None or facts.pkg_name is not None,
-            security=run.security_tool or bool(facts.cwe) or facts.score is not None,
+            security=bool(facts.cwe) or facts.score is not None,
         )
         help_facts = _Facts()
         if kind == "dependency":
@@ -889,7 +916,7 @@ class _LogReader:
         if level is None:
             conf = rule.get("defaultConfiguration")
             if isinstance(conf, dict) and "level" in conf:
-                level = conf["level"]
+                level = self._level(conf["level"], f"{rpath}.defaultConfiguration.level")
         cve = tuple(sorted(i for i in facts.ids if i.startswith("CVE-")))
         aliases = tuple(sorted(i for i in facts.ids if not i.startswith("CVE-")))
         messages = rule.get("messageStrings")
@@ -999,7 +1026,10 @@ class _LogReader:
             facts = rule.facts
             merged = _Facts(words=set(facts.words), cwe=set(facts.cwe), ids=set(facts.ids))
             if props:
-                _props_facts(props, merged)
+                try:
+                    _props_facts(props, merged)
+                except _OutOfSpec as exc:
+                    raise self._out_of_spec(f"{run.path}.results[{j}].properties.{exc.key}", exc.problem) from None
             if taxa:
                 self._cwes_from_refs(run, taxa, merged.cwe)
             cwe = tuple(sorted(merged.cwe, key=_cwe_order))
@@ -1008,22 +1038,19 @@ class _LogReader:
                 aliases = tuple(sorted(i for i in merged.ids if not i.startswith("CVE-")))
             has_pkg = merged.purl is not None or merged.pkg_name is not None or package is not None
             kind_out = _classify(
-                run.hint,
-                merged.words,
-                rule.id_words,
-                bool(merged.ids),
-                has_pkg,
-                security=run.security_tool or bool(merged.cwe) or merged.score is not None,
+                merged.words, rule.id_words, bool(merged.ids), has_pkg, security=bool(merged.cwe) or merged.score is not None
             )
             if merged.score is not None:
                 severity = severity_from_score(merged.score)
             confidence = merged.confidence or confidence
             result_facts = merged
+        level = result.get("level")
+        if level is not None and (type(level) is not str or level not in _LEVEL_SEVERITY):
+            raise self._bad_level(f"{run.path}.results[{j}].level", level)
         if severity is None:
-            level = result.get("level")
             if level is None:
                 level = rule.level
-            severity = _LEVEL_SEVERITY.get(level, "unknown") if isinstance(level, str) else "unknown"
+            severity = _LEVEL_SEVERITY[level] if level is not None else "medium"  # the spec's default: warning
 
         msg = result.get("message")
         if isinstance(msg, dict):
@@ -1182,20 +1209,20 @@ class _LogReader:
                 return Location(path=uri), None
             if not isinstance(region, dict):
                 raise self._bad(run, j, f".locations[{n}].physicalLocation.region", "an object", region)
-            # Only positive integers are positions: SARIF lines and columns start at 1, and
-            # some tools write -1 for "none". Huge integers are kept as they are.
+            # SARIF lines and columns are integers from 1 (the schema's minimum); anything else
+            # refuses the report, naming where. Huge integers are kept as they are.
             start = region.get("startLine")
-            if type(start) is not int or start < 1:
-                start = None
             end = region.get("endLine")
-            if type(end) is not int or end < 1:
-                end = start  # SARIF 3.30.7: endLine defaults to startLine
             scol = region.get("startColumn")
-            if type(scol) is not int or scol < 1:
-                scol = None
             ecol = region.get("endColumn")
-            if type(ecol) is not int or ecol < 1:
-                ecol = None
+            for key, value in (("startLine", start), ("endLine", end), ("startColumn", scol), ("endColumn", ecol)):
+                if value is not None and (type(value) is not int or value < 1):
+                    raise self._out_of_spec(
+                        f"{run.path}.results[{j}].locations[{n}].physicalLocation.region.{key}",
+                        f"is {json.dumps(value)[:40]}; SARIF numbers lines and columns with integers from 1",
+                    )
+            if end is None:
+                end = start  # SARIF 3.30.7: endLine defaults to startLine
             snip = region.get("snippet")
             snippet = snip.get("text") if isinstance(snip, dict) else None
             return (

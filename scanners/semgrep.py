@@ -25,6 +25,10 @@ Mapping decisions:
 - Semgrep OSS replaces `extra.lines` and `extra.fingerprint` with "requires login": that is no
   snippet and no fingerprint.
 - Inline suppressions: a result with `extra.is_ignored: true` (`# nosemgrep`) is `suppressed`.
+  A report with no such result cannot show whether semgrep dropped `# nosemgrep` results (its
+  JSON does by default, and marks nothing even with `--disable-nosem`): `hidden_suppressions`
+  is None, which makes the scan incomplete unless data honours inline suppressions. semgrep's
+  SARIF output keeps them, marked; `gate run` evaluates that.
   Current releases leave such results out of the JSON output entirely (they keep them, marked,
   only in SARIF output), so usually no trace reaches this reader.
 - Any entry in `errors` makes the scan incomplete (the contract: semgrep `errors` reach the policy
@@ -119,6 +123,10 @@ class SemgrepReader(ReportReader):
             complete=not errors,
             errors=errors,
             statistics=statistics,
+            # semgrep's JSON drops `# nosemgrep` results without a trace (semgrep 1.x OSS never
+            # writes `is_ignored: true` there, even with --disable-nosem): unless the report
+            # shows it kept one, it cannot say what it hid (None). scanners/claims.py.
+            hidden_suppressions=0 if any(f.suppressed for f in findings) else None,
         )
 
 

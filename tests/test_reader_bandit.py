@@ -112,10 +112,8 @@ def test_severity_and_confidence_follow_bandits_scale(rule: str, line: int, seve
     assert (finding.severity, finding.confidence) == (severity, confidence)
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"), [("UNDEFINED", "unknown"), ("CATASTROPHIC", "unknown"), (None, "unknown"), ("high", "high")]
-)
-def test_unmappable_severity_is_unknown_and_kept(value: str | None, expected: str) -> None:
+@pytest.mark.parametrize(("value", "expected"), [("UNDEFINED", "unknown"), (None, "unknown"), ("high", "high")])
+def test_undefined_severity_is_unknown_and_kept(value: str | None, expected: str) -> None:
     raw = _doc(NOSEC_ERRORS)
     for item in raw["results"]:
         item["issue_severity"] = value
@@ -188,6 +186,7 @@ def test_default_run_drops_nosec_results_and_only_counts_them() -> None:
     raw = _doc(NOSEC_ERRORS)
     result = _read(raw)
     assert result.statistics == {"nosec": 1, "skipped_tests": 1}
+    assert result.hidden_suppressions == 2  # the policy's evidence that the scan hid results
     lines = {f.location.start_line for f in result.findings if f.location}
     assert 13 not in lines and 35 not in lines  # `# nosec B602` and bare `# nosec`
     assert not any(f.suppressed for f in result.findings)
@@ -209,6 +208,19 @@ def test_ignore_nosec_run_marks_the_covered_findings_suppressed() -> None:
     assert not found[("B602", 9)].suppressed
     assert sum(f.suppressed for f in result.findings) == 2
     assert result.statistics == {"nosec": 0, "skipped_tests": 0}
+    assert result.hidden_suppressions == 0  # kept and marked: nothing hidden
+
+
+def test_hidden_count_from_the_files_when_totals_say_less() -> None:
+    """A `_totals` edited down to 0 does not argue away a file's own count; nonsense counts as none."""
+    raw = _doc(NOSEC_ERRORS)
+    raw["metrics"]["_totals"].update(nosec=0, skipped_tests=0)
+    raw["metrics"]["app/x.py"] = {"nosec": 3, "skipped_tests": "many"}
+    assert _read(raw).hidden_suppressions == 5  # app/views.py's 1 + 1, and app/x.py's 3
+    raw["metrics"] = {"_totals": {"nosec": float("inf"), "skipped_tests": -2}}
+    assert _read(raw).hidden_suppressions == 0
+    del raw["metrics"]
+    assert _read(raw).hidden_suppressions == 0
 
 
 def test_nosec_for_another_test_does_not_suppress() -> None:
@@ -259,6 +271,14 @@ def test_a_half_filled_error_entry_still_makes_the_scan_incomplete() -> None:
         (lambda d: d["results"][5].__setitem__("issue_cwe", 502), "results[5].issue_cwe must be an object, not a number"),
         (lambda d: d["results"][0].__setitem__("issue_severity", ["HIGH"]), "results[0].issue_severity must be a string, not an array"),
         (lambda d: d.__setitem__("errors", "app/broken.py"), "errors must be an array, not a string"),
+        # Out-of-spec values (issue 13): bandit writes only its own words and lines from 1.
+        (
+            lambda d: d["results"][2].__setitem__("issue_severity", "CATASTROPHIC"),
+            "results[2].issue_severity is 'CATASTROPHIC', which is not one of bandit's values (HIGH, MEDIUM, LOW, UNDEFINED)",
+        ),
+        (lambda d: d["results"][1].__setitem__("issue_confidence", "SURE"), "results[1].issue_confidence is 'SURE', which is not"),
+        (lambda d: d["results"][0].__setitem__("line_number", 0), "results[0].line_number is 0; bandit numbers lines from 1"),
+        (lambda d: d["results"][0].__setitem__("line_number", -3), "results[0].line_number is -3"),
     ],
 )
 def test_invalid_shape_is_an_input_error_naming_the_json_path(mutate: Any, expected: str) -> None:

@@ -11,7 +11,8 @@
 #   - blocking(f): the baseline rule (new_findings_only) in one place;
 #   - view(f) / views(kinds, sevs): all of the above, computed once per finding for the rules of
 #     a family (views: for a whole run at once);
-#   - evidence_kinds: which kinds of evidence the scans of this run provide;
+#   - evidence_kinds: which kinds of evidence the scans of this run provide (a tool's evidence,
+#     only from a report format it writes: data evidence.producers);
 #   - violation(...) / finding_violation(...): the violation object, always with all four
 #     evidence keys;
 #   - one_line(x, n) / one_lines(texts, n): finding text on one line, cut to n characters.
@@ -402,6 +403,12 @@ sbom_formats := {x | some x in object.get(cfg, ["evidence", "sbom_formats"], ["c
 
 tool_kinds := object.get(cfg, ["evidence", "tools"], {})
 
+# producers[tool][format]: the kinds of finding a tool writes in a report format (scanning.yaml
+# evidence.producers). A report provides its tool's evidence only in a format the tool writes.
+producers := object.get(cfg, ["evidence", "producers"], {})
+
+writes(s) if is_array(object.get(producers, [tool_name(s), s.format], null))
+
 allow_incomplete := {lower(t) | some t in object.get(cfg, ["scans", "allow_incomplete"], []); is_string(t)}
 
 tool_name(s) := lower(s.tool) if is_string(s.tool)
@@ -410,7 +417,17 @@ else := ""
 
 incomplete(s) if not s.complete == true
 
-incomplete_allowed(s) if tool_name(s) in allow_incomplete
+# hid(s): the report left results out under inline suppressions (or cannot say) and the data
+# does not honour them; allow_incomplete does not accept that (only honour_inline_suppressions).
+hid(s) if {
+	object.get(s, "hidden_suppressions", 0) != 0
+	not honour_inline_suppressions
+}
+
+incomplete_allowed(s) if {
+	tool_name(s) in allow_incomplete
+	not hid(s)
+}
 
 # An incomplete scan provides evidence only when data accepts it as incomplete.
 counts_as_evidence(s) if not incomplete(s)
@@ -423,19 +440,14 @@ evidence_kinds contains "sbom" if {
 	counts_as_evidence(s)
 }
 
+# A scan provides its tool's kinds of evidence when the tool writes the scan's format (findings
+# prove nothing by themselves: their kind, too, comes from the producer table).
 evidence_kinds contains k if {
 	some s in input.scans
 	counts_as_evidence(s)
+	writes(s)
 	some k in object.get(tool_kinds, tool_name(s), [])
 }
-
-evidence_kinds contains k if {
-	some k in finding_kinds
-	is_string(k)
-}
-
-# finding_kinds: the kinds of this run's findings (one pass; checked for strings once each).
-finding_kinds := {f.kind | some f in input.findings}
 
 # ---------------------------------------------------------------------------------------------
 # Text for messages (finding text is attacker-controlled data: kept short and on one line; the

@@ -263,7 +263,7 @@ test_group_is_existing_only_when_every_member_is if {
 
 # --- evidence kinds -----------------------------------------------------------------------------
 
-test_evidence_kinds_from_sbom_tools_and_findings if {
+test_evidence_kinds_from_sboms_and_tools_in_formats_they_write if {
 	d := fx.doc(
 		"default",
 		[fx.finding({"kind": "secret", "tool": "gitleaks"})],
@@ -274,7 +274,23 @@ test_evidence_kinds_from_sbom_tools_and_findings if {
 			fx.scan({"path": "results.sarif", "format": "sarif", "tool": "CodeQL"}),
 		],
 	)
-	lib.evidence_kinds == {"sbom", "dependency", "sast", "secret"} with input as d
+	lib.evidence_kinds == {"sbom", "dependency", "sast"} with input as d
+}
+
+# Attack (issue 13): empty SARIF files whose drivers say "Bandit" and "pip-audit" were taken as
+# sast and dependency evidence; pip-audit writes no SARIF. A finding's kind proves nothing either.
+test_evidence_needs_a_format_the_tool_writes if {
+	d := fx.doc(
+		"default",
+		[fx.finding({"kind": "dependency", "tool": "Mystery"})],
+		[],
+		[
+			fx.scan({"path": "a.sarif", "format": "sarif", "tool": "pip-audit"}),
+			fx.scan({"path": "b.sarif", "format": "sarif", "tool": "pip-audit-ish"}),
+			fx.scan({"path": "c.json", "format": "cyclonedx", "tool": "pip-audit"}),
+		],
+	)
+	lib.evidence_kinds == {"sbom"} with input as d
 }
 
 test_evidence_kinds_exclude_incomplete_scans if {
@@ -285,6 +301,13 @@ test_evidence_kinds_exclude_incomplete_scans if {
 test_evidence_kinds_include_accepted_incomplete_scans if {
 	d := fx.doc("default", [], [], [fx.scan({"complete": false, "errors": ["boom"], "tool": "Bandit"})])
 	lib.evidence_kinds == {"sast"} with input as d with data.config.scans.allow_incomplete as ["bandit"]
+}
+
+test_allow_incomplete_does_not_accept_hidden_results if {
+	s := fx.scan({"complete": false, "errors": ["bandit: the tool left 1 result out"], "hidden_suppressions": 1})
+	not lib.incomplete_allowed(s) with data.config.scans.allow_incomplete as ["bandit"]
+	lib.incomplete_allowed(s) with data.config.scans.allow_incomplete as ["bandit"] with data.config.honour_inline_suppressions as true
+	not lib.incomplete_allowed(object.union(s, {"hidden_suppressions": null})) with data.config.scans.allow_incomplete as ["bandit"]
 }
 
 test_scan_without_tool_or_complete_flag if {

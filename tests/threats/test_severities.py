@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from gate.collect import read_document
+from gate.errors import ExitCode, InputError
 from tests.threats.helpers import DATA_DIR, evaluate_verdict, output, result, sarif, shipped_policy, write_json
 
 
@@ -33,10 +34,19 @@ def test_security_severity_bands_are_half_open(score: object, expected: str) -> 
     assert severities(sarif([result(rule="R1", level="note")], rules=rules)) == [expected]
 
 
-@pytest.mark.parametrize("score", [10.5, -1, "abc", "", True, None, [], {"v": 9}])
-def test_unusable_security_severity_falls_back_to_the_level(score: object) -> None:
-    rules = [{"id": "R1", "properties": {"security-severity": score}}]
+def test_absent_security_severity_falls_back_to_the_level() -> None:
+    rules = [{"id": "R1", "properties": {"security-severity": None}}]
     assert severities(sarif([result(rule="R1", level="note")], rules=rules)) == ["low"]
+
+
+@pytest.mark.parametrize("score", [10.5, -1, "abc", "", True, [], {"v": 9}, "11"])
+def test_out_of_spec_security_severity_is_an_input_error(score: object) -> None:
+    """Issue 13: a score outside 0-10 used to fall back to the level (10.5 on a `note`: low)."""
+    rules = [{"id": "R1", "properties": {"security-severity": score}}]
+    with pytest.raises(InputError) as info:
+        severities(sarif([result(rule="R1", level="note")], rules=rules))
+    assert info.value.exit_code == ExitCode.INPUT
+    assert "(JSON pointer /runs/0/tool/driver/rules/0/properties/security-severity)" in info.value.message
 
 
 def test_the_results_own_security_severity_wins_over_the_rules() -> None:
@@ -47,13 +57,23 @@ def test_the_results_own_security_severity_wins_over_the_rules() -> None:
 
 @pytest.mark.parametrize(
     ("level", "expected"),
-    [("error", "high"), ("warning", "medium"), ("note", "low"), ("none", "info"), (None, "medium"), ("bogus", "unknown"), (5, "unknown")],
+    [("error", "high"), ("warning", "medium"), ("note", "low"), ("none", "info"), (None, "medium")],
 )
 def test_sarif_levels_and_the_spec_default_warning(level: object, expected: str) -> None:
     r = result(level=None)
     if level is not None:
         r["level"] = level
     assert severities(sarif([r])) == [expected]
+
+
+@pytest.mark.parametrize("level", ["bogus", 5, "critical", "ERROR"])
+def test_a_level_outside_the_spec_is_an_input_error(level: object) -> None:
+    """Issue 13: an unknown level used to read as severity `unknown`."""
+    r = result(level=None)
+    r["level"] = level
+    with pytest.raises(InputError) as info:
+        severities(sarif([r]))
+    assert "not a SARIF level (none, note, warning, error) (JSON pointer /runs/0/results/0/level)" in info.value.message
 
 
 def test_the_rules_default_level_applies_when_the_result_has_none() -> None:
@@ -93,7 +113,10 @@ def test_pip_audit_gives_no_severity_so_it_is_unknown() -> None:
 
 def test_unknown_severity_reaches_the_policy_and_is_never_dropped(tmp_path: Path) -> None:
     """The shipped default stage warns on it; prod denies it (stages.yaml unknown_severity)."""
-    report = write_json(tmp_path / "u.sarif", sarif([result("what is this", level="bogus")], tool="bandit"))
+    bandit = json.loads((DATA_DIR / "bandit" / "bandit-1.9.4-ignore-nosec.json").read_text())
+    bandit["results"] = bandit["results"][:1]
+    bandit["results"][0]["issue_severity"] = "UNDEFINED"  # bandit's value when a check sets none
+    report = write_json(tmp_path / "u.json", bandit)
     res, verdict, doc = evaluate_verdict(tmp_path, str(report), policy=shipped_policy())
     assert doc is not None and [f["severity"] for f in doc["findings"]] == ["unknown"]
     fid = doc["findings"][0]["id"]
