@@ -266,22 +266,71 @@ def test_scan_true_runs_the_scanners(tmp_path: Path) -> None:
 @pytest.mark.skipif(
     os.environ.get("GATE_ACTION_INSTALL_TEST") != "1", reason="installs the gate from the package index; set GATE_ACTION_INSTALL_TEST=1"
 )
-def test_the_install_step_builds_its_own_virtual_environment(tmp_path: Path) -> None:
-    repo, base, head = sample_repo(tmp_path)
+def test_a_clean_runner_installs_from_the_lock_with_hashes_and_runs_the_example(tmp_path: Path) -> None:
+    """Issue 16's "reproducible Action" and issue 19's shadow modules, with the real install step.
+
+    A clean runner: the base interpreter (no venv, no gate), an empty RUNNER_TEMP (so an empty
+    pip cache: the stand-in's actions/cache is a miss), and a work tree full of shadow modules,
+    among them `venv/__main__.py` and `pip/__main__.py`, which the old install step (`python -m
+    venv` in the checkout) ran instead of the real ones. The example's reports close the gate.
+    """
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("sample\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    base = git(repo, "rev-parse", "HEAD")
+    shutil.copytree(REPO / "examples" / "reports", repo / "reports")
+    head = plant_shadows(repo)
     temp = tmp_path / "runner-temp"
     temp.mkdir()
+    python = Path(sys.base_prefix) / "bin" / "python3"
     result = run_action(
         REPO,
-        with_={"reports": "reports/clean.sarif", "python": sys.executable},
+        with_={"reports": "reports/bandit.json\nreports/semgrep.sarif\nreports/sbom.cdx.json", "stage": "prod", "python": str(python)},
         github=pull_request(base, head),
         workspace=repo,
         runner_temp=temp,
-        extra_env={"GATE_TIME": TIME},
+        extra_env={
+            # The runner's network settings (a proxy's CA here) stay; what would change the install goes.
+            **{k: v for k, v in os.environ.items() if k in ("PIP_CERT", "PIP_INDEX_URL", "PIP_PROXY", "PIP_DEFAULT_TIMEOUT")},
+            "GATE_TIME": TIME,
+            "PIP_TARGET": str(repo / "elsewhere"),
+            "PIP_CONSTRAINT": str(repo / "none.txt"),
+            "PYTHONPATH": str(repo),
+        },
         timeout=1200,
     )
-    assert result.steps[0].exit_code == 0, result.steps[0].stderr[-3000:]
-    assert (temp / "policy-gate-venv" / "bin" / "gate").exists()
-    assert result.outputs["decision"] == "pass"
+    assert "shadow" not in result.log, result.log[-3000:]
+    install = next(s for s in result.steps if s.name == "Install policy-gate")
+    assert install.exit_code == 0, install.stderr[-3000:]
+    # The cache step asked for pip's download folder, keyed on the runner, the Python version and the lock.
+    lock = REPO / "requirements" / "action.lock"
+    import hashlib
+
+    (cache,) = result.caches
+    assert cache["path"] == str(temp / "policy-gate-pip-cache")
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert cache["key"] == f"policy-gate-pip-Linux-X64-py{version}-{hashlib.sha256(lock.read_bytes()).hexdigest()}"
+    # The venv holds exactly the lock's versions.
+    venv = temp / "policy-gate-venv"
+    frozen = subprocess.run(
+        [str(venv / "bin" / "python"), "-I", "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True
+    ).stdout  # noqa: S603
+    from tests.test_action_lock import locked_versions
+
+    pinned = locked_versions(lock, python_version=version)
+    installed = dict(line.split("==", 1) for line in frozen.splitlines() if "==" in line)
+    assert installed.pop("policy-gate") is not None
+    installed.pop("pip", None)
+    assert {canonical(k): v for k, v in installed.items()} == pinned
+    assert result.outputs["decision"] == "fail" and result.outputs["exit-code"] == "10"
+
+
+def canonical(name: str) -> str:
+    """A distribution name as PEP 503 normalises it."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def test_the_action_declares_what_the_runner_maps() -> None:
