@@ -315,14 +315,14 @@ def test_a_clean_runner_installs_from_the_lock_with_hashes_and_runs_the_example(
     assert cache["key"] == f"policy-gate-pip-Linux-X64-py{version}-{hashlib.sha256(lock.read_bytes()).hexdigest()}"
     # The venv holds exactly the lock's versions.
     venv = temp / "policy-gate-venv"
-    frozen = subprocess.run(
-        [str(venv / "bin" / "python"), "-I", "-m", "pip", "freeze", "--all"], capture_output=True, text=True, check=True
-    ).stdout  # noqa: S603
+    listed = subprocess.run(  # noqa: S603
+        [str(venv / "bin" / "python"), "-I", "-m", "pip", "list", "--format", "json"], capture_output=True, text=True, check=True
+    ).stdout
     from tests.test_action_lock import locked_versions
 
     pinned = locked_versions(lock, python_version=version)
-    installed = dict(line.split("==", 1) for line in frozen.splitlines() if "==" in line)
-    assert installed.pop("policy-gate") is not None
+    installed = {d["name"]: d["version"] for d in json.loads(listed)}
+    assert installed.pop("policy-gate")
     installed.pop("pip", None)
     assert {canonical(k): v for k, v in installed.items()} == pinned
     assert result.outputs["decision"] == "fail" and result.outputs["exit-code"] == "10"
@@ -512,3 +512,19 @@ def test_scheduled_and_manual_runs_are_judged_by_the_default_branchs_head(tmp_pa
     github["event"] = {"repository": {"default_branch": "main"}}
     result = run(tmp_path, repo, github, reports=HOSTILE)
     assert result.outputs["policy-ref"] == "refs/remotes/origin/main" and result.outputs["decision"] == "fail"
+
+
+def test_a_working_directory_the_change_made_a_symlink_is_refused(tmp_path: Path) -> None:
+    # The attack: the workflow judges `services/api`; the change replaces that folder with a link
+    # to a clean one, so the gate would judge what the change chose.
+    repo, base, _ = sample_repo(tmp_path)
+    (repo / "clean").mkdir()
+    shutil.copy(DATA / "core" / "clean.sarif", repo / "clean" / "clean.sarif")
+    (repo / "services").mkdir()
+    (repo / "services" / "api").symlink_to("../clean")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "link")
+    github = pull_request(base, git(repo, "rev-parse", "HEAD"))
+    result = run(tmp_path, repo, github, reports="clean.sarif", waivers="", **{"working-directory": "services/api"})
+    assert [s.exit_code for s in result.steps] == [0, 0, 2]
+    assert "working-directory goes through a symbolic link" in result.steps[2].stdout
