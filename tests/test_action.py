@@ -8,10 +8,15 @@ through the steps' `env:`), and the test checks its outputs, the step summary, w
 to the log (only the gate's own workflow commands), and that the base commit's policies judged
 the change: the gate closes although the change's own policies would let it pass.
 
-The action's `install` input chooses between installing the gate from the action's checkout
-into a fresh virtual environment (the default, which needs the package index) and using an
-interpreter that already has it (`install: false`, `python: ...`): these tests use the latter
-with this test run's interpreter, and the install path runs when GATE_ACTION_INSTALL_TEST=1.
+The action's `install` input chooses between installing the gate into a fresh virtual
+environment from the hash locks (the default, which needs the package index) and using an
+interpreter that already has it (`install: false`, `python: ...`): most tests use the latter
+with this test run's interpreter; the real install runs when GATE_ACTION_INSTALL_TEST=1.
+
+Issue 19's attacks on the action itself are here too, each first written as an attack that
+passed the gate: a work tree full of shadow modules (the change's own `gate/cli` answered
+`decision=pass`), `push` and `merge_group` payloads (judged by the change's own policies, as
+`policy-ref` defaulted to the pull request's base, empty there), a symlinked working directory.
 """
 
 from __future__ import annotations
