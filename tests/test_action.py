@@ -219,11 +219,20 @@ def test_no_reports_is_an_input_error_that_fails_the_step(tmp_path: Path) -> Non
     assert len(lines) == 1 and lines[0].startswith("::error ")
 
 
-def test_a_bad_input_stops_with_a_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"formats": "sarif bogus"}, "formats: choose from"),
+        ({"summary-max-bytes": "2000000"}, "summary-max-bytes must be at most 1048576"),
+        ({"summary-max-bytes": "99999999999999999999"}, "summary-max-bytes must be at most 1048576"),
+        ({"summary-max-bytes": "60k"}, "summary-max-bytes must be a number"),
+    ],
+)
+def test_a_bad_input_stops_with_a_message(tmp_path: Path, inputs: dict[str, str], message: str) -> None:
     repo, base, head = sample_repo(tmp_path)
-    result = run(tmp_path, repo, pull_request(base, head), reports="reports/clean.sarif", formats="sarif bogus")
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/clean.sarif", **inputs)
     assert [s.exit_code for s in result.steps] == [0, 0, 2]
-    assert "::error title=policy-gate::formats: choose from" in result.steps[2].stdout
+    assert f"::error title=policy-gate::{message}" in result.steps[2].stdout
     assert result.outputs["decision"] == ""
 
 
