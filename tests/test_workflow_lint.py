@@ -224,3 +224,14 @@ def test_the_comment_job_never_cuts_the_summary() -> None:
     code = "\n".join(ln for ln in step["run"].splitlines() if not ln.lstrip().startswith("#"))
     assert not re.search(r"\b(head|tail|cut|dd|truncate|split|fold)\b|\$\{\w+:[0-9]", code), code
     assert '--body-file "$COMMENT"' in code
+
+
+def test_the_reusable_workflow_passes_its_inputs_to_the_action_unchanged() -> None:
+    wf = load(REUSABLE)
+    inputs = set(triggers(wf)["workflow_call"]["inputs"]) - {"gate-ref", "gate-repository", "comment", "code-scanning"}
+    (step,) = [s for s in wf["jobs"]["gate"]["steps"] if s.get("uses") == "./.policy-gate"]
+    passed = {k: v for k, v in step["with"].items() if k != "working-directory"}
+    assert passed == {name: f"${{{{ inputs.{name} }}}}" for name in inputs}
+    assert inputs <= set(load(ACTION)["inputs"])
+    # Never the inputs that let the work tree decide, or that choose another interpreter or install.
+    assert not inputs & {"allow-work-tree-policy", "policy-ref", "install", "python"}
