@@ -14,6 +14,11 @@ What it does as the runner does (docs: "Metadata syntax for GitHub Actions", "Wo
   file per step (parsed afterwards into `steps.<id>.outputs`, `name=value` and
   `name<<DELIMITER` forms), and GITHUB_ENV / GITHUB_PATH / GITHUB_STEP_SUMMARY files whose
   effects carry over to the next steps. A step that fails stops the action.
+- `if:` is evaluated for the forms the action uses: `A == 'x'`, `A != 'x'` and a bare property
+  path, joined by `&&` (anything else raises).
+- a `uses:` step is allowed for actions/cache only, pinned by commit, and stands in as a cache
+  miss that saves nothing (`cache-hit` is ''): a clean runner. Its `with:` is evaluated and kept
+  in `ActionRun.caches`, so a test sees the key and path the action asked for.
 """
 
 from __future__ import annotations
@@ -45,6 +50,28 @@ def evaluate(expr: str, context: Mapping[str, Any]) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+_COMPARISON = re.compile(r"(\S+)\s*(==|!=)\s*'([^']*)'")
+
+
+def condition(text: str, context: Mapping[str, Any]) -> bool:
+    """An `if:` of the forms the action uses, `${{ }}` optional: comparisons with literals joined by `&&`."""
+    expr = text.strip()
+    if expr.startswith("${{") and expr.endswith("}}"):
+        expr = expr[3:-2].strip()
+    result = True
+    for part in expr.split("&&"):
+        part = part.strip()
+        m = _COMPARISON.fullmatch(part)
+        if m:
+            value = evaluate(m.group(1), context)
+            result = result and ((value == m.group(3)) == (m.group(2) == "=="))
+        elif PROPERTY_PATH.fullmatch(part):
+            result = result and evaluate(part, context) not in ("", "false", "0")
+        else:
+            raise ValueError(f"unsupported condition in the action: {text!r}")
+    return result
 
 
 def substitute(text: str, context: Mapping[str, Any]) -> str:
@@ -100,6 +127,7 @@ class ActionRun:
     outputs: dict[str, str]
     summary: str
     env_file: dict[str, str]
+    caches: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -158,13 +186,25 @@ def run_action(
         "GITHUB_PATH": str(path_file),
         "RUNNER_TEMP": str(runner_temp),
         "RUNNER_OS": "Linux",
+        "RUNNER_ARCH": "X64",
         **(extra_env or {}),
     }
     results: list[StepResult] = []
+    caches: list[dict[str, str]] = []
     for index, step in enumerate(meta["runs"]["steps"]):
-        assert step.get("shell") == "bash" and "run" in step, "every step is a bash run step"
-        assert "if" not in step, "the test runner does not evaluate `if:`"
         ctx = {"inputs": inputs, "github": github, "runner": runner, "steps": steps_ctx, "env": {}}
+        if "if" in step and not condition(str(step["if"]), ctx):
+            if step.get("id"):
+                steps_ctx[step["id"]] = {"outputs": {}, "outcome": "skipped"}
+            continue
+        if "uses" in step:
+            uses = step["uses"]
+            assert re.fullmatch(r"actions/cache@[0-9a-f]{40}", uses), f"the stand-in runs no action but actions/cache: {uses}"
+            caches.append({k: substitute(str(v), ctx) for k, v in (step.get("with") or {}).items()})
+            if step.get("id"):
+                steps_ctx[step["id"]] = {"outputs": {"cache-hit": ""}, "outcome": "success"}
+            continue
+        assert step.get("shell") == "bash" and "run" in step, "every other step is a bash run step"
         output_file = files / f"output-{index}"
         output_file.write_text("")
         env = dict(base_env)
@@ -195,4 +235,4 @@ def run_action(
             break
     ctx = {"inputs": inputs, "github": github, "runner": runner, "steps": steps_ctx, "env": {}}
     action_outputs = {name: substitute(str(spec.get("value", "")), ctx) for name, spec in (meta.get("outputs") or {}).items()}
-    return ActionRun(results, action_outputs, summary_file.read_text(), parse_env_file(env_file.read_text()))
+    return ActionRun(results, action_outputs, summary_file.read_text(), parse_env_file(env_file.read_text()), caches)
