@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from gate.collect import Report
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
-from gate.paths import compile_globs, normalise
+from gate.paths import compile_globs, match_form, normalise
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
     from gate.waivers import WaiverSet
@@ -60,7 +60,12 @@ class Prepared:
 
 
 class _Paths:
-    """Each distinct path a run reports, normalised and judged test code once (findings share files)."""
+    """Each distinct path a run reports, normalised and judged test code once (findings share files).
+
+    Test code is what the trusted data's `test_paths` name, anchored at the project root and
+    matched against the path's lexical form (`gate.paths.match_form`): `tests/../app/main.py`
+    is `app/main.py`, and a path outside the root is never test code.
+    """
 
     def __init__(self, test_re: Any) -> None:
         self.test_re = test_re
@@ -70,7 +75,8 @@ class _Paths:
         known = self.seen.get(raw) if raw is not None else None
         if known is None:
             path = normalise(raw)
-            known = (path, bool(path and self.test_re is not None and self.test_re.match(path)))
+            form = match_form(raw) if self.test_re is not None else None
+            known = (path, bool(form and self.test_re.match(form)))
             if raw is not None:
                 self.seen[raw] = known
         return known

@@ -8,14 +8,16 @@ Validated here, in Python, before any policy sees it; a bad entry is a configura
 - what a schema cannot say: unique ids; a real date or an RFC 3339 time with a zone; an expiry
   no further ahead than `now + horizon_days` (so year 9999 is refused); a scope that names at
   least one concrete field (`finding`, or `rule`, `path`, `package`, `vulnerability`); a path
-  glob that is not a catch-all (`**`, `*`, `**/*`...).
+  glob that names something (`gate.paths.scope_problem`: not `**`, `*/**`, `**/*.py`, no leading
+  `/`, `..` or backslash).
 
 Time: `expires: 2026-12-31` applies through 23:59:59 UTC of that day; `expires:
 2026-12-31T12:00:00+02:00` applies until that instant (exclusive). Every judgement uses the
 `now` the runner passes (`--time`), in UTC: the TZ of the machine plays no part.
 
 Applying: a waiver covers a finding when every field it gives matches (exact fingerprint; rule
-id and vulnerability ids without regard to case; path by glob; package by purl, with or without
+id and vulnerability ids without regard to case; path by glob anchored at the project root, so
+`src/legacy/**` does not cover `tools/src/legacy/api.py` (`**/` matches at any depth); package by purl, with or without
 its version, or by name). Expired waivers stop applying and are listed; waivers that matched
 nothing are listed as unused; waivers expiring within `warn_before_days` are listed as
 expiring, and carry `expiring: true` in `input.waivers` so a policy can warn about them.
@@ -33,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ConfigError, Position
-from gate.paths import glob_match, normalise
+from gate.paths import glob_match, scope_problem
 
 WHAT = "waivers file"
 SCOPE_FIELDS = ("finding", "rule", "path", "package", "vulnerability")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)([Zz]|[+-]\d{2}:\d{2})$")
-_GLOB_ONLY = re.compile(r"^[*?/]*$")
 
 
 @dataclass(frozen=True)
@@ -195,13 +196,9 @@ class WaiverSet:
                 )
             path = raw.get("path")
             if path is not None:
-                glob = normalise(str(path)) or ""
-                if _GLOB_ONLY.match(glob) or glob in (".", "./"):
-                    raise fail(
-                        f"path {path!r} matches every file: a scope must name something concrete",
-                        "path",
-                        "name the folder or file, e.g. src/legacy/**",
-                    )
+                problem = scope_problem(str(path))
+                if problem is not None:
+                    raise fail(f"path {path!r} {problem[0]}: a scope must name something concrete", "path", problem[1])
             expired = now >= ends
             waivers.append(
                 Waiver(
