@@ -1,7 +1,9 @@
 """Pipeline: from the readers' results to the policy input document (`gate.input/v1`).
 
 It adds what needs the whole run: fingerprints, cross-tool duplicate links, test-code marks,
-baseline state, and the contract's uniform semantics that no policy may bend (VEX statements
+baseline state, canonical purls (`gate.purl`: every purl a policy or a waiver compares is in the
+purl specification's canonical form, so `pkg:pypi/py%63rypto` is `pkg:pypi/pycrypto`), and the
+contract's uniform semantics that no policy may bend (VEX statements
 and waivers mark the findings they cover before evaluation).
 """
 
@@ -16,6 +18,7 @@ from gate.collect import Report
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
 from gate.paths import compile_globs, match_form, normalise
+from gate.purl import canonical_or_text
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
     from gate.waivers import WaiverSet
@@ -110,7 +113,7 @@ def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, pa
         "aliases": list(f.aliases),
         "package": None
         if pkg is None
-        else {"name": pkg.name, "version": pkg.version, "purl": pkg.purl, "fixed_versions": list(pkg.fixed_versions)},
+        else {"name": pkg.name, "version": pkg.version, "purl": canonical_or_text(pkg.purl), "fixed_versions": list(pkg.fixed_versions)},
         "suppressed": f.suppressed,
         "duplicates": [],
         "test_code": test_code,
@@ -126,7 +129,7 @@ def _component_dict(c: Component, source_path: str, source_format: str) -> dict[
     return {
         "name": c.name,
         "version": c.version,
-        "purl": c.purl,
+        "purl": canonical_or_text(c.purl),
         "type": c.type,
         "licenses": list(c.licenses),
         "scope": c.scope,

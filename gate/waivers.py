@@ -510,21 +510,21 @@ def _package_matches(wanted: str, package: Mapping[str, Any] | None) -> bool:
 def purl_matches(wanted: str, purl: str) -> bool:
     """A purl pattern (with or without version; qualifiers and subpath only if given) matches a purl.
 
-    Names compare as their ecosystem does (packageurl-python normalises pypi names: case, `_`).
+    Both are compared in their canonical form (`gate.purl`: type case, per-type name rules, PEP
+    503 pypi names, percent-encoding), so `pkg:pypi/PyCrypto` names `pkg:pypi/py%63rypto@2.6.1`.
     An unparsable purl compares as exact text.
     """
-    from packageurl import PackageURL
+    from gate.purl import parts
 
     try:
-        w = PackageURL.from_string(wanted)
-        p = PackageURL.from_string(purl)
+        wt, wn, wname, wv, wq, ws = parts(wanted)
+        pt, pn, pname, pv, pq, ps = parts(purl)
     except ValueError:
         return wanted == purl
-    if (w.type, w.namespace, w.name) != (p.type, p.namespace, p.name):
-        if not (w.type == p.type == "pypi" and w.namespace == p.namespace and _name_key(w.name) == _name_key(p.name)):
-            return False
-    if w.version is not None and w.version != p.version:
+    if (wt, wn, wname) != (pt, pn, pname):
         return False
-    if w.qualifiers and any((p.qualifiers or {}).get(k) != v for k, v in dict(w.qualifiers).items()):
+    if wv is not None and wv != pv:
         return False
-    return not (w.subpath and w.subpath != p.subpath)
+    if wq and any(pq.get(k) != v for k, v in wq.items()):
+        return False
+    return not (ws and ws != ps)
