@@ -51,7 +51,7 @@ def test_vex_added_by_the_change_is_not_used(tmp_path: Path) -> None:
 
 def test_vex_edited_by_the_change_is_not_used(tmp_path: Path) -> None:
     root = _repo(tmp_path, commit_vex=True)
-    (root / "vex.json").write_text((root / "vex.json").read_text().replace('"resolved"', '"not_affected"'))
+    (root / "vex.json").write_text((root / "vex.json").read_text().replace('"resolved"', '"false_positive"'))
     code, verdict = _evaluate(root)
     assert code == 10
     assert {"path": "vex.json", "kind": "vex", "change": "modified"} in verdict["not_used"]
