@@ -253,3 +253,18 @@ def test_attack_a_path_that_climbs_out_of_tests_is_production_code(tmp_path: Pat
     code, verdict, out = _evaluate(tmp_path, "tests/../app/main.py")
     assert code == 10, out
     assert verdict is not None and [v["rule"] for v in verdict["violations"]] == ["GATE-SAST-001"]
+
+
+def test_policy_check_names_the_data_glob_that_names_nothing(tmp_path: Path) -> None:
+    import shutil
+
+    pack = tmp_path / "policies"
+    shutil.copytree(POLICIES, pack)
+    data = pack / "data" / "gate.yaml"
+    text = data.read_text(encoding="utf-8")
+    data.write_text(text.replace('  - "test/**"\n', '  - "test/**"\n  - "**/*.py"\n'), encoding="utf-8")
+    line = data.read_text(encoding="utf-8").splitlines().index('  - "**/*.py"') + 1
+    res = run_gate(["policy", "check", str(pack)])
+    assert res.exit_code == 2, res.stdout + res.stderr
+    assert f"gate.yaml:{line}" in res.stdout + res.stderr
+    assert "names nothing" in res.stdout + res.stderr
