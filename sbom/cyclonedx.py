@@ -354,9 +354,10 @@ def _fixed_versions(affect: dict[str, Any]) -> tuple[str, ...]:
     return _unique(found)
 
 
-def _vex_products(purl: str, affect: dict[str, Any]) -> list[str]:
+def _vex_products(purl: str, affect: dict[str, Any], component_version: str | None = None) -> list[str]:
     """What a VEX analysis speaks about for one `affects` entry: the purl, or when it names no
-    version, the purl at each single version the entry lists as affected (or with no status).
+    version, the purl at each single version the entry lists as affected (or with no status),
+    else at the component's own `version`.
 
     A version `range` is not resolved (the gate has no `vers` evaluator): a statement that gives
     only ranges names no version, and so covers no finding (tests/test_vex_scope.py).
@@ -365,6 +366,8 @@ def _vex_products(purl: str, affect: dict[str, Any]) -> list[str]:
 
     if not purl:
         return []
+    if "@" in purl.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]:
+        return [purl]  # it names its version (the common case, without the cost of parsing)
     try:
         ptype, namespace, name, version, qualifiers, subpath = parts(purl)
     except ValueError:
@@ -377,6 +380,8 @@ def _vex_products(purl: str, affect: dict[str, Any]) -> list[str]:
         v = _text(entry.get("version"))
         if v and entry.get("status") in (None, "affected", "unknown"):
             versions.append(v)
+    if not versions and component_version:
+        versions.append(component_version)
     return [build(ptype, namespace, name, v, qualifiers, subpath) for v in versions] or [purl]
 
 
@@ -452,7 +457,7 @@ class _Bom:
             else:
                 purl = _text(comp.get("purl"))
                 targets.append(Package(name=_text(comp.get("name")), version=_text(comp.get("version")), purl=purl, fixed_versions=fixed))
-                products.extend(_vex_products(purl or ref, affect))
+                products.extend(_vex_products(purl or ref, affect, _text(comp.get("version")) if purl else None))
         for package in targets or [None]:
             findings.append(
                 Finding(

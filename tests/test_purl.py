@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gate.purl import build, canonical, canonical_or_text, parts
+from gate.purl import build, canonical, canonical_or_text, parts, slow_canonical
 from gate.waivers import purl_matches
 from tests.conftest import SHARED, run_gate
 from tests.governance_support import TIME, write
@@ -99,6 +99,22 @@ EQUIVALENT = [
 @pytest.mark.parametrize(("given", "expected"), EQUIVALENT)
 def test_equivalent_spellings_have_one_canonical_form(given: str, expected: str) -> None:
     assert canonical(given) == expected
+
+
+@pytest.mark.parametrize(
+    "purl",
+    [
+        "pkg:pypi/jinja2@3.1.2",
+        "pkg:pypi/zope-interface@6.0",
+        "pkg:pypi/a-b-c",
+        "pkg:pypi/x@1.0~rc1",
+        "pkg:pypi/x@1.0_post",
+        "pkg:pypi/x@1.0-1",
+        "pkg:pypi/x9@2024.1.1",
+    ],
+)
+def test_the_fast_path_agrees_with_the_full_canonicaliser(purl: str) -> None:
+    assert canonical(purl) == slow_canonical(purl) == purl
 
 
 def test_text_that_is_no_purl_is_kept_as_given() -> None:

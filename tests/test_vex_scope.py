@@ -143,6 +143,21 @@ def test_a_cyclonedx_single_affected_version_names_the_version(tmp_path: Path) -
     assert covered == {"CVE-2024-22195"}, out
 
 
+@pytest.mark.parametrize(("version", "covers"), [("3.1.2", True), ("3.1.3", False)])
+def test_a_cyclonedx_component_without_purl_version_is_taken_at_its_own_version(tmp_path: Path, version: str, covers: bool) -> None:
+    audit = VEX / "pip-audit-vulns.json"
+    vuln = {
+        "id": "CVE-2024-22195",
+        "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
+        "affects": [{"ref": "jinja"}],
+    }
+    comp = {"type": "library", "name": "jinja2", "version": version, "purl": "pkg:pypi/jinja2", "bom-ref": "jinja"}
+    vex = write(tmp_path / "vex.cdx.json", json.dumps(_cyclonedx_vex([vuln], [comp])))
+    _, verdict, out = _run(tmp_path, audit, vex)
+    pip_audit = {e["finding"] for e in verdict["vex"]} & {w["finding"] for w in verdict["waived"] if w.get("tool") == "pip-audit"}
+    assert bool(pip_audit) is covers, out
+
+
 def test_unit_matching_needs_the_component_and_its_version() -> None:
     a = dependency("a" * 32, "jinja2", "3.1.2", "CVE-2024-22195")
     b = dependency("b" * 32, "markupsafe", "3.1.2", "CVE-2024-22195")
