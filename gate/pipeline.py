@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gate.collect import Report
+from gate.errors import ConfigError
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
-from gate.paths import compile_globs, match_form, normalise
+from gate.paths import compile_globs, match_form, normalise, scope_problem
 from gate.purl import canonical_or_text
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
@@ -417,8 +418,20 @@ def prepare(
     baseline: set[str] | None = None,
     extra_vex: Sequence[VexStatement] = (),
 ) -> Prepared:
-    """Build the input document from the reports, the data, the waivers and the baseline."""
-    paths = _Paths(compile_globs(config_data.get("test_paths") or ()))
+    """Build the input document from the reports, the data, the waivers and the baseline.
+
+    Raises ConfigError (exit 2) for a `test_paths` glob that names nothing: the data files are
+    checked with their lines as they are loaded (`gate.policy.check_data_scopes`); this is the
+    check for data that reaches the run another way (a bundle's data.json).
+    """
+    test_paths = list(config_data.get("test_paths") or ())
+    for i, glob in enumerate(test_paths):
+        problem = scope_problem(glob)
+        if problem is not None:
+            raise ConfigError(
+                f"invalid policy data: test_paths[{i}] {glob!r} {problem[0]}: a scope must name something concrete", hint=problem[1]
+            )
+    paths = _Paths(compile_globs(test_paths))
     raw: list[Finding] = []
     raw_sources: list[str] = []
     formats: list[str] = []

@@ -268,3 +268,14 @@ def test_policy_check_names_the_data_glob_that_names_nothing(tmp_path: Path) -> 
     assert res.exit_code == 2, res.stdout + res.stderr
     assert f"gate.yaml:{line}" in res.stdout + res.stderr
     assert "names nothing" in res.stdout + res.stderr
+
+
+def test_data_that_reaches_the_pipeline_another_way_is_checked_too() -> None:
+    """A bundle's data.json has no lines; the pipeline refuses its catch-all test glob all the same."""
+    from gate.pipeline import Context, prepare
+
+    context = Context(stage="default", time=TIME, gate_version="test")
+    with pytest.raises(ConfigError) as err:
+        prepare([], context=context, config_data={"test_paths": ["tests/**", "**/*.py"]})
+    assert err.value.exit_code == 2
+    assert "test_paths[1]" in str(err.value)
