@@ -1,7 +1,9 @@
 """Pipeline: from the readers' results to the policy input document (`gate.input/v1`).
 
 It adds what needs the whole run: fingerprints, cross-tool duplicate links, test-code marks,
-baseline state, and the contract's uniform semantics that no policy may bend (VEX statements
+baseline state, canonical purls (`gate.purl`: every purl a policy or a waiver compares is in the
+purl specification's canonical form, so `pkg:pypi/py%63rypto` is `pkg:pypi/pycrypto`), and the
+contract's uniform semantics that no policy may bend (VEX statements
 and waivers mark the findings they cover before evaluation).
 """
 
@@ -13,9 +15,11 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from gate.collect import Report
+from gate.errors import ConfigError
 from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
-from gate.paths import compile_globs, normalise
+from gate.paths import compile_globs, match_form, normalise, scope_problem
+from gate.purl import canonical_or_text
 from scanners.claims import Producers, completeness
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
@@ -61,7 +65,12 @@ class Prepared:
 
 
 class _Paths:
-    """Each distinct path a run reports, normalised and judged test code once (findings share files)."""
+    """Each distinct path a run reports, normalised and judged test code once (findings share files).
+
+    Test code is what the trusted data's `test_paths` name, anchored at the project root and
+    matched against the path's lexical form (`gate.paths.match_form`): `tests/../app/main.py`
+    is `app/main.py`, and a path outside the root is never test code.
+    """
 
     def __init__(self, test_re: Any) -> None:
         self.test_re = test_re
@@ -71,7 +80,8 @@ class _Paths:
         known = self.seen.get(raw) if raw is not None else None
         if known is None:
             path = normalise(raw)
-            known = (path, bool(path and self.test_re is not None and self.test_re.match(path)))
+            form = match_form(raw) if self.test_re is not None else None
+            known = (path, bool(form and self.test_re.match(form)))
             if raw is not None:
                 self.seen[raw] = known
         return known
@@ -105,7 +115,7 @@ def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, pa
         "aliases": list(f.aliases),
         "package": None
         if pkg is None
-        else {"name": pkg.name, "version": pkg.version, "purl": pkg.purl, "fixed_versions": list(pkg.fixed_versions)},
+        else {"name": pkg.name, "version": pkg.version, "purl": canonical_or_text(pkg.purl), "fixed_versions": list(pkg.fixed_versions)},
         "suppressed": f.suppressed,
         "duplicates": [],
         "test_code": test_code,
@@ -121,7 +131,7 @@ def _component_dict(c: Component, source_path: str, source_format: str) -> dict[
     return {
         "name": c.name,
         "version": c.version,
-        "purl": c.purl,
+        "purl": canonical_or_text(c.purl),
         "type": c.type,
         "licenses": list(c.licenses),
         "scope": c.scope,
@@ -245,17 +255,25 @@ def link_duplicates(findings: list[dict[str, Any]], line_window: int, keys: Sequ
 def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]) -> list[dict[str, Any]]:
     """Mark the findings VEX statements speak about; return what was applied, for the verdict.
 
-    A statement is about a finding when one of its ids (the vulnerability and its aliases)
-    equals one of the finding's (rule id, CVEs, aliases), without regard to case, and one of its
-    products matches the finding's package purl (exactly, or a product without version,
-    qualifiers or subpath matches any of them; pypi names compare normalised). A statement that
-    names no product is about the document's subject as a whole, so it covers every finding of
-    that vulnerability. Of several statements about one finding, the latest wins: by timestamp
-    when every one of them has one, else by reading order (reports in path order, statements in
-    document order), so a later `exploitable` overrides an earlier `not_affected`.
+    VEX speaks about dependency vulnerabilities only (issue 14: a CycloneDX entry `id: B602`
+    with no `affects` silenced a bandit finding). A statement is about a finding when:
+
+    - the finding is of kind `dependency` and names a package purl;
+    - one of the statement's ids (the vulnerability and its aliases) equals one of the
+      finding's (rule id, CVEs, aliases), without regard to case;
+    - one of its products is the finding's package at the finding's version: same canonical
+      type, namespace and name (`gate.purl`), the product's version equal to the package's (a
+      product that names no version names nothing), its qualifiers and subpath, where given,
+      the package's too.
+
+    A statement with no product covers nothing. Of several statements about one finding, the
+    latest wins: by timestamp when every one of them has one, else by reading order (reports
+    in path order, statements in document order), so a later `exploitable` overrides an
+    earlier `not_affected`.
 
     Every state is recorded on the finding (`vex`); which states stop a finding from blocking
-    is the policy's business (data `vex.suppressing_states`, through gate.lib.active).
+    is the policy's business (data `vex.suppressing_states`, through gate.lib.active), and
+    `prepare` lists the findings they cover among the waived ones, in every output.
     """
     if not statements:
         return []
@@ -266,6 +284,8 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
                 index[vid.casefold()].append(n)
     applied = []
     for f in findings:
+        if f.get("kind") != "dependency" or not (f.get("package") or {}).get("purl"):
+            continue
         ids = {str(i).casefold() for i in (f["rule_id"], *f["cve"], *f["aliases"]) if i}
         candidates = sorted({n for vid in ids for n in index.get(vid, ())})
         if not candidates:
@@ -286,17 +306,71 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
 
 
 def _about(st: VexStatement, f: Mapping[str, Any]) -> bool:
-    """Whether a statement (whose ids match) speaks about this finding's product."""
-    if not st.products:
-        return True
-    # A CycloneDX analysis covers the vulnerability entry it sits in, whatever its `affects` refs
-    # resolve to (a bom-ref of the subject has no purl): so every finding read from that entry.
-    if st.source is not None and st.source == (f.get("source") or {}).get("path"):
-        return True
+    """Whether a statement (whose ids match) speaks about this finding's package and version."""
+    from gate.purl import build, parts
     from gate.waivers import purl_matches
 
-    purl = str((f.get("package") or {}).get("purl") or "")
-    return bool(purl) and any(purl_matches(p, purl) for p in st.products)
+    pkg = f.get("package") or {}
+    purl = str(pkg.get("purl") or "")
+    try:
+        ptype, namespace, name, version, qualifiers, subpath = parts(purl)
+    except ValueError:
+        return False
+    if version is None and pkg.get("version"):
+        purl = build(ptype, namespace, name, str(pkg["version"]), qualifiers, subpath)
+    for product in st.products:
+        try:
+            named_version = parts(product)[3]
+        except ValueError:
+            continue  # an unresolved ref names no package
+        if named_version is not None and purl_matches(product, purl):
+            return True
+    return False
+
+
+def vex_waived(
+    findings: Sequence[Mapping[str, Any]], applied: Sequence[Mapping[str, Any]], suppressing: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The findings a suppressing VEX state covers (and no waiver does), as entries of the
+    verdict's `waived` list: every output shows and counts them exactly like waived findings.
+
+    `waiver` is "VEX", `reason` the state, justification and detail, `approved_by` the VEX
+    document, `expires` None; `by: "vex"` and the statement's fields tell them apart.
+    """
+    states = set(suppressing)
+    by_id = {str(f["id"]): f for f in findings}
+    out = []
+    for a in applied:
+        f = by_id.get(str(a["finding"]))
+        if f is None or f.get("waiver") is not None or a.get("state") not in states:
+            continue
+        why = f"{a['state']} ({a['justification']})" if a.get("justification") else str(a["state"])
+        if a.get("detail"):
+            why += f": {a['detail']}"
+        loc = f.get("location") or {}
+        out.append(
+            {
+                "finding": f["id"],
+                "waiver": "VEX",
+                "by": "vex",
+                "reason": why,
+                "approved_by": a.get("source"),
+                "expires": None,
+                "ticket": None,
+                "rule_id": f.get("rule_id"),
+                "tool": f.get("tool"),
+                "path": loc.get("path"),
+                "vulnerability": a.get("vulnerability"),
+                "state": a.get("state"),
+                "justification": a.get("justification"),
+                "source": a.get("source"),
+            }
+        )
+    return out
+
+
+DEFAULT_SUPPRESSING_STATES = ("not_affected", "false_positive", "resolved", "resolved_with_pedigree")
+"""As gate.lib's `default_suppressing_states`, for data that leaves `vex.suppressing_states` out."""
 
 
 def _latest(candidates: Sequence[int], statements: Sequence[VexStatement]) -> int:
@@ -358,8 +432,20 @@ def prepare(
     baseline: set[str] | None = None,
     extra_vex: Sequence[VexStatement] = (),
 ) -> Prepared:
-    """Build the input document from the reports, the data, the waivers and the baseline."""
-    paths = _Paths(compile_globs(config_data.get("test_paths") or ()))
+    """Build the input document from the reports, the data, the waivers and the baseline.
+
+    Raises ConfigError (exit 2) for a `test_paths` glob that names nothing: the data files are
+    checked with their lines as they are loaded (`gate.policy.check_data_scopes`); this is the
+    check for data that reaches the run another way (a bundle's data.json).
+    """
+    test_paths = list(config_data.get("test_paths") or ())
+    for i, glob in enumerate(test_paths):
+        problem = scope_problem(glob)
+        if problem is not None:
+            raise ConfigError(
+                f"invalid policy data: test_paths[{i}] {glob!r} {problem[0]}: a scope must name something concrete", hint=problem[1]
+            )
+    paths = _Paths(compile_globs(test_paths))
     raw: list[Finding] = []
     raw_sources: list[str] = []
     formats: list[str] = []
@@ -392,6 +478,12 @@ def prepare(
         prepared.waivers_unused = outcome.unused
         prepared.waivers_expiring = outcome.expiring
         waiver_entries = waivers.entries()
+    if prepared.vex_applied:
+        configured = (config_data.get("vex") or {}).get("suppressing_states")
+        states = configured if isinstance(configured, list) else DEFAULT_SUPPRESSING_STATES
+        prepared.waived = sorted(
+            [*prepared.waived, *vex_waived(findings, prepared.vex_applied, states)], key=lambda r: (str(r["finding"]), str(r["waiver"]))
+        )
     findings = _in_source_order(findings, [f.index for f in raw], raw_sources)
     prepared.document = {
         "schema": INPUT_SCHEMA,

@@ -264,8 +264,42 @@ def load_data_files(paths: Sequence[tuple[str, str]], base: dict[str, Any] | Non
     for shown, real in paths:
         doc = yamlfile.load(real, what="data file")
         doc.path = shown
+        check_data_scopes(doc, shown)
         _merge_data(merged, doc.value, shown)
     return merged
+
+
+# Data keys whose values are lists of path scopes (globs anchored at the project root).
+SCOPE_KEYS = ("test_paths",)
+
+
+def check_data_scopes(doc: Any, shown: str) -> None:
+    """Refuse a data file whose path scopes name nothing (ConfigError, exit 2, at the glob's line).
+
+    `doc` is the file as `yamlfile.load` gives it (a value and positions). The schema checks
+    the shape; this checks what it cannot say (`gate.paths.scope_problem`), where the line of
+    the offending glob is still known (the merged data has no lines).
+    """
+    from gate.paths import scope_problem
+
+    value = doc.value
+    if not isinstance(value, dict):
+        return
+    for key in SCOPE_KEYS:
+        globs = value.get(key)
+        if not isinstance(globs, list):
+            continue
+        for i, glob in enumerate(globs):
+            if not isinstance(glob, str):
+                continue  # the schema names it
+            problem = scope_problem(glob)
+            if problem is not None:
+                raise ConfigError(
+                    f"invalid policy data: {key}[{i}] {glob!r} {problem[0]}: a scope must name something concrete",
+                    file=shown,
+                    position=doc.position([key, i]),
+                    hint=problem[1],
+                )
 
 
 def _merge_data(merged: dict[str, Any], value: Any, shown: str) -> None:
@@ -417,7 +451,9 @@ def _load_data_from(files: Mapping[str, bytes], rels: Sequence[str], root: str, 
         except UnicodeDecodeError as exc:
             raise ConfigError(f"cannot read data file: {exc}", file=shown) from None
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # as reading the file in text mode does
-        _merge_data(merged, yamlfile.loads(text, shown, what="data file").value, shown)
+        doc = yamlfile.loads(text, shown, what="data file")
+        check_data_scopes(doc, shown)
+        _merge_data(merged, doc.value, shown)
     return merged
 
 

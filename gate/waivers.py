@@ -8,14 +8,16 @@ Validated here, in Python, before any policy sees it; a bad entry is a configura
 - what a schema cannot say: unique ids; a real date or an RFC 3339 time with a zone; an expiry
   no further ahead than `now + horizon_days` (so year 9999 is refused); a scope that names at
   least one concrete field (`finding`, or `rule`, `path`, `package`, `vulnerability`); a path
-  glob that is not a catch-all (`**`, `*`, `**/*`...).
+  glob that names something (`gate.paths.scope_problem`: not `**`, `*/**`, `**/*.py`, no leading
+  `/`, `..` or backslash).
 
 Time: `expires: 2026-12-31` applies through 23:59:59 UTC of that day; `expires:
 2026-12-31T12:00:00+02:00` applies until that instant (exclusive). Every judgement uses the
 `now` the runner passes (`--time`), in UTC: the TZ of the machine plays no part.
 
 Applying: a waiver covers a finding when every field it gives matches (exact fingerprint; rule
-id and vulnerability ids without regard to case; path by glob; package by purl, with or without
+id and vulnerability ids without regard to case; path by glob anchored at the project root, so
+`src/legacy/**` does not cover `tools/src/legacy/api.py` (`**/` matches at any depth); package by purl, with or without
 its version, or by name). Expired waivers stop applying and are listed; waivers that matched
 nothing are listed as unused; waivers expiring within `warn_before_days` are listed as
 expiring, and carry `expiring: true` in `input.waivers` so a policy can warn about them.
@@ -33,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ConfigError, Position
-from gate.paths import glob_match, normalise
+from gate.paths import glob_match, scope_problem
 
 WHAT = "waivers file"
 SCOPE_FIELDS = ("finding", "rule", "path", "package", "vulnerability")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2}(?:\.\d+)?)([Zz]|[+-]\d{2}:\d{2})$")
-_GLOB_ONLY = re.compile(r"^[*?/]*$")
 
 
 @dataclass(frozen=True)
@@ -205,13 +206,9 @@ class WaiverSet:
                 )
             path = raw.get("path")
             if path is not None:
-                glob = normalise(str(path)) or ""
-                if _GLOB_ONLY.match(glob) or glob in (".", "./"):
-                    raise fail(
-                        f"path {path!r} matches every file: a scope must name something concrete",
-                        "path",
-                        "name the folder or file, e.g. src/legacy/**",
-                    )
+                problem = scope_problem(str(path))
+                if problem is not None:
+                    raise fail(f"path {path!r} {problem[0]}: a scope must name something concrete", "path", problem[1])
             expired = now >= ends
             waivers.append(
                 Waiver(
@@ -529,21 +526,21 @@ def _package_matches(wanted: str, package: Mapping[str, Any] | None) -> bool:
 def purl_matches(wanted: str, purl: str) -> bool:
     """A purl pattern (with or without version; qualifiers and subpath only if given) matches a purl.
 
-    Names compare as their ecosystem does (packageurl-python normalises pypi names: case, `_`).
+    Both are compared in their canonical form (`gate.purl`: type case, per-type name rules, PEP
+    503 pypi names, percent-encoding), so `pkg:pypi/PyCrypto` names `pkg:pypi/py%63rypto@2.6.1`.
     An unparsable purl compares as exact text.
     """
-    from packageurl import PackageURL
+    from gate.purl import parts
 
     try:
-        w = PackageURL.from_string(wanted)
-        p = PackageURL.from_string(purl)
+        wt, wn, wname, wv, wq, ws = parts(wanted)
+        pt, pn, pname, pv, pq, ps = parts(purl)
     except ValueError:
         return wanted == purl
-    if (w.type, w.namespace, w.name) != (p.type, p.namespace, p.name):
-        if not (w.type == p.type == "pypi" and w.namespace == p.namespace and _name_key(w.name) == _name_key(p.name)):
-            return False
-    if w.version is not None and w.version != p.version:
+    if (wt, wn, wname) != (pt, pn, pname):
         return False
-    if w.qualifiers and any((p.qualifiers or {}).get(k) != v for k, v in dict(w.qualifiers).items()):
+    if wv is not None and wv != pv:
         return False
-    return not (w.subpath and w.subpath != p.subpath)
+    if wq and any(pq.get(k) != v for k, v in wq.items()):
+        return False
+    return not (ws and ws != ps)

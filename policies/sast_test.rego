@@ -86,6 +86,27 @@ test_test_code_never_denies if {
 	startswith(v.msg, "test code: bandit B602")
 }
 
+# Attack (issue 14): a flaw of a class the data names (deserialisation of untrusted data,
+# CWE-502, in the shipped test_code.always_block) in test code only warned. Test code ships in
+# helpers and runs in CI: such classes block there as in production code.
+test_test_code_flaw_of_a_class_the_data_names_denies if {
+	f := fx.finding({"test_code": true, "rule_id": "B301", "cwe": ["CWE-502"], "location": {"path": "tests/helpers.py", "start_line": 3}})
+	d := fx.findings_doc("prod", [f])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+	count(sast.warn) == 0 with input as d
+}
+
+# Variant: a rule named in data (tool:rule_id, any case) blocks in test code; others still warn.
+test_test_code_rule_the_data_names_denies if {
+	a := fx.finding({"test_code": true})
+	b := fx.finding({"id": "f2", "test_code": true, "rule_id": "B324", "cwe": ["CWE-327"]})
+	d := fx.findings_doc("prod", [a, b])
+	vs := sast.deny with input as d with data.config.test_code.always_block as {"rules": ["BANDIT:b602"]}
+	{id | some v in vs; some id in v.evidence.findings} == {"f0000001"}
+	ws := sast.warn with input as d with data.config.test_code.always_block as {"rules": ["BANDIT:b602"]}
+	fx.rules(ws) == {"GATE-SAST-003"}
+}
+
 test_test_code_below_its_threshold_passes if {
 	d := fx.findings_doc("default", [fx.finding({"test_code": true, "severity": "medium"})])
 	count(sast.deny) == 0 with input as d

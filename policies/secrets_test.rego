@@ -43,10 +43,18 @@ test_secret_in_baseline_still_denies if {
 	fx.rules(secrets.deny) == {"GATE-SEC-001"} with input as d
 }
 
-test_secret_in_test_code_warns if {
-	d := fx.findings_doc("prod", [gitleaks({"test_code": true})])
-	count(secrets.deny) == 0 with input as d
-	fx.rules(secrets.warn) == {"GATE-SEC-002"} with input as d
+# Attack (issue 14): a cloud key in app/conftest.py, test code by the shipped globs of the time,
+# only warned (GATE-SEC-002). Secrets block wherever they are.
+test_secret_in_test_code_denies if {
+	d := fx.findings_doc("prod", [gitleaks({"test_code": true, "location": {"path": "app/conftest.py", "start_line": 3, "end_line": 3}})])
+	fx.rules(secrets.deny) == {"GATE-SEC-001"} with input as d
+	count(secrets.warn) == 0 with input as d
+}
+
+# Variant: the data's always_block list is not what makes secrets block: emptied, they still do.
+test_secret_in_test_code_denies_whatever_the_always_block_data if {
+	d := fx.findings_doc("default", [gitleaks({"test_code": true})])
+	fx.rules(secrets.deny) == {"GATE-SEC-001"} with input as d with data.config.test_code as {}
 }
 
 test_waived_secret_passes if {
@@ -108,10 +116,11 @@ test_heuristic_list_comes_from_data if {
 	fx.rules(secrets.deny) == {"GATE-SEC-001"} with input as d with data.config.secrets.heuristic_rules as []
 }
 
-test_heuristic_in_test_code_warns_as_test_code if {
+test_heuristic_in_test_code_warns_as_a_heuristic if {
 	f := object.union(b105, {"test_code": true})
 	d := fx.findings_doc("default", [f])
-	fx.rules(secrets.warn) == {"GATE-SEC-002"} with input as d
+	fx.rules(secrets.warn) == {"GATE-SEC-003"} with input as d
+	count(secrets.deny) == 0 with input as d
 }
 
 test_heuristic_reported_by_two_heuristic_rules_warns_once if {

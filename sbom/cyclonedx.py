@@ -16,7 +16,10 @@ What is read:
   method; an EPSS probability or an SSVC decision is no CVSS score). `fixed_versions` are the
   `affects[].versions[].version` whose status is `unaffected`.
 - VEX: a vulnerability's `analysis` with a `state` becomes one `VexStatement` for the products
-  it affects (their purls, else the refs as given).
+  it affects (their purls, else the refs as given; a purl without version at each single version
+  its `affects[].versions` lists as affected). A `not_affected` analysis without a
+  `justification` is refused, as OpenVEX does. Which findings a statement covers (dependency
+  findings of the same vulnerability, component and version) is `gate.pipeline.apply_vex`'s.
 - Tool: the first `application` among `metadata.tools.components` (1.5+), else the first tool
   listed (both forms); "cyclonedx" when the document names none.
 
@@ -351,6 +354,37 @@ def _fixed_versions(affect: dict[str, Any]) -> tuple[str, ...]:
     return _unique(found)
 
 
+def _vex_products(purl: str, affect: dict[str, Any], component_version: str | None = None) -> list[str]:
+    """What a VEX analysis speaks about for one `affects` entry: the purl, or when it names no
+    version, the purl at each single version the entry lists as affected (or with no status),
+    else at the component's own `version`.
+
+    A version `range` is not resolved (the gate has no `vers` evaluator): a statement that gives
+    only ranges names no version, and so covers no finding (tests/test_vex_scope.py).
+    """
+    from gate.purl import build, parts
+
+    if not purl:
+        return []
+    if "@" in purl.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]:
+        return [purl]  # it names its version (the common case, without the cost of parsing)
+    try:
+        ptype, namespace, name, version, qualifiers, subpath = parts(purl)
+    except ValueError:
+        return [purl]  # an unresolved ref: kept as evidence, it matches no package
+    if version is not None:
+        return [purl]
+    versions = []
+    for entry in _list(affect.get("versions")):
+        entry = _dict(entry)
+        v = _text(entry.get("version"))
+        if v and entry.get("status") in (None, "affected", "unknown"):
+            versions.append(v)
+    if not versions and component_version:
+        versions.append(component_version)
+    return [build(ptype, namespace, name, v, qualifiers, subpath) for v in versions] or [purl]
+
+
 class _Bom:
     """One validated BOM (a dict in the JSON shape) turned into the model."""
 
@@ -419,11 +453,11 @@ class _Bom:
             comp = by_ref.get(ref)
             if comp is None:
                 targets.append(Package(name=None, purl=ref or None, fixed_versions=fixed))
-                products.append(ref)
+                products.extend(_vex_products(ref, affect))
             else:
                 purl = _text(comp.get("purl"))
                 targets.append(Package(name=_text(comp.get("name")), version=_text(comp.get("version")), purl=purl, fixed_versions=fixed))
-                products.append(purl or ref)
+                products.extend(_vex_products(purl or ref, affect, _text(comp.get("version")) if purl else None))
         for package in targets or [None]:
             findings.append(
                 Finding(
@@ -445,6 +479,14 @@ class _Bom:
 
         analysis = _dict(vuln.get("analysis"))
         state = _text(analysis.get("state"))
+        if state == "not_affected" and not _text(analysis.get("justification")):
+            # As OpenVEX requires (and the gate refuses there): "not affected" must say why.
+            raise InputError(
+                f"not a usable CycloneDX VEX: vulnerabilities[{index}] ({vuln_id[:60]}) is not_affected without "
+                "analysis.justification; a statement that silences a finding must say why",
+                file=self.source,
+                hint="add analysis.justification (code_not_present, code_not_reachable, requires_configuration, ...)",
+            )
         if state:
             vex.append(
                 VexStatement(

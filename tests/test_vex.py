@@ -63,7 +63,9 @@ def test_a_statement_matches_through_its_own_aliases() -> None:
     ("product", "matches"),
     [
         ("pkg:pypi/jinja2@3.1.2", True),
-        ("pkg:pypi/jinja2", True),  # no version: every version
+        ("pkg:pypi/jinja2", False),  # no version names no version (issue 14: purl AND version)
+        ("pkg:PyPI/Jinja_2@3.1.2", False),  # PEP 503: jinja-2 is another project
+        ("pkg:pypi/jin%6Aa2@3.1.2", True),  # percent-encoding: compared canonical
         ("pkg:pypi/Jinja2@3.1.2", True),  # pypi names are case-insensitive
         ("pkg:pypi/jinja2@3.1.2?extension=tar.gz", False),  # a qualifier the finding does not have
         ("pkg:pypi/jinja2@3.1.3", False),  # another version
@@ -85,11 +87,12 @@ def test_a_finding_purl_with_qualifiers_matches_a_plain_product() -> None:
     assert f["vex"] is not None
 
 
-def test_a_statement_without_products_speaks_of_the_whole_subject() -> None:
+def test_a_statement_without_products_covers_nothing() -> None:
+    """It used to speak of "the whole subject", covering every finding of that vulnerability."""
     f = _jinja()
     other = dependency("e" * 32, "requests", "2.31.0", "GHSA-9wx4-h78v-vm56", ("CVE-2024-35195",))
-    apply_vex([f, other], [st("CVE-2024-22195", products=())])
-    assert f["vex"] is not None and other["vex"] is None
+    assert apply_vex([f, other], [st("CVE-2024-22195", products=())]) == []
+    assert f["vex"] is None and other["vex"] is None
 
 
 def test_other_vulnerabilities_and_code_findings_are_untouched() -> None:
@@ -125,9 +128,9 @@ def test_with_timestamps_on_every_statement_the_latest_time_wins_over_reading_or
     assert g["vex"]["state"] == "exploitable"
 
 
-def test_an_earlier_product_wide_statement_is_overridden_by_a_later_specific_one() -> None:
+def test_an_earlier_statement_is_overridden_by_a_later_one_with_another_product_spelling() -> None:
     f = _jinja()
-    apply_vex([f], [st("CVE-2024-22195", "not_affected", products=()), st("CVE-2024-22195", "in_triage")])
+    apply_vex([f], [st("CVE-2024-22195", "not_affected", products=("pkg:PYPI/Jinja2@3.1.2",)), st("CVE-2024-22195", "in_triage")])
     assert f["vex"]["state"] == "in_triage"
 
 

@@ -88,10 +88,10 @@ REFUSED = [
     ("missing-id", waiver_text(id=None), 2, "'id' is missing"),
     ("wildcard-rule", waiver_text(rule='"*"'), 3, "must be an exact value"),
     ("wildcard-vulnerability", waiver_text(rule=None, vulnerability="CVE-2024-*"), 6, "must be an exact value"),
-    ("catch-all-path", waiver_text(rule=None, path='"**"'), 6, "matches every file"),
-    ("star-path", waiver_text(rule=None, path='"*"'), 6, "matches every file"),
-    ("star-star-slash-star", waiver_text(rule=None, path='"**/*"'), 6, "matches every file"),
-    ("dot-slash-star-star", waiver_text(rule=None, path='"./**"'), 6, "matches every file"),
+    ("catch-all-path", waiver_text(rule=None, path='"**"'), 6, "names nothing"),
+    ("star-path", waiver_text(rule=None, path='"*"'), 6, "names nothing"),
+    ("star-star-slash-star", waiver_text(rule=None, path='"**/*"'), 6, "names nothing"),
+    ("dot-slash-star-star", waiver_text(rule=None, path='"./**"'), 6, "names nothing"),
     ("no-scope", waiver_text(rule=None), 2, "names no finding and no scope"),
     ("empty-reason", waiver_text(reason='""'), 4, "must not be empty"),
     ("blank-approver", waiver_text(approved_by='"   "'), 5, "must not be empty"),
@@ -226,7 +226,8 @@ SCOPES = [
     ({"rule": "B603"}, False),
     ({"path": "src/shop/**"}, True),
     ({"path": "src/shop/orders.py"}, True),
-    ({"path": "shop/*.py"}, True),  # relative globs match at any folder boundary
+    ({"path": "shop/*.py"}, False),  # anchored at the project root (tests/test_path_scopes.py)
+    ({"path": "**/shop/*.py"}, True),  # `**/` is the explicit "at any depth"
     ({"path": "src/legacy/**"}, False),
     ({"path": "src/shop/orders.py", "rule": "B602"}, True),
     ({"path": "src/shop/orders.py", "rule": "B603"}, False),  # every field must match

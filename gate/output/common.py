@@ -139,6 +139,20 @@ def totals(verdict: Mapping[str, Any]) -> dict[str, int]:
     }
 
 
+def waived_by(w: Mapping[str, Any] | None) -> str:
+    """Who set a waived finding aside, in one phrase every format uses.
+
+    `W-2026-014 (expires 2026-09-30)` for a waiver; `VEX statement in vex.json: not_affected
+    (code_not_reachable)` for a finding a suppressing VEX state covers (`by: "vex"`), which every
+    format shows and counts exactly like a waived one.
+    """
+    w = w or {}
+    if w.get("by") == "vex":
+        state = f"{w.get('state')} ({w.get('justification')})" if w.get("justification") else str(w.get("state"))
+        return f"VEX statement in {w.get('source') or 'a VEX document'}: {state}"
+    return f"{w.get('waiver')} (expires {w.get('expires')})"
+
+
 def count_by_level(items: list[Result]) -> dict[str, int]:
     """How many results of each level (deny, warn, waived) a list holds."""
     out = dict.fromkeys(LEVELS, 0)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gate.output.common import LEVELS, Result, count_by_level, error_text, not_used, results, totals
+from gate.output.common import LEVELS, Result, count_by_level, error_text, not_used, results, totals, waived_by
 from gate.output.interface import Formatter
 from gate.output.text import neutralise
 
@@ -140,7 +140,7 @@ class GithubFormatter(Formatter):
         title = f"{r.rule}: {r.title}" if r.title else r.rule
         if r.level == "waived":
             w = r.waiver or {}
-            msg = f"waived by {w.get('waiver')} (expires {w.get('expires')}): {r.msg}"
+            msg = f"waived by {waived_by(w)}: {r.msg}"
         else:
             msg = r.msg
             if r.package and r.package not in msg:

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 - used to write XML, never to p
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import Result, error_text, iter_rules, not_used, results, totals
+from gate.output.common import Result, error_text, iter_rules, not_used, results, totals, waived_by
 from gate.output.interface import Formatter
 from gate.output.text import clean
 
@@ -115,7 +115,7 @@ class JunitFormatter(Formatter):
             case = ET.SubElement(suite, "testcase", {"classname": "policy-gate.waivers", "name": "waived findings", "time": "0"})
             ET.SubElement(case, "skipped", {"message": f"{len(waived)} finding(s) waived"})
             out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(line(f"{(r.waiver or {}).get('waiver')}: ", 200) + _describe(r) for r in waived[:MAX_LINES])
+            out.text = "\n".join(line(f"{waived_by(r.waiver)}: ", 200) + _describe(r) for r in waived[:MAX_LINES])
             if len(waived) > MAX_LINES:
                 out.text += f"\n... and {len(waived) - MAX_LINES} more waived finding(s) (see the verdict JSON)"
             skipped = 1

@@ -166,7 +166,7 @@ class MarkdownFormatter(Formatter):
         w = r.waiver or {}
         return (
             f"| {code(w.get('waiver'), 60)} | {code(r.rule, 60)} | {code(r.where(), 160)} | {code(w.get('reason'), 200)} "
-            f"| {code(w.get('approved_by'), 60)} | {code(w.get('expires'), 30)} |"
+            f"| {code(w.get('approved_by'), 60)} | {code(w.get('expires') or '-', 30)} |"
         )
 
     def _rules_section(self, cited: Sequence[str], meta: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.output.common import Result, error_text, iter_rules, not_used, results, rule_doc_url, totals
+from gate.output.common import Result, error_text, iter_rules, not_used, results, rule_doc_url, totals, waived_by
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
 from gate.output.text import neutralise
@@ -193,7 +193,7 @@ class SarifFormatter(Formatter):
         rid = WAIVED_RULE if r.level == "waived" else r.rule
         f = r.finding or {}
         if r.level == "waived":
-            text = f"Waived by {(r.waiver or {}).get('waiver')}: {r.msg}"
+            text = f"Waived by {waived_by(r.waiver)}: {r.msg}"
         else:
             text = r.msg
             if r.package and r.package not in text:
@@ -229,7 +229,10 @@ class SarifFormatter(Formatter):
                     "kind": "external",
                     "status": "accepted",
                     "justification": sarif_text(
-                        f"{w.get('waiver')}: {w.get('reason')} (approved by {w.get('approved_by')}, expires {w.get('expires')})", 2000
+                        f"{waived_by(w)}: {w.get('reason')}"
+                        if w.get("by") == "vex"
+                        else f"{w.get('waiver')}: {w.get('reason')} (approved by {w.get('approved_by')}, expires {w.get('expires')})",
+                        2000,
                     ),
                 }
             ]

@@ -101,8 +101,37 @@ active_flag(f) if active(f)
 
 else := false
 
-# in_test_code(f): the path of f matches data.config.test_paths (Python sets f.test_code).
-in_test_code(f) if f.test_code == true
+# in_test_code(f): the path of f matches data.config.test_paths (Python sets f.test_code, from
+# trusted data, anchored at the project root) and neither its rule nor one of its CWEs is listed
+# in data.config.test_code.always_block: those are judged as production code wherever they are.
+in_test_code(f) if {
+	f.test_code == true
+	not always_blocks(f)
+}
+
+in_test_code_flag(f) if in_test_code(f)
+
+else := false
+
+always_block := object.get(cfg, ["test_code", "always_block"], {})
+
+always_block_rules := {lower(r) | some r in object.get(always_block, "rules", []); is_string(r)}
+
+always_block_cwes := {c | some c in object.get(always_block, "cwes", []); is_string(c)}
+
+# always_blocks(f): data names f's rule ("tool:rule_id" or the bare rule id, without regard to
+# case) or one of its CWEs as blocking in test code too. One definition: a function's every
+# definition is evaluated at each call.
+always_blocks(f) if {
+	rule := text(object.get(f, "rule_id", null))
+	keys := {lower(rule), lower(sprintf("%s:%s", [text(object.get(f, "tool", null)), rule]))}
+	cwes := {c | some c in arr(object.get(f, "cwe", null))}
+	count(((keys & always_block_rules) | (cwes & always_block_cwes))) > 0
+}
+
+# forced_ids: the ids of the findings in test code that always_blocks (few): views judges them
+# as production code.
+forced_ids := {f.id | some f in input.findings; f.test_code == true; always_blocks(f)}
 
 # ---------------------------------------------------------------------------------------------
 # Scales
@@ -275,7 +304,7 @@ view(f) := {
 	"f": f,
 	"severity": solo_severity(f),
 	"confidence": object.get(known_confidence, object.get(f, "confidence", null), assume_confidence),
-	"test_code": object.get(f, "test_code", false) == true,
+	"test_code": in_test_code_flag(f),
 	"blocking": blocking_flag(f),
 	"ids": [f.id],
 	"also": "",
@@ -290,7 +319,7 @@ group_view(f, ps) := {
 	"f": f,
 	"severity": assume_severity(object.get(f, "kind", null), peers_severity(ps)),
 	"confidence": c,
-	"test_code": object.get(f, "test_code", false) == true,
+	"test_code": in_test_code_flag(f),
 	"blocking": b,
 	"ids": group_ids(f),
 	"also": peers_also(f, ps),
@@ -324,9 +353,10 @@ else := true
 # `sevs` (undefined otherwise), and the three tests of active(f) are written out (unit tests
 # hold views equal to view(f) and active(f)). The lookups rely on what the input schema
 # guarantees for such a finding and the gate's readers produce: severity, confidence and
-# baseline on their scales, test_code a boolean. Findings with duplicates, and hand-written ones
-# that lack keys, take the general path. Rules are read into local variables before the loops:
-# the embedded engine looks a rule up by its path at each reference.
+# baseline on their scales, test_code a boolean. Findings with duplicates, hand-written ones
+# that lack keys, and test-code findings data makes block (forced_ids) take the general path.
+# Rules are read into local variables before the loops: the embedded engine looks a rule up by
+# its path at each reference.
 views(kinds, sevs) := array.concat(
 	[{
 		"f": f,
@@ -346,6 +376,7 @@ views(kinds, sevs) := array.concat(
 		f.waiver == null
 		not object.get(f, ["vex", "state"], null) in states
 		f.suppressed != flag
+		not forced[f.id]
 	],
 	array.concat(
 		[v |
@@ -359,14 +390,25 @@ views(kinds, sevs) := array.concat(
 			v := group_view(f, ps)
 			v.severity in sevs
 		],
-		[v |
-			some f in mine
-			count(f) != 22
-			not f.duplicates[0]
-			active(f)
-			v := group_view(f, [summary(f)])
-			v.severity in sevs
-		],
+		array.concat(
+			[v |
+				some f in mine
+				count(f) != 22
+				not f.duplicates[0]
+				active(f)
+				v := group_view(f, [summary(f)])
+				v.severity in sevs
+			],
+			[v |
+				some f in mine
+				forced[f.id]
+				count(f) == 22
+				not f.duplicates[0]
+				active(f)
+				v := view(f)
+				v.severity in sevs
+			],
+		),
 	),
 ) if {
 	reach := {kind: {s: x | some s, x in severities_of(kind); x in sevs} | some kind in kinds}
@@ -376,6 +418,7 @@ views(kinds, sevs) := array.concat(
 	block := blocking_of
 	states := suppressing_states
 	flag := suppressing_flag
+	forced := forced_ids
 }
 
 # severities_of(kind)[s]: severity(f) of a finding of that kind without duplicates whose own

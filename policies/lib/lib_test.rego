@@ -447,6 +447,32 @@ test_in_test_code if {
 	not lib.in_test_code(fx.finding({}))
 }
 
+always_block_cfg := {"rules": ["semgrep:python.lang.eval", "B307"], "cwes": ["CWE-502"]}
+
+test_in_test_code_except_what_data_always_blocks if {
+	cfg := always_block_cfg
+	lib.in_test_code(fx.finding({"test_code": true})) with data.config.test_code.always_block as cfg
+	not lib.in_test_code(fx.finding({"test_code": true, "cwe": ["CWE-502"]})) with data.config.test_code.always_block as cfg
+	not lib.in_test_code(fx.finding({"test_code": true, "rule_id": "b307"})) with data.config.test_code.always_block as cfg
+	not lib.in_test_code(fx.finding({"test_code": true, "tool": "Semgrep", "rule_id": "python.lang.eval"})) with data.config.test_code.always_block as cfg
+	lib.in_test_code(fx.finding({"test_code": true, "tool": "bandit", "rule_id": "python.lang.eval"})) with data.config.test_code.always_block as cfg
+	not lib.in_test_code(fx.finding({"test_code": true, "rule_id": null, "cwe": null, "tool": null})) with data.config.test_code.always_block as {"rules": [":"]}
+}
+
+test_views_equal_view_when_data_always_blocks_in_test_code if {
+	fs := array.concat(combinations, coverings)
+	cfg := {"cwes": ["CWE-78"]} # every finding of the fixtures: those in test code are forced
+	every sevs in [{"critical", "high"}, {"medium", "low", "info", "unknown"}] {
+		d := fx.findings_doc("default", fs)
+		got := {v | some v in lib.views({"sast", "dependency"}, sevs)} with input as d with data.config.test_code.always_block as cfg
+		want := expected_views(fs, {"sast", "dependency"}, sevs) with input as d with data.config.test_code.always_block as cfg
+		got == want
+		every v in got {
+			v.test_code == false
+		}
+	}
+}
+
 # --- one_lines: the messages of a run at once ----------------------------------------------------
 
 long_text := concat("", [x | some _ in numbers.range(1, 30); x := "0123456789"])

@@ -62,7 +62,7 @@ CASES = [
         "catch-all path",
         GOOD.replace("rule: R1", 'path: "**/*"'),
         "3:5",
-        "path '**/*' matches every file: a scope must name something concrete",
+        "path '**/*' names nothing: every component is a wildcard or only an extension, so it matches files anywhere",
     ),
     ("no scope at all", GOOD.replace("    rule: R1\n", ""), "2:5", "waiver 1 (W-1): names no finding and no scope"),
     (
