@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,11 @@ class Config:
     pull_request: int | None = None
     extra_scans: tuple[Mapping[str, Any], ...] = ()
     run_info: Mapping[str, Any] | None = None
+    recorded_reports: Callable[[], Sequence[tuple[str, bytes]]] | None = None
+    """`gate run`: the reports its scanners wrote, as (path shown, bytes recorded when the tool
+    ended); called once, where reports are read, and raises InputError for a changed report."""
+    unscanned: tuple[Mapping[str, Any], ...] | None = None
+    """`gate run`: source files no code scanner covered (None when the gate does not know the tree)."""
 
 
 @dataclass
@@ -167,7 +172,14 @@ def evaluate(config: Config) -> Outcome:
 
             baseline = load_baseline(config.baseline)
         t0 = time.perf_counter()
-        reports = collect(config.reports, as_format=config.as_format, limits=config.limits, allow_empty=config.allow_empty)
+        recorded = list(config.recorded_reports()) if config.recorded_reports is not None else []
+        reports = collect(
+            config.reports, as_format=config.as_format, limits=config.limits, allow_empty=config.allow_empty or bool(recorded)
+        )
+        if recorded:
+            from gate.collect import read_document
+
+            reports += [read_document(data, path, as_format=config.as_format, limits=config.limits) for path, data in recorded]
         timing["read"] = time.perf_counter() - t0
         if config.policy_ref:
             reports = _trusted_vex_only(config.policy_ref, reports, not_used)
@@ -176,6 +188,8 @@ def evaluate(config: Config) -> Outcome:
         del reports  # the document holds copies; the model objects need not outlive it
         if config.extra_scans:
             prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
+        if config.unscanned is not None:
+            prepared.document["unscanned"] = _unscanned(config.unscanned, policy.data)
         input_json = json.dumps(prepared.document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
         from gate.engine.registry import get_engine
@@ -208,6 +222,7 @@ def evaluate(config: Config) -> Outcome:
             extra={
                 **_extra(config, policy, prepared.document, violations, warnings, prepared),
                 "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
+                **({"unscanned": prepared.document["unscanned"]} if "unscanned" in prepared.document else {}),
             },
         )
         return Outcome(verdict=verdict, document=prepared.document, policy=policy)
@@ -279,6 +294,17 @@ def _trusted_vex_only(ref: str, reports: list[Any], not_used: list[dict[str, Any
             r = dataclasses.replace(r, result=dataclasses.replace(r.result, vex=()))
         out.append(r)
     return out
+
+
+def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`input.unscanned`: each file with `test_code` from the data's test-path globs, as findings have it."""
+    from gate.paths import compile_globs
+
+    test_re = compile_globs(data.get("test_paths") or ())
+    return [
+        {"path": str(e["path"]), "reason": str(e["reason"]), "test_code": bool(test_re is not None and test_re.match(str(e["path"])))}
+        for e in entries
+    ]
 
 
 def _engine_options(config: Config) -> dict[str, Any]:

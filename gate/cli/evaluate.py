@@ -150,6 +150,8 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         pull_request=kw["pull_request"],
         run_info=kw.get("run_info"),
         extra_scans=tuple(kw.get("extra_scans") or ()),
+        recorded_reports=kw.get("recorded_reports"),
+        unscanned=kw.get("unscanned"),
     )
 
 
