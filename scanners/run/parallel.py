@@ -49,7 +49,7 @@ class ScanRun:
     records: tuple[RunRecord, ...]
     wall_time: float
     survey: Survey | None = None
-    """The gate's survey of the project's source (None when no code scanner was selected)."""
+    """The gate's survey of the project's source."""
 
     def reports(self) -> list[str]:
         """The native reports the scanners wrote: what the evaluation reads."""
@@ -166,7 +166,8 @@ def run_all(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gate-snapshot-") as snapshot:
-        plan = ScanPlan.make(target, Path(snapshot) / "src", rules) if any(r.code_scanner for r in runners) else None
+        # The survey always: with no code scanner selected, every source file is unscanned.
+        plan = ScanPlan.make(target, Path(snapshot) / "src", rules)
         return _run_all(runners, target, out_dir, timeout, plan, on_event, tick, interval)
 
 
