@@ -191,7 +191,7 @@ def describe(record: RunRecord) -> str:
     head = f"{record.name}: {record.status}"
     if record.status == "not_applicable":
         return f"{head}: {clean(record.notes[0] if record.notes else '', 200)}"
-    if record.status == "unavailable":
+    if record.status in ("unavailable", "skipped"):
         return f"{head}: {clean(record.errors[0] if record.errors else '', 200)}"
     parts = [f"{head} in {record.duration:.1f} s", f"exit {record.exit_code}" if record.exit_code is not None else "stopped"]
     text = ", ".join(parts)
@@ -443,7 +443,7 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
             f"{record.notes[0] if record.notes else 'nothing to describe'}; use --environment to describe an installed environment",
             file=path,
         )
-    if record.status == "unavailable":
+    if record.status in ("unavailable", "skipped"):
         raise ConfigError(record.errors[0])
     source = next((n for n in record.notes if n.startswith("from ")), "")
     if not record.complete or record.report is None:
