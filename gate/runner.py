@@ -58,6 +58,8 @@ class Config:
     ended); called once, where reports are read, and raises InputError for a changed report."""
     unscanned: tuple[Mapping[str, Any], ...] | None = None
     """`gate run`: source files no code scanner covered (None when the gate does not know the tree)."""
+    source_root: str | None = None
+    """`gate evaluate --source-root DIR`: the project the reports are about, surveyed for `unscanned`."""
 
 
 @dataclass
@@ -181,6 +183,9 @@ def evaluate(config: Config) -> Outcome:
 
             reports += [read_document(data, path, as_format=config.as_format, limits=config.limits) for path, data in recorded]
         timing["read"] = time.perf_counter() - t0
+        unscanned_entries = config.unscanned
+        if config.source_root is not None and unscanned_entries is None:
+            unscanned_entries = tuple(_unscanned_in(config.source_root, reports, policy.data, config.limits))
         if config.policy_ref:
             reports = _trusted_vex_only(config.policy_ref, reports, not_used)
         t0 = time.perf_counter()
@@ -188,8 +193,8 @@ def evaluate(config: Config) -> Outcome:
         del reports  # the document holds copies; the model objects need not outlive it
         if config.extra_scans:
             prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
-        if config.unscanned is not None:
-            prepared.document["unscanned"] = _unscanned(config.unscanned, policy.data)
+        if unscanned_entries is not None:
+            prepared.document["unscanned"] = _unscanned(unscanned_entries, policy.data)
         input_json = json.dumps(prepared.document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
         from gate.engine.registry import get_engine
@@ -294,6 +299,40 @@ def _trusted_vex_only(ref: str, reports: list[Any], not_used: list[dict[str, Any
             r = dataclasses.replace(r, result=dataclasses.replace(r.result, vex=()))
         out.append(r)
     return out
+
+
+def _unscanned_in(root: str, reports: Sequence[Any], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
+    """`gate evaluate --source-root DIR`: the source files under DIR that no report lists as scanned.
+
+    The project is surveyed with the data's coverage rules, as `gate run` does; a report covers
+    the files its tool lists (bandit `metrics`, semgrep JSON `paths.scanned`, SARIF `artifacts`).
+    The list is read from the same bytes the report was judged on (a file that changed since it
+    was read is an input error).
+    """
+    import hashlib
+
+    from gate.collect import parse_document, read_bytes
+    from gate.errors import InputError
+    from scanners.run.coverage import SCANNED_LISTS, CoverageRules, relative_to_root, survey, unscanned
+
+    folder = Path(root)
+    if not folder.is_dir():
+        raise ConfigError("--source-root must be the project's folder", file=root)
+    try:
+        rules = CoverageRules.from_data(data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    covered: dict[str, set[str]] = {}
+    for r in reports:
+        lister = SCANNED_LISTS.get(r.result.format)
+        if lister is None:
+            continue
+        data_bytes = read_bytes(r.path, limits)
+        if hashlib.sha256(data_bytes).hexdigest() != r.sha256:
+            raise InputError("the report changed while the gate read it: refused", file=r.path)
+        doc, _, _ = parse_document(data_bytes, r.path, limits)
+        covered[r.path] = relative_to_root(lister(doc), folder)
+    return unscanned(survey(folder, rules), covered, "reports that list the files they scanned")
 
 
 def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:

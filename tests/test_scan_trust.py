@@ -552,3 +552,50 @@ def test_attack_no_code_scanner_means_everything_is_unscanned(tmp_path: Path) ->
     assert "1 source file(s) no code scanner scanned: app.py (no code scanner scanned it (code scanners that ran: none))" in res.stderr
     run = run_all([get_runner("sbom")], tmp_path / "p", tmp_path / "r", 60)
     assert run.unscanned() == [{"path": "app.py", "reason": "no code scanner scanned it (code scanners that ran: none)"}]
+
+
+# --------------------------------------------------------------------------------------------
+# `gate evaluate --source-root DIR`: the tree is known, so unscanned files are listed
+
+
+EXAMPLE_REPORTS = REPO / "examples" / "reports"
+VULNERABLE = REPO / "examples" / "vulnerable-app"
+
+
+def _evaluate(tmp_path: Path, *args: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    res = run_gate(
+        ["evaluate", *args, "--time", TIME, "--output", f"json={tmp_path / 'v.json'}", "--output", f"input={tmp_path / 'i.json'}"]
+    )
+    verdict = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))
+    document = json.loads((tmp_path / "i.json").read_text(encoding="utf-8"))
+    return res.exit_code, verdict, document
+
+
+def test_evaluate_with_source_root_lists_nothing_when_a_report_covers_every_file(tmp_path: Path) -> None:
+    code, verdict, document = _evaluate(tmp_path, str(EXAMPLE_REPORTS), "--source-root", str(VULNERABLE))
+    assert code == 10  # the example's own flaws
+    assert verdict["unscanned"] == document["unscanned"] == []
+    assert not any(v["rule"] == "GATE-SCAN-020" for v in verdict["violations"])
+
+
+def test_attack_evaluate_with_source_root_sees_code_no_report_covered(tmp_path: Path) -> None:
+    """Attack: a pipeline passes reports that cover part of the project (a bandit report of the
+    files that were there before, a SARIF log that lists no files) and the gate could not tell.
+    With the tree given, every source file no report lists is unscanned; production code blocks."""
+    project = tmp_path / "p"
+    for name in ("app.py", "tests/test_app.py"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text((VULNERABLE / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (project / "extra.py").write_text(FLAW, encoding="utf-8")
+    code, verdict, document = _evaluate(tmp_path, str(EXAMPLE_REPORTS / "bandit.json"), "--source-root", str(project))
+    assert code == 10
+    reason = f"no code scanner scanned it (reports that list the files they scanned: {EXAMPLE_REPORTS / 'bandit.json'})"
+    assert document["unscanned"] == [{"path": "extra.py", "reason": reason, "test_code": False}]
+    assert any(v["rule"] == "GATE-SCAN-020" and v["msg"].startswith("1 source file of production code") for v in verdict["violations"])
+    _, verdict, _ = _evaluate(tmp_path, str(EXAMPLE_REPORTS / "semgrep.sarif"), "--source-root", str(project))
+    assert {u["path"] for u in verdict["unscanned"]} == {"app.py", "extra.py", "tests/test_app.py"}
+
+
+def test_evaluate_without_source_root_does_not_know_the_tree(tmp_path: Path) -> None:
+    _, verdict, document = _evaluate(tmp_path, str(EXAMPLE_REPORTS / "semgrep.sarif"))
+    assert "unscanned" not in verdict and "unscanned" not in document

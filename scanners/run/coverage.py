@@ -29,7 +29,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -321,20 +321,44 @@ def semgrep_scanned(doc: Any) -> set[str]:
     return {_norm(p) for p in scanned if isinstance(p, str)}
 
 
-def unscanned(survey: Survey, covered: Mapping[str, Iterable[str]]) -> list[dict[str, str]]:
+def sarif_scanned(doc: Any) -> set[str]:
+    """The files a SARIF log lists as artifacts it analysed (`runs[].artifacts[].location.uri`)."""
+    out: set[str] = set()
+    runs = doc.get("runs") if isinstance(doc, dict) else None
+    for run in runs if isinstance(runs, list) else []:
+        artifacts = run.get("artifacts") if isinstance(run, dict) else None
+        for artifact in artifacts if isinstance(artifacts, list) else []:
+            location = artifact.get("location") if isinstance(artifact, dict) else None
+            uri = location.get("uri") if isinstance(location, dict) else None
+            if isinstance(uri, str):
+                out.add(_norm(uri[7:] if uri.startswith("file://") else uri))
+    return out
+
+
+SCANNED_LISTS: Final = {"bandit": bandit_scanned, "semgrep": semgrep_scanned, "sarif": sarif_scanned}
+"""Report formats that list the files their tool scanned, and how to read that list."""
+
+
+def relative_to_root(paths: Iterable[str], root: Path) -> set[str]:
+    """A report's file list as paths relative to `root`: absolute paths inside it made relative;
+    anything else (a path from another checkout) kept as it is, so it matches nothing."""
+    real = str(root.resolve()).rstrip("/") + "/"
+    out = set()
+    for p in paths:
+        out.add(p[len(real) :] if p.startswith(real) else _norm(p))
+    return out
+
+
+def unscanned(survey: Survey, covered: Mapping[str, Iterable[str]], what: str = "code scanners that ran") -> list[dict[str, str]]:
     """Every source file no code scanner scanned, and every one the gate could not hand to them.
 
-    `covered` maps each code scanner that ran to the files its report says it scanned.
+    `covered` maps each code scanner that ran (or each report read, `what` says which) to the
+    files its report says it scanned.
     """
     seen: set[str] = set()
     for files in covered.values():
         seen.update(files)
     names = ", ".join(sorted(covered)) or "none"
-    out = [{"path": p, "reason": f"no code scanner scanned it (code scanners that ran: {names})"} for p in survey.paths if p not in seen]
+    out = [{"path": p, "reason": f"no code scanner scanned it ({what}: {names})"} for p in survey.paths if p not in seen]
     out += [{"path": p, "reason": why} for p, why in survey.unscannable]
     return sorted(out, key=lambda e: e["path"])
-
-
-def limited(entries: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """At most `MAX_LISTED` entries (the caller records the full count)."""
-    return list(entries[:MAX_LISTED])
