@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,13 @@ class Config:
     """Public key (or HMAC secret) file that policy bundles and folders must be signed for."""
     not_used: tuple[Mapping[str, Any], ...] = ()
     """Work-tree changes already set aside before the run (the config file read from the ref)."""
+    recorded_reports: Callable[[], Sequence[tuple[str, bytes]]] | None = None
+    """`gate run`: the reports its scanners wrote, as (path shown, bytes recorded when the tool
+    ended); called once, where reports are read, and raises InputError for a changed report."""
+    unscanned: tuple[Mapping[str, Any], ...] | None = None
+    """`gate run`: source files no code scanner covered (None when the gate does not know the tree)."""
+    source_root: str | None = None
+    """`gate evaluate --source-root DIR`: the project the reports are about, surveyed for `unscanned`."""
 
 
 @dataclass
@@ -189,8 +196,18 @@ def evaluate(config: Config) -> Outcome:
             )
         baseline = load_trusted_baseline(gov, config.baseline) if config.baseline else None
         t0 = time.perf_counter()
-        reports = collect(config.reports, as_format=config.as_format, limits=config.limits, allow_empty=config.allow_empty)
+        recorded = list(config.recorded_reports()) if config.recorded_reports is not None else []
+        reports = collect(
+            config.reports, as_format=config.as_format, limits=config.limits, allow_empty=config.allow_empty or bool(recorded)
+        )
+        if recorded:
+            from gate.collect import read_document
+
+            reports += [read_document(data, path, as_format=config.as_format, limits=config.limits) for path, data in recorded]
         timing["read"] = time.perf_counter() - t0
+        unscanned_entries = config.unscanned
+        if config.source_root is not None and unscanned_entries is None:
+            unscanned_entries = tuple(_unscanned_in(config.source_root, reports, policy.data, config.limits))
         if gov.ref is not None:
             reports = trusted_vex(gov, reports, config.limits)
         not_used = gov.not_used
@@ -199,6 +216,8 @@ def evaluate(config: Config) -> Outcome:
         del reports  # the document holds copies; the model objects need not outlive it
         if config.extra_scans:
             prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
+        if unscanned_entries is not None:
+            prepared.document["unscanned"] = _unscanned(unscanned_entries, policy.data)
         input_json = json.dumps(prepared.document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
         from gate.engine.registry import get_engine
@@ -231,6 +250,7 @@ def evaluate(config: Config) -> Outcome:
             extra={
                 **_extra(config, policy, prepared.document, violations, warnings, prepared),
                 "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
+                **({"unscanned": prepared.document["unscanned"]} if "unscanned" in prepared.document else {}),
             },
         )
         return Outcome(verdict=verdict, document=prepared.document, policy=policy)
@@ -350,6 +370,51 @@ def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
             r = dataclasses.replace(r, result=dataclasses.replace(r.result, vex=vex))
         out.append(r)
     return out
+
+
+def _unscanned_in(root: str, reports: Sequence[Any], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
+    """`gate evaluate --source-root DIR`: the source files under DIR that no report lists as scanned.
+
+    The project is surveyed with the data's coverage rules, as `gate run` does; a report covers
+    the files its tool lists (bandit `metrics`, semgrep JSON `paths.scanned`, SARIF `artifacts`).
+    The list is read from the same bytes the report was judged on (a file that changed since it
+    was read is an input error).
+    """
+    import hashlib
+
+    from gate.collect import parse_document, read_bytes
+    from gate.errors import InputError
+    from scanners.run.coverage import SCANNED_LISTS, CoverageRules, relative_to_root, survey, unscanned
+
+    folder = Path(root)
+    if not folder.is_dir():
+        raise ConfigError("--source-root must be the project's folder", file=root)
+    try:
+        rules = CoverageRules.from_data(data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    covered: dict[str, set[str]] = {}
+    for r in reports:
+        lister = SCANNED_LISTS.get(r.result.format)
+        if lister is None:
+            continue
+        data_bytes = read_bytes(r.path, limits)
+        if hashlib.sha256(data_bytes).hexdigest() != r.sha256:
+            raise InputError("the report changed while the gate read it: refused", file=r.path)
+        doc, _, _ = parse_document(data_bytes, r.path, limits)
+        covered[r.path] = relative_to_root(lister(doc), folder)
+    return unscanned(survey(folder, rules), covered, "reports that list the files they scanned")
+
+
+def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`input.unscanned`: each file with `test_code` from the data's test-path globs, as findings have it."""
+    from gate.paths import compile_globs
+
+    test_re = compile_globs(data.get("test_paths") or ())
+    return [
+        {"path": str(e["path"]), "reason": str(e["reason"]), "test_code": bool(test_re is not None and test_re.match(str(e["path"])))}
+        for e in entries
+    ]
 
 
 def _engine_options(config: Config) -> dict[str, Any]:

@@ -110,6 +110,27 @@ def test_vulnerable_app_closes_the_gate_with_bandit_and_semgrep_evidence(vulnera
     assert {"gate.python.sql-injection", "gate.python.command-injection.subprocess-shell", "B602", "B501"} <= rules
 
 
+def test_example_verdict_lists_report_digests_and_coverage(vulnerable: Run) -> None:
+    """The shipped example: each report's digest (recorded when its scanner ended, the bytes judged,
+    the same as the copy kept in --out) and each code scanner's coverage; nothing unscanned."""
+    import hashlib
+
+    inputs = {i["path"]: i["sha256"] for i in vulnerable.verdict["inputs"]}
+    scanners = {s["name"]: s for s in vulnerable.verdict["run"]["scanners"]}
+    assert set(scanners) == {"bandit", "semgrep", "sbom"}
+    for record in scanners.values():
+        kept = Path(record["report"])
+        assert kept.parent == vulnerable.out and record["sha256"] == hashlib.sha256(kept.read_bytes()).hexdigest()
+        assert inputs[record["report"]] == record["sha256"]
+    for name in ("bandit", "semgrep"):
+        coverage = scanners[name]["coverage"]
+        assert (coverage["targets"], coverage["files"], coverage["not_scanned"]) == (2, 2, []), name
+    assert scanners["sbom"]["coverage"] is None
+    assert vulnerable.verdict["run"]["coverage"]["sources"] == 2
+    assert vulnerable.verdict["run"]["coverage"]["excluded"] == []
+    assert vulnerable.verdict["unscanned"] == vulnerable.document["unscanned"] == []
+
+
 def test_run_is_recorded_in_the_verdict(vulnerable: Run) -> None:
     run = vulnerable.verdict["run"]
     assert Path(run["target"]).resolve() == VULNERABLE.resolve()
@@ -188,7 +209,15 @@ def test_offline_dependency_audit_closes_the_gate_and_says_why(clean_offline_aud
 def test_only_failed_scanners_still_give_a_verdict(tmp_path: Path) -> None:
     run = _gate_run(tmp_path, CLEAN, "--scanners", "pip-audit", env=OFFLINE)
     assert run.result.exit_code == 10  # not 3: the failed audit itself is the evidence
-    assert [v["rule"] for v in run.verdict["violations"]] == ["GATE-SCAN-001"]
+    # and with no code scanner run, every source file of the project is unscanned
+    assert [v["rule"] for v in run.verdict["violations"]] == ["GATE-SCAN-001", "GATE-SCAN-020"]
+    assert {u["path"] for u in run.verdict["unscanned"]} == {
+        "src/inventory/__init__.py",
+        "src/inventory/app.py",
+        "src/inventory/security.py",
+        "src/inventory/storage.py",
+        "tests/test_security.py",
+    }
 
 
 # --------------------------------------------------------------------------------------------

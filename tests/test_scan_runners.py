@@ -25,7 +25,7 @@ from scanners.run.interface import RunRecord, ScannerRunner
 from scanners.run.parallel import ScanRun, run_all
 from scanners.run.pip_audit import PipAuditRunner
 from scanners.run.registry import SCANNERS, UnknownScanner, get_runner, parse_scanners
-from scanners.run.semgrep import IGNORE_FILE_NAME, SemgrepRunner, rules_dir
+from scanners.run.semgrep import IGNORE_FILE_NAME, IGNORE_FILE_PREFIX, SemgrepRunner, rules_dir
 
 VULNERABLE = REPO / "examples" / "vulnerable-app"
 CLOSED_PORT_OSV = "http://127.0.0.1:9/v1/query"  # discard port: nothing listens, connection refused
@@ -96,7 +96,8 @@ def test_records_carry_version_command_exit_code_duration(vulnerable_run: ScanRu
         assert r.duration > 0
         assert r.report is not None and Path(r.report).is_file()
         assert r.command[0].endswith(r.command[0].split("/")[-1]) and Path(r.command[0]).is_file()
-        assert r.cwd is not None and Path(r.cwd).resolve() == VULNERABLE.resolve()
+        assert r.cwd is not None and Path(r.cwd).resolve() == VULNERABLE.resolve()  # the project scanned
+        assert r.sha256 is not None and r.data is not None and len(r.sha256) == 64
         shown = r.to_dict()
         assert shown["command"] == list(r.command) and shown["exit_code"] == code and shown["tool_version"] == r.tool_version
 
@@ -107,8 +108,13 @@ def test_semgrep_command_line(vulnerable_run: ScanRun) -> None:
     assert cmd[cmd.index("--metrics") + 1] == "off"
     assert "--disable-version-check" in cmd and "--no-rewrite-rule-ids" in cmd
     assert cmd[cmd.index("--config") + 1] == str(rules_dir())
-    assert f"--x-semgrepignore-filename={IGNORE_FILE_NAME}" in cmd
-    assert cmd[-1] == "."
+    # the gate's own ignore file, under a name chosen at random per run (never the fixed name a
+    # pull request could plant), no .gitignore, no size limit
+    ignore = [a for a in cmd if a.startswith("--x-semgrepignore-filename=")]
+    assert len(ignore) == 1 and ignore[0].startswith(f"--x-semgrepignore-filename={IGNORE_FILE_PREFIX}")
+    assert IGNORE_FILE_NAME not in ignore[0]
+    assert "--no-git-ignore" in cmd and "--max-target-bytes=0" in cmd
+    assert cmd[-2:] == ("--", ".")
     env = SemgrepRunner().env()
     assert env["SEMGREP_ENABLE_VERSION_CHECK"] == "0" and env["SEMGREP_SEND_METRICS"] == "off"
 
@@ -116,8 +122,10 @@ def test_semgrep_command_line(vulnerable_run: ScanRun) -> None:
 def test_bandit_command_line(vulnerable_run: ScanRun) -> None:
     cmd = _by_name(vulnerable_run)["bandit"].command
     assert "--ignore-nosec" in cmd and "--ini" in cmd
-    assert cmd[cmd.index("-f") + 1] == "json" and cmd[1:3] == ("-r", ".")
-    assert "*/.venv/*" in cmd[cmd.index("-x") + 1]
+    assert cmd[cmd.index("-f") + 1] == "json" and cmd[1] == "-r" and cmd[-2:] == ("--", ".")
+    # -x names one path that exists nowhere: bandit's built-in excludes (.tox, .eggs, ...) do not apply
+    excludes = cmd[cmd.index("-x") + 1]
+    assert "," not in excludes and excludes.startswith("/") and not Path(excludes).exists()
 
 
 def test_reports_are_read_by_the_gates_readers(vulnerable_run: ScanRun) -> None:
@@ -164,7 +172,9 @@ def test_unreachable_pip_audit_is_recorded_incomplete_with_its_own_words(vulnera
     assert "Connection refused" in r.errors[0] or "ConnectionError" in r.errors[0]
     assert not any(line.startswith(("  File ", "Traceback")) for line in r.errors)
     assert "--no-deps" in r.command and "--disable-pip" in r.command  # pinned: nothing resolved or built
-    assert r.command[r.command.index("-r") + 1] == "requirements.txt"
+    # pip-audit reads the gate's checked copy of the lines, in its private work folder, never the project's file
+    audited = Path(r.command[r.command.index("-r") + 1])
+    assert audited.is_absolute() and audited.name == "requirements.txt" and VULNERABLE.resolve() not in audited.parents
 
 
 def test_incomplete_run_becomes_a_schema_valid_scan_entry(vulnerable_run: ScanRun) -> None:
@@ -258,6 +268,7 @@ def test_project_bandit_configuration_is_not_obeyed(hostile_project: tuple[Path,
     _, records = hostile_project
     r = records["bandit"]
     assert "project bandit configuration not used: .bandit" in r.notes
+    assert r.coverage is not None and r.coverage["targets"] == r.coverage["files"] == 2
     result = read_report(r.report or "").result
     assert any(f.rule_id == "B602" and f.location and f.location.path == "./app.py" for f in result.findings)
     # bandit could not parse broken.py: its own error list makes the scan incomplete
@@ -267,7 +278,7 @@ def test_project_bandit_configuration_is_not_obeyed(hostile_project: tuple[Path,
 def test_project_semgrepignore_is_not_obeyed(hostile_project: tuple[Path, dict[str, RunRecord]]) -> None:
     _, records = hostile_project
     r = records["semgrep"]
-    assert "project .semgrepignore not obeyed: .semgrepignore" in r.notes
+    assert "project ignore files not obeyed: .semgrepignore" in r.notes
     result = read_report(r.report or "").result
     paths = {f.location.path for f in result.findings if f.location}
     assert {"app.py", "broken.py"} <= paths
@@ -285,17 +296,18 @@ def test_semgrep_json_errors_make_the_run_incomplete(hostile_project: tuple[Path
     assert entry is not None and entry["path"] == r.report and entry["errors"] == list(r.errors)
 
 
-def test_reports_folder_inside_the_project_is_not_scanned(hostile_project: tuple[Path, dict[str, RunRecord]]) -> None:
+def test_code_scanners_scan_the_snapshot_not_the_tree(hostile_project: tuple[Path, dict[str, RunRecord]]) -> None:
+    """Reports a scanner wrote into a folder of the project are not source: only the gate's
+    snapshot of the source (outside the tree) is scanned, so its coverage is exactly the survey."""
     project, records = hostile_project
-    (project / "reports" / "copied.py").write_text("import os\nos.system('x' + input())\n", encoding="utf-8")
-    again = run_all([BanditRunner()], project, project / "reports", 60)
-    result = read_report(again.reports()[0]).result
-    assert not any("reports/" in (f.location.path or "") for f in result.findings if f.location)
+    assert not any(p.suffix == ".py" for p in (project / "reports").iterdir())
+    assert records["bandit"].scanned == frozenset({"app.py", "broken.py"})
 
 
 def test_run_summary_for_the_verdict(vulnerable_run: ScanRun) -> None:
     shown: dict[str, Any] = vulnerable_run.to_dict()
-    assert set(shown) == {"target", "out", "wall_time", "scanners"}
+    assert set(shown) == {"target", "out", "wall_time", "scanners", "coverage"}
+    assert shown["coverage"]["sources"] == 2 and shown["coverage"]["excluded"] == []
     assert [s["name"] for s in shown["scanners"]] == ["bandit", "semgrep", "sbom", "pip-audit"]
     slowest = max(s["duration"] for s in shown["scanners"])
     assert slowest <= shown["wall_time"] < sum(s["duration"] for s in shown["scanners"]) + 5

@@ -15,7 +15,7 @@ from conftest import DATA, REPO, run_gate
 from scan_support import require_tools
 
 from gate.collect import read_report
-from sbom.generate import NO_MANIFEST, Manifest, SbomRunner, all_pinned, find_manifest, requirement_lines
+from sbom.generate import NO_MANIFEST, Manifest, SbomRunner, all_pinned, checked_requirements, find_manifest, requirement_lines
 from scanners.run.interface import PrepareError
 
 MANIFESTS = DATA / "scan_manifests"
@@ -58,7 +58,7 @@ def _project(tmp_path: Path, files: dict[str, str]) -> Path:
                 "pyproject.toml": "[project]\nname='x'\ndependencies=['d']\n",
             },
             "requirements",
-            ("requirements-dev.txt", "requirements.txt", "requirements/extra.txt"),
+            ("requirements.txt", "requirements/extra.txt"),  # requirements-dev.txt does not ship
         ),
         ({"pyproject.toml": "[project]\nname = 'x'\ndependencies = ['flask>=3']\n"}, "pyproject", ("pyproject.toml",)),
         ({"pyproject.toml": "[tool.poetry.dependencies]\npython = '^3.10'\nflask = '^3'\n"}, "pyproject", ("pyproject.toml",)),
@@ -105,18 +105,23 @@ def test_requirements_inline_includes_and_drop_constraints(tmp_path: Path) -> No
     assert manifest is not None
     lines = requirement_lines(tmp_path, manifest)
     # the include cycle back to requirements.txt is read once
-    assert lines == ["idna==3.7", "flask==3.1.1", "requests==2.32.4 --hash=sha256:abc"]
+    assert lines == ["idna==3.7", "flask==3.1.1", "requests==2.32.4"]  # hashes are options: not passed on
     assert all_pinned(lines)
 
 
-def test_requirements_include_outside_the_project_is_refused(tmp_path: Path) -> None:
+def test_requirements_include_outside_the_project_is_not_read(tmp_path: Path) -> None:
+    """An include that leaves the project is never read (nor passed to a tool): its requirements
+    are not described, which is an error that makes the run incomplete (was: the whole run failed)."""
     project = tmp_path / "p"
-    _project(project, {"requirements.txt": "-r ../outside.txt\n"})
+    _project(project, {"requirements.txt": "-r ../outside.txt\nidna==3.7\n"})
     (tmp_path / "outside.txt").write_text("secret-package==1\n", encoding="utf-8")
     manifest = find_manifest(project)
     assert manifest is not None
-    with pytest.raises(PrepareError, match="outside the project"):
-        requirement_lines(project, manifest)
+    checked = checked_requirements(project, manifest)
+    assert checked.lines == ["idna==3.7"]
+    assert checked.errors == [
+        "requirements.txt -> ../outside.txt: includes a file outside the project; not read, its requirements are not described"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -170,6 +170,9 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         repo_root=kw.get("repo_root"),
         verification_key=kw.get("verification_key"),
         not_used=tuple(_config_not_used()),
+        recorded_reports=kw.get("recorded_reports"),
+        unscanned=kw.get("unscanned"),
+        source_root=kw.get("source_root"),
     )
 
 
@@ -214,11 +217,18 @@ def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]]) -
 @click.command("evaluate")
 @click.argument("reports", nargs=-1, type=click.Path())
 @click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format instead of detecting it from content.")
+@click.option(
+    "--source-root",
+    "source_root",
+    envvar="GATE_SOURCE_ROOT",
+    type=click.Path(file_okay=False),
+    help="The project the reports are about: its Python source files no report lists as scanned are `unscanned`.",
+)
 @evaluation_options
-def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any) -> int:
+def evaluate_command(reports: tuple[str, ...], as_format: str | None, source_root: str | None, **kw: Any) -> int:
     """Evaluate existing reports and SBOMs (format detected from content)."""
     outputs = parse_outputs(kw["outputs"])
-    config = build_config(reports, as_format, **kw)
+    config = build_config(reports, as_format, **kw, source_root=source_root)
     outcome = evaluate(config)
     return finish(outcome, kw["format_"], outputs)
 

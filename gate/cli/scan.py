@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,9 +24,10 @@ import click
 
 from gate.cli import config_option, verbose_option
 from gate.cli.evaluate import build_config, evaluation_options, finish, parse_outputs
-from gate.errors import ConfigError, InputError, OutputError
+from gate.errors import ConfigError, GateError, InputError, OutputError
 from gate.output.text import clean
-from gate.runner import evaluate
+from gate.runner import check_data, evaluate, resolve_policy
+from scanners.run.coverage import CoverageRules
 from scanners.run.interface import RunRecord
 from scanners.run.parallel import Event, ScanRun, run_all
 from scanners.run.registry import SCANNERS, UnknownScanner, get_runner, parse_scanners
@@ -188,7 +191,7 @@ def describe(record: RunRecord) -> str:
     head = f"{record.name}: {record.status}"
     if record.status == "not_applicable":
         return f"{head}: {clean(record.notes[0] if record.notes else '', 200)}"
-    if record.status == "unavailable":
+    if record.status in ("unavailable", "skipped"):
         return f"{head}: {clean(record.errors[0] if record.errors else '', 200)}"
     parts = [f"{head} in {record.duration:.1f} s", f"exit {record.exit_code}" if record.exit_code is not None else "stopped"]
     text = ", ".join(parts)
@@ -228,6 +231,14 @@ def _out_dir(out: str) -> Path:
     return directory
 
 
+def coverage_rules(data: Mapping[str, Any]) -> CoverageRules:
+    """The data's coverage section (`coverage.exclude`, anchored globs); invalid data is exit 2."""
+    try:
+        return CoverageRules.from_data(data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def scan(
     path: str,
     *,
@@ -237,15 +248,47 @@ def scan(
     semgrep_config: Sequence[str],
     pip_audit_service: str,
     progress: str,
+    rules: CoverageRules | None = None,
+    private: Path | None = None,
 ) -> ScanRun:
-    """Run the selected scanners on `path` into `out`; every worker thread has ended on return."""
+    """Run the selected scanners on `path`; every worker thread has ended on return.
+
+    The tools write into a fresh private folder (mode 0700, under `private` or a new temporary
+    one), never into `out`; the run returned names each report by its copy in `out`, which this
+    writes from the bytes recorded when each tool ended (for humans: the gate never reads them).
+    """
     names = _scanners(scanners)
     target = _target(path)
     out_dir = _out_dir(out)
     runners = [get_runner(n, semgrep_configs=semgrep_config, pip_audit_service=pip_audit_service) for n in names]
     display = make_progress(progress, names, path, scanner_timeout)
-    with display:
-        return run_all(runners, target, out_dir, scanner_timeout, on_event=display.event, tick=display.tick)
+    own = private is None
+    folder = Path(tempfile.mkdtemp(prefix="gate-run-")) if private is None else private
+    try:
+        reports = folder / "reports"
+        reports.mkdir(mode=0o700)
+        with display:
+            run = run_all(runners, target, reports, scanner_timeout, rules=rules, on_event=display.event, tick=display.tick)
+        shown = run.relocated(out_dir)
+        try:
+            shown.copy_reports(out_dir)
+        except OSError as exc:
+            raise OutputError(f"cannot keep a copy of the reports: {exc.strerror or exc}", file=out) from None
+        return shown
+    finally:
+        if own:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _policy_for_scan(kw: Mapping[str, Any]) -> Any:
+    """The policy set `gate run` evaluates with, loaded before scanning for its coverage data; None
+    when it cannot be loaded (the evaluation then reports that error, and nothing is scanned)."""
+    try:
+        policy = resolve_policy(build_config((), None, **kw))
+        check_data(policy)
+    except GateError:
+        return None
+    return policy
 
 
 @click.command("run")
@@ -264,24 +307,44 @@ def run_command(
 ) -> int:
     """Scan PATH (bandit, semgrep, pip-audit, SBOM; in parallel), then evaluate the reports.
 
-    The native reports are kept in --out and judged exactly as `gate evaluate` would judge them;
-    each scanner's version, command line, exit code and duration are recorded in the verdict
+    The scanners write into a private folder; each report's SHA-256 is recorded when its tool
+    ends and exactly those bytes are judged, as `gate evaluate` would judge them (copies are kept
+    in --out for humans). The code scanners scan what the policy data's `coverage` section selects;
+    source files no code scanner covered are listed as `unscanned`. Each scanner's version,
+    command line, exit code, duration, report digest and coverage are recorded in the verdict
     (`run`). A scanner that failed, timed out or is missing counts as an incomplete scan.
     """
     outputs = parse_outputs(kw["outputs"])
-    run = scan(
-        path,
-        scanners=scanners,
-        out=out,
-        scanner_timeout=scanner_timeout,
-        semgrep_config=semgrep_config,
-        pip_audit_service=pip_audit_service,
-        progress=progress,
-    )
-    extra = run.extra_scans()
-    # With incomplete runs recorded there is evidence to judge even if no report was written.
-    options = {**kw, "allow_empty": bool(kw["allow_empty"] or extra), "run_info": run.to_dict(), "extra_scans": extra}
-    outcome = evaluate(build_config(run.reports(), None, **options))
+    policy = _policy_for_scan(kw)
+    if policy is None:  # the evaluation reports why the policy could not be loaded
+        return finish(evaluate(build_config((), None, **kw)), kw["format_"], outputs)
+    rules = coverage_rules(policy.data)
+    private = Path(tempfile.mkdtemp(prefix="gate-run-"))
+    try:
+        run = scan(
+            path,
+            scanners=scanners,
+            out=out,
+            scanner_timeout=scanner_timeout,
+            semgrep_config=semgrep_config,
+            pip_audit_service=pip_audit_service,
+            progress=progress,
+            rules=rules,
+            private=private,
+        )
+        extra = run.extra_scans()
+        options = {
+            **kw,
+            # With incomplete runs recorded there is evidence to judge even if no report was written.
+            "allow_empty": bool(kw["allow_empty"] or extra),
+            "run_info": run.to_dict(),
+            "extra_scans": extra,
+            "recorded_reports": run.verified_reports,
+            "unscanned": tuple(run.unscanned()) if run.survey is not None else (),
+        }
+        outcome = evaluate(build_config((), None, **options))
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     return finish(outcome, kw["format_"], outputs)
 
 
@@ -299,12 +362,16 @@ def scan_command(
     pip_audit_service: str,
     progress: str,
 ) -> int:
-    """Only run the scanners on PATH; their native reports are written into --out.
+    """Only run the scanners on PATH; copies of their native reports are written into --out.
 
-    Exits 0 when every selected scanner wrote a complete report (or had nothing to scan), and 3
-    when one did not (failed, timed out, not installed): `gate evaluate` of the folder alone
-    would not see that scan.
+    What the code scanners scan comes from the default policy's data (`coverage`). Exits 0 when
+    every selected scanner wrote a complete report (or had nothing to scan) and every source file
+    was scanned, and 3 when a scanner did not complete (failed, timed out, not installed) or a
+    source file went unscanned: `gate evaluate` of the folder alone would not see that.
     """
+    from gate.runner import Config
+
+    policy = resolve_policy(Config())
     run = scan(
         path,
         scanners=scanners,
@@ -313,6 +380,7 @@ def scan_command(
         semgrep_config=semgrep_config,
         pip_audit_service=pip_audit_service,
         progress=progress,
+        rules=coverage_rules(policy.data),
     )
     for report in run.reports():
         click.echo(report)
@@ -320,6 +388,10 @@ def scan_command(
     if failed:
         names = "; ".join(f"{r.name} ({r.status}: {clean(r.errors[0] if r.errors else '', 200)})" for r in failed)
         raise InputError(f"{len(failed)} scanner(s) did not complete: {names}", file=run.out_dir)
+    missed = run.unscanned()
+    if missed:
+        first = "; ".join(f"{clean(e['path'], 200)} ({clean(e['reason'], 200)})" for e in missed[:5])
+        raise InputError(f"{len(missed)} source file(s) no code scanner scanned: {first}", file=path)
     return 0
 
 
@@ -371,7 +443,7 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
             f"{record.notes[0] if record.notes else 'nothing to describe'}; use --environment to describe an installed environment",
             file=path,
         )
-    if record.status == "unavailable":
+    if record.status in ("unavailable", "skipped"):
         raise ConfigError(record.errors[0])
     source = next((n for n in record.notes if n.startswith("from ")), "")
     if not record.complete or record.report is None:

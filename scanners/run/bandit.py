@@ -1,24 +1,38 @@
-"""Run bandit: `bandit -r . -f json -o OUT/bandit.json --ignore-nosec` in the project directory.
+"""Run bandit on the gate's snapshot of the project's source:
+
+    bandit -r -f json -o OUT/bandit.json -q --ignore-nosec --ini WORK/gate.bandit
+           -x WORK/gate-excludes-nothing -- . [other sources by name]
+
+in the snapshot (`scanners.run.coverage`): a private copy of exactly the source files the data
+says to scan, so nothing of the tree's own configuration is there for bandit to read.
 
 - Inline suppressions are recorded, not obeyed: `--ignore-nosec` makes bandit report results on
   `# nosec` lines like any other (without it they vanish and only a count remains), and the
   reader (`scanners.bandit`) marks such a finding `suppressed` from the `# nosec` comment in its
   quoted code. Whether a suppression then counts is the policy's decision
   (data `honour_inline_suppressions`).
-- The project's own `.bandit` files are not read: bandit picks one up from the scanned tree on
-  its own, and it can skip tests, exclude paths or change the output. The runner passes
-  `--ini` with an empty configuration of its own and notes any `.bandit` file it found.
+- No configuration but the gate's: `--ini` names an empty configuration of the gate's own (so no
+  `.bandit` file is looked for), and `-x` names one path that exists nowhere: without `-x`,
+  bandit applies its built-in excludes (`.svn,CVS,.bzr,.hg,.git,__pycache__,.tox,.eggs,*.egg`,
+  matched as substrings of every path), which would skip `src/.tox/x.py`. The project's
+  `.bandit` files and `[tool.bandit]` sections are noted, never used (they are not even copied).
+- `-r` on `.` finds the `*.py` files; every other source (`.pyw`, a script with a Python shebang)
+  is named on the command line (after `--`, so no name reads as an option), which bandit scans
+  whatever its name.
 - Exit codes: 0 (nothing found) and 1 (something found) both mean bandit ran; its exit code says
   nothing about risk. Files bandit could not parse are in the report's `errors`, which the
-  reader turns into an incomplete scan.
+  reader turns into an incomplete scan. The files bandit scanned are the keys of its report's
+  `metrics`: what the gate counts as covered.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import ClassVar
 
-from scanners.run.interface import SKIP_DIRS, Prepared, ScannerRunner, find_named, relative_inside
+from scanners.run.coverage import bandit_scanned
+from scanners.run.interface import Prepared, ScannerRunner, find_named
 
 
 class BanditRunner(ScannerRunner):
@@ -31,30 +45,27 @@ class BanditRunner(ScannerRunner):
     dist: ClassVar[str] = "bandit"
     report_name: ClassVar[str] = "bandit.json"
     ok_exit_codes: ClassVar[frozenset[int]] = frozenset({0, 1})
+    code_scanner: ClassVar[bool] = True
 
     def prepare(self, target: Path, out_dir: Path) -> Prepared:
-        """An empty configuration of the gate's own, so no `.bandit` file from the tree is used."""
+        """An empty configuration of the gate's own; note the project's bandit configuration (not used)."""
         (self.work_dir / "gate.bandit").write_text("[bandit]\n", encoding="utf-8")
         found = find_named(target, [".bandit"])
         notes = [f"project bandit configuration not used: {', '.join(found)}"] if found else []
         return Prepared(notes=notes)
 
-    def excludes(self, target: Path, out_dir: Path) -> list[str]:
-        """bandit's `-x` globs: the directories no scanner looks into, and the report folder."""
-        # bandit matches each glob against the whole path ("./pkg/mod.py") with fnmatch, where
-        # `*` also crosses `/`; a bare name would match as a substring of any path.
-        globs = [f"*/{d}/*" for d in SKIP_DIRS] + ["*/*.egg/*"]
-        inside = relative_inside(out_dir, target)
-        if inside:
-            globs.append(f"./{inside}/*")
-        return globs
+    def excludes(self) -> str:
+        """bandit's `-x`: one path that exists nowhere, so its built-in excludes do not apply."""
+        # bandit excludes a file when an exclude is a substring of its path ("./pkg/mod.py"):
+        # an absolute path inside the gate's private work folder is never one.
+        return str(self.work_dir / "gate-excludes-nothing")
 
     def command(self, target: Path, out_dir: Path) -> list[str]:
-        """The bandit command line (run with `target` as the working directory)."""
-        return [
+        """The bandit command line (run in the snapshot `target`)."""
+        others = self.plan.survey.by_extension()[1] if self.plan is not None else []
+        argv = [
             self.executable() or self.program,
             "-r",
-            ".",
             "-f",
             "json",
             "-o",
@@ -64,5 +75,13 @@ class BanditRunner(ScannerRunner):
             "--ini",
             str(self.work_dir / "gate.bandit"),
             "-x",
-            ",".join(self.excludes(target, out_dir)),
+            self.excludes(),
         ]
+        return [*argv, "--", ".", *others]
+
+    def covered(self, data: bytes) -> set[str]:
+        """The files in the report's `metrics`."""
+        try:
+            return bandit_scanned(json.loads(data))
+        except ValueError:
+            return set()

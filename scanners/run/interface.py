@@ -17,6 +17,7 @@ provides no evidence, so a stage that requires that kind of evidence still fails
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -33,10 +34,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
-STATUSES: Final = ("ok", "failed", "timeout", "unavailable", "not_applicable")
+from scanners.run.coverage import CoverageRules, Survey, survey
+from scanners.run.environment import NEVER, minimal_env
+
+STATUSES: Final = ("ok", "failed", "timeout", "unavailable", "not_applicable", "skipped")
 """How a runner ended: `ok` (a report was written and the tool exited as it does when it ran),
 `failed` (an unexpected exit code or no report), `timeout` (stopped at the time limit),
-`unavailable` (the tool is not installed), `not_applicable` (nothing for it to scan)."""
+`unavailable` (the tool is not installed), `not_applicable` (nothing for it to scan),
+`skipped` (the gate did not start the tool, because it could not run without installing or
+building something from the project; incomplete, with the reason)."""
 
 TAIL_LINES: Final = 200
 """How many of the last non-empty lines of a tool's output are kept to explain a failure."""
@@ -87,6 +93,16 @@ class RunRecord:
     complete: bool = True
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    sha256: str | None = None
+    """The SHA-256 of the report as it was when the tool ended (what the gate evaluates)."""
+    data: bytes | None = field(default=None, repr=False, compare=False)
+    """The report's bytes, read once when the tool ended: evaluated as they are, never re-read."""
+    scanned: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    """For a code scanner: the source files its own report says it scanned (None: not a code scanner)."""
+    coverage: dict[str, Any] | None = None
+    """For a code scanner: what it was given and what it scanned (the verdict's record)."""
+    origin: str | None = field(default=None, compare=False)
+    """Where the tool wrote the report (the gate's private folder), when `report` names a copy."""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -137,6 +153,8 @@ class RunRecord:
             "format": self.format,
             "errors": list(self.errors),
             "notes": list(self.notes),
+            "sha256": self.sha256,
+            "coverage": self.coverage,
         }
 
 
@@ -192,14 +210,16 @@ def execute(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], timeout: 
     """Run `argv` in `cwd` with a wall-clock limit; output goes to temporary files, not pipes.
 
     The process gets its own session so that, at the limit, its whole group (semgrep-core,
-    pip's subprocesses) is stopped, not only the first process.
+    pip's subprocesses) is stopped, not only the first process. `env` is meant to come from
+    `environment.minimal_env`; whatever it holds, names that look like credentials or runner
+    controls (`environment.NEVER`) are dropped here once more.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(  # noqa: S603 - argv is a list built by the runner, no shell
             list(argv),
             cwd=str(cwd),
-            env=dict(env),
+            env={k: v for k, v in env.items() if not NEVER.search(k)},
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
@@ -241,7 +261,7 @@ def find_program(name: str) -> str | None:
 _VERSION = re.compile(r"(\d+\.\d+(?:\.\d+)?(?:[-.+a-zA-Z0-9]*)?)")
 
 
-def program_version(program: str, dist: str) -> str | None:
+def program_version(program: str, dist: str, env: Mapping[str, str] | None = None) -> str | None:
     """The tool's version: from the installed distribution when the program is the gate's own
     environment's (fast), else from `program --version` (first version-looking token)."""
     if Path(program).parent == Path(sys.executable).parent:
@@ -250,44 +270,32 @@ def program_version(program: str, dist: str) -> str | None:
         except metadata.PackageNotFoundError:
             pass
     try:
-        done = subprocess.run(  # noqa: S603 - fixed argv
-            [program, "--version"], capture_output=True, timeout=30, stdin=subprocess.DEVNULL, check=False
-        )
+        with tempfile.TemporaryDirectory(prefix="gate-version-") as home:
+            done = subprocess.run(  # noqa: S603 - fixed argv
+                [program, "--version"],
+                capture_output=True,
+                timeout=30,
+                stdin=subprocess.DEVNULL,
+                check=False,
+                cwd=home,
+                env=dict(env) if env is not None else minimal_env(Path(home) / "home"),
+            )
     except (OSError, subprocess.TimeoutExpired):
         return None
     m = _VERSION.search(done.stdout.decode("utf-8", "replace") + done.stderr.decode("utf-8", "replace"))
     return m.group(1) if m else None
 
 
-SKIP_DIRS: Final = (
-    ".git",
-    ".hg",
-    ".svn",
-    ".bzr",
-    "CVS",
-    ".tox",
-    ".nox",
-    ".venv",
-    "venv",
-    "node_modules",
-    "__pycache__",
-    ".eggs",
-    ".mypy_cache",
-    ".pytest_cache",
-    ".ruff_cache",
-)
-"""Directories no scanner looks into: version control, virtual environments, caches, installed packages."""
-
-
 def find_named(target: Path, names: Sequence[str], *, limit: int = 50) -> list[str]:
     """Files under `target` with one of `names` (e.g. a tool's own configuration), relative, sorted.
 
-    The walk skips `SKIP_DIRS` (the tools skip them too) and stops after `limit` hits.
+    For the record only (the gate notes the tree's scanner configurations it does not use). The
+    walk does not follow symbolic links, skips `.git`, and stops after `limit` hits.
     """
     wanted = set(names)
     found: list[str] = []
     for root, dirs, files in os.walk(target):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg"))
+        dirs[:] = sorted(d for d in dirs if d != ".git")
         for name in sorted(wanted.intersection(files)):
             found.append(Path(root, name).relative_to(target).as_posix())
             if len(found) >= limit:
@@ -320,12 +328,38 @@ class PrepareError(Exception):
     """What to scan could not be worked out (an unreadable manifest): the run fails with this text."""
 
 
+class Skip(Exception):
+    """The tool must not be started (it would install or build from the project): `skipped`, incomplete."""
+
+
 @dataclass
 class Prepared:
-    """What a runner worked out before running: notes for the record, or why it does not apply."""
+    """What a runner worked out before running: notes for the record, errors the run carries
+    (what could not be described), or why it does not apply."""
 
     not_applicable: str | None = None
     notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """What one run scans: the project, and the gate's survey and private snapshot of its source.
+
+    Code scanners scan `snapshot` (the sources the survey kept, copied into a private folder);
+    the dependency runners read the project's manifests, never run anything in it.
+    """
+
+    project: Path
+    survey: Survey
+    snapshot: Path
+
+    @classmethod
+    def make(cls, project: Path, dest: Path, rules: CoverageRules | None = None) -> ScanPlan:
+        """Survey `project` with `rules` and copy its sources into `dest` (a fresh private folder)."""
+        found = survey(project, rules)
+        found.snapshot(dest)
+        return cls(project=project, survey=found, snapshot=dest)
 
 
 class ScannerRunner(ABC):
@@ -333,7 +367,9 @@ class ScannerRunner(ABC):
 
     Subclasses give the names and `command()`; they may override `prepare()` (work out what to
     scan, or that nothing applies), `accepts()` (which exit codes mean the tool ran) and
-    `finish()` (look at the report and the output once the tool has exited).
+    `finish()` (look at the report and the output once the tool has exited). A code scanner
+    (`code_scanner = True`) runs in the plan's snapshot of the source and says which files its
+    report covers (`covered()`); the others run in a private work folder.
     """
 
     name: ClassVar[str]
@@ -356,8 +392,12 @@ class ScannerRunner(ABC):
 
     ok_exit_codes: ClassVar[frozenset[int]] = frozenset({0})
 
+    code_scanner: ClassVar[bool] = False
+    """True for scanners of the source code (bandit, semgrep): they scan the plan's snapshot."""
+
     _work: Path | None = None
     _own_work: tempfile.TemporaryDirectory[str] | None = None
+    plan: ScanPlan | None = None
 
     @property
     def work_dir(self) -> Path:
@@ -375,12 +415,13 @@ class ScannerRunner(ABC):
         """The resolved executable, or None when the tool is not installed."""
         return find_program(self.program)
 
+    def env_additions(self) -> dict[str, str]:
+        """Variables the gate sets for this tool (names from `environment.GATE_SET`)."""
+        return {"NO_COLOR": "1", "PYTHONIOENCODING": "utf-8"}
+
     def env(self) -> dict[str, str]:
-        """The tool's environment: the gate's, without colour codes in its output."""
-        env = dict(os.environ)
-        env["NO_COLOR"] = "1"
-        env.setdefault("PYTHONIOENCODING", "utf-8")
-        return env
+        """The tool's environment: the allow-list of `environment.minimal_env`, with a private HOME."""
+        return minimal_env(self.work_dir / "home", self.env_additions())
 
     def prepare(self, target: Path, out_dir: Path) -> Prepared:
         """Work out what to scan before `command()` (default: nothing to work out)."""
@@ -388,11 +429,12 @@ class ScannerRunner(ABC):
 
     @abstractmethod
     def command(self, target: Path, out_dir: Path) -> list[str]:
-        """The command line that scans `target` (run with `target` as working directory) into `out_dir`."""
+        """The command line that scans `target` (its working directory: the snapshot for a code
+        scanner, the work folder otherwise) into `out_dir`."""
 
     def version(self, program: str, report: Path | None) -> str | None:
         """The tool's version (subclasses may read it from the report instead)."""
-        return program_version(program, self.dist)
+        return program_version(program, self.dist, self.env())
 
     def accepts(self, exit_code: int, report: Path) -> bool:
         """Whether the exit code means the tool ran (not whether it found something)."""
@@ -402,22 +444,44 @@ class ScannerRunner(ABC):
         """After a run that wrote its report: (errors the report does not carry, notes). Default: none."""
         return [], []
 
+    def covered(self, data: bytes) -> set[str]:
+        """A code scanner's files, as its report (or its side output) lists them. Default: none."""
+        return set()
+
     def unavailable_hint(self) -> str:
         """What to do when the tool is not installed."""
         return f"install it (pip install 'policy-gate[scanners]' provides {self.dist})"
 
-    def run(self, target: Path, out_dir: Path, timeout: float) -> RunRecord:
+    def run(self, target: Path, out_dir: Path, timeout: float, plan: ScanPlan | None = None) -> RunRecord:
         """Run the tool on `target` with a time limit; never raises for a tool's failure.
 
         A runner instance runs one scan at a time: `work_dir` (a temporary directory for files
-        that are not the report) belongs to the current run.
+        that are not the report) belongs to the current run. A code scanner without a `plan`
+        surveys `target` itself with no exclusions (the CLI passes the plan made from data).
         """
         with tempfile.TemporaryDirectory(prefix=f"gate-{self.name}-") as work:
             self._work = Path(work)
             try:
+                if self.code_scanner and plan is None:
+                    plan = ScanPlan.make(target, self._work / "snapshot")
+                self.plan = plan
                 return self._run(target, out_dir, timeout)
             finally:
                 self._work = None
+                self.plan = None
+
+    def _coverage(self, scanned: set[str]) -> dict[str, Any]:
+        plan = self.plan
+        given = plan.survey.paths if plan is not None else []
+        missed = sorted(set(given) - scanned)
+        return {
+            "scan_root": "snapshot of the project's source, outside the tree",
+            "targets": len(given),
+            "files": len(scanned & set(given)),
+            "excluded": len(plan.survey.excluded) if plan is not None else 0,
+            "not_scanned": missed[:50],
+            "not_scanned_count": len(missed),
+        }
 
     def _run(self, target: Path, out_dir: Path, timeout: float) -> RunRecord:
         report = self.report_file(out_dir)
@@ -427,6 +491,8 @@ class ScannerRunner(ABC):
             prepared = self.prepare(target, out_dir)
         except PrepareError as exc:
             return RunRecord(status="failed", complete=False, errors=(str(exc),), **base)
+        except Skip as exc:
+            return RunRecord(status="skipped", complete=False, errors=(str(exc),), **base)
         if prepared.not_applicable is not None:
             return RunRecord(status="not_applicable", notes=(prepared.not_applicable, *prepared.notes), **base)
         program = self.executable()
@@ -439,13 +505,18 @@ class ScannerRunner(ABC):
             return RunRecord(
                 status="failed", complete=False, errors=(f"cannot create the report folder {report.parent}: {exc.strerror or exc}",), **base
             )
-        argv = self.command(target, out_dir)
+        scan_root = self.plan.snapshot if self.code_scanner and self.plan is not None else target
+        cwd = scan_root if self.code_scanner else self.work_dir
+        argv = self.command(scan_root, out_dir)
         if report.exists():
             report.unlink()  # a report left by an earlier run must not pass for this one's
-        done = execute(argv, cwd=target, env=self.env(), timeout=timeout)
-        wrote = report.is_file() and report.stat().st_size > 0
+        done = execute(argv, cwd=cwd, env=self.env(), timeout=timeout)
+        data: bytes | None = None
+        if not done.timed_out and report.is_file():
+            data = report.read_bytes()  # read once, now: this is what the gate evaluates
+        wrote = bool(data)
         notes = list(prepared.notes)
-        errors: list[str] = []
+        errors: list[str] = list(prepared.errors)
         if done.timed_out:
             status = "timeout"
             errors.append(f"{self.tool} did not finish within {timeout:g} s and was stopped; its report is not used")
@@ -472,6 +543,11 @@ class ScannerRunner(ABC):
             more_errors, more_notes = self.finish(done, report)
             errors.extend(more_errors)
             notes.extend(more_notes)
+        scanned: frozenset[str] | None = None
+        coverage: dict[str, Any] | None = None
+        if self.code_scanner:
+            scanned = frozenset(self.covered(data) if wrote and data is not None else set())
+            coverage = self._coverage(set(scanned))
         return RunRecord(
             status=status,
             command=tuple(argv),
@@ -483,6 +559,10 @@ class ScannerRunner(ABC):
             complete=status == "ok" and not errors,
             errors=tuple(errors),
             notes=tuple(notes),
+            sha256=hashlib.sha256(data).hexdigest() if wrote and data is not None else None,
+            data=data if wrote else None,
+            scanned=scanned,
+            coverage=coverage,
             **base,
         )
 

@@ -1,16 +1,21 @@
-"""Run pip-audit on the project's declared dependencies.
+"""Run pip-audit on the project's declared dependencies, installing and building nothing.
 
     pip-audit -f json -o OUT/pip-audit.json --progress-spinner off --timeout 10 -s pypi
-              -r requirements.txt [...] [--no-deps --disable-pip]
+              -r WORK/requirements.txt --no-deps --disable-pip
 
 What is audited comes from the same manifest the SBOM is built from (`sbom.generate`): the
-requirements files themselves, or the pinned packages of a lock file (poetry, Pipfile, uv) or
-the dependencies of `pyproject.toml`, written to a temporary requirements file.
+checked requirement lines of the runtime requirements files, of a lock file (poetry, Pipfile,
+uv) or of `pyproject.toml`, written by the gate to a requirements file in its private work
+folder. pip-audit never sees the project's own files or folder: an index or find-links option,
+an editable, path, `file:`, URL or VCS requirement is dropped before (and recorded), so nothing
+from the project can be installed, built or fetched.
 
-- Pinned requirements (every line `name==version`, as lock files and pip-compile write them) are
-  audited as they are: `--no-deps --disable-pip`, so pip neither resolves nor builds anything.
-  Otherwise pip-audit resolves them with pip in a temporary virtual environment (its default),
-  which downloads and may build packages; the record notes it.
+- pip-audit runs only in its install-nothing mode: every checked line pins one exact version
+  (`name==version`, as lock files and pip-compile write them), audited as it is with
+  `--no-deps --disable-pip`. Where a line is not pinned, pip-audit would have to resolve the
+  requirements with pip in a virtual environment (downloading and possibly building packages,
+  running their build code): the gate does not start it. The audit is then `skipped`, an
+  incomplete scan that names the unpinned lines and the fix (pin them: pip-compile, a lock file).
 - When its vulnerability service cannot be reached, pip-audit exits 1 and writes no report at
   all. The runner then records the audit itself as incomplete, with pip-audit's own last lines
   of output (the exception that stopped it) as its errors: never as clean. Where the service
@@ -31,8 +36,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from sbom.generate import NO_MANIFEST, all_pinned, find_manifest, requirement_lines
-from scanners.run.interface import Prepared, RunRecord, ScannerRunner
+from sbom.generate import NO_MANIFEST, all_pinned, checked_requirements, find_manifest
+from scanners.run.interface import Prepared, RunRecord, ScannerRunner, ScanPlan, Skip
 
 SERVICES = ("pypi", "osv")
 """pip-audit's vulnerability services the gate offers (`--pip-audit-service`)."""
@@ -57,46 +62,40 @@ class PipAuditRunner(ScannerRunner):
         self.service = service
         self.osv_url = osv_url
         self.socket_timeout = socket_timeout
-        self.requirement_files: tuple[str, ...] = ()
-        self.pinned = False
 
-    def run(self, target: Path, out_dir: Path, timeout: float) -> RunRecord:
+    def run(self, target: Path, out_dir: Path, timeout: float, plan: ScanPlan | None = None) -> RunRecord:
         """As the base, with the socket timeout kept well under the scanner time limit."""
         if timeout < 2 * self.socket_timeout:
             self.socket_timeout = max(1.0, timeout / 2)
-        return super().run(target, out_dir, timeout)
+        return super().run(target, out_dir, timeout, plan)
 
     def derived_file(self) -> Path:
-        """The temporary requirements file written from a lock file or `pyproject.toml`."""
+        """The checked requirement lines pip-audit reads (the gate's file, in the private work folder)."""
         return self.work_dir / "requirements.txt"
 
     def prepare(self, target: Path, out_dir: Path) -> Prepared:
-        """Find what to audit; nothing to audit is `not_applicable`."""
+        """Find and check what to audit; nothing to audit is `not_applicable`; unpinned lines skip the tool."""
         manifest = find_manifest(target)
         if manifest is None:
             return Prepared(not_applicable=NO_MANIFEST)
-        lines = requirement_lines(target, manifest)  # PrepareError for setup.py-only projects
-        self.pinned = all_pinned(lines)
-        notes = [f"from {manifest.describe()}"]
-        if manifest.kind == "requirements":
-            self.requirement_files = manifest.files
-        else:
-            self.derived_file().write_text("".join(f"{ln}\n" for ln in lines), encoding="utf-8")
-            self.requirement_files = (str(self.derived_file()),)
-        notes.append(
-            "pinned requirements audited as they are (--no-deps --disable-pip)"
-            if self.pinned
-            else "requirements not all pinned: pip-audit resolved them with pip (downloads, may build packages)"
-        )
-        return Prepared(notes=notes)
+        checked = checked_requirements(target, manifest)  # PrepareError for setup.py-only projects
+        notes = [f"from {manifest.describe()}", *manifest.development_note(), *checked.notes]
+        if not checked.lines and not checked.errors:
+            return Prepared(not_applicable=f"{manifest.describe()} names no package to audit", notes=notes)
+        unpinned = [ln for ln in checked.lines if not all_pinned([ln])]
+        if unpinned:
+            shown = ", ".join(repr(ln) for ln in unpinned[:10]) + (f" and {len(unpinned) - 10} more" if len(unpinned) > 10 else "")
+            raise Skip(
+                f"pip-audit was not run: requirements not pinned to one version ({shown}) would have to be resolved "
+                "with pip, which downloads and may build packages (running their code); pin every dependency "
+                "(pip-compile, poetry lock, uv lock) so they can be audited as they are"
+            )
+        self.derived_file().write_text("".join(f"{ln}\n" for ln in checked.lines), encoding="utf-8")
+        notes.append("pinned requirements audited as they are (--no-deps --disable-pip): nothing resolved, installed or built")
+        return Prepared(notes=notes, errors=checked.errors)
 
     def command(self, target: Path, out_dir: Path) -> list[str]:
-        """The pip-audit command line (run with `target` as the working directory)."""
-        if not self.requirement_files:
-            manifest = find_manifest(target)
-            if manifest is not None and manifest.kind == "requirements":
-                self.requirement_files = manifest.files
-                self.pinned = all_pinned(requirement_lines(target, manifest))
+        """The pip-audit command line (run in the private work folder, on the gate's requirements file)."""
         argv = [
             self.executable() or self.program,
             "-f",
@@ -112,8 +111,4 @@ class PipAuditRunner(ScannerRunner):
         ]
         if self.osv_url:
             argv += ["--osv-url", self.osv_url]
-        for req in self.requirement_files:
-            argv += ["-r", req]
-        if self.pinned:
-            argv += ["--no-deps", "--disable-pip"]
-        return argv
+        return [*argv, "-r", str(self.derived_file()), "--no-deps", "--disable-pip"]
