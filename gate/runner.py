@@ -53,6 +53,7 @@ class Config:
     pull_request: int | None = None
     extra_scans: tuple[Mapping[str, Any], ...] = ()
     run_info: Mapping[str, Any] | None = None
+    vuln_db: str | None = None
 
 
 @dataclass
@@ -172,8 +173,14 @@ def evaluate(config: Config) -> Outcome:
         if config.policy_ref:
             reports = _trusted_vex_only(config.policy_ref, reports, not_used)
         t0 = time.perf_counter()
+        reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, now)
+        timing["vulndb"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
         del reports  # the document holds copies; the model objects need not outlive it
+        prepared.document["vulndb"] = vulndb
+        if vulndb_scan is not None:
+            prepared.document["scans"].append(vulndb_scan)
         if config.extra_scans:
             prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
         input_json = json.dumps(prepared.document, ensure_ascii=False)
@@ -208,6 +215,7 @@ def evaluate(config: Config) -> Outcome:
             extra={
                 **_extra(config, policy, prepared.document, violations, warnings, prepared),
                 "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
+                "vulndb": vulndb,
             },
         )
         return Outcome(verdict=verdict, document=prepared.document, policy=policy)
@@ -227,6 +235,33 @@ def evaluate(config: Config) -> Outcome:
             extra={"findings": {}, "run": dict(config.run_info) if config.run_info else None},
         )
         return Outcome(verdict=verdict, document=prepared.document if prepared else None, policy=policy, error=exc)
+
+
+def _vulndb(
+    config: Config, reports: list[Any], profile: Mapping[str, Any], now: dt.datetime
+) -> tuple[list[Any], dict[str, Any], dict[str, Any] | None]:
+    """Match the run's SBOM components against the vulnerability database (gate/vulndb).
+
+    The database is `--vuln-db` / `GATE_VULN_DB` / the config file's `vuln_db`, else the per-user
+    cache folder. Its findings join the reports as the `gate-vulndb` scan; the returned object is
+    the input document's and the verdict's `vulndb`, and the scan record of a run without a
+    database where the stage requires dependency evidence (an incomplete scan naming the fix).
+    """
+    from gate.vulndb.evidence import attach
+    from gate.vulndb.store import default_db_dir
+
+    required = profile.get("required_evidence") or []
+    attached = attach(
+        reports,
+        db_dir=Path(config.vuln_db) if config.vuln_db else default_db_dir(),
+        explicit=bool(config.vuln_db),
+        requires_dependency=isinstance(required, list) and "dependency" in required,
+        now=now,
+        gate_version=__version__,
+    )
+    if attached.report is not None:
+        reports = [*reports, attached.report]
+    return reports, attached.info, attached.scan
 
 
 def evaluate_lean(engine: Engine, policy: PolicySet, prepared: Prepared, input_json: str, timeout: float) -> RawDecision:

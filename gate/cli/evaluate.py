@@ -100,6 +100,13 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Most findings accepted.",
         ),
+        _opt(
+            "--vuln-db",
+            env="GATE_VULN_DB",
+            type=click.Path(file_okay=False),
+            help="Vulnerability database folder (`gate vulndb update`) the SBOM components are matched against "
+            "(default: $XDG_CACHE_HOME/policy-gate/vulndb).",
+        ),
         _opt("--repository", env="GATE_REPOSITORY", help="Context: repository (owner/name)."),
         _opt("--ref", env="GATE_REF", help="Context: git ref."),
         _opt("--commit", env="GATE_COMMIT", help="Context: commit SHA."),
@@ -150,6 +157,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         pull_request=kw["pull_request"],
         run_info=kw.get("run_info"),
         extra_scans=tuple(kw.get("extra_scans") or ()),
+        vuln_db=kw.get("vuln_db"),
     )
 
 
