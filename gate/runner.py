@@ -173,7 +173,7 @@ def evaluate(config: Config) -> Outcome:
         if config.policy_ref:
             reports = _trusted_vex_only(config.policy_ref, reports, not_used)
         t0 = time.perf_counter()
-        reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, now)
+        reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, policy.data, now)
         timing["vulndb"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
@@ -238,24 +238,34 @@ def evaluate(config: Config) -> Outcome:
 
 
 def _vulndb(
-    config: Config, reports: list[Any], profile: Mapping[str, Any], now: dt.datetime
+    config: Config, reports: list[Any], profile: Mapping[str, Any], data: Mapping[str, Any], now: dt.datetime
 ) -> tuple[list[Any], dict[str, Any], dict[str, Any] | None]:
     """Match the run's SBOM components against the vulnerability database (gate/vulndb).
 
     The database is `--vuln-db` / `GATE_VULN_DB` / the config file's `vuln_db`, else the per-user
     cache folder. Its findings join the reports as the `gate-vulndb` scan; the returned object is
     the input document's and the verdict's `vulndb`, and the scan record of a run without a
-    database where the stage requires dependency evidence (an incomplete scan naming the fix).
+    database where the stage requires dependency evidence that no other complete report of the
+    run provides (by data `evidence.tools`, e.g. a pip-audit report): an incomplete scan naming
+    the fix.
     """
     from gate.vulndb.evidence import attach
     from gate.vulndb.store import default_db_dir
 
     required = profile.get("required_evidence") or []
+    requires = isinstance(required, list) and "dependency" in required
+    if requires:
+        tools = (data.get("evidence") or {}).get("tools") or {}
+        requires = not any(
+            (r.result.complete and "dependency" in (tools.get(str(r.result.tool).lower()) or ()))
+            or any(f.kind == "dependency" for f in r.result.findings)
+            for r in reports
+        )
     attached = attach(
         reports,
         db_dir=Path(config.vuln_db) if config.vuln_db else default_db_dir(),
         explicit=bool(config.vuln_db),
-        requires_dependency=isinstance(required, list) and "dependency" in required,
+        requires_dependency=requires,
         now=now,
         gate_version=__version__,
     )

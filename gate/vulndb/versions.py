@@ -39,11 +39,16 @@ def pypi_version(text: str) -> Version:
 
 
 def canonical_pypi(text: str) -> str:
-    """The PEP 440 normal form of a version ("1.0.0-RC1" -> "1.0.0rc1"), or the text if it has none."""
+    """The PEP 440 normal form of a version, trailing zeros of the release dropped, so that two
+    spellings of one version compare equal as text ("1.0.0" and "1.0" are "1"; "1.0-RC1" is
+    "1rc1"); the text itself when it is not a PEP 440 version."""
+    from packaging.utils import canonicalize_version
+
     try:
-        return str(pypi_version(text))
+        pypi_version(text)
     except Unorderable:
         return text
+    return canonicalize_version(text)
 
 
 # OSV ecosystem (the part before ":", e.g. "Debian" of "Debian:12") -> univers version class name.
