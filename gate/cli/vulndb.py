@@ -54,8 +54,8 @@ def _progress(enabled: bool) -> Iterator[object | None]:
     "--source",
     envvar="GATE_VULNDB_SOURCE",
     show_envvar=True,
-    help="URL (http/https) of a zip of OSV records, or a folder or zip of OSV records in JSON or YAML "
-    "(default: the OSV export of each --ecosystem).",
+    help="URL (http/https) of a zip of OSV records (`{ecosystem}` in it is replaced by each --ecosystem), "
+    "or a folder or zip of OSV records in JSON or YAML (default: the OSV export of each --ecosystem).",
 )
 @_db_option
 @click.option("--ecosystem", "ecosystems", multiple=True, help="OSV ecosystem to keep (repeatable; default PyPI, or all of --source).")

@@ -111,6 +111,8 @@ def _download(url: str, dest: Path, progress: Progress | None, timeout: float) -
                     progress(url, done, total)
             if total is not None and done != total:
                 raise ConfigError(f"download truncated: {done} of {total} bytes", file=url)
+    except urllib.error.HTTPError as exc:
+        raise ConfigError(f"cannot download the database: HTTP {exc.code} {exc.reason}", file=url) from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise ConfigError(f"cannot download the database: {reason}", file=url, hint="check the network, or pass --source PATH") from None
@@ -148,7 +150,12 @@ def update(
         )
     db_dir.parent.mkdir(parents=True, exist_ok=True)
     wanted = set(ecosystems) or None
-    sources = [source] if source else [OSV_EXPORT.format(ecosystem=urllib.parse.quote(e)) for e in (ecosystems or DEFAULT_ECOSYSTEMS)]
+    # A URL with `{ecosystem}` (a mirror of the OSV export) is fetched once per ecosystem.
+    template = source if source and is_url(source) and "{ecosystem}" in source else (None if source else OSV_EXPORT)
+    if template is not None:
+        sources = [template.replace("{ecosystem}", urllib.parse.quote(e)) for e in (ecosystems or DEFAULT_ECOSYSTEMS)]
+    else:
+        sources = [str(source)]
     tmp = Path(tempfile.mkdtemp(prefix=f".{db_dir.name}.update-", dir=db_dir.parent))
     try:
         merged = Collected()
