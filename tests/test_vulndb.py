@@ -486,3 +486,65 @@ def test_example_source_carries_its_attribution() -> None:
     readme = (EXAMPLE_SOURCE / "README.md").read_text()
     assert "pypa/advisory-database" in readme
     assert "Creative Commons Attribution 4.0" in readme
+
+
+def test_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
+    """The README's first command, after the install: build the database from the shipped extract, judge the example."""
+    import re
+    import shlex
+
+    block = re.findall(r"```sh\n(.*?)```", (REPO / "README.md").read_text(), re.S)[0].strip()
+    gate_steps = [shlex.split(p) for p in block.split(" && ") if p.startswith(".venv/bin/gate ")]
+    assert [s[1] for s in gate_steps] == ["vulndb", "evaluate"]
+    codes = []
+    for step in gate_steps:
+        args = [str(tmp_path / "vulndb") if a == ".venv/vulndb" else a for a in step[1:]]
+        res = run_gate([*args, "--time", TIME] if args[0] == "evaluate" else args, cwd=REPO)
+        codes.append(res.exit_code)
+        out = res.stdout
+    assert codes == [0, 10]
+    assert "PYSEC-2018-66" in out and "PYSEC-2020-96" in out and "PYSEC-2018-28" in out
+    assert "GATE-VULNDB-001" in out  # the extract is dated: prod refuses its age
+
+
+def test_vuln_db_from_the_config_file(tmp_path: Path) -> None:
+    db = build_db(tmp_path, [record("PYSEC-0000-29", "demo")])
+    from tests.vulndb_support import sbom
+
+    bom = sbom(tmp_path / "s.cdx.json", [pypi("demo", "1.0")])
+    (tmp_path / "gate.toml").write_text(f"[gate]\nvuln_db = {json.dumps(str(db))}\n", encoding="utf-8")
+    out = tmp_path / "i.json"
+    res = run_gate(["evaluate", str(bom), "--config", str(tmp_path / "gate.toml"), "--output", f"input={out}"])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads(out.read_text())["vulndb"]["path"] == str(db)
+
+
+def test_gate_run_audits_dependencies_from_the_sbom_by_default(tmp_path: Path, example_db: Path) -> None:
+    """`gate run`'s default scanners are bandit, semgrep and sbom: the dependency evidence is the
+    generated SBOM matched against the database (nothing installed); pip-audit only by name."""
+    from gate.cli.scan import run_command
+
+    scanners = next(p for p in run_command.params if p.name == "scanners")
+    assert scanners.default == "bandit,semgrep,sbom"
+    pytest.importorskip("cyclonedx_py", reason="cyclonedx-bom (the SBOM generator) is not installed")
+    verdict = tmp_path / "v.json"
+    res = run_gate(
+        [
+            "run",
+            str(REPO / "examples" / "vulnerable-app"),
+            "--scanners",
+            "sbom",
+            "--out",
+            str(tmp_path / "out"),
+            "--vuln-db",
+            str(example_db),
+            "--time",
+            TIME,
+            "--output",
+            f"json={verdict}",
+        ]
+    )
+    assert res.exit_code == 10, res.stderr
+    v = json.loads(verdict.read_text())
+    cited = {f["package"]["name"].lower() for f in v["findings"].values() if f["tool"] == "gate-vulndb"}
+    assert {"flask", "pyyaml", "requests"} <= cited
