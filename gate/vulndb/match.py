@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -19,7 +20,7 @@ from typing import Any, Final
 from gate.model import Component, Finding, Package, severity_from_score
 from gate.vulndb.records import package_key
 from gate.vulndb.store import Database
-from gate.vulndb.versions import Unorderable, base_ecosystem, canonical_pypi, parser
+from gate.vulndb.versions import Unorderable, base_ecosystem, canonical_pypi, compile_range, in_range, parser
 
 TOOL: Final = "gate-vulndb"
 
@@ -71,26 +72,50 @@ def _name_of(ecosystem: str, namespace: str | None, name: str) -> str:
     return name
 
 
-def targets(component: Component) -> tuple[list[Target], str | None]:
-    """The (ecosystem, name, version) claims of a component, or the reason it cannot be matched."""
+# A purl with nothing to decode or normalise beyond case: `pkg:pypi/flask@0.12.2`. Such purls
+# (nearly all of a generated SBOM) skip packageurl-python's parser, which costs more than the
+# whole match; every other purl (percent-encoding, a namespace, qualifiers, a subpath, odd
+# characters) goes through it.
+_SIMPLE_PURL: Final = re.compile(r"pkg:(pypi|PyPI|PYPI)/([A-Za-z0-9][A-Za-z0-9._-]*)(?:@([A-Za-z0-9][A-Za-z0-9.!+_-]*))?")
+
+
+def _parse_purl(text: str) -> tuple[str, str | None, str, str | None]:
+    """(type, namespace, name, version) as packageurl-python reads them (ValueError when it cannot)."""
+    simple = _SIMPLE_PURL.fullmatch(text)
+    if simple is not None:  # packageurl-python: type lower-cased, pypi names lower-cased with _ as -
+        return "pypi", None, simple.group(2).lower().replace("_", "-"), simple.group(3)
     from packageurl import PackageURL
 
+    purl = PackageURL.from_string(text)
+    return purl.type, purl.namespace, purl.name, purl.version
+
+
+def _purl_text(ptype: str, namespace: str | None, name: str) -> str:
+    if ptype == "pypi" and namespace is None and _SIMPLE_PURL.fullmatch(f"pkg:pypi/{name}"):
+        return f"pkg:pypi/{name}"
+    from packageurl import PackageURL
+
+    return str(PackageURL(type=ptype, namespace=namespace, name=name).to_string())
+
+
+def targets(component: Component) -> tuple[list[Target], str | None]:
+    """The (ecosystem, name, version) claims of a component, or the reason it cannot be matched."""
     if not component.purl:
         return [], "no purl"
     try:
-        purl = PackageURL.from_string(component.purl)
+        ptype, namespace, pname, pversion = _parse_purl(component.purl)
     except ValueError as exc:
         return [], f"unparsable purl: {exc}"
-    ecosystem = PURL_ECOSYSTEMS.get(purl.type)
+    ecosystem = PURL_ECOSYSTEMS.get(ptype)
     if ecosystem is None:
-        return [], f"no OSV ecosystem for purl type {purl.type!r}"
-    name = _name_of(ecosystem, purl.namespace, purl.name)
+        return [], f"no OSV ecosystem for purl type {ptype!r}"
+    name = _name_of(ecosystem, namespace, pname)
     if ecosystem == "PyPI" and (not name.isascii() or not name.replace("-", "").replace("_", "").replace(".", "").isalnum()):
         return [], f"{name!r} is not a valid PyPI project name"
-    versions = [v for v in dict.fromkeys((purl.version, component.version)) if v]
+    versions = [v for v in dict.fromkeys((pversion, component.version)) if v]
     if not versions:
         return [], "no version"
-    canon = PackageURL(type=purl.type, namespace=purl.namespace, name=purl.name).to_string()
+    canon = _purl_text(ptype, namespace, pname)
     key = package_key(ecosystem, name)
     out = [Target(ecosystem, key, name, v, f"{canon}@{v}") for v in versions]
     if ecosystem == "PyPI" and len(out) == 2 and canonical_pypi(out[0].version) == canonical_pypi(out[1].version):
@@ -166,20 +191,30 @@ def _affects(db: Database, target: Target) -> list[tuple[str, list[str]]]:
     listed = canonical_pypi(target.version) if base_ecosystem(target.ecosystem) == "PyPI" else target.version
     out: dict[str, list[str]] = {}
     for rid, entry in entries:
-        hit = listed in entry["versions"]
-        if not hit:
+        compiled = db.cache.get(id(entry))
+        if compiled is None:  # once per entry and run: the listed versions as a set, the ranges sorted and parsed
+            ranges = []
             for rng in entry["ranges"]:
-                parse_r = parser(target.ecosystem, rng["type"])
-                v = version if parse_r is parse else parse_r(target.version)
-                from gate.vulndb.versions import in_range
-
-                if in_range(v, rng["events"], parse_r):
+                try:
+                    parse_r = parser(target.ecosystem, rng["type"])
+                except Unorderable:
+                    continue
+                ranges.append((parse_r, compile_range(rng["events"], parse_r)))
+            fixed = [value for rng in entry["ranges"] for kind, value in rng["events"] if kind == "fixed"]
+            compiled = db.cache[id(entry)] = (frozenset(entry["versions"]), ranges, fixed)
+        listed_versions, ranges, fixed = compiled
+        hit = listed in listed_versions
+        if not hit:
+            for parse_r, rng in ranges:
+                try:
+                    v = version if parse_r is parse else parse_r(target.version)
+                except Unorderable:
+                    continue
+                if in_range(v, rng):
                     hit = True
                     break
         if hit:
-            fixed = out.setdefault(rid, [])
-            for rng in entry["ranges"]:
-                fixed.extend(value for kind, value in rng["events"] if kind == "fixed")
+            out.setdefault(rid, []).extend(fixed)
     return sorted(out.items())
 
 
@@ -197,11 +232,12 @@ def audit(components: Sequence[tuple[Component, str]], db: Database, *, age_note
     result = Audit()
     seen: dict[Target, list[str]] = {}
     unmatched: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+    held = {base_ecosystem(e) for e in db.packages}
     for comp, source in components:
         found, reason = targets(comp)
         if reason is None:
             for t in found:
-                if t.ecosystem not in db.packages and base_ecosystem(t.ecosystem) not in {base_ecosystem(e) for e in db.packages}:
+                if t.ecosystem not in db.packages and base_ecosystem(t.ecosystem) not in held:
                     reason = f"the database holds no {t.ecosystem} records"
                     break
         if reason is not None:
@@ -232,71 +268,111 @@ def audit(components: Sequence[tuple[Component, str]], db: Database, *, age_note
         if not hits:
             continue
         result.affected_components += 1
-        groups = _Groups()
-        fixed_by: dict[str, list[str]] = {}
-        for rid, fixed in hits:
-            groups.find(rid)
-            fixed_by[rid] = fixed
-            for alias in db.records[rid]["aliases"]:
-                groups.union(rid, alias)
-        by_root: dict[str, list[str]] = {}
-        for rid, _ in hits:
-            by_root.setdefault(groups.find(rid), []).append(rid)
-        built = []
-        for members in by_root.values():
-            built.append(_finding(db, target, sorted(members, key=_id_rank), fixed_by, age_note, gate_version))
-        for f in sorted(built, key=lambda f: f.rule_id):
-            result.findings.append(_with_index(f, index))
+        for template in _templates(db, target, hits):
+            result.findings.append(_finding(template, target, age_note, gate_version, index))
             index += 1
     result.unmatched = sorted(unmatched.values(), key=lambda u: (str(u["purl"] or ""), u["name"], str(u["version"] or ""), u["reason"]))
     return result
 
 
-def _with_index(f: Finding, index: int) -> Finding:
-    import dataclasses
+def _record_score(db: Database, rid: str) -> tuple[float | None, str | None]:
+    """A record's highest CVSS base score and its database's severity label (once per record and run)."""
+    key = ("score", rid)
+    if key not in db.cache:
+        r = db.records[rid]
+        label = _LABELS.get(str(r["db_severity"]).upper()) if r.get("db_severity") else None
+        db.cache[key] = (cvss_score(r["severity"]) if r["severity"] else None, label)
+    value: tuple[float | None, str | None] = db.cache[key]
+    return value
 
-    return dataclasses.replace(f, index=index)
+
+@dataclass(frozen=True)
+class _Template:
+    """What a finding says about one alias group of records, whatever the package version."""
+
+    primary: str
+    severity: str
+    prefix: str
+    summary: str
+    cve: tuple[str, ...]
+    aliases: tuple[str, ...]
+    fixed: tuple[str, ...]
 
 
-def _finding(
-    db: Database, target: Target, members: list[str], fixed_by: Mapping[str, list[str]], age_note: str, gate_version: str
-) -> Finding:
-    records = [db.records[rid] for rid in members]
-    ids = {*members, *(a for r in records for a in r["aliases"])}
-    primary = members[0]
-    score = None
-    label = None
-    for r in records:
-        s = cvss_score(r["severity"])
-        if s is not None:
-            score = s if score is None else max(score, s)
-        if r.get("db_severity") and label is None:
-            label = _LABELS.get(str(r["db_severity"]).upper())
-    if score is not None:
-        severity = severity_from_score(score)
-    else:
-        severity = label or "unknown"
-    fixed = _sorted_versions(target.ecosystem, (v for rid in members for v in fixed_by.get(rid, ())))
-    summary = next((r["summary"] for r in records if r.get("summary")), "")
-    fix_text = f"fixed in {', '.join(fixed)}" if fixed else "no fixed version known"
-    cvss_text = f"; CVSS {score:.1f}" if score is not None else ""
-    # The database's age first: the outputs shorten long messages, and it must survive in every format.
-    message = f"{fix_text}{cvss_text}; {age_note}: {summary}"
+def _templates(db: Database, target: Target, hits: list[tuple[str, list[str]]]) -> list[_Template]:
+    """One template per alias group of the records hit (the same sets recur across a package's versions: cached).
+
+    Fixed versions are those of the records' entries for this package: the cache keys name it.
+    """
+    key = ("groups", target.ecosystem, target.key, tuple(rid for rid, _ in hits))
+    cached: list[_Template] | None = db.cache.get(key)
+    if cached is not None:
+        return cached
+    groups = _Groups()
+    fixed_by: dict[str, list[str]] = {}
+    for rid, fixed in hits:
+        groups.find(rid)
+        fixed_by[rid] = fixed
+        for alias in db.records[rid]["aliases"]:
+            groups.union(rid, alias)
+    by_root: dict[str, list[str]] = {}
+    for rid, _ in hits:
+        by_root.setdefault(groups.find(rid), []).append(rid)
+    out = [_template(db, target, tuple(sorted(m, key=_id_rank)), fixed_by) for m in by_root.values()]
+    out.sort(key=lambda t: t.primary)
+    db.cache[key] = out
+    return out
+
+
+def _template(db: Database, target: Target, members: tuple[str, ...], fixed_by: Mapping[str, list[str]]) -> _Template:
+    """The template of one alias group of a package's records (once per group and run)."""
+    ecosystem = target.ecosystem
+    key = ("template", ecosystem, target.key, members)
+    cached: _Template | None = db.cache.get(key)
+    if cached is None:
+        records = [db.records[rid] for rid in members]
+        ids = {*members, *(a for r in records for a in r["aliases"])}
+        primary = members[0]
+        score = None
+        label = None
+        for rid in members:
+            sc, lab = _record_score(db, rid)
+            if sc is not None:
+                score = sc if score is None else max(score, sc)
+            label = label or lab
+        severity = severity_from_score(score) if score is not None else (label or "unknown")
+        fixed = _sorted_versions(ecosystem, (v for rid in members for v in fixed_by.get(rid, ())))
+        fix_text = f"fixed in {', '.join(fixed)}" if fixed else "no fixed version known"
+        cvss_text = f"; CVSS {score:.1f}" if score is not None else ""
+        cached = db.cache[key] = _Template(
+            primary=primary,
+            severity=severity,
+            prefix=f"{fix_text}{cvss_text}",
+            summary=next((r["summary"] for r in records if r.get("summary")), ""),
+            cve=tuple(sorted(i for i in ids if i.startswith("CVE-"))),
+            aliases=tuple(sorted((i for i in ids if i != primary and not i.startswith("CVE-")), key=_id_rank)),
+            fixed=tuple(fixed),
+        )
+    return cached
+
+
+def _finding(t: _Template, target: Target, age_note: str, gate_version: str, index: int) -> Finding:
+    # The database's age early in the message: the outputs shorten long messages, and it must survive in every format.
     return Finding(
         tool=TOOL,
         tool_version=gate_version,
-        rule_id=primary,
-        rule_name=summary[:120] or primary,
+        rule_id=t.primary,
+        rule_name=t.summary[:120] or t.primary,
         kind="dependency",
-        severity=severity,
+        severity=t.severity,
         confidence="high",
-        message=message,
-        index=0,
-        cve=tuple(sorted(i for i in ids if i.startswith("CVE-"))),
-        aliases=tuple(sorted((i for i in ids if i != primary and not i.startswith("CVE-")), key=_id_rank)),
-        package=Package(name=target.name, version=target.version, purl=target.purl, fixed_versions=tuple(fixed)),
-        help_uri=f"https://osv.dev/vulnerability/{primary}",
-        description=summary or None,
+        message=f"{t.prefix}; {age_note}: {t.summary}",
+        index=index,
+        cve=t.cve,
+        aliases=t.aliases,
+        package=Package(name=target.name, version=target.version, purl=target.purl, fixed_versions=t.fixed),
+        help_uri=f"https://osv.dev/vulnerability/{t.primary}",
+        description=t.summary or None,
     )
 
 

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import urllib.parse
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -81,6 +81,8 @@ class Database:
     records: dict[str, dict[str, Any]]
     packages: dict[str, dict[str, list[list[Any]]]]
     index_path: str
+    cache: dict[Any, Any] = field(default_factory=dict)
+    """What matching derives from the index once per run (compiled ranges, version sets, scores)."""
 
 
 def is_url(source: str) -> bool:

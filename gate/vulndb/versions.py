@@ -127,36 +127,47 @@ def parser(ecosystem: str, range_type: str = "ECOSYSTEM") -> Callable[[str], Any
 EVENT_ORDER: Final = {"introduced": 0, "fixed": 1, "last_affected": 2, "limit": 3}
 
 
-def in_range(version: Any, events: Sequence[Sequence[str]], parse: Callable[[str], Any]) -> bool:
-    """Whether `version` (already parsed) lies in an OSV range, as the OSV schema evaluates it.
+Compiled = tuple[tuple[str, Any], ...]
+"""A range's events, sorted and parsed once: (kind, key); key None means "from the start"."""
 
-    Events are sorted by version ("introduced: 0" first); walking them, an `introduced` at or
-    below the version opens the range, a `fixed` at or below it closes it, a `last_affected`
-    below it closes it, a `limit` at or below it closes it. Several introduced/fixed pairs
-    describe several affected spans. An event version the scheme cannot order is treated on
-    the safe side: an unorderable `introduced` opens the range from the start, an unorderable
-    `fixed`, `last_affected` or `limit` is ignored (the range stays open): a database typo
-    over-reports rather than hides.
+
+def compile_range(events: Sequence[Sequence[str]], parse: Callable[[str], Any]) -> Compiled:
+    """Sort and parse an OSV range's events for `in_range` (once per range and run).
+
+    Events are sorted by version, "introduced: 0" first. An event version the scheme cannot
+    order is treated on the safe side: an unorderable `introduced` opens the range from the
+    start, an unorderable `fixed`, `last_affected` or `limit` is dropped (the range stays open):
+    a database typo over-reports rather than hides.
     """
-    keyed: list[tuple[int, Any, int, str]] = []  # (0 = "from the start", key, kind order, kind)
+    starts: list[tuple[str, Any]] = []
+    rest: list[tuple[Any, int, str]] = []
     for kind, text in events:
         order = EVENT_ORDER.get(kind)
         if order is None:
             continue
         if kind == "introduced" and text == "0":
-            keyed.append((0, None, order, kind))
+            starts.append((kind, None))
             continue
         try:
             key = parse(text)
         except Unorderable:
             if kind == "introduced":
-                keyed.append((0, None, order, kind))
+                starts.append((kind, None))
             continue
-        keyed.append((1, key, order, kind))
-    starts = [k for k in keyed if k[0] == 0]
-    rest = sorted((k for k in keyed if k[0] == 1), key=lambda k: (k[1], k[2]))
+        rest.append((key, order, kind))
+    rest.sort(key=lambda k: (k[0], k[1]))
+    return tuple(starts) + tuple((kind, key) for key, _, kind in rest)
+
+
+def in_range(version: Any, compiled: Compiled) -> bool:
+    """Whether `version` (parsed) lies in a compiled OSV range, as the OSV schema evaluates it.
+
+    Walking the sorted events, an `introduced` at or below the version opens the range, a
+    `fixed` or `limit` at or below it closes it, a `last_affected` below it closes it. Several
+    introduced/fixed pairs describe several affected spans.
+    """
     affected = False
-    for _, key, _, kind in starts + rest:
+    for kind, key in compiled:
         if kind == "introduced":
             if key is None or version >= key:
                 affected = True
