@@ -548,3 +548,39 @@ def test_gate_run_audits_dependencies_from_the_sbom_by_default(tmp_path: Path, e
     v = json.loads(verdict.read_text())
     cited = {f["package"]["name"].lower() for f in v["findings"].values() if f["tool"] == "gate-vulndb"}
     assert {"flask", "pyyaml", "requests"} <= cited
+
+
+def test_source_symlinks_are_not_followed(tmp_path: Path) -> None:
+    """A source folder's symbolic link (to a record elsewhere, or to /etc/passwd) is not read."""
+    outside = write_records(tmp_path / "outside", [record("PYSEC-0000-40", "demo")])
+    src = write_records(tmp_path / "src", [record("PYSEC-0000-41", "demo")])
+    (src / "linked.json").symlink_to(outside / "PYSEC-0000-40.json")
+    (src / "passwd.yaml").symlink_to("/etc/passwd")
+    res = run_gate(["vulndb", "update", "--source", str(src), "--db", str(tmp_path / "db")])
+    assert res.exit_code == 0, res.stderr
+    assert json.loads((tmp_path / "db" / "index.json").read_text())["records"].keys() == {"PYSEC-0000-41"}
+
+
+def test_yaml_tags_are_data_never_objects(tmp_path: Path) -> None:
+    """Attack on a mirror: a YAML record with a Python tag. The base loader builds no object (nothing runs)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    marker = tmp_path / "pwned"
+    (src / "PYSEC-0000-42.yaml").write_text(
+        f"id: !!python/object/apply:os.system ['touch {marker}']\naffected: []\n",
+        encoding="utf-8",
+    )
+    res = run_gate(["vulndb", "update", "--source", str(src), "--db", str(tmp_path / "db")])
+    assert not marker.exists()
+    assert res.exit_code == 2  # the tag's node read as plain data (a list), which is no record id
+    assert "PYSEC-0000-42.yaml" in res.stderr and "id must be a string" in res.stderr
+
+
+def test_oversized_record_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gate.vulndb import records
+
+    monkeypatch.setattr(records, "MAX_RECORD_BYTES", 1000)
+    src = write_records(tmp_path / "src", [record("PYSEC-0000-43", "demo", versions=[f"1.{i}" for i in range(200)])])
+    res = run_gate(["vulndb", "update", "--source", str(src), "--db", str(tmp_path / "db")])
+    assert res.exit_code == 2
+    assert "PYSEC-0000-43.json" in res.stderr and "larger than 1000 bytes" in res.stderr
