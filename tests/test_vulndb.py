@@ -584,3 +584,21 @@ def test_oversized_record_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     res = run_gate(["vulndb", "update", "--source", str(src), "--db", str(tmp_path / "db")])
     assert res.exit_code == 2
     assert "PYSEC-0000-43.json" in res.stderr and "larger than 1000 bytes" in res.stderr
+
+
+def test_baseline_holds_the_database_findings(tmp_path: Path) -> None:
+    """`gate baseline` matches the SBOM as `evaluate` does, so in dev (new findings only) a known
+    vulnerability already on the target branch warns (GATE-DEP-005) instead of blocking."""
+    from tests.vulndb_support import sbom
+
+    db = build_db(tmp_path, [record("PYSEC-0000-44", "demo", [{"introduced": "0"}, {"fixed": "2.0"}])])
+    bom = sbom(tmp_path / "s.cdx.json", [pypi("demo", "1.0")])
+    base = tmp_path / "baseline.json"
+    res = run_gate(["baseline", str(bom), "--vuln-db", str(db), "-o", str(base), "--time", TIME])
+    assert res.exit_code == 0, res.stderr
+    assert len(json.loads(base.read_text())["findings"]) == 1
+    verdict = tmp_path / "v.json"
+    args = ["evaluate", str(bom), "--vuln-db", str(db), "--stage", "dev", "--time", TIME, "--output", f"json={verdict}"]
+    assert run_gate([*args, "--baseline", str(base)]).exit_code == 0
+    assert "GATE-DEP-005" in {w["rule"] for w in json.loads(verdict.read_text())["warnings"]}
+    assert run_gate(args).exit_code == 10
