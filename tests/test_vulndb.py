@@ -602,3 +602,20 @@ def test_baseline_holds_the_database_findings(tmp_path: Path) -> None:
     assert run_gate([*args, "--baseline", str(base)]).exit_code == 0
     assert "GATE-DEP-005" in {w["rule"] for w in json.loads(verdict.read_text())["warnings"]}
     assert run_gate(args).exit_code == 10
+
+
+def test_ecosystem_filter(tmp_path: Path) -> None:
+    src = write_records(
+        tmp_path / "src",
+        [
+            record("PYSEC-0000-45", "demo"),
+            record("GHSA-npm2-npm2-npm2", "left-pad", ecosystem="npm"),
+            record("DSA-0000-1", "openssl", ecosystem="Debian:12"),
+        ],
+    )
+    for wanted, kept in ((["npm"], ["npm"]), (["Debian:12", "PyPI"], ["Debian:12", "PyPI"]), (["Debian"], ["Debian:12"])):
+        db = tmp_path / f"db-{'-'.join(wanted).replace(':', '')}"
+        args = [a for e in wanted for a in ("--ecosystem", e)]
+        res = run_gate(["vulndb", "update", "--source", str(src), "--db", str(db), *args])
+        assert res.exit_code == 0, res.stderr
+        assert json.loads((db / "manifest.json").read_text())["ecosystems"] == kept

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gate.errors import ConfigError
-from gate.model import ShapeError, objects, opt_list, opt_obj, opt_str, req_str, strings
+from gate.model import ShapeError, objects, opt_obj, opt_str, req_str, strings
 from gate.vulndb.versions import EVENT_ORDER, base_ecosystem, canonical_pypi, pep503
 
 SUFFIXES: Final = (".json", ".yaml", ".yml")
@@ -69,7 +69,7 @@ def _compact(doc: Mapping[str, Any], where: str, ecosystems: set[str] | None, ou
                 continue
             ecosystem = req_str(pkg, "ecosystem", f"{base}.package")
             name = req_str(pkg, "name", f"{base}.package")
-            if ecosystems is not None and base_ecosystem(ecosystem) not in ecosystems:
+            if ecosystems is not None and ecosystem not in ecosystems and base_ecosystem(ecosystem) not in ecosystems:
                 continue
             ranges = []
             for j, rng in enumerate(objects(aff, "ranges", base)):
@@ -88,7 +88,6 @@ def _compact(doc: Mapping[str, Any], where: str, ecosystems: set[str] | None, ou
             versions = strings(aff, "versions", base)
             if base_ecosystem(ecosystem) == "PyPI":
                 versions = [canonical_pypi(v) for v in versions]
-            opt_list(aff, "severity", base)
             entries.append((ecosystem, package_key(ecosystem, name), {"ranges": ranges, "versions": sorted(set(versions))}))
     except ShapeError as exc:
         raise ConfigError(f"OSV record {exc.path} {exc.problem}", file=where, hint="the database source holds a malformed record") from None
