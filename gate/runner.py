@@ -67,6 +67,7 @@ class Config:
     """`gate run`: source files no code scanner covered (None when the gate does not know the tree)."""
     source_root: str | None = None
     """`gate evaluate --source-root DIR`: the project the reports are about, surveyed for `unscanned`."""
+    vuln_db: str | None = None
 
 
 @dataclass
@@ -212,8 +213,14 @@ def evaluate(config: Config) -> Outcome:
             reports = trusted_vex(gov, reports, config.limits)
         not_used = gov.not_used
         t0 = time.perf_counter()
+        reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, policy.data, now)
+        timing["vulndb"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
         prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
         del reports  # the document holds copies; the model objects need not outlive it
+        prepared.document["vulndb"] = vulndb
+        if vulndb_scan is not None:
+            prepared.document["scans"].append(vulndb_scan)
         if config.extra_scans:
             prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
         if unscanned_entries is not None:
@@ -251,6 +258,7 @@ def evaluate(config: Config) -> Outcome:
                 **_extra(config, policy, prepared.document, violations, warnings, prepared),
                 "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
                 **({"unscanned": prepared.document["unscanned"]} if "unscanned" in prepared.document else {}),
+                "vulndb": vulndb,
             },
         )
         return Outcome(verdict=verdict, document=prepared.document, policy=policy)
@@ -270,6 +278,43 @@ def evaluate(config: Config) -> Outcome:
             extra={"findings": {}, "run": dict(config.run_info) if config.run_info else None},
         )
         return Outcome(verdict=verdict, document=prepared.document if prepared else None, policy=policy, error=exc)
+
+
+def _vulndb(
+    config: Config, reports: list[Any], profile: Mapping[str, Any], data: Mapping[str, Any], now: dt.datetime
+) -> tuple[list[Any], dict[str, Any], dict[str, Any] | None]:
+    """Match the run's SBOM components against the vulnerability database (gate/vulndb).
+
+    The database is `--vuln-db` / `GATE_VULN_DB` / the config file's `vuln_db`, else the per-user
+    cache folder. Its findings join the reports as the `gate-vulndb` scan; the returned object is
+    the input document's and the verdict's `vulndb`, and the scan record of a run without a
+    database where the stage requires dependency evidence that no other complete report of the
+    run provides (by data `evidence.tools`, e.g. a pip-audit report): an incomplete scan naming
+    the fix.
+    """
+    from gate.vulndb.evidence import attach
+    from gate.vulndb.store import default_db_dir
+
+    required = profile.get("required_evidence") or []
+    requires = isinstance(required, list) and "dependency" in required
+    if requires:
+        tools = (data.get("evidence") or {}).get("tools") or {}
+        requires = not any(
+            (r.result.complete and "dependency" in (tools.get(str(r.result.tool).lower()) or ()))
+            or any(f.kind == "dependency" for f in r.result.findings)
+            for r in reports
+        )
+    attached = attach(
+        reports,
+        db_dir=Path(config.vuln_db) if config.vuln_db else default_db_dir(),
+        explicit=bool(config.vuln_db),
+        requires_dependency=requires,
+        now=now,
+        gate_version=__version__,
+    )
+    if attached.report is not None:
+        reports = [*reports, attached.report]
+    return reports, attached.info, attached.scan
 
 
 def evaluate_lean(engine: Engine, policy: PolicySet, prepared: Prepared, input_json: str, timeout: float) -> RawDecision:

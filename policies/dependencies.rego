@@ -66,7 +66,14 @@ would_deny(c) if {
 
 # version_key("2.11.3") = [2, 11, 3]: a best-effort ordering of version strings (numeric parts
 # only; pre-release tags are ignored), used only to suggest the nearest fixed version.
-version_key(x) := [to_number(n) | some n in regex.find_n(`[0-9]+`, x, -1)]
+version_key(x) := [number_of(n) | some n in regex.find_n(`[0-9]+`, x, -1)]
+
+# number_of("08") = 8. A version is attacker text (an SBOM says what it likes): leading zeros are
+# dropped (the embedded engine's to_number refuses "08", which failed the whole evaluation) and
+# at most 15 digits are read (a longer run still orders above shorter ones).
+number_of(n) := 0 if trim_left(n, "0") == ""
+
+else := to_number(substring(trim_left(n, "0"), 0, 15))
 
 # upgrade_target(f): the smallest fixed version above the installed one; with no installed
 # version (or none above it) the smallest fixed version; of versions that order alike, the one

@@ -31,6 +31,19 @@ test_upgrade_target_is_the_nearest_fix_above_the_installed_version if {
 	deps.upgrade_target(h) == "3.2.19"
 }
 
+# Attack: an SBOM (attacker text) gives its component the version "2019.08.01" (or a digit run
+# longer than a number can hold). The upgrade suggestion read each digit run with to_number, which
+# the embedded engine refuses for "08" (a JSON number has no leading zero): the whole evaluation
+# failed (exit 4) instead of closing the gate on the vulnerability with evidence.
+test_versions_with_leading_zeros_or_long_digit_runs_still_order if {
+	f := fx.dependency({"package": {"name": "demo", "version": "2019.08.01", "fixed_versions": ["2019.09.0", "2019.010.0", "2018.1"]}})
+	deps.upgrade_target(f) == "2019.09.0"
+	g := fx.dependency({"package": {"name": "demo", "version": "1.000000000000000000000000000000001", "fixed_versions": ["1.0", "2.0"]}})
+	deps.upgrade_target(g) == "2.0"
+	d := fx.findings_doc("default", [f])
+	fx.rules(deps.deny) == {"GATE-DEP-001"} with input as d
+}
+
 test_unfixable_high_vulnerability_warns_outside_prod if {
 	d := fx.findings_doc("staging", [fx.dependency({"package": no_fix})])
 	count(deps.deny) == 0 with input as d

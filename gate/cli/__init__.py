@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "baseline": ("gate.cli.evaluate", "baseline_command"),
     "explain": ("gate.cli.explain", "explain_command"),
     "policy": ("gate.cli.policy", "policy_group"),
+    "vulndb": ("gate.cli.vulndb", "vulndb_group"),
 }
 
 

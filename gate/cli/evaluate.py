@@ -117,6 +117,13 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Most findings accepted.",
         ),
+        _opt(
+            "--vuln-db",
+            env="GATE_VULN_DB",
+            type=click.Path(file_okay=False),
+            help="Vulnerability database folder (`gate vulndb update`) the SBOM components are matched against "
+            "(default: $XDG_CACHE_HOME/policy-gate/vulndb).",
+        ),
         _opt("--repository", env="GATE_REPOSITORY", help="Context: repository (owner/name)."),
         _opt("--ref", env="GATE_REF", help="Context: git ref."),
         _opt("--commit", env="GATE_COMMIT", help="Context: commit SHA."),
@@ -173,6 +180,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         recorded_reports=kw.get("recorded_reports"),
         unscanned=kw.get("unscanned"),
         source_root=kw.get("source_root"),
+        vuln_db=kw.get("vuln_db"),
     )
 
 
@@ -240,9 +248,21 @@ def evaluate_command(reports: tuple[str, ...], as_format: str | None, source_roo
 @click.option("--policy", envvar="GATE_POLICY", help="Policy folder (for its data: test paths, dedupe window).")
 @click.option("--time", "time_", envvar="GATE_TIME", help="Creation time to record (RFC 3339).")
 @click.option("--allow-empty", is_flag=True, envvar="GATE_ALLOW_EMPTY", help="Accept having no report at all.")
+@click.option(
+    "--vuln-db",
+    envvar="GATE_VULN_DB",
+    type=click.Path(file_okay=False),
+    help="Vulnerability database the SBOM components are matched against, as `evaluate` does (default: the per-user cache).",
+)
 @verbose_option
 def baseline_command(
-    reports: tuple[str, ...], output: str, as_format: str | None, policy: str | None, time_: str | None, allow_empty: bool
+    reports: tuple[str, ...],
+    output: str,
+    as_format: str | None,
+    policy: str | None,
+    time_: str | None,
+    allow_empty: bool,
+    vuln_db: str | None,
 ) -> int:
     """Write the fingerprints of today's findings as a baseline file."""
     from pathlib import Path
@@ -261,6 +281,20 @@ def baseline_command(
     root = policy or ("policies" if Path("policies").is_dir() else str(default_policy_dir()))
     pol = load_policy_path(root)
     reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
+    # The findings `evaluate` adds from the vulnerability database belong in the baseline too.
+    from gate.vulndb.evidence import attach
+    from gate.vulndb.store import default_db_dir
+
+    matched = attach(
+        reps,
+        db_dir=Path(vuln_db) if vuln_db else default_db_dir(),
+        explicit=bool(vuln_db),
+        requires_dependency=False,
+        now=now,
+        gate_version=__version__,
+    )
+    if matched.report is not None:
+        reps = [*reps, matched.report]
     ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
     doc = prepare(reps, context=ctx, config_data=pol.data).document
     baseline = build_baseline(doc["findings"], created=format_time(now), gate_version=__version__)

@@ -33,6 +33,10 @@ from scanners.run.parallel import Event, ScanRun, run_all
 from scanners.run.registry import SCANNERS, UnknownScanner, get_runner, parse_scanners
 
 DEFAULT_OUT = "gate-reports"
+# The default scanners: dependency evidence comes from the generated SBOM matched against the
+# vulnerability database (gate vulndb), so nothing is installed; pip-audit (which resolves the
+# project by installing it) stays available by name.
+DEFAULT_SCANNERS = ("bandit", "semgrep", "sbom")
 DEFAULT_SCANNER_TIMEOUT = 600.0
 PROGRESS_MODES = ("auto", "live", "plain", "off")
 
@@ -47,7 +51,7 @@ def scanner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         _opt(
             "--scanners",
             env="GATE_SCANNERS",
-            default=",".join(SCANNERS),
+            default=",".join(DEFAULT_SCANNERS),
             show_default=True,
             metavar="LIST",
             help=f"Comma-separated scanners to run (from {', '.join(SCANNERS)}).",
