@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from gate.cli import config_option, verbose_option
-from gate.cli.evaluate import build_config, evaluation_options, finish, parse_outputs
+from gate.cli.evaluate import build_config, evaluation_options, finish, output_options, parse_outputs
 from gate.errors import ConfigError, InputError, OutputError
 from gate.output.text import clean
 from gate.runner import evaluate
@@ -282,7 +282,7 @@ def run_command(
     # With incomplete runs recorded there is evidence to judge even if no report was written.
     options = {**kw, "allow_empty": bool(kw["allow_empty"] or extra), "run_info": run.to_dict(), "extra_scans": extra}
     outcome = evaluate(build_config(run.reports(), None, **options))
-    return finish(outcome, kw["format_"], outputs)
+    return finish(outcome, kw["format_"], outputs, output_options(kw, scan_root=path), report_only=kw["fail_on"] == "never")
 
 
 @click.command("scan")

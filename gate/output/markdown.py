@@ -24,7 +24,18 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import SEVERITY_ORDER, Result, error_text, github_slug, iter_rules, not_used, results, rule_doc_url, totals
+from gate.output.common import (
+    SEVERITY_ORDER,
+    Result,
+    error_text,
+    github_slug,
+    iter_rules,
+    not_used,
+    report_only_note,
+    results,
+    rule_doc_url,
+    summarize,
+)
 from gate.output.interface import Formatter
 
 DEFAULT_MAX_BYTES = 1024 * 1024
@@ -79,12 +90,17 @@ class MarkdownFormatter(Formatter):
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         limit = max(MIN_MAX_BYTES, int(os.environ.get("GATE_MARKDOWN_MAX_BYTES") or DEFAULT_MAX_BYTES))
         docs = os.environ.get("GATE_RULE_DOCS_URL") or None
-        t = totals(verdict)
         decision = verdict["decision"]
         head = {"pass": "✅ Policy gate: open", "fail": "❌ Policy gate: closed", "error": "⚠️ Policy gate: error"}[decision]
         ctx = verdict.get("context") or {}
         all_results = results(verdict)
+        sm = summarize(verdict, document, all_results)
+        note = report_only_note(verdict)
+        if note:
+            head = "👀 Policy gate: report-only, would have closed" if sm.would_exit else "👀 Policy gate: report-only, open"
         lines = [f"## {head}", ""]
+        if note:
+            lines += ["> [!NOTE]", f"> {note} (`--fail-on never`: this run does not block).", ""]
         if decision == "error":
             err = verdict.get("error") or {}
             pos = err.get("position") or {}
@@ -95,9 +111,9 @@ class MarkdownFormatter(Formatter):
                 "",
             ]
         lines += [
-            "| violations | warnings | waived | results | findings | components | stage | exit code |",
-            "|---:|---:|---:|---:|---:|---:|---|---:|",
-            f"| {t['violations']} | {t['warnings']} | {t['waived']} | {len(all_results)} | {t['findings']} | {t['components']} "
+            "| violations | warnings | waived | suppressed inline | results | findings | components | stage | exit code |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+            f"| {sm.violations} | {sm.warnings} | {sm.waived} | {sm.suppressed} | {sm.results} | {sm.findings} | {sm.components} "
             f"| {code(ctx.get('stage') or 'default', 40)} | {verdict['exit_code']} |",
             "",
         ]
@@ -136,9 +152,11 @@ class MarkdownFormatter(Formatter):
                 header = ["| waiver | rule | where | reason | approved by | expires |", "|---|---|---|---|---|---|"]
                 body = [self._waived_row(r) for r in rows]
             else:
-                header = ["| rule | severity | where | message |", "|---|---|---|---|"]
+                header = ["| rule | rule severity | scanner severity | where | message |", "|---|---|---|---|---|"]
                 body = [
-                    f"| {_rule_cell(r.rule, links.get(r.rule))} | {_severity(r.severity)} | {code(r.where(), 160)} | {code(r.msg, 400)} |"
+                    f"| {_rule_cell(r.rule, links.get(r.rule))} | {_severity(r.severity)} "
+                    f"| {_severity(str((r.finding or {}).get('severity') or '-')) if r.finding else '-'} "
+                    f"| {code(r.where(), 160)} | {code(r.msg, 400)} |"
                     for r in rows
                 ]
             sections.append((f"### {title} ({len(rows)})", level, [*header, *body]))

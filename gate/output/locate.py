@@ -1,0 +1,235 @@
+"""Where a result is, for code scanning: repository-relative paths, line hashes, manifest lines.
+
+- **Paths.** Scanners report paths relative to the folder they scanned (`gate run services/api`
+  runs them there) or to the directory they ran in. GitHub places an alert by its URI relative
+  to the repository root, so `repo_path` rebases a finding's path from the scan root onto the
+  source root (`--source-root`, default the git top level).
+- **Line hashes.** GitHub keys alerts on `partialFingerprints.primaryLocationLineHash`, which its
+  upload action computes from the source file when the SARIF lacks it. `line_hashes` is that
+  algorithm (github/codeql-action, `src/fingerprints.ts`): a rolling polynomial hash (base 37,
+  modulo 2^64) over the next 100 characters from the start of each line, spaces and tabs skipped,
+  CR and CRLF read as LF, a sentinel 65535 at the end of the file, and `:N` for the N-th line
+  with the same hash. Unit-tested against the vectors of its own tests.
+- **Manifest lines.** A dependency or licence result is about a package, not a line of code:
+  `manifest_line` finds the line of `requirements*.txt` or `pyproject.toml` (in the scan root)
+  that declares it.
+
+Every file read here is in the pull request, so attacker-controlled: `source_file` opens only a
+regular file whose real path (symlinks resolved) is inside the source root, of bounded size, so
+a symlink `app.py -> /proc/self/environ` cannot smuggle a hash of the runner's secrets into the
+SARIF. Nothing read here is executed or changes a count; it only places a result.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+BLOCK_SIZE = 100
+_MOD = 37
+_MASK = (1 << 64) - 1
+_FIRST_MOD = pow(_MOD, BLOCK_SIZE, 1 << 64)
+_EOF = 65535
+MAX_SOURCE_BYTES = 10 * 1024 * 1024
+MANIFESTS = ("requirements.txt", "requirements-prod.txt", "requirements/base.txt", "requirements/prod.txt", "pyproject.toml")
+
+
+def git_toplevel(path: str | os.PathLike[str]) -> str | None:
+    """`git rev-parse --show-toplevel` from `path` (git only reads; nothing of the tree runs)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        folder = folder.parent
+    try:
+        done = subprocess.run(  # noqa: S603 - a fixed git command, no shell
+            ["git", "rev-parse", "--show-toplevel"],  # noqa: S607 - git from PATH, as trusted.py uses it
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = done.stdout.strip()
+    return top if done.returncode == 0 and top else None
+
+
+def repo_path(path: str, scan_root: str | None, source_root: str | None) -> str:
+    """A finding's path relative to the source root (POSIX separators); unchanged when it cannot be rebased."""
+    if path.startswith("file://"):
+        path = path[7:]
+    if not source_root:
+        return path
+    base = Path(scan_root or os.getcwd())
+    full = Path(path) if os.path.isabs(path) else base / path
+    try:
+        rel = os.path.relpath(os.path.normpath(os.path.abspath(full)), os.path.abspath(source_root))
+    except ValueError:  # another drive (Windows)
+        return path
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return path  # outside the repository: as the scanner wrote it
+    return Path(rel).as_posix()
+
+
+def source_file(source_root: str, rel: str) -> Path | None:
+    """The file at `rel` under the source root, if it is a regular file really inside it (symlinks resolved)."""
+    if not rel or os.path.isabs(rel) or "\x00" in rel:
+        return None
+    root = Path(source_root).resolve()
+    try:
+        real = (root / rel).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if real != root and root not in real.parents:
+        return None
+    try:
+        st = real.stat()
+    except OSError:
+        return None
+    if not real.is_file() or st.st_size > MAX_SOURCE_BYTES:
+        return None
+    return real
+
+
+def _code_units(text: str) -> Iterator[int]:
+    """UTF-16 code units, as JavaScript's charCodeAt gives them."""
+    for ch in text:
+        cp = ord(ch)
+        if cp > 0xFFFF:
+            cp -= 0x10000
+            yield 0xD800 + (cp >> 10)
+            yield 0xDC00 + (cp & 0x3FF)
+        else:
+            yield cp
+
+
+def line_hashes(text: str) -> dict[int, str]:
+    """line number (1-based) -> `hash:N`, exactly as codeql-action's `hash` computes them."""
+    window = [0] * BLOCK_SIZE
+    line_numbers = [-1] * BLOCK_SIZE
+    out: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    state = {"hash": 0, "index": 0, "line": 0, "line_start": True, "prev_cr": False}
+
+    def output() -> None:
+        value = format(state["hash"], "x")
+        counts[value] = counts.get(value, 0) + 1
+        out[line_numbers[state["index"]]] = f"{value}:{counts[value]}"
+        line_numbers[state["index"]] = -1
+
+    def update(current: int) -> None:
+        i = state["index"]
+        begin = window[i]
+        window[i] = current
+        state["hash"] = (_MOD * state["hash"] + current - _FIRST_MOD * begin) & _MASK
+        state["index"] = (i + 1) % BLOCK_SIZE
+
+    def process(current: int) -> None:
+        if current in (0x20, 0x09) or (state["prev_cr"] and current == 0x0A):
+            state["prev_cr"] = False
+            return
+        if current == 0x0D:
+            current = 0x0A
+            state["prev_cr"] = True
+        else:
+            state["prev_cr"] = False
+        if line_numbers[state["index"]] != -1:
+            output()
+        if state["line_start"]:
+            state["line_start"] = False
+            state["line"] += 1
+            line_numbers[state["index"]] = state["line"]
+        if current == 0x0A:
+            state["line_start"] = True
+        update(current)
+
+    for unit in _code_units(text):
+        process(unit)
+    process(_EOF)
+    for _ in range(BLOCK_SIZE):
+        if line_numbers[state["index"]] != -1:
+            output()
+        update(0)
+    return out
+
+
+class SourceTree:
+    """Reads (once each, safely) the files under the source root that results point at."""
+
+    def __init__(self, source_root: str | None, scan_root: str | None) -> None:
+        self.source_root = source_root
+        self.scan_root = scan_root
+        self._hashes: dict[str, dict[int, str] | None] = {}
+        self._manifests: list[tuple[str, list[str]]] | None = None
+
+    def line_hash(self, rel: str, line: int) -> str | None:
+        """GitHub's `primaryLocationLineHash` of `rel`:`line`, when the file is at hand."""
+        if not self.source_root:
+            return None
+        if rel not in self._hashes:
+            real = source_file(self.source_root, rel)
+            hashes = None
+            if real is not None:
+                try:
+                    hashes = line_hashes(real.read_text(encoding="utf-8", errors="replace"))
+                except OSError:
+                    hashes = None
+            self._hashes[rel] = hashes
+        return (self._hashes[rel] or {}).get(line)
+
+    def _manifest_texts(self) -> list[tuple[str, list[str]]]:
+        if self._manifests is None:
+            self._manifests = []
+            root = self.source_root
+            if root:
+                base = repo_path(".", self.scan_root, root)
+                for name in MANIFESTS:
+                    rel = name if base in ("", ".") else f"{base}/{name}"
+                    real = source_file(root, rel)
+                    if real is None:
+                        continue
+                    try:
+                        self._manifests.append((rel, real.read_text(encoding="utf-8", errors="replace").splitlines()))
+                    except OSError:
+                        continue
+        return self._manifests
+
+    def manifest_line(self, package: str) -> tuple[str, int] | None:
+        """(manifest path relative to the source root, line) of the line that declares `package`."""
+        name = normalise(package)
+        if not name:
+            return None
+        for rel, lines in self._manifest_texts():
+            toml = rel.endswith(".toml")
+            for number, text in enumerate(lines, 1):
+                if declares(text, name, toml=toml):
+                    return rel, number
+        return None
+
+
+def normalise(name: str) -> str:
+    """A package name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
+
+
+_REQ = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)")
+_TOML_REQ = re.compile(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@ "']|$)""")
+_TOML_KEY = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*=")
+
+
+def declares(line: str, name: str, *, toml: bool) -> bool:
+    """Whether a manifest line declares the (normalised) package `name`."""
+    text = line.split("#", 1)[0]
+    if not text.strip():
+        return False
+    if not toml:
+        m = _REQ.match(text)
+        return bool(m and normalise(m.group(1)) == name)
+    if any(normalise(m.group(1)) == name for m in _TOML_REQ.finditer(text)):
+        return True
+    m = _TOML_KEY.match(text)  # Poetry: `name = "^1.0"`
+    return bool(m and normalise(m.group(1)) == name and m.group(1) not in ("name", "version", "python"))
