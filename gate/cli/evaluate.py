@@ -236,6 +236,9 @@ def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> Outpu
     else:
         source_root = git_toplevel(scan_root or os.getcwd())
     no_color = bool(os.environ.get("NO_COLOR"))  # https://no-color.org: set and not empty
+    cap = os.environ.get("GATE_MARKDOWN_MAX_BYTES") or ""
+    if cap and not cap.isdigit():
+        raise click.BadParameter(f"GATE_MARKDOWN_MAX_BYTES={cap!r} is not a number of bytes")
     width = max(80, shutil.get_terminal_size(fallback=(80, 24)).columns)
     return OutputOptions(
         source_root=source_root,
@@ -245,6 +248,8 @@ def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> Outpu
         width=width,
         color=not no_color,
         quiet=bool(kw.get("quiet")),
+        docs_url=os.environ.get("GATE_RULE_DOCS_URL") or None,
+        markdown_max_bytes=int(cap) if cap else None,
     )
 
 

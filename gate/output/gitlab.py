@@ -12,16 +12,19 @@ One issue per result, as in every other format (`common.results`): violations an
 named as such at the start of the description, waived findings as `info` issues that say who
 waived them. Severity: a violation's from its rule's severity (critical → blocker, high →
 critical, medium → major, low → minor, info → info); a warning is at most `minor`; a waived
-finding is `info`. Paths are relative to the repository root, as GitLab places them. Text is
+finding is `info`. Paths are relative to the repository root, as GitLab places them. A
+report-only run (`--fail-on never`) adds one `info` issue, `GATE-REPORT-ONLY`, at
+`.gitlab-ci.yml`, saying what would have closed the gate. Text is
 data: JSON escapes it; GitLab renders `description` as plain text.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from gate.output.common import Result, package_name, results, unique_fingerprints
+from gate.output.common import Result, package_name, report_only_note, results, unique_fingerprints
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
 from gate.output.locate import SourceTree, repo_path
@@ -50,6 +53,20 @@ class GitlabCodeQualityFormatter(Formatter):
         fingerprints = unique_fingerprints(all_results)
         tree = SourceTree(self.options.source_root, self.options.scan_root)
         issues = [self._issue(r, fp, tree) for r, fp in zip(all_results, fingerprints, strict=True)]
+        note = report_only_note(verdict)
+        if note:  # a report-only run says what would have closed the gate here too, as one info issue
+            issues.append(
+                {
+                    "type": "issue",
+                    "check_name": "GATE-REPORT-ONLY",
+                    "description": f"[report-only] {note} (--fail-on never)",
+                    "categories": ["Security"],
+                    "severity": "info",
+                    "fingerprint": hashlib.sha256(f"report-only\x1f{note}".encode()).hexdigest()[:32],
+                    "engine_name": "policy-gate",
+                    "location": {"path": ".gitlab-ci.yml", "lines": {"begin": 1}},
+                }
+            )
         return dump(issues)
 
     def _issue(self, r: Result, fingerprint: str, tree: SourceTree) -> dict[str, Any]:

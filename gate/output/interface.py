@@ -33,6 +33,10 @@ class OutputOptions:
     """False under NO_COLOR (https://no-color.org)."""
     quiet: bool = False
     """Only the decision line (and errors)."""
+    docs_url: str | None = None
+    """Where `gate policy doc`'s catalogue is published (`GATE_RULE_DOCS_URL`), for links from rule ids."""
+    markdown_max_bytes: int | None = None
+    """The Markdown summary's cap (`GATE_MARKDOWN_MAX_BYTES`; None: 1 MiB)."""
 
 
 class Formatter(ABC):

@@ -9,7 +9,7 @@ code span), so tables keep their shape. A legacy workflow command `##[` is broke
 invisible word joiner, so the text stays inert if it is printed to a CI log.
 
 Rules link to their documentation: a `related_resources` link in the rule's METADATA, else the
-catalogue `gate policy doc` wrote, at `GATE_RULE_DOCS_URL` (anchors `#rule-<id>`), else the
+catalogue `gate policy doc` wrote, at `GATE_RULE_DOCS_URL` (read by the CLI; anchors `#rule-<id>`), else the
 rule's own section at the end of this document.
 
 The whole text is capped: `GATE_MARKDOWN_MAX_BYTES` (default 1 MiB, GitHub's step-summary limit;
@@ -19,7 +19,6 @@ out from the end (least important first) and a note says how many of each sectio
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -88,8 +87,8 @@ class MarkdownFormatter(Formatter):
     name = "markdown"
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        limit = max(MIN_MAX_BYTES, int(os.environ.get("GATE_MARKDOWN_MAX_BYTES") or DEFAULT_MAX_BYTES))
-        docs = os.environ.get("GATE_RULE_DOCS_URL") or None
+        limit = max(MIN_MAX_BYTES, self.options.markdown_max_bytes or DEFAULT_MAX_BYTES)
+        docs = self.options.docs_url
         decision = verdict["decision"]
         head = {"pass": "✅ Policy gate: open", "fail": "❌ Policy gate: closed", "error": "⚠️ Policy gate: error"}[decision]
         ctx = verdict.get("context") or {}

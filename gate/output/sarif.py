@@ -125,7 +125,7 @@ class SarifFormatter(Formatter):
 
     def _render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None, all_results: Sequence[Result], count: int) -> str:
         rule_meta = dict(iter_rules(verdict))
-        docs = os.environ.get("GATE_RULE_DOCS_URL") or None
+        docs = self.options.docs_url
         tree = SourceTree(self.options.source_root, self.options.scan_root)
         fingerprints = unique_fingerprints(all_results)
         shown = list(all_results[:count])
