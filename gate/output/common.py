@@ -103,10 +103,18 @@ class Result:
 
 
 def _cites_location(msg: str, f: Mapping[str, Any] | None) -> bool:
+    """Whether `msg` names the finding's `path:line` (not a longer line number: `app.py:4` is not in `app.py:40`)."""
     loc = (f or {}).get("location") or {}
     if not loc.get("path") or not isinstance(loc.get("start_line"), int):
         return False
-    return re.search(re.escape(f"{loc['path']}:{loc['start_line']}") + r"(?!\d)", msg) is not None
+    where = f"{loc['path']}:{loc['start_line']}"
+    at = msg.find(where)
+    while at >= 0:
+        end = at + len(where)
+        if end == len(msg) or not msg[end].isdigit():
+            return True
+        at = msg.find(where, at + 1)
+    return False
 
 
 def primary_finding(entry: Mapping[str, Any], findings: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
