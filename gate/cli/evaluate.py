@@ -234,7 +234,14 @@ def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> Outpu
     if source_root:
         source_root = os.path.abspath(source_root)
     else:
-        source_root = git_toplevel(scan_root or os.getcwd())
+        here = os.path.abspath(scan_root or os.getcwd())
+        source_root = git_toplevel(here)
+        if source_root is None:  # not a git tree, or git refuses it (another owner): the CI's checkout folder
+            for var in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR", "WORKSPACE"):
+                top = os.path.abspath(os.environ.get(var) or "/nonexistent")
+                if os.path.isdir(top) and (here == top or here.startswith(top.rstrip(os.sep) + os.sep)):
+                    source_root = top
+                    break
     no_color = bool(os.environ.get("NO_COLOR"))  # https://no-color.org: set and not empty
     cap = os.environ.get("GATE_MARKDOWN_MAX_BYTES") or ""
     if cap and not cap.isdigit():
