@@ -8,7 +8,6 @@ and each format's own statement of the counts is read back the way its consumer 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from gate.output.console import ConsoleFormatter, strip_ansi
 from gate.output.interface import OutputOptions
 from gate.output.locate import SourceTree, line_hashes, repo_path
 from tests.conftest import DATA, REPO, run_gate
+from tests.scan_support import require_tools
 from tests.test_outputs import validate_sarif
 from tests.workflow_commands import commands
 
@@ -293,20 +293,17 @@ def test_a_symlink_out_of_the_tree_gives_no_line_hash(tmp_path: Path) -> None:
 
 def test_gate_run_in_a_subfolder_places_alerts_from_the_repository_root(tmp_path: Path) -> None:
     """`gate run services/api`: the scanners report `app.py`; code scanning needs `services/api/app.py`."""
-    if not shutil.which("git") or not shutil.which("bandit", path=str(REPO / ".venv" / "bin")):
-        pytest.skip("needs git and bandit")
+    require_tools("git", "bandit")
     repo = tmp_path / "repo"
     api = repo / "services" / "api"
     api.mkdir(parents=True)
     (api / "app.py").write_text("import subprocess\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n")
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     sarif = tmp_path / "out.sarif"
-    env = {"PATH": f"{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     res = run_gate(
         ["run", "services/api", "--scanners", "bandit", "--out", str(tmp_path / "reports"), "--progress", "off", "--allow-empty"]
         + ["--policy", str(REPO / "policies"), *T, "--output", f"sarif={sarif}"],
         cwd=repo,
-        env=env,
     )
     assert res.exit_code in (0, 10), res.stderr
     run = json.loads(sarif.read_text())["runs"][0]
@@ -558,3 +555,20 @@ def test_pre_commit_hook_parses_and_names_a_real_command() -> None:
     assert cmd is not None
     known = {o for p in cmd.params for o in getattr(p, "opts", [])}
     assert {a for a in hook["args"] if a.startswith("--")} <= known
+
+
+def test_manifest_lines_in_requirements_and_pyproject(tmp_path: Path) -> None:
+    """A dependency result is placed at the line that declares the package (PEP 503 names)."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\ndependencies = [\n  "Flask[async]>=2.0",\n  "PyYAML==5.3",\n]\n\n'
+        '[tool.poetry.dependencies]\npython = "^3.10"\nrequests = "^2.19"\n'
+    )
+    tree = SourceTree(str(tmp_path), str(tmp_path))
+    assert tree.manifest_line("flask") == ("pyproject.toml", 4)
+    assert tree.manifest_line("pyyaml") == ("pyproject.toml", 5)
+    assert tree.manifest_line("requests") == ("pyproject.toml", 10)
+    assert tree.manifest_line("python") is None and tree.manifest_line("app") is None
+    (tmp_path / "requirements.txt").write_text("# pinned\nflask==0.12.2  # web\nzope.interface>=5\n")
+    tree = SourceTree(str(tmp_path), str(tmp_path))
+    assert tree.manifest_line("Flask") == ("requirements.txt", 2)  # requirements.txt comes first
+    assert tree.manifest_line("zope-interface") == ("requirements.txt", 3)

@@ -204,10 +204,9 @@ class SourceTree:
         if not name:
             return None
         for rel, lines in self._manifest_texts():
-            toml = rel.endswith(".toml")
-            for number, text in enumerate(lines, 1):
-                if declares(text, name, toml=toml):
-                    return rel, number
+            found = toml_declaration(lines, name) if rel.endswith(".toml") else requirements_declaration(lines, name)
+            if found:
+                return rel, found
         return None
 
 
@@ -219,17 +218,50 @@ def normalise(name: str) -> str:
 _REQ = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@ ]|$)")
 _TOML_REQ = re.compile(r"""["']\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(?:[<>=!~;@ "']|$)""")
 _TOML_KEY = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*=")
+_TOML_TABLE = re.compile(r"\s*\[+\s*([^\]]+?)\s*\]+\s*$")
 
 
-def declares(line: str, name: str, *, toml: bool) -> bool:
-    """Whether a manifest line declares the (normalised) package `name`."""
-    text = line.split("#", 1)[0]
-    if not text.strip():
-        return False
-    if not toml:
-        m = _REQ.match(text)
-        return bool(m and normalise(m.group(1)) == name)
-    if any(normalise(m.group(1)) == name for m in _TOML_REQ.finditer(text)):
-        return True
-    m = _TOML_KEY.match(text)  # Poetry: `name = "^1.0"`
-    return bool(m and normalise(m.group(1)) == name and m.group(1) not in ("name", "version", "python"))
+def requirements_declaration(lines: list[str], name: str) -> int | None:
+    """The line (1-based) of a requirements file that declares the (normalised) package `name`."""
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0]
+        m = _REQ.match(text) if text.strip() and not text.lstrip().startswith("-") else None
+        if m and normalise(m.group(1)) == name:
+            return number
+    return None
+
+
+def toml_declaration(lines: list[str], name: str) -> int | None:
+    """The line of a pyproject.toml that declares `name` as a dependency.
+
+    PEP 621 (`dependencies = [...]`, `[project.optional-dependencies]`, `[dependency-groups]`)
+    and Poetry (`[tool.poetry.*dependencies]` keys); `name = "app"` and other strings are not
+    dependencies. A line-level reading (no TOML parser needed to place a result; nothing here
+    decides anything).
+    """
+    table = ""
+    in_array = False
+    for number, line in enumerate(lines, 1):
+        text = line.split("#", 1)[0]
+        header = _TOML_TABLE.match(text)
+        if header and not in_array:
+            table = header.group(1).strip()
+            continue
+        key = _TOML_KEY.match(text)
+        list_table = table in ("project.optional-dependencies", "dependency-groups")
+        if key and not in_array:
+            if "[" in text.split("=", 1)[1] and (key.group(1) == "dependencies" or list_table):
+                in_array = True
+                text = text.split("=", 1)[1]
+            elif table.endswith("dependencies") and table.startswith("tool.poetry"):
+                if normalise(key.group(1)) == name and key.group(1) != "python":
+                    return number
+                continue
+            else:
+                continue
+        if in_array:
+            if any(normalise(m.group(1)) == name for m in _TOML_REQ.finditer(text)):
+                return number
+            if "]" in re.sub(r"\[[^\]]*\]", "", text):  # the array's end (an extra's [..] is not)
+                in_array = False
+    return None
