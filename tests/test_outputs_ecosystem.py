@@ -12,12 +12,15 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import defusedxml.ElementTree as ET
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate.output.common import results, summarize
 from gate.output.console import ConsoleFormatter, strip_ansi
@@ -572,3 +575,77 @@ def test_manifest_lines_in_requirements_and_pyproject(tmp_path: Path) -> None:
     tree = SourceTree(str(tmp_path), str(tmp_path))
     assert tree.manifest_line("Flask") == ("requirements.txt", 2)  # requirements.txt comes first
     assert tree.manifest_line("zope-interface") == ("requirements.txt", 3)
+
+
+# --- the fast line hash against a step-by-step port of the action's loop ---------------------------
+
+MASK = (1 << 64) - 1
+FIRST_MOD = pow(37, 100, 1 << 64)
+
+
+def _code_units(text: str) -> Iterator[int]:
+    """UTF-16 code units, as JavaScript's charCodeAt gives them."""
+    for ch in text:
+        cp = ord(ch)
+        if cp > 0xFFFF:
+            cp -= 0x10000
+            yield 0xD800 + (cp >> 10)
+            yield 0xDC00 + (cp & 0x3FF)
+        else:
+            yield cp
+
+
+def reference_line_hashes(text: str) -> dict[int, str]:
+    """A character-by-character port of codeql-action's `hash` (src/fingerprints.ts), to check the fast one."""
+    window = [0] * 100
+    line_numbers = [-1] * 100
+    out: dict[int, str] = {}
+    counts: dict[str, int] = {}
+    state = {"hash": 0, "index": 0, "line": 0, "line_start": True, "prev_cr": False}
+
+    def output() -> None:
+        value = format(state["hash"], "x")
+        counts[value] = counts.get(value, 0) + 1
+        out[line_numbers[state["index"]]] = f"{value}:{counts[value]}"
+        line_numbers[state["index"]] = -1
+
+    def update(current: int) -> None:
+        i = state["index"]
+        begin = window[i]
+        window[i] = current
+        state["hash"] = (37 * state["hash"] + current - FIRST_MOD * begin) & MASK
+        state["index"] = (i + 1) % 100
+
+    def process(current: int) -> None:
+        if current in (0x20, 0x09) or (state["prev_cr"] and current == 0x0A):
+            state["prev_cr"] = False
+            return
+        if current == 0x0D:
+            current = 0x0A
+            state["prev_cr"] = True
+        else:
+            state["prev_cr"] = False
+        if line_numbers[state["index"]] != -1:
+            output()
+        if state["line_start"]:
+            state["line_start"] = False
+            state["line"] += 1
+            line_numbers[state["index"]] = state["line"]
+        if current == 0x0A:
+            state["line_start"] = True
+        update(current)
+
+    for unit in _code_units(text):
+        process(unit)
+    process(65535)
+    for _ in range(100):
+        if line_numbers[state["index"]] != -1:
+            output()
+        update(0)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", " ", "\t", "\r", "\n", "\u00e9", "\U0001f600", "x" * 30]), max_size=200).map("".join))
+def test_fast_line_hashes_equal_the_step_by_step_port(text: str) -> None:
+    assert line_hashes(text) == reference_line_hashes(text)

@@ -15,7 +15,7 @@
   that declares it.
 
 Every file read here is in the pull request, so attacker-controlled: `source_file` opens only a
-regular file whose real path (symlinks resolved) is inside the source root, of bounded size, so
+regular file whose real path (symlinks resolved) is inside the source root, at most 2 MiB, so
 a symlink `app.py -> /proc/self/environ` cannot smuggle a hash of the runner's secrets into the
 SARIF. Nothing read here is executed or changes a count; it only places a result.
 """
@@ -25,7 +25,9 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+import sys
+from array import array
+from itertools import accumulate
 from pathlib import Path
 
 BLOCK_SIZE = 100
@@ -33,7 +35,7 @@ _MOD = 37
 _MASK = (1 << 64) - 1
 _FIRST_MOD = pow(_MOD, BLOCK_SIZE, 1 << 64)
 _EOF = 65535
-MAX_SOURCE_BYTES = 10 * 1024 * 1024
+MAX_SOURCE_BYTES = 2 * 1024 * 1024  # larger files (generated, minified): no hash here; the upload action computes it
 MANIFESTS = ("requirements.txt", "requirements-prod.txt", "requirements/base.txt", "requirements/prod.txt", "pyproject.toml")
 
 
@@ -95,65 +97,30 @@ def source_file(source_root: str, rel: str) -> Path | None:
     return real
 
 
-def _code_units(text: str) -> Iterator[int]:
-    """UTF-16 code units, as JavaScript's charCodeAt gives them."""
-    for ch in text:
-        cp = ord(ch)
-        if cp > 0xFFFF:
-            cp -= 0x10000
-            yield 0xD800 + (cp >> 10)
-            yield 0xDC00 + (cp & 0x3FF)
-        else:
-            yield cp
-
-
 def line_hashes(text: str) -> dict[int, str]:
-    """line number (1-based) -> `hash:N`, exactly as codeql-action's `hash` computes them."""
-    window = [0] * BLOCK_SIZE
-    line_numbers = [-1] * BLOCK_SIZE
+    """line number (1-based) -> `hash:N`, exactly as codeql-action's `hash` computes them.
+
+    The action feeds characters one by one through a 100-wide rolling window; the hash it
+    reports for a line is the window that starts at the line's first character, that is the
+    polynomial sum(c[s+j] * 37^(99-j)) mod 2^64 over the normalised characters (spaces and tabs
+    dropped, CRLF and CR read as LF, then the sentinel 65535 and zeros). Here that is computed
+    from prefix sums of the same polynomial (C-speed `accumulate`), not character by character:
+    the same numbers, a tenth of the time.
+    """
+    # A CR followed directly by LF is one line end; a space or tab between them is not "directly".
+    norm = text.replace("\r\n", "\n").replace("\r", "\n").replace(" ", "").replace("\t", "")
+    units = array("H", norm.encode("utf-16-le"))  # JavaScript's charCodeAt: UTF-16 code units
+    if sys.byteorder == "big":
+        units.byteswap()
+    seq = [*units, _EOF, *([0] * BLOCK_SIZE)]
+    prefix = list(accumulate(seq, lambda h, c: (h * _MOD + c) & _MASK, initial=0))
+    starts = [0, *(i + 1 for i, u in enumerate(units) if u == 0x0A)]
     out: dict[int, str] = {}
     counts: dict[str, int] = {}
-    state = {"hash": 0, "index": 0, "line": 0, "line_start": True, "prev_cr": False}
-
-    def output() -> None:
-        value = format(state["hash"], "x")
+    for number, start in enumerate(starts, 1):
+        value = format((prefix[start + BLOCK_SIZE] - _FIRST_MOD * prefix[start]) & _MASK, "x")
         counts[value] = counts.get(value, 0) + 1
-        out[line_numbers[state["index"]]] = f"{value}:{counts[value]}"
-        line_numbers[state["index"]] = -1
-
-    def update(current: int) -> None:
-        i = state["index"]
-        begin = window[i]
-        window[i] = current
-        state["hash"] = (_MOD * state["hash"] + current - _FIRST_MOD * begin) & _MASK
-        state["index"] = (i + 1) % BLOCK_SIZE
-
-    def process(current: int) -> None:
-        if current in (0x20, 0x09) or (state["prev_cr"] and current == 0x0A):
-            state["prev_cr"] = False
-            return
-        if current == 0x0D:
-            current = 0x0A
-            state["prev_cr"] = True
-        else:
-            state["prev_cr"] = False
-        if line_numbers[state["index"]] != -1:
-            output()
-        if state["line_start"]:
-            state["line_start"] = False
-            state["line"] += 1
-            line_numbers[state["index"]] = state["line"]
-        if current == 0x0A:
-            state["line_start"] = True
-        update(current)
-
-    for unit in _code_units(text):
-        process(unit)
-    process(_EOF)
-    for _ in range(BLOCK_SIZE):
-        if line_numbers[state["index"]] != -1:
-            output()
-        update(0)
+        out[number] = f"{value}:{counts[value]}"
     return out
 
 
