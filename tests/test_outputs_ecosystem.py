@@ -22,7 +22,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.output.common import results, summarize
+from gate.output.common import results, summarize, unique_fingerprints
 from gate.output.console import ConsoleFormatter, strip_ansi
 from gate.output.interface import OutputOptions
 from gate.output.locate import SourceTree, line_hashes, repo_path
@@ -649,3 +649,14 @@ def reference_line_hashes(text: str) -> dict[int, str]:
 @given(st.lists(st.sampled_from(["a", "b", " ", "\t", "\r", "\n", "\u00e9", "\U0001f600", "x" * 30]), max_size=200).map("".join))
 def test_fast_line_hashes_equal_the_step_by_step_port(text: str) -> None:
     assert line_hashes(text) == reference_line_hashes(text)
+
+
+def test_two_results_that_would_share_a_fingerprint_are_told_apart() -> None:
+    """A rule citing the same finding in two violations (two messages) made two SARIF results with one fingerprint."""
+    finding = {"f1": {"location": {"path": "a.py", "start_line": 3}, "severity": "high"}}
+    entry = {"rule": "R1", "msg": "a.py:3 one", "severity": "high", "evidence": {"findings": ["f1"]}}
+    verdict = {"violations": [entry, {**entry, "msg": "a.py:3 two"}], "warnings": [], "findings": finding}
+    fps = unique_fingerprints(results(verdict))
+    assert len(fps) == 2 and fps[1] == fps[0] + ":2"
+    again = unique_fingerprints(results(verdict))
+    assert again == fps  # deterministic
