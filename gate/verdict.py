@@ -238,3 +238,16 @@ def build_verdict(
     if extra:
         verdict.update(extra)
     return verdict
+
+
+def mark_report_only(verdict: dict[str, Any]) -> None:
+    """`--fail-on never`: record the exit code the verdict would have had, and open the exit (0).
+
+    The decision stays what the policies said (`fail` stays `fail`, so no attestation claims a
+    pass); only the exit code becomes 0, and `report_only.would_exit_code` says what would have
+    closed the gate. An error verdict is left alone: an error never passes, report-only or not.
+    """
+    if verdict.get("decision") == "error":
+        return
+    verdict["report_only"] = {"would_exit_code": int(verdict["exit_code"])}
+    verdict["exit_code"] = int(ExitCode.OPEN)

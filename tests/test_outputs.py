@@ -91,7 +91,8 @@ def check_same_totals(out: dict[str, str]) -> None:
     run = json.loads(out["sarif"])["runs"][0]
     t = run["properties"]["totals"]
     assert len(run["results"]) == t["resultsShown"] and t["resultsShown"] + t["resultsOmitted"] == t["results"]
-    cited = sum(max(1, len(e["evidence"]["findings"])) for e in verdict["violations"] + verdict["warnings"]) + s["waived"]
+    # One result per violation, warning and waived finding: a cross-tool group is one row, not one per member.
+    cited = len(verdict["violations"]) + len(verdict["warnings"]) + s["waived"]
     assert t["results"] == cited
     # JUnit: the failures' counts add up to the violations.
     root = ET.fromstring(out["junit"])
@@ -240,7 +241,7 @@ def test_github_annotations_stay_within_the_per_step_limits(tmp_path: Path) -> N
     assert kinds.count("error") == 10 and kinds.count("warning") == 1 and kinds.count("notice") == 2
     left = next(c for c in cmds if "more result(s) not annotated" in c.data)
     assert left.data.startswith("246 more result(s) not annotated (246 deny, 0 warn, 0 waived)")
-    assert cmds[-1].data.startswith("policy gate closed: 256 violation(s), 1 warning(s), 0 waived; 257 result(s)")
+    assert cmds[-1].data.startswith("policy gate closed: 256 violation(s), 1 warning(s), 0 waived, 0 suppressed inline; 257 result(s)")
     first = cmds[0]
     assert first.properties["file"] and first.properties["line"].isdigit() and first.properties["title"].startswith("CORE-001")
 
@@ -314,7 +315,7 @@ def test_markdown_is_capped_with_a_note(tmp_path: Path, monkeypatch: pytest.Monk
     m = re.search(r"_… (\d+) more row\(s\) left out to stay within 9000 bytes \((\d+) of violations, (\d+) of warnings\)", out)
     assert m, out[-600:]
     assert shown + int(m[2]) == 256 and int(m[3]) == 1 and int(m[1]) == int(m[2]) + 1
-    assert "| 256 | 1 | 0 | 257 |" in out
+    assert "| 256 | 1 | 0 | 0 | 257 |" in out
 
 
 def test_markdown_default_cap_is_a_step_summary(tmp_path: Path) -> None:

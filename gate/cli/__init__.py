@@ -74,33 +74,46 @@ class GateGroup(click.Group):
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
-            click.echo("gate: aborted", err=True)
+            click.echo(f"{ERROR_PREFIX}aborted", err=True)
             sys.exit(int(ExitCode.USAGE))
         except click.ClickException as exc:
-            exc.show()
+            # Click's own "Error: ..." would be a second prefix: the usage and hint as Click
+            # prints them, then the message under the gate's one prefix.
+            ctx = getattr(exc, "ctx", None)
+            if isinstance(exc, click.UsageError) and ctx is not None:
+                click.echo(ctx.get_usage(), err=True)
+                if ctx.command.get_help_option(ctx) is not None:
+                    click.echo(f"Try '{ctx.command_path} {ctx.help_option_names[0]}' for help.", err=True)
+            _echo_error(exc.format_message())
             sys.exit(int(ExitCode.USAGE))
         except GateError as exc:
             if verbose:
                 _print_traceback()
-            from gate.output.text import clean
-
-            click.echo(f"gate: error: {clean(str(exc))}", err=True)
+            _echo_error(str(exc))
             sys.exit(int(exc.exit_code))
         except SystemExit:
             raise
         except BaseException as exc:  # noqa: BLE001 - a bug: say so and exit 6, never 1
             if isinstance(exc, KeyboardInterrupt):
-                click.echo("gate: interrupted", err=True)
+                click.echo(f"{ERROR_PREFIX}interrupted", err=True)
                 sys.exit(int(ExitCode.INTERNAL))
             if verbose:
                 _print_traceback()
-            from gate.output.text import clean
-
-            click.echo(
-                f"gate: internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {clean(str(exc))}", err=True
-            )
+            _echo_error(f"internal error (a bug; run with --verbose for the traceback): {type(exc).__name__}: {exc}")
             sys.exit(int(ExitCode.INTERNAL))
         sys.exit(int(rv) if isinstance(rv, int) else 0)
+
+
+ERROR_PREFIX = "gate: error: "
+"""The one prefix of every error the CLI prints on stderr."""
+
+
+def _echo_error(message: str) -> None:
+    """An error on stderr: the one prefix, the message's own lines kept, each made safe."""
+    from gate.output.text import error_lines
+
+    for text in error_lines(message, ERROR_PREFIX):
+        click.echo(text, err=True)
 
 
 def _print_traceback() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import click
@@ -12,6 +12,7 @@ from gate.cli import config_option, verbose_option
 from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits
 from gate.engine.registry import ENGINES
 from gate.errors import OutputError
+from gate.output.interface import OutputOptions
 from gate.output.registry import FORMATS
 from gate.runner import Config, Outcome, evaluate
 
@@ -84,8 +85,9 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         _opt(
             "--fail-on",
             env="GATE_FAIL_ON",
-            type=click.Choice(["deny", "warn"]),
-            help="Close the gate on deny (default) or also on warnings; wins over the stage profile.",
+            type=click.Choice(["deny", "warn", "never"]),
+            help="Close the gate on deny (default) or also on warnings; wins over the stage profile. "
+            "`never`: report only (exit 0 on any verdict, every output says what would have closed the gate; errors keep their codes).",
         ),
         _opt(
             "--allow-empty",
@@ -124,6 +126,23 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Vulnerability database folder (`gate vulndb update`) the SBOM components are matched against "
             "(default: $XDG_CACHE_HOME/policy-gate/vulndb).",
         ),
+        _opt(
+            "--source-root",
+            env="GATE_SOURCE_ROOT",
+            type=click.Path(file_okay=False),
+            help="Repository root: SARIF, annotation and Code Quality paths are relative to it "
+            "(default: the git top level of the scanned folder); "
+            "given to `evaluate`, its Python source files no report lists as scanned are also `unscanned`.",
+        ),
+        _opt(
+            "--subject",
+            "subjects",
+            env="GATE_SUBJECT",
+            multiple=True,
+            metavar="NAME@sha256:HEX",
+            help="The artifact being released, the attestation's subject (repeatable; default: the reports judged).",
+        ),
+        _opt("--quiet", "-q", env="GATE_QUIET", is_flag=True, help="Console: only the decision line (and errors)."),
         _opt("--repository", env="GATE_REPOSITORY", help="Context: repository (owner/name)."),
         _opt("--ref", env="GATE_REF", help="Context: git ref."),
         _opt("--commit", env="GATE_COMMIT", help="Context: commit SHA."),
@@ -165,7 +184,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         opa_url=kw["opa_url"],
         eval_timeout=kw["eval_timeout"],
         time=kw["time_"],
-        fail_on=kw["fail_on"],
+        fail_on=None if kw["fail_on"] == "never" else kw["fail_on"],
         allow_empty=kw["allow_empty"],
         limits=Limits(max_bytes=kw["max_bytes"], max_depth=kw["max_depth"], max_findings=kw["max_findings"]),
         repository=kw["repository"],
@@ -190,12 +209,12 @@ def _config_not_used() -> list[dict[str, Any]]:
     return list(ctx.meta.get("gate.not_used", ())) if ctx is not None else []
 
 
-def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]]) -> None:
+def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]], options: OutputOptions | None = None) -> None:
     """Write each requested format to its file; any failure is an OutputError (exit 5)."""
     from gate.output.registry import get_formatter
 
     for name, path in outputs:
-        text = get_formatter(name).render(outcome.verdict, outcome.document)
+        text = get_formatter(name, options).render(outcome.verdict, outcome.document)
         try:
             parent = os.path.dirname(path)
             if parent:
@@ -206,17 +225,108 @@ def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]]) -> None:
             raise OutputError(f"cannot write the {name} output: {exc.strerror or exc}", file=path) from None
 
 
-def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]]) -> int:
-    """Render to the console and the files; the exit code (5 when an output failed)."""
-    from gate.output.registry import get_formatter
+# The CI's own variables the attestation reads (GitHub Actions, GitLab CI, Jenkins): set by the
+# CI service, not by the tree under review.
+CI_VARIABLES = (
+    "GITHUB_ACTIONS",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_SHA",
+    "GITHUB_RUN_ID",
+    "GITHUB_RUN_ATTEMPT",
+    "GITHUB_WORKFLOW_REF",
+    "GITLAB_CI",
+    "CI_SERVER_URL",
+    "CI_PROJECT_URL",
+    "CI_PROJECT_PATH",
+    "CI_COMMIT_SHA",
+    "CI_JOB_URL",
+    "CI_PIPELINE_URL",
+    "JENKINS_URL",
+    "BUILD_URL",
+    "JOB_NAME",
+    "GIT_URL",
+    "GIT_COMMIT",
+)
 
+
+def parse_subjects(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """`--subject NAME@sha256:HEX` values as (name, hex); anything else is a usage error."""
+    import re
+
+    out = []
+    for value in values:
+        m = re.fullmatch(r"(.+)@sha256:([0-9a-fA-F]{64})", value.strip())
+        if not m:
+            raise click.BadParameter(f"{value!r} is not NAME@sha256:HEX (64 hex digits)", param_hint="--subject")
+        out.append((m.group(1), m.group(2).lower()))
+    return tuple(out)
+
+
+def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> OutputOptions:
+    """The formatters' view of the run's surroundings, read here (the CLI), not in the formatters."""
+    import shutil
+
+    from gate.output.locate import git_toplevel
+
+    source_root = kw.get("source_root")
+    if source_root:
+        source_root = os.path.abspath(source_root)
+    else:
+        here = os.path.abspath(scan_root or os.getcwd())
+        source_root = git_toplevel(here)
+        if source_root is None:  # not a git tree, or git refuses it (another owner): the CI's checkout folder
+            for var in ("GITHUB_WORKSPACE", "CI_PROJECT_DIR", "WORKSPACE"):
+                top = os.path.abspath(os.environ.get(var) or "/nonexistent")
+                if os.path.isdir(top) and (here == top or here.startswith(top.rstrip(os.sep) + os.sep)):
+                    source_root = top
+                    break
+    no_color = bool(os.environ.get("NO_COLOR"))  # https://no-color.org: set and not empty
+    cap = os.environ.get("GATE_MARKDOWN_MAX_BYTES") or ""
+    if cap and not cap.isdigit():
+        raise click.BadParameter(f"GATE_MARKDOWN_MAX_BYTES={cap!r} is not a number of bytes")
+    width = max(80, shutil.get_terminal_size(fallback=(80, 24)).columns)
+    return OutputOptions(
+        source_root=source_root,
+        scan_root=os.path.abspath(scan_root) if scan_root else None,
+        subjects=parse_subjects(kw.get("subjects") or ()),
+        ci={k: os.environ[k] for k in CI_VARIABLES if os.environ.get(k)},
+        width=width,
+        color=not no_color,
+        quiet=bool(kw.get("quiet")),
+        docs_url=os.environ.get("GATE_RULE_DOCS_URL") or None,
+        markdown_max_bytes=int(cap) if cap else None,
+    )
+
+
+def finish(
+    outcome: Outcome,
+    format_: str,
+    outputs: Sequence[tuple[str, str]],
+    options: OutputOptions | None = None,
+    *,
+    report_only: bool = False,
+) -> int:
+    """Render to the console and the files; the exit code (5 when an output failed).
+
+    `report_only` (`--fail-on never`): a pass or fail verdict is marked with the exit code it
+    would have had and the run exits 0; an error verdict keeps its code (it never passes).
+    """
+    from gate.output.registry import get_formatter
+    from gate.output.text import error_lines
+
+    if report_only:
+        from gate.verdict import mark_report_only
+
+        mark_report_only(outcome.verdict)
     try:
-        write_outputs(outcome, outputs)
+        write_outputs(outcome, outputs, options)
     except OutputError as exc:
-        click.echo(get_formatter(format_).render(outcome.verdict, outcome.document), nl=False)
-        click.echo(f"gate: error: {exc}", err=True)
+        click.echo(get_formatter(format_, options).render(outcome.verdict, outcome.document), nl=False)
+        for text in error_lines(str(exc)):
+            click.echo(text, err=True)
         return int(exc.exit_code)
-    rendered = get_formatter(format_).render(outcome.verdict, outcome.document)
+    rendered = get_formatter(format_, options).render(outcome.verdict, outcome.document)
     stream_err = format_ == "console" and outcome.error is not None
     click.echo(rendered, nl=False, err=stream_err)
     return outcome.exit_code
@@ -225,20 +335,14 @@ def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]]) -
 @click.command("evaluate")
 @click.argument("reports", nargs=-1, type=click.Path())
 @click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format instead of detecting it from content.")
-@click.option(
-    "--source-root",
-    "source_root",
-    envvar="GATE_SOURCE_ROOT",
-    type=click.Path(file_okay=False),
-    help="The project the reports are about: its Python source files no report lists as scanned are `unscanned`.",
-)
 @evaluation_options
-def evaluate_command(reports: tuple[str, ...], as_format: str | None, source_root: str | None, **kw: Any) -> int:
+def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any) -> int:
     """Evaluate existing reports and SBOMs (format detected from content)."""
     outputs = parse_outputs(kw["outputs"])
-    config = build_config(reports, as_format, **kw, source_root=source_root)
+    options = output_options(kw)
+    config = build_config(reports, as_format, **kw)
     outcome = evaluate(config)
-    return finish(outcome, kw["format_"], outputs)
+    return finish(outcome, kw["format_"], outputs, options, report_only=kw["fail_on"] == "never")
 
 
 @click.command("baseline")

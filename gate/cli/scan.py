@@ -23,7 +23,7 @@ from typing import Any
 import click
 
 from gate.cli import config_option, verbose_option
-from gate.cli.evaluate import build_config, evaluation_options, finish, parse_outputs
+from gate.cli.evaluate import build_config, evaluation_options, finish, output_options, parse_outputs
 from gate.errors import ConfigError, GateError, InputError, OutputError
 from gate.output.text import clean
 from gate.runner import check_data, evaluate, resolve_policy
@@ -321,7 +321,13 @@ def run_command(
     outputs = parse_outputs(kw["outputs"])
     policy = _policy_for_scan(kw)
     if policy is None:  # the evaluation reports why the policy could not be loaded
-        return finish(evaluate(build_config((), None, **kw)), kw["format_"], outputs)
+        return finish(
+            evaluate(build_config((), None, **kw)),
+            kw["format_"],
+            outputs,
+            output_options(kw, scan_root=path),
+            report_only=kw["fail_on"] == "never",
+        )
     rules = coverage_rules(policy.data)
     private = Path(tempfile.mkdtemp(prefix="gate-run-"))
     try:
@@ -349,7 +355,7 @@ def run_command(
         outcome = evaluate(build_config((), None, **options))
     finally:
         shutil.rmtree(private, ignore_errors=True)
-    return finish(outcome, kw["format_"], outputs)
+    return finish(outcome, kw["format_"], outputs, output_options(kw, scan_root=path), report_only=kw["fail_on"] == "never")
 
 
 @click.command("scan")

@@ -1,17 +1,22 @@
 """What several formats share: the flat list of results a verdict implies, in one order.
 
-Every format shows the same totals. A "result" is one (violation or warning) × (cited finding),
-or the violation itself when it cites no finding (a component, a scan, a missing piece of
-evidence); waived findings are results too, marked as waived. Formats that must cap what they
-show (GitHub's SARIF and annotation limits, a PR comment's size) take a prefix of this list,
-which is ordered most important first, and say how many they left out.
+Every format shows the same totals, and they all come from one place: `summarize(verdict)`,
+computed once from the verdict (and the input document, where there is one). A "result" is one
+violation or warning (an entry of the verdict), located at its *primary* finding: the cited
+finding whose `path:line` the message names (a cross-tool group cites every member as evidence,
+and the message is written about one of them), else the first cited finding; the other cited
+findings are the result's `related` evidence, not rows of their own. So a violation is one row,
+one SARIF result, one annotation, one Code Quality issue, everywhere. Waived findings are
+results too, marked as waived. Formats that must cap what they show (GitHub's SARIF and
+annotation limits, a PR comment's size) take a prefix of this list, which is ordered most
+important first, and say how many they left out.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -35,6 +40,8 @@ class Result:
     finding: Mapping[str, Any] | None
     entry: Mapping[str, Any] | None
     waiver: Mapping[str, Any] | None = None
+    related: tuple[str, ...] = ()
+    """The other findings the entry cites (the rest of a cross-tool group), by id."""
 
     @property
     def path(self) -> str | None:
@@ -95,25 +102,58 @@ class Result:
         return hashlib.sha256(f"{self.rule}\x1f{self.msg}".encode()).hexdigest()[:32]
 
 
+def _cites_location(msg: str, f: Mapping[str, Any] | None) -> bool:
+    """Whether `msg` names the finding's `path:line` (not a longer line number: `app.py:4` is not in `app.py:40`)."""
+    loc = (f or {}).get("location") or {}
+    if not loc.get("path") or not isinstance(loc.get("start_line"), int):
+        return False
+    where = f"{loc['path']}:{loc['start_line']}"
+    at = msg.find(where)
+    while at >= 0:
+        end = at + len(where)
+        if end == len(msg) or not msg[end].isdigit():
+            return True
+        at = msg.find(where, at + 1)
+    return False
+
+
+def primary_finding(entry: Mapping[str, Any], findings: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """(the primary finding's id, the other cited ids) of a violation or warning.
+
+    The primary is the cited finding whose `path:line` the message names (the rule wrote the
+    message about it), else the first cited id; a row's location then always agrees with its text.
+    """
+    ids = [str(i) for i in (entry.get("evidence") or {}).get("findings") or []]
+    if not ids:
+        return None, ()
+    msg = str(entry.get("msg") or "")
+    named = [i for i in ids if _cites_location(msg, findings.get(i))]
+    first = named[0] if named else ids[0]
+    return first, tuple(i for i in ids if i != first)
+
+
 def results(verdict: Mapping[str, Any]) -> list[Result]:
-    """Every result of the verdict, most important first, deterministic."""
+    """Every result of the verdict (one per violation, warning and waived finding), most important first."""
     findings = verdict.get("findings") or {}
     out: list[Result] = []
     for level, key in (("deny", "violations"), ("warn", "warnings")):
         for e in verdict.get(key) or []:
-            ids = (e.get("evidence") or {}).get("findings") or []
-            common = (
-                level,
-                str(e["rule"]),
-                str(e.get("title") or ""),
-                str(e.get("severity") or "unknown"),
-                str(e["msg"]),
-                str(e.get("remediation") or ""),
+            fid, related = primary_finding(e, findings)
+            out.append(
+                Result(
+                    level,
+                    str(e["rule"]),
+                    str(e.get("title") or ""),
+                    str(e.get("severity") or "unknown"),
+                    str(e["msg"]),
+                    str(e.get("remediation") or ""),
+                    fid,
+                    findings.get(fid) if fid else None,
+                    e,
+                    None,
+                    related,
+                )
             )
-            if not ids:
-                out.append(Result(*common, None, None, e))
-            for fid in ids:
-                out.append(Result(*common, str(fid), findings.get(fid), e))
     for w in verdict.get("waived") or []:
         fid = str(w.get("finding"))
         f = findings.get(fid)
@@ -122,20 +162,131 @@ def results(verdict: Mapping[str, Any]) -> list[Result]:
         rule = str((f or {}).get("rule_id") or w.get("rule_id") or "waived")
         out.append(Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w))
     out.sort(
-        key=lambda r: (LEVEL_ORDER[r.level], SEVERITY_ORDER.get(r.severity, 9), r.rule, r.path or "", r.start_line or 0, r.fingerprint())
+        key=lambda r: (
+            LEVEL_ORDER[r.level],
+            SEVERITY_ORDER.get(r.severity, 9),
+            r.rule,
+            r.path or "",
+            r.start_line or 0,
+            r.fingerprint(),
+            r.msg,
+        )
     )
     return out
 
 
-def totals(verdict: Mapping[str, Any]) -> dict[str, int]:
-    """The counts every format states."""
+def package_name(r: Result) -> str | None:
+    """The Python package a result is about: its finding's package, else the first PyPI component it cites."""
+    pkg = (r.finding or {}).get("package") or {}
+    if pkg.get("name"):
+        return str(pkg["name"])
+    for purl in ((r.entry or {}).get("evidence") or {}).get("components") or []:
+        m = re.match(r"pkg:pypi/([^@?#/]+)", str(purl))
+        if m:
+            return m.group(1)
+    return None
+
+
+def unique_fingerprints(items: Sequence[Result]) -> list[str]:
+    """One fingerprint per result, no two alike, stable across runs.
+
+    The base is a hash of the rule and the finding's fingerprint (or the message, for a result
+    about no finding): the same finding judged by two rules gives two fingerprints. Where two
+    results would still share one (a rule that cites the same finding twice, with different
+    messages), the later ones in the results' deterministic order get `:2`, `:3`, ..., as
+    GitHub's own line hashes do.
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for r in items:
+        base = hashlib.sha256(f"{r.rule}\x1f{r.fingerprint()}".encode()).hexdigest()[:32]
+        seen[base] = seen.get(base, 0) + 1
+        out.append(base if seen[base] == 1 else f"{base}:{seen[base]}")
+    return out
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every count any format states, computed once from the verdict (and the input document)."""
+
+    decision: str
+    exit_code: int
+    violations: int
+    warnings: int
+    waived: int
+    suppressed: int
+    findings: int
+    components: int
+    inputs: int
+    results: int
+    by_rule: Mapping[str, Mapping[str, int]]
+    """rule id -> {"deny": n, "warn": n, "waived": n}, sorted by id."""
+    would_exit: int | None
+    """Report-only runs (`--fail-on never`): the exit code the gate would have closed with."""
+
+    def headline(self) -> str:
+        """The counts sentence every text format prints in the same words."""
+        return (
+            f"{self.violations} violation(s), {self.warnings} warning(s), {self.waived} waived, "
+            f"{self.suppressed} suppressed inline; {self.findings} finding(s), {self.components} component(s) "
+            f"from {self.inputs} input(s)"
+        )
+
+
+def report_only_note(verdict: Mapping[str, Any]) -> str | None:
+    """'report-only: would have failed with exit N' for a report-only run that would have closed."""
+    ro = verdict.get("report_only")
+    if not isinstance(ro, Mapping):
+        return None
+    code = ro.get("would_exit_code")
+    if isinstance(code, int) and code != 0:
+        return f"report-only: would have failed with exit {code}"
+    return "report-only: would have passed"
+
+
+def summarize(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = None, items: Sequence[Result] | None = None) -> Summary:
+    """The one place the counts come from: the verdict's entries, its waived list and summary.
+
+    `items` is `results(verdict)` when the caller has it already (it is not computed twice).
+    """
     s = verdict.get("summary") or {}
+    if items is None:
+        items = results(verdict)
+    by_rule: dict[str, dict[str, int]] = {}
+    for r in items:
+        by_rule.setdefault(r.rule, dict.fromkeys(LEVELS, 0))[r.level] += 1
+    if document is not None:
+        suppressed = sum(1 for f in document.get("findings") or [] if f.get("suppressed") is True)
+    else:
+        suppressed = int(s.get("suppressed", 0))
+    ro = verdict.get("report_only")
+    would = ro.get("would_exit_code") if isinstance(ro, Mapping) else None
+    return Summary(
+        decision=str(verdict.get("decision")),
+        exit_code=int(verdict.get("exit_code", 0)),
+        violations=len(verdict.get("violations") or []),
+        warnings=len(verdict.get("warnings") or []),
+        waived=len(verdict.get("waived") or []),
+        suppressed=suppressed,
+        findings=int(s.get("findings", 0)),
+        components=int(s.get("components", 0)),
+        inputs=int(s.get("inputs", len(verdict.get("inputs") or []))),
+        results=len(items),
+        by_rule=dict(sorted(by_rule.items())),
+        would_exit=would if isinstance(would, int) else None,
+    )
+
+
+def totals(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = None) -> dict[str, int]:
+    """The counts every format states (from `summarize`)."""
+    sm = summarize(verdict, document)
     return {
-        "violations": int(s.get("violations", len(verdict.get("violations") or []))),
-        "warnings": int(s.get("warnings", len(verdict.get("warnings") or []))),
-        "waived": int(s.get("waived", len(verdict.get("waived") or []))),
-        "findings": int(s.get("findings", 0)),
-        "components": int(s.get("components", 0)),
+        "violations": sm.violations,
+        "warnings": sm.warnings,
+        "waived": sm.waived,
+        "suppressed": sm.suppressed,
+        "findings": sm.findings,
+        "components": sm.components,
     }
 
 

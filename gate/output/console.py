@@ -1,41 +1,61 @@
 """`console`: a table for people reading the job log (no markup from input text).
 
 Where the output lands in a CI log or a file, the table is plain text, one row a line, built
-here; on an interactive terminal it is drawn by rich (boxes, long messages folded). Both show
+here; on an interactive terminal it is drawn by rich, within the terminal's width (down to 80
+columns: long cells fold), in colour unless `NO_COLOR` is set (https://no-color.org). Both show
 the same lines and cells. Rich costs a fifth of a small run's start-up, so a run that is not
 watched does not import it.
+
+Two severities are shown and labelled: the rule's (`rule severity`, from its METADATA or what
+the rule emitted) and the scanner's (`scanner severity`, the finding's severity as the tool
+rated it, normalised). `--quiet` prints only the decision line. Every count comes from
+`summarize`, so the header, the table titles and every other format agree.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from gate.output.common import error_text, not_used
+from gate.output.common import Result, error_text, not_used, primary_finding, report_only_note, results, summarize
 from gate.output.interface import Formatter
-from gate.output.text import clean
+from gate.output.text import clean, error_lines
 
-COLUMNS = ("rule", "severity", "where", "message")
+COLUMNS = ("rule", "rule severity", "scanner severity", "where", "message")
+WAIVED_COLUMNS = ("waiver", "rule", "scanner severity", "where", "message")
+LEVEL_TITLES = (("deny", "Violations"), ("warn", "Warnings"), ("waived", "Waived"))
+_STYLE = {"deny": "bold red", "warn": "yellow", "waived": "dim"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def location_of(verdict: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
-    """`path:line` of the first cited finding, or the first component/scan, for a table cell."""
+    """`path:line` of the entry's primary finding (the one its message names), or its package, component or scan."""
     findings = verdict.get("findings") or {}
     ev = entry.get("evidence") or {}
-    for fid in ev.get("findings", []):
-        f = findings.get(fid)
-        if f and f.get("location") and f["location"].get("path"):
-            loc = f["location"]
-            return f"{loc['path']}:{loc['start_line']}" if loc.get("start_line") else str(loc["path"])
-        if f and f.get("package"):
-            p = f["package"]
-            return str(p.get("purl") or f"{p.get('name')}@{p.get('version')}")
+    fid, _related = primary_finding(entry, findings)
+    f = findings.get(fid) if fid else None
+    if f and f.get("location") and f["location"].get("path"):
+        loc = f["location"]
+        return f"{loc['path']}:{loc['start_line']}" if loc.get("start_line") else str(loc["path"])
+    if f and f.get("package"):
+        p = f["package"]
+        return str(p.get("purl") or f"{p.get('name')}@{p.get('version')}")
     for key in ("components", "scans"):
         if ev.get(key):
             return str(ev[key][0])
     return ""
+
+
+def row_cells(r: Result) -> list[str]:
+    """The cells of one result's row (each one safe line)."""
+    scanner = str((r.finding or {}).get("severity") or "-")
+    if r.level == "waived":
+        head = clean((r.waiver or {}).get("waiver") or "", 40)
+        return [head, clean(r.rule, 40), clean(scanner, 10), clean(r.where(), 60), clean(r.msg, 200)]
+    return [clean(r.rule, 40), clean(r.severity, 10), clean(scanner, 10), clean(r.where(), 60), clean(r.msg, 200)]
 
 
 def plain_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -49,11 +69,15 @@ def plain_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]
     return [title, line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
 
 
+def strip_ansi(text: str) -> str:
+    """Text without colour escapes (for measuring and tests)."""
+    return _ANSI.sub("", text)
+
+
 class ConsoleFormatter(Formatter):
-    """Decision, counts and a table of violations and warnings."""
+    """Decision, counts and a table of violations, warnings and waived findings."""
 
     name = "console"
-    width = 160
     max_rows = 200
     interactive: bool | None = None
     """Draw with rich; None: when standard output is a terminal."""
@@ -61,23 +85,29 @@ class ConsoleFormatter(Formatter):
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         interactive = self.interactive if self.interactive is not None else _isatty()
         lines: list[str] = []
-        tables: list[tuple[int, str, list[list[str]]]] = []  # (index in lines, title, rows)
+        tables: list[tuple[int, str, str, list[list[str]]]] = []  # (index in lines, level, title, rows)
         decision = verdict["decision"]
-        s = verdict.get("summary") or {}
         if decision == "error":
             err = verdict.get("error") or {}
             where = err.get("file") or ""
             pos = err.get("position") or {}
             if where and pos.get("line"):
                 where += f":{pos['line']}" + (f":{pos['column']}" if pos.get("column") else "")
-            lines.append(f"gate: ERROR (exit {verdict['exit_code']}): " + clean((where + ": " if where else "") + error_text(err)))
-            return _join(lines)
+            message = (str(where) + ": " if where else "") + error_text(err)
+            return _join(error_lines(message, f"gate: error (exit {verdict['exit_code']}): "))
+        all_results = results(verdict)
+        sm = summarize(verdict, document, all_results)
         head = "OPEN" if decision == "pass" else "CLOSED"
-        lines.append(
-            f"gate {head}: {s.get('violations', 0)} violation(s), {s.get('warnings', 0)} warning(s), "
-            f"{s.get('waived', 0)} waived; {s.get('findings', 0)} finding(s), {s.get('components', 0)} component(s) "
-            f"from {s.get('inputs', 0)} input(s); exit {verdict['exit_code']}"
-        )
+        note = report_only_note(verdict)
+        if note:
+            head += ", report-only"
+        counts = f"{sm.violations} violation(s), {sm.warnings} warning(s), {sm.waived} waived"
+        lines.append(f"gate {head}: {counts}; exit {verdict['exit_code']}")
+        if note:
+            lines.append(note)
+        if self.options.quiet:
+            return _join(lines)
+        lines.append(f"{sm.suppressed} suppressed inline; {sm.findings} finding(s), {sm.components} component(s) from {sm.inputs} input(s)")
         changed = not_used(verdict)
         if changed:
             source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
@@ -93,44 +123,60 @@ class ConsoleFormatter(Formatter):
             )
             if len(changed) > self.max_rows:
                 lines.append(f"  ... and {len(changed) - self.max_rows} more")
-        for title, key in (("Violations", "violations"), ("Warnings", "warnings")):
-            entries = verdict.get(key) or []
-            if not entries:
+        for level, title in LEVEL_TITLES:
+            items = [r for r in all_results if r.level == level]
+            if not items:
                 continue
-            rows = [
-                [clean(e["rule"], 40), clean(e["severity"], 10), clean(location_of(verdict, e), 60), clean(e["msg"], 200)]
-                for e in entries[: self.max_rows]
-            ]
-            tables.append((len(lines), f"{title} ({len(entries)})", rows))
+            rows = [row_cells(r) for r in items[: self.max_rows]]
+            tables.append((len(lines), level, f"{title} ({len(items)})", rows))
             lines.append("")  # the table's place
-            if len(entries) > self.max_rows:
-                lines.append(f"... and {len(entries) - self.max_rows} more {key} (see --output json=FILE)")
+            if len(items) > self.max_rows:
+                lines.append(f"... and {len(items) - self.max_rows} more {title.lower()} (see --output json=FILE)")
         expired = verdict.get("waivers_expired") or []
         lines.extend(clean(f"waiver {w.get('id')} expired on {w.get('expires')}: it no longer applies") for w in expired)
         lines.extend(clean(f"waiver {w.get('id')} matched no finding") for w in verdict.get("waivers_unused") or [])
-        draw = self._rich_table if interactive else _plain_block
-        for index, title, rows in reversed(tables):
-            lines[index : index + 1] = draw(title, rows)
+        if note:
+            lines.append(note)
+        for index, level, title, rows in reversed(tables):
+            header = WAIVED_COLUMNS if level == "waived" else COLUMNS
+            drawn = self._rich_table(title, header, rows, level) if interactive else plain_table(title, header, rows)
+            lines[index : index + 1] = drawn
         return _join(lines)
 
-    def _rich_table(self, title: str, rows: Sequence[Sequence[str]]) -> list[str]:
+    def _rich_table(self, title: str, header: Sequence[str], rows: Sequence[Sequence[str]], level: str) -> list[str]:
         from rich.console import Console
         from rich.table import Table
         from rich.text import Text
 
+        width = max(80, self.options.width or 80)
+        color = self.options.color
         buf = io.StringIO()
-        console = Console(file=buf, width=self.width, color_system=None, highlight=False, emoji=False, markup=False, soft_wrap=False)
+        console = Console(
+            file=buf,
+            width=width,
+            color_system="standard" if color else None,
+            force_terminal=color,
+            no_color=not color,
+            highlight=False,
+            emoji=False,
+            markup=False,
+            soft_wrap=False,
+        )
         table = Table(title=title, show_lines=False, expand=False)
-        for col in COLUMNS:
-            table.add_column(col, overflow="fold")
+        for i, col in enumerate(header):
+            flexible = col in ("where", "message")
+            table.add_column(
+                col.replace(" ", "\n"),  # "rule\nseverity": narrow columns keep their labels
+                overflow="fold",
+                ratio=(3 if col == "message" else 1) if flexible else None,
+                no_wrap=not flexible,
+                max_width=(max(16, width // 4) if col == "where" else None) if flexible else (16 if i == 0 or col == "rule" else 9),
+                style=_STYLE[level] if (color and i == 0) else None,
+            )
         for row in rows:
             table.add_row(*(Text(cell) for cell in row))
         console.print(table)
         return buf.getvalue().rstrip("\n").split("\n")
-
-
-def _plain_block(title: str, rows: Sequence[Sequence[str]]) -> list[str]:
-    return plain_table(title, COLUMNS, rows)
 
 
 def _join(lines: Sequence[str]) -> str:

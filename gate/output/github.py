@@ -20,8 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from gate.output.common import LEVELS, Result, count_by_level, error_text, not_used, results, totals, waived_by
+from gate.output.common import LEVELS, Result, error_text, not_used, report_only_note, results, summarize, waived_by
 from gate.output.interface import Formatter
+from gate.output.locate import repo_path
 from gate.output.text import neutralise
 
 # GitHub's display limits per step, for each kind of annotation.
@@ -123,14 +124,14 @@ class GithubFormatter(Formatter):
                     title="policy-gate",
                 )
             )
-        t = totals(verdict)
-        counts = count_by_level(all_results)
+        sm = summarize(verdict, document, all_results)
         state = "open" if verdict["decision"] == "pass" else "closed"
+        note = report_only_note(verdict)
         lines.append(
             command(
                 "notice",
-                f"policy gate {state}: {t['violations']} violation(s), {t['warnings']} warning(s), {t['waived']} waived; "
-                f"{counts['deny'] + counts['warn'] + counts['waived']} result(s); exit code {verdict['exit_code']}",
+                f"policy gate {state}{' (' + note + ')' if note else ''}: {sm.violations} violation(s), {sm.warnings} warning(s), "
+                f"{sm.waived} waived, {sm.suppressed} suppressed inline; {sm.results} result(s); exit code {verdict['exit_code']}",
                 title="policy-gate",
             )
         )
@@ -148,7 +149,7 @@ class GithubFormatter(Formatter):
             if r.remediation:
                 msg += f"\nRemediation: {r.remediation}"
         loc = (r.finding or {}).get("location") or {}
-        file = loc.get("path") if loc.get("path") else None
+        file = repo_path(str(loc["path"]), self.options.scan_root, self.options.source_root) if loc.get("path") else None
         return command(
             COMMAND[r.level], msg, title=title, file=file, line=r.start_line if file else None, endLine=r.end_line if file else None
         )

@@ -1,9 +1,13 @@
 """`junit`: JUnit XML, a test case per policy rule; failures carry the evidence.
 
-The shape CI tools read (Jenkins, GitLab, Azure Pipelines, the JUnit report actions):
-`<testsuites>` with one `<testsuite name="policy-gate">` holding `<properties>` (the decision,
-the exit code and the verdict's totals) and one `<testcase classname name>` per rule of the
-policy set. A rule that denied has a `<failure message type>` whose text lists its evidence,
+The shape CI tools read (Jenkins, GitLab, Azure Pipelines, the JUnit report actions), valid
+against the Jenkins xUnit plugin's JUnit schema (`tests/schemas/jenkins-junit-10.xsd`: no
+`skipped` on `<testsuites>`): `<testsuites>` with one `<testsuite name="policy-gate">` holding
+`<properties>` (the decision, the exit code and the verdict's totals) and one `<testcase
+classname name>` per rule of the policy set. Jenkins splits a class name at its last dot into
+package and class, so the class name is `policy-gate.<rule id>` (dots in an id become `_`):
+package `policy-gate`, one class per rule; never a control's text, whose dots (`PW.7.2`) would
+scatter the rules over made-up packages. A rule that denied has a `<failure message type>` whose text lists its evidence,
 one line per result; a rule that only warned passes, its warnings in `<system-out>`; waived
 findings are one skipped test case; an error verdict is one test case with an `<error>`. The
 counts (`tests`, `failures`, `errors`, `skipped`) are test cases, as JUnit counts them; each
@@ -22,7 +26,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 - used to write XML, never to p
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import Result, error_text, iter_rules, not_used, results, totals, waived_by
+from gate.output.common import Result, error_text, iter_rules, not_used, report_only_note, results, summarize, waived_by
 from gate.output.interface import Formatter
 from gate.output.text import clean
 
@@ -52,6 +56,11 @@ def _lines(items: Sequence[Result], what: str) -> str:
     return xml_text("\n".join(shown))
 
 
+def class_name(rule_id: str) -> str:
+    """`policy-gate.<rule>`: Jenkins groups it as package `policy-gate`, class `<rule>` (no other dot)."""
+    return "policy-gate." + line(rule_id, 200).replace(".", "_")
+
+
 def _timestamp(time: object) -> str | None:
     """JUnit's `timestamp` is an ISO 8601 date-time without a zone (the gate's times are UTC)."""
     m = re.fullmatch(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.\d+)?(?:Z|[+-]00:00)", str(time or ""))
@@ -64,12 +73,12 @@ class JunitFormatter(Formatter):
     name = "junit"
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        t = totals(verdict)
         suite = ET.Element("testsuite", {"name": "policy-gate"})
         stamp = _timestamp((verdict.get("context") or {}).get("time"))
         if stamp:
             suite.set("timestamp", stamp)
         all_results = results(verdict)
+        sm = summarize(verdict, document, all_results)
         by_rule: dict[str, list[Result]] = {}
         for r in all_results:
             if r.level != "waived":
@@ -78,7 +87,7 @@ class JunitFormatter(Formatter):
         failures = errors = skipped = 0
         if verdict["decision"] == "error":
             err = verdict.get("error") or {}
-            case = ET.SubElement(suite, "testcase", {"classname": "policy-gate", "name": "evaluation", "time": "0"})
+            case = ET.SubElement(suite, "testcase", {"classname": "policy-gate.evaluation", "name": "evaluation", "time": "0"})
             pos = err.get("position") or {}
             where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
             e = ET.SubElement(case, "error", {"message": line(error_text(err), 1000), "type": line(err.get("kind", "error"), 40)})
@@ -91,23 +100,25 @@ class JunitFormatter(Formatter):
                 case = ET.SubElement(
                     suite,
                     "testcase",
-                    {"classname": f"policy-gate.{line(meta.get('control') or 'policy', 200)}", "name": line(name, 300), "time": "0"},
+                    {"classname": class_name(rid), "name": line(name, 300), "time": "0"},
                 )
                 items = by_rule.get(rid, [])
                 denies = [r for r in items if r.level == "deny"]
                 warns = [r for r in items if r.level == "warn"]
                 if denies:
                     failures += 1
-                    n = len({id(r.entry) for r in denies})
+                    n = len(denies)
                     fail = ET.SubElement(
                         case, "failure", {"message": line(f"{n} violation(s) of {rid}"), "type": line(meta.get("severity") or "deny", 40)}
                     )
                     text = _lines(denies, "result(s)")
                     if denies[0].remediation:
                         text += "\n" + line(f"Remediation: {denies[0].remediation}", 2000)
+                    if meta.get("control"):
+                        text += "\n" + line(f"Control: {meta['control']}", 500)
                     fail.text = text
                 if warns:
-                    n = len({id(r.entry) for r in warns})
+                    n = len(warns)
                     out = ET.SubElement(case, "system-out")
                     out.text = xml_text(f"{n} warning(s) of {line(rid)}:\n") + _lines(warns, "result(s)")
         waived = [r for r in all_results if r.level == "waived"]
@@ -120,19 +131,26 @@ class JunitFormatter(Formatter):
                 out.text += f"\n... and {len(waived) - MAX_LINES} more waived finding(s) (see the verdict JSON)"
             skipped = 1
         cases = len(suite.findall("testcase"))
-        for el in (suite,):
-            el.set("tests", str(cases))
-            el.set("failures", str(failures))
-            el.set("errors", str(errors))
-            el.set("skipped", str(skipped))
-            el.set("time", "0")
+        suite.set("tests", str(cases))
+        suite.set("failures", str(failures))
+        suite.set("errors", str(errors))
+        suite.set("skipped", str(skipped))
+        suite.set("time", "0")
         props = ET.Element("properties")
-        for k, v in (
+        counts: list[tuple[str, object]] = [
             ("decision", verdict["decision"]),
             ("exit_code", verdict["exit_code"]),
-            *sorted(t.items()),
-            ("results", len(all_results)),
-        ):
+            ("components", sm.components),
+            ("findings", sm.findings),
+            ("suppressed", sm.suppressed),
+            ("violations", sm.violations),
+            ("waived", sm.waived),
+            ("warnings", sm.warnings),
+            ("results", sm.results),
+        ]
+        if sm.would_exit is not None:
+            counts.append(("report_only_would_exit_code", sm.would_exit))
+        for k, v in counts:
             ET.SubElement(props, "property", {"name": str(k), "value": xml_text(v)})
         changed = not_used(verdict)
         if changed:  # under --policy-ref: what the work tree changed in governing files, not used
@@ -142,16 +160,13 @@ class JunitFormatter(Formatter):
                 text = f"{entry.get('change')}: {entry.get('path')} ({entry.get('kind')}){reason}"
                 ET.SubElement(props, "property", {"name": f"not_used.{i}", "value": line(text, 600)})
         suite.insert(0, props)
+        note = report_only_note(verdict)
+        if note:
+            ET.SubElement(suite, "system-out").text = note
+        # The Jenkins schema allows no `skipped` on <testsuites>: the suite carries it.
         root = ET.Element(
             "testsuites",
-            {
-                "name": "policy-gate",
-                "tests": str(cases),
-                "failures": str(failures),
-                "errors": str(errors),
-                "skipped": str(skipped),
-                "time": "0",
-            },
+            {"name": "policy-gate", "tests": str(cases), "failures": str(failures), "errors": str(errors), "time": "0"},
         )
         root.append(suite)
         ET.indent(root)

@@ -9,7 +9,7 @@ code span), so tables keep their shape. A legacy workflow command `##[` is broke
 invisible word joiner, so the text stays inert if it is printed to a CI log.
 
 Rules link to their documentation: a `related_resources` link in the rule's METADATA, else the
-catalogue `gate policy doc` wrote, at `GATE_RULE_DOCS_URL` (anchors `#rule-<id>`), else the
+catalogue `gate policy doc` wrote, at `GATE_RULE_DOCS_URL` (read by the CLI; anchors `#rule-<id>`), else the
 rule's own section at the end of this document.
 
 The whole text is capped: `GATE_MARKDOWN_MAX_BYTES` (default 1 MiB, GitHub's step-summary limit;
@@ -19,12 +19,22 @@ out from the end (least important first) and a note says how many of each sectio
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gate.output.common import SEVERITY_ORDER, Result, error_text, github_slug, iter_rules, not_used, results, rule_doc_url, totals
+from gate.output.common import (
+    SEVERITY_ORDER,
+    Result,
+    error_text,
+    github_slug,
+    iter_rules,
+    not_used,
+    report_only_note,
+    results,
+    rule_doc_url,
+    summarize,
+)
 from gate.output.interface import Formatter
 from gate.output.text import neutralise
 
@@ -79,14 +89,19 @@ class MarkdownFormatter(Formatter):
     name = "markdown"
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        limit = max(MIN_MAX_BYTES, int(os.environ.get("GATE_MARKDOWN_MAX_BYTES") or DEFAULT_MAX_BYTES))
-        docs = os.environ.get("GATE_RULE_DOCS_URL") or None
-        t = totals(verdict)
+        limit = max(MIN_MAX_BYTES, self.options.markdown_max_bytes or DEFAULT_MAX_BYTES)
+        docs = self.options.docs_url
         decision = verdict["decision"]
         head = {"pass": "✅ Policy gate: open", "fail": "❌ Policy gate: closed", "error": "⚠️ Policy gate: error"}[decision]
         ctx = verdict.get("context") or {}
         all_results = results(verdict)
+        sm = summarize(verdict, document, all_results)
+        note = report_only_note(verdict)
+        if note:
+            head = "👀 Policy gate: report-only, would have closed" if sm.would_exit else "👀 Policy gate: report-only, open"
         lines = [f"## {head}", ""]
+        if note:
+            lines += ["> [!NOTE]", f"> {note} (`--fail-on never`: this run does not block).", ""]
         if decision == "error":
             err = verdict.get("error") or {}
             pos = err.get("position") or {}
@@ -97,9 +112,9 @@ class MarkdownFormatter(Formatter):
                 "",
             ]
         lines += [
-            "| violations | warnings | waived | results | findings | components | stage | exit code |",
-            "|---:|---:|---:|---:|---:|---:|---|---:|",
-            f"| {t['violations']} | {t['warnings']} | {t['waived']} | {len(all_results)} | {t['findings']} | {t['components']} "
+            "| violations | warnings | waived | suppressed inline | results | findings | components | stage | exit code |",
+            "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
+            f"| {sm.violations} | {sm.warnings} | {sm.waived} | {sm.suppressed} | {sm.results} | {sm.findings} | {sm.components} "
             f"| {code(ctx.get('stage') or 'default', 40)} | {verdict['exit_code']} |",
             "",
         ]
@@ -142,9 +157,11 @@ class MarkdownFormatter(Formatter):
                 header = ["| waiver | rule | where | reason | approved by | expires |", "|---|---|---|---|---|---|"]
                 body = [self._waived_row(r) for r in rows]
             else:
-                header = ["| rule | severity | where | message |", "|---|---|---|---|"]
+                header = ["| rule | rule severity | scanner severity | where | message |", "|---|---|---|---|---|"]
                 body = [
-                    f"| {_rule_cell(r.rule, links.get(r.rule))} | {_severity(r.severity)} | {code(r.where(), 160)} | {code(r.msg, 400)} |"
+                    f"| {_rule_cell(r.rule, links.get(r.rule))} | {_severity(r.severity)} "
+                    f"| {_severity(str((r.finding or {}).get('severity') or '-')) if r.finding else '-'} "
+                    f"| {code(r.where(), 160)} | {code(r.msg, 400)} |"
                     for r in rows
                 ]
             sections.append((f"### {title} ({len(rows)})", level, [*header, *body]))

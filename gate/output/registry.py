@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import Enum
 from importlib import import_module
 
-from gate.output.interface import Formatter
+from gate.output.interface import Formatter, OutputOptions
 
 
 class FormatName(str, Enum):
@@ -21,6 +21,7 @@ class FormatName(str, Enum):
     MARKDOWN = "markdown"
     GITHUB = "github"
     VSA = "vsa"
+    GITLAB_CODEQUALITY = "gitlab-codequality"
     INPUT = "input"
 
 
@@ -32,14 +33,15 @@ _IMPLEMENTATIONS: dict[FormatName, tuple[str, str]] = {
     FormatName.MARKDOWN: ("gate.output.markdown", "MarkdownFormatter"),
     FormatName.GITHUB: ("gate.output.github", "GithubFormatter"),
     FormatName.VSA: ("gate.output.vsa", "VsaFormatter"),
+    FormatName.GITLAB_CODEQUALITY: ("gate.output.gitlab", "GitlabCodeQualityFormatter"),
     FormatName.INPUT: ("gate.output.json_format", "InputFormatter"),
 }
 
 FORMATS: tuple[str, ...] = tuple(f.value for f in FormatName)
 
 
-def get_formatter(name: str) -> Formatter:
-    """A formatter by its name."""
+def get_formatter(name: str, options: OutputOptions | None = None) -> Formatter:
+    """A formatter by its name, with the run's output options."""
     module, cls = _IMPLEMENTATIONS[FormatName(name)]
-    formatter: Formatter = getattr(import_module(module), cls)()
+    formatter: Formatter = getattr(import_module(module), cls)(options)
     return formatter

@@ -5,6 +5,16 @@ known, a `helpUri` to its documentation), one result per (rule × cited finding)
 finding's location, waived findings as results with an accepted external suppression,
 `partialFingerprints` from the gate's fingerprints, `baselineState` from the baseline.
 
+For GitHub code scanning (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning):
+URIs are relative to the repository root (`--source-root`, default the git top level; a
+`gate run services/api` places alerts at `services/api/...`); each result carries
+`primaryLocationLineHash`, computed as GitHub's upload action does (`gate.output.locate`), when
+the source file is at hand, and a `gateFingerprint/v1` that no other result of the run shares;
+dependency and licence results sit at the manifest line that declares the package; rule tags
+are short (`security`, the rule's severity, the control's id, CWE ids), never a control's text;
+`automationDetails.id` is `policy-gate/<stage>/`, so the stages' analyses do not replace each
+other.
+
 GitHub's upload limits (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning):
 at most 20 runs per file (the gate writes one), 25,000 results and 25,000 rules per run, 1,000
 locations per result (the gate writes one), 20 tags per rule (at most 10 shown; the gate writes
@@ -19,14 +29,29 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.output.common import Result, error_text, iter_rules, not_used, results, rule_doc_url, totals, waived_by
+from gate.output.common import (
+    Result,
+    error_text,
+    iter_rules,
+    not_used,
+    package_name,
+    report_only_note,
+    results,
+    rule_doc_url,
+    summarize,
+    unique_fingerprints,
+    waived_by,
+)
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
+from gate.output.locate import SourceTree, repo_path
 from gate.output.text import neutralise
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -49,6 +74,27 @@ def sarif_text(text: object, limit: int = MAX_TEXT) -> str:
     if len(s) > limit:
         s = s[: limit - 1] + "…"
     return s.replace("{", "{{").replace("}", "}}")
+
+
+_CONTROL_ID = re.compile(r"\b([A-Z]{2,}(?:[ -][A-Z0-9]+)*[ -]\d+(?:\.\d+)*(?:\(\d+\))?)")
+_CWE = re.compile(r"CWE-\d+")
+
+
+def short_tags(meta: Mapping[str, Any], severity: str) -> list[str]:
+    """Short rule tags: `security`, `policy-gate`, the severity, the control's ids, CWE ids (at most 10)."""
+    tags = {"security", "policy-gate"}
+    if severity in SECURITY_SEVERITY and severity != "unknown":
+        tags.add(f"severity-{severity}")
+    control = str(meta.get("control") or "")
+    ids = []
+    for part in control.split(";"):
+        m = _CONTROL_ID.search(part.replace("NIST SP 800-53 ", "NIST-"))
+        if m:
+            ids.append(re.sub(r"\s+", "-", m.group(1)))
+    tags.update(t for t in ids if len(t) <= 40)
+    text = " ".join(str(meta.get(k) or "") for k in ("title", "description", "control"))
+    tags.update(_CWE.findall(text))
+    return sorted(tags)[:10]
 
 
 def artifact_uri(path: str) -> str:
@@ -83,7 +129,9 @@ class SarifFormatter(Formatter):
 
     def _render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None, all_results: Sequence[Result], count: int) -> str:
         rule_meta = dict(iter_rules(verdict))
-        docs = os.environ.get("GATE_RULE_DOCS_URL") or None
+        docs = self.options.docs_url
+        tree = SourceTree(self.options.source_root, self.options.scan_root)
+        fingerprints = unique_fingerprints(all_results)
         shown = list(all_results[:count])
         omitted = len(all_results) - len(shown)
         cited = [r.rule for r in shown if r.level != "waived"]
@@ -92,7 +140,7 @@ class SarifFormatter(Formatter):
             rule_ids.append(WAIVED_RULE)
         index = {rid: i for i, rid in enumerate(rule_ids)}
         rules = [self._rule(rid, rule_meta.get(rid), docs) for rid in rule_ids]
-        sarif_results = [self._result(r, index, verdict, document) for r in shown]
+        sarif_results = [self._result(r, index, verdict, document, tree, fp) for r, fp in zip(shown, fingerprints, strict=False)]
         notifications: list[dict[str, Any]] = []
         if omitted:
             notifications.append(
@@ -118,7 +166,18 @@ class SarifFormatter(Formatter):
         err = verdict.get("error")
         if err:
             notifications.append({"level": "error", "message": {"text": sarif_text(error_text(err))}, "descriptor": {"id": "GATE-ERROR"}})
-        t = totals(verdict)
+        note = report_only_note(verdict)
+        if note:
+            notifications.append({"level": "note", "message": {"text": note}, "descriptor": {"id": "GATE-REPORT-ONLY"}})
+        sm = summarize(verdict, document, all_results)
+        t = {
+            "violations": sm.violations,
+            "warnings": sm.warnings,
+            "waived": sm.waived,
+            "suppressed": sm.suppressed,
+            "findings": sm.findings,
+            "components": sm.components,
+        }
         ctx = verdict.get("context") or {}
         invocation: dict[str, Any] = {
             "executionSuccessful": verdict["decision"] != "error",
@@ -146,12 +205,17 @@ class SarifFormatter(Formatter):
                 "decision": verdict["decision"],
                 "exitCode": int(verdict["exit_code"]),
                 "totals": {**t, "results": len(all_results), "resultsShown": len(shown), "resultsOmitted": omitted},
+                "byRule": {rid: dict(c) for rid, c in sm.by_rule.items()},
                 "policyDigest": (verdict.get("policy") or {}).get("digest"),
             },
         }
         changed = not_used(verdict)
         if changed:  # under --policy-ref: what the work tree changed in governing files, not used
             run["properties"]["notUsed"] = [dict(e) for e in changed]
+        if sm.would_exit is not None:
+            run["properties"]["reportOnly"] = {"wouldExitCode": sm.would_exit}
+        if self.options.source_root:
+            run["originalUriBaseIds"] = {"SRCROOT": {"uri": Path(self.options.source_root).resolve().as_uri() + "/"}}
         log = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
         return dump(log)
 
@@ -177,7 +241,7 @@ class SarifFormatter(Formatter):
             "defaultConfiguration": {"level": "error" if meta.get("decision", "deny") == "deny" else "warning"},
             "properties": {
                 "security-severity": SECURITY_SEVERITY.get(severity, "5.0"),
-                "tags": sorted({"security", "policy-gate", *([control[:100]] if control else [])}),
+                "tags": short_tags(meta, severity),
                 "control": control,
                 "severity": severity,
             },
@@ -188,7 +252,13 @@ class SarifFormatter(Formatter):
         return rule
 
     def _result(
-        self, r: Result, index: Mapping[str, int], verdict: Mapping[str, Any], document: Mapping[str, Any] | None
+        self,
+        r: Result,
+        index: Mapping[str, int],
+        verdict: Mapping[str, Any],
+        document: Mapping[str, Any] | None,
+        tree: SourceTree,
+        fingerprint: str,
     ) -> dict[str, Any]:
         rid = WAIVED_RULE if r.level == "waived" else r.rule
         f = r.finding or {}
@@ -204,7 +274,7 @@ class SarifFormatter(Formatter):
             "level": LEVEL[r.level],
             "kind": "fail",
             "message": {"text": sarif_text(text)},
-            "partialFingerprints": {"gateFingerprint/v1": r.fingerprint()},
+            "partialFingerprints": {"gateFingerprint/v1": fingerprint},
             "properties": {"gateLevel": r.level, "severity": r.severity},
         }
         if f:
@@ -212,15 +282,32 @@ class SarifFormatter(Formatter):
             state = BASELINE_STATE.get(str(f.get("baseline")))
             if state:
                 res["baselineState"] = state
-        path, line = (r.path, r.start_line if r.path == (f.get("location") or {}).get("path") else None)
-        end = r.end_line if line else None
-        if not path:
-            path, line = self._evidence_path(r, verdict, document)
+        if r.related:
+            res["properties"]["relatedFindings"] = list(r.related)
+        loc = f.get("location") or {}
+        path: str | None
+        line: int | None
+        if loc.get("path"):
+            path, line, end = repo_path(str(loc["path"]), self.options.scan_root, self.options.source_root), r.start_line, r.end_line
+        elif (name := package_name(r)) and (placed := tree.manifest_line(name)):
+            path, line = placed  # relative to the source root already
             end = line
+        else:
+            path, line = r.path, None
+            if not path:
+                path, line = self._evidence_path(r, verdict, document)
+            end = line
+            if path:  # a report, an SBOM or a policy file: named relative to the working directory
+                path = repo_path(path, None, self.options.source_root)
         if path:
             phys: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path)}}
+            if self.options.source_root and not os.path.isabs(path):
+                phys["artifactLocation"]["uriBaseId"] = "SRCROOT"
             if line:
                 phys["region"] = {"startLine": line, "endLine": end or line}
+                line_hash = tree.line_hash(path, line)
+                if line_hash:
+                    res["partialFingerprints"]["primaryLocationLineHash"] = line_hash
             res["locations"] = [{"physicalLocation": phys}]
         if r.level == "waived":
             w = r.waiver or {}

@@ -60,3 +60,16 @@ def clean(text: object, limit: int | None = None) -> str:
     if limit is not None and len(s) > limit:
         s = s[: max(0, limit - 1)] + "…"
     return s
+
+
+def error_lines(message: object, prefix: str = "gate: error: ") -> list[str]:
+    """An error message for stderr: the one prefix on its first line, its own lines kept (each made safe).
+
+    A compile error's message has several lines (the file:line:col, the offending line, a caret):
+    they stay lines, indented under the first, instead of one line with literal `\\n`s.
+    """
+    text = "" if message is None else str(message)
+    parts = text.replace("\r\n", "\n").split("\n")
+    while len(parts) > 1 and not parts[-1].strip():
+        parts.pop()
+    return [prefix + clean(parts[0]), *("  " + clean(p) for p in parts[1:])]

@@ -3,11 +3,20 @@
 Follows https://slsa.dev/spec/v1.0/verification_summary (predicate type
 `https://slsa.dev/verification_summary/v1`) and the in-toto Statement v1:
 
-- `subject`: what was verified, each with a digest: the commit (`gitCommit`) when the run knows
-  it, and every input report or SBOM (`sha256`). A run with neither names the empty input set
-  (the SHA-256 of nothing), because a Statement must have a subject.
-- the predicate's required fields: `verifier.id`, `timeVerified`, `resourceUri` (the repository
-  at the commit, `git+https://github.com/OWNER/NAME@COMMIT`, when known), `policy` (a `uri` and
+- `subject`: what was verified. With `--subject NAME@sha256:HEX` (repeatable), exactly the
+  artifacts being released, which is what a deployment policy checks the attestation against.
+  Without it (decided: kept as before, but flagged), the commit (`gitCommit`) when the run knows
+  it and every input report or SBOM (`sha256`), and the extension's `subjectKind` says
+  `scanner-reports`, so a consumer cannot mistake it for an attestation about a release
+  artifact. A run with none of these names the empty input set (the SHA-256 of nothing),
+  because a Statement must have a subject.
+- the predicate's required fields: `verifier.id` (the CI job that ran the gate: the GitHub
+  workflow run, the GitLab job or the Jenkins build URL, from the CI's own variables that the
+  CLI passes in; else the gate's own project URL), `timeVerified`,
+  `resourceUri` (the repository at the commit, `git+<server>/<project>@COMMIT`: GitHub's
+  `GITHUB_SERVER_URL`/`GITHUB_REPOSITORY`/`GITHUB_SHA`, GitLab's `CI_PROJECT_URL`/`CI_COMMIT_SHA`,
+  Jenkins' `GIT_URL`/`GIT_COMMIT`, or `--repository`/`--commit`, where an `OWNER/NAME` with no
+  CI server is taken as github.com), `policy` (a `uri` and
   the policy digest), `verificationResult` (PASSED or FAILED) and `verifiedLevels` (the gate's own
   level names, since the spec reserves the `SLSA_` prefix for SLSA's tracks: `POLICY_GATE_<STAGE>`,
   or `FAILED`). `inputAttestations` is left out: the gate reads scanner reports, not attestations.
@@ -26,16 +35,17 @@ import hashlib
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from gate import __version__
-from gate.output.common import not_used, totals
+from gate.output.common import not_used, safe_url, totals
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
-VERIFIER_ID = "https://github.com/policy-gate/policy-gate"
+VERIFIER_FALLBACK = "https://github.com/policy-gate/policy-gate"  # the gate's own home, when no CI job ran it
+DEFAULT_SERVER = "https://github.com"
 EXTENSION = "https://github.com/policy-gate/policy-gate/vsa-extension/v1"
 _HEX_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
@@ -50,19 +60,62 @@ class VsaFormatter(Formatter):
 
     name = "vsa"
 
+    def _repository(self, ctx: Mapping[str, Any]) -> tuple[str, str]:
+        """(`git+URL` of the repository or '', commit or ''): the CLI's context first, then the CI's variables."""
+        ci = self.options.ci
+        repo = str(ctx.get("repository") or "")
+        commit = str(ctx.get("commit") or "").lower()
+        url = ""
+        if repo.startswith(("https://", "http://")):
+            url = repo
+        elif _REPO.fullmatch(repo):
+            server = ci.get("GITHUB_SERVER_URL") or ci.get("CI_SERVER_URL") or DEFAULT_SERVER
+            url = f"{server.rstrip('/')}/{repo}"
+        elif ci.get("GITHUB_REPOSITORY") and _REPO.fullmatch(ci["GITHUB_REPOSITORY"]):
+            url = f"{(ci.get('GITHUB_SERVER_URL') or DEFAULT_SERVER).rstrip('/')}/{ci['GITHUB_REPOSITORY']}"
+            commit = commit or ci.get("GITHUB_SHA", "").lower()
+        elif ci.get("CI_PROJECT_URL"):
+            url = ci["CI_PROJECT_URL"]
+            commit = commit or ci.get("CI_COMMIT_SHA", "").lower()
+        elif ci.get("GIT_URL"):
+            url = ci["GIT_URL"]
+            commit = commit or ci.get("GIT_COMMIT", "").lower()
+        if url and not url.startswith(("https://", "http://")):
+            url = ""  # only web URLs become resource URIs (no ssh:, file: or credentials-bearing forms)
+        if url:
+            parts = urlsplit(url)
+            url = f"git+{parts.scheme}://{parts.hostname or ''}{(':' + str(parts.port)) if parts.port else ''}{parts.path}"
+        return url, commit
+
+    def _verifier_id(self) -> str:
+        """The CI job that ran the gate (GitHub workflow run, GitLab job, Jenkins build), else the gate's purl."""
+        ci = self.options.ci
+        if ci.get("GITHUB_REPOSITORY") and ci.get("GITHUB_RUN_ID"):
+            server = (ci.get("GITHUB_SERVER_URL") or DEFAULT_SERVER).rstrip("/")
+            return f"{server}/{ci['GITHUB_REPOSITORY']}/actions/runs/{ci['GITHUB_RUN_ID']}"
+        for key in ("CI_JOB_URL", "BUILD_URL"):
+            url = safe_url(ci.get(key))
+            if url:
+                return url
+        return VERIFIER_FALLBACK
+
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         ctx = verdict.get("context") or {}
         policy = verdict.get("policy") or {}
-        repo = str(ctx.get("repository") or "")
-        commit = str(ctx.get("commit") or "").lower()
+        repo_uri, commit = self._repository(ctx)
         subjects: list[dict[str, Any]] = []
-        repo_uri = f"git+https://github.com/{repo}" if _REPO.fullmatch(repo) else ""
-        if _HEX_COMMIT.fullmatch(commit):
-            subjects.append({"name": f"{repo_uri}@{commit}" if repo_uri else commit, "digest": {"gitCommit": commit}})
-        for i in verdict.get("inputs") or []:
-            if re.fullmatch(r"[0-9a-f]{64}", str(i.get("sha256") or "")):
-                subjects.append({"name": str(i["path"]), "digest": {"sha256": str(i["sha256"])}})
+        subject_kind = "artifacts"
+        for name, hexdigest in self.options.subjects:
+            subjects.append({"name": name, "digest": {"sha256": hexdigest}})
         if not subjects:
+            subject_kind = "scanner-reports"
+            if _HEX_COMMIT.fullmatch(commit):
+                subjects.append({"name": f"{repo_uri}@{commit}" if repo_uri else commit, "digest": {"gitCommit": commit}})
+            for i in verdict.get("inputs") or []:
+                if re.fullmatch(r"[0-9a-f]{64}", str(i.get("sha256") or "")):
+                    subjects.append({"name": str(i["path"]), "digest": {"sha256": str(i["sha256"])}})
+        if not subjects:
+            subject_kind = "none"
             subjects.append({"name": "no-input", "digest": {"sha256": hashlib.sha256(b"").hexdigest()}})
         passed = verdict["decision"] == "pass"
         stage = str(ctx.get("stage") or "default")
@@ -77,7 +130,7 @@ class VsaFormatter(Formatter):
         policy_desc: dict[str, Any] = {"uri": self._policy_uri(policy, repo_uri)}
         if digest.startswith("sha256:"):
             policy_desc["digest"] = {"sha256": digest.split(":", 1)[1]}
-        verifier: dict[str, Any] = {"id": VERIFIER_ID, "version": {"policy-gate": __version__}}
+        verifier: dict[str, Any] = {"id": self._verifier_id(), "version": {"policy-gate": __version__}}
         engine = verdict.get("engine") or {}
         if engine.get("name") and engine.get("version"):
             verifier["version"][f"engine-{engine['name']}"] = str(engine["version"])
@@ -93,7 +146,9 @@ class VsaFormatter(Formatter):
                 "decision": verdict["decision"],
                 "exitCode": int(verdict["exit_code"]),
                 "stage": stage,
-                "totals": totals(verdict),
+                "subjectKind": subject_kind,
+                "totals": totals(verdict, document),
+                "reportOnly": verdict.get("report_only"),
                 "violations": sorted({str(e["rule"]) for e in verdict.get("violations") or []}),
                 "waiversApplied": [
                     {k: w.get(k) for k in ("waiver", "finding", "reason", "approved_by", "expires", "ticket") if w.get(k) is not None}
