@@ -269,6 +269,8 @@ def run_command(
     (`run`). A scanner that failed, timed out or is missing counts as an incomplete scan.
     """
     outputs = parse_outputs(kw["outputs"])
+    if kw.get("quiet") and progress == "auto":
+        progress = "off"  # --quiet: the decision line and errors only
     run = scan(
         path,
         scanners=scanners,
