@@ -660,3 +660,10 @@ def test_two_results_that_would_share_a_fingerprint_are_told_apart() -> None:
     assert len(fps) == 2 and fps[1] == fps[0] + ":2"
     again = unique_fingerprints(results(verdict))
     assert again == fps  # deterministic
+
+
+def test_fail_on_never_from_gate_toml(tmp_path: Path) -> None:
+    config = tmp_path / "gate.toml"
+    config.write_text('[gate]\nfail-on = "never"\nstage = "prod"\n')
+    res = run_gate(["evaluate", str(EXAMPLE / "reports"), "--config", str(config), *T])
+    assert res.exit_code == 0 and "report-only: would have failed with exit 10" in res.stdout

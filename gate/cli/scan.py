@@ -328,6 +328,8 @@ def run_command(
             output_options(kw, scan_root=path),
             report_only=kw["fail_on"] == "never",
         )
+    if kw.get("quiet") and progress == "auto":
+        progress = "off"  # --quiet: the decision line and errors only
     rules = coverage_rules(policy.data)
     private = Path(tempfile.mkdtemp(prefix="gate-run-"))
     try:

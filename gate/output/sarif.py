@@ -76,25 +76,31 @@ def sarif_text(text: object, limit: int = MAX_TEXT) -> str:
     return s.replace("{", "{{").replace("}", "}}")
 
 
-_CONTROL_ID = re.compile(r"\b([A-Z]{2,}(?:[ -][A-Z0-9]+)*[ -]\d+(?:\.\d+)*(?:\(\d+\))?)")
+_NIST_ID = re.compile(r"\b([A-Z]{2}-\d+(?:\(\d+\))?)")
+_SSDF_ID = re.compile(r"\b((?:PO|PS|PW|RV)\.\d+(?:\.\d+)?)")
 _CWE = re.compile(r"CWE-\d+")
 
 
 def short_tags(meta: Mapping[str, Any], severity: str) -> list[str]:
-    """Short rule tags: `security`, `policy-gate`, the severity, the control's ids, CWE ids (at most 10)."""
+    """Short rule tags: `security`, `policy-gate`, the severity, the control ids (`NIST-SA-11(1)`, `SSDF-PW.7.2`), CWE ids.
+
+    Never the control's text (GitHub shows tags as chips; a sentence cut at 100 characters is no
+    tag). At most 12, well under GitHub's 20.
+    """
     tags = {"security", "policy-gate"}
     if severity in SECURITY_SEVERITY and severity != "unknown":
         tags.add(f"severity-{severity}")
     control = str(meta.get("control") or "")
-    ids = []
+    ids: list[str] = []
     for part in control.split(";"):
-        m = _CONTROL_ID.search(part.replace("NIST SP 800-53 ", "NIST-"))
-        if m:
-            ids.append(re.sub(r"\s+", "-", m.group(1)))
-    tags.update(t for t in ids if len(t) <= 40)
+        if "SSDF" in part:
+            ids += [f"SSDF-{m}" for m in _SSDF_ID.findall(part)]
+        else:
+            prefix = "NIST-" if "NIST" in part or "800-53" in part else ""
+            ids += [f"{prefix}{m}" for m in _NIST_ID.findall(part.replace("800-53", ""))]
     text = " ".join(str(meta.get(k) or "") for k in ("title", "description", "control"))
-    tags.update(_CWE.findall(text))
-    return sorted(tags)[:10]
+    extra = [t for t in dict.fromkeys([*ids, *_CWE.findall(text)]) if len(t) <= 40]
+    return sorted(tags) + extra[: 12 - len(tags)]
 
 
 def artifact_uri(path: str) -> str:
