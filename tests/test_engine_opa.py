@@ -273,3 +273,18 @@ def test_opa_and_embedded_agree_on_which_tests_pass(tmp_path: Path) -> None:
     opa = {(r.package, r.name, r.passed, r.line) for r in OpaEngine().run_tests(policy, timeout=60).results}
     emb = {(r.package, r.name, r.passed, r.line) for r in EmbeddedEngine().run_tests(policy, timeout=60).results}
     assert opa == emb and len(opa) == 2
+
+
+def test_opa_runs_with_capabilities_that_leave_the_forbidden_builtins_out() -> None:
+    """`opa eval` and `opa test` get `--capabilities`: OPA's own list less the builtins no policy
+    may use (network, environment, clock, randomness), with no network for anything else."""
+    from gate.engine.opa import capabilities_json
+    from gate.policy_safety import FORBIDDEN
+
+    binary = opa_binary()
+    caps = json.loads(capabilities_json(binary))
+    names = {b["name"] for b in caps["builtins"]}
+    assert not names & set(FORBIDDEN)
+    assert {"count", "sprintf", "time.parse_rfc3339_ns", "regex.match"} <= names
+    assert caps["allow_net"] == []
+    assert caps.get("features") or caps.get("future_keywords")  # the rest of OPA's document kept
