@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,13 @@ CORPUS = SHARED / "corpus"
 TESTS = REPO / "tests"
 DATA = TESTS / "data"
 POLICIES = REPO / "policies"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A per-user vulnerability database (`~/.cache/policy-gate/vulndb`, made by a developer's or
+    an earlier session's `gate vulndb update`) would be matched against every SBOM in the tests and
+    change their answers: the tests get an empty cache folder of their own."""
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gate-tests-cache-")
 
 
 def require_shared() -> Path:
