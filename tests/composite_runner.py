@@ -16,6 +16,7 @@ What it does as the runner does (docs: "Metadata syntax for GitHub Actions", "Wo
   effects carry over to the next steps. A step that fails stops the action.
 - `if:` is evaluated for the forms the action uses: `A == 'x'`, `A != 'x'` and a bare property
   path, joined by `&&` (anything else raises).
+- a failing step with `continue-on-error: true` records its failure and the job goes on.
 - a `uses:` step is allowed for actions/cache only, pinned by commit, and stands in as a cache
   miss that saves nothing (`cache-hit` is ''): a clean runner. Its `with:` is evaluated and kept
   in `ActionRun.caches`, so a test sees the key and path the action asked for.
@@ -231,7 +232,7 @@ def run_action(
         results.append(result)
         if step.get("id"):
             steps_ctx[step["id"]] = {"outputs": outputs, "outcome": "success" if proc.returncode == 0 else "failure"}
-        if proc.returncode != 0:
+        if proc.returncode != 0 and step.get("continue-on-error") is not True:
             break
     ctx = {"inputs": inputs, "github": github, "runner": runner, "steps": steps_ctx, "env": {}}
     action_outputs = {name: substitute(str(spec.get("value", "")), ctx) for name, spec in (meta.get("outputs") or {}).items()}

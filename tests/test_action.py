@@ -101,7 +101,9 @@ def pull_request(base: str, head: str) -> dict[str, Any]:
 def run(tmp_path: Path, repo: Path, github: dict[str, Any], **with_: str) -> ActionRun:
     temp = tmp_path / "runner-temp"
     temp.mkdir(exist_ok=True)
-    inputs = {"install": "false", "python": sys.executable, "waivers": "waivers.yaml", **with_}
+    # The weekly database refresh has tests of its own (test_the_vulnerability_database_*); here it
+    # would only try the network.
+    inputs = {"install": "false", "python": sys.executable, "waivers": "waivers.yaml", "vuln-db-update": "never", **with_}
     return run_action(REPO, with_=inputs, github=github, workspace=repo, runner_temp=temp, extra_env={"GATE_TIME": TIME})
 
 
@@ -302,7 +304,12 @@ def test_a_clean_runner_installs_from_the_lock_with_hashes_and_runs_the_example(
     python = Path(sys.base_prefix) / "bin" / "python3"
     result = run_action(
         REPO,
-        with_={"reports": "reports/bandit.json\nreports/semgrep.sarif\nreports/sbom.cdx.json", "stage": "prod", "python": str(python)},
+        with_={
+            "reports": "reports/bandit.json\nreports/semgrep.sarif\nreports/sbom.cdx.json",
+            "stage": "prod",
+            "python": str(python),
+            "vuln-db-update": "never",
+        },
         github=pull_request(base, head),
         workspace=repo,
         runner_temp=temp,
@@ -421,7 +428,13 @@ def test_shadow_modules_in_the_work_tree_do_not_replace_the_gate(tmp_path: Path)
     temp.mkdir()
     result = run_action(
         REPO,
-        with_={"install": "false", "python": sys.executable, "waivers": "waivers.yaml", "reports": "reports/hostile.sarif"},
+        with_={
+            "install": "false",
+            "python": sys.executable,
+            "waivers": "waivers.yaml",
+            "reports": "reports/hostile.sarif",
+            "vuln-db-update": "never",
+        },
         github=pull_request(base, head),
         workspace=repo,
         runner_temp=temp,
@@ -543,3 +556,57 @@ def test_a_working_directory_the_change_made_a_symlink_is_refused(tmp_path: Path
     result = run(tmp_path, repo, github, reports="clean.sarif", waivers="", **{"working-directory": "services/api"})
     assert [s.exit_code for s in result.steps] == [0, 0, 2]
     assert "working-directory goes through a symbolic link" in result.steps[2].stdout
+
+
+def test_the_vulnerability_database_is_cached_weekly_and_refreshed_from_the_trusted_source(tmp_path: Path) -> None:
+    """The action keeps the database with actions/cache under a weekly key and, on a miss (the
+    stand-in's cache always misses), refreshes it with `gate vulndb update` from the source the
+    workflow names, here the OSV extract shipped in examples/; the gate then matches the SBOM
+    against it (GATE_VULN_DB)."""
+    repo, base, head = sample_repo(tmp_path)
+    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
+    result = run(
+        tmp_path,
+        repo,
+        pull_request(base, head),
+        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
+        **{"vuln-db-update": "weekly", "vuln-db-source": str(REPO / "examples" / "vulndb")},
+    )
+    names = [s.name for s in result.steps]
+    assert names.index("Refresh the vulnerability database") < names.index("Evaluate")
+    assert [s.exit_code for s in result.steps] == [0, 0, 0, 0, 10], [s.stderr[-2000:] for s in result.steps]
+    db = tmp_path / "runner-temp" / "policy-gate-vulndb"
+    cache = next(c for c in result.caches if c["path"] == str(db))
+    assert re.fullmatch(r"policy-gate-vulndb-Linux-\d{4}-W\d{2}", cache["key"]) and cache["restore-keys"] == "policy-gate-vulndb-Linux-"
+    verdict = json.loads(Path(result.outputs["verdict"]).read_text())
+    assert verdict["vulndb"]["status"] == "ok" and verdict["vulndb"]["records"] > 0
+    assert any(i.get("tool") == "gate-vulndb" for i in verdict["inputs"])
+
+
+def test_a_failed_refresh_of_the_vulnerability_database_does_not_stop_the_gate(tmp_path: Path) -> None:
+    """Offline (this machine) the default source cannot be fetched: the refresh step fails, the job
+    goes on (continue-on-error), and the verdict says there was no database."""
+    repo, base, head = sample_repo(tmp_path)
+    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
+    result = run(
+        tmp_path,
+        repo,
+        pull_request(base, head),
+        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
+        **{"vuln-db-update": "weekly", "vuln-db-source": str(tmp_path / "no-such-source")},
+    )
+    assert [s.exit_code for s in result.steps][-1] == 10
+    refresh = next(s for s in result.steps if s.name == "Refresh the vulnerability database")
+    assert refresh.exit_code == 2 and "no-such-source" in refresh.stderr
+    verdict = json.loads(Path(result.outputs["verdict"]).read_text())
+    assert verdict["vulndb"]["status"] == "missing"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [({"vuln-db": "relative/db"}, "vuln-db must be an absolute path"), ({"vuln-db-update": "daily"}, "vuln-db-update input must be")],
+)
+def test_bad_vulnerability_database_inputs_stop_with_a_message(tmp_path: Path, inputs: dict[str, str], message: str) -> None:
+    repo, base, head = sample_repo(tmp_path)
+    result = run(tmp_path, repo, pull_request(base, head), reports="reports/hostile.sarif", **inputs)
+    assert [s.exit_code for s in result.steps] == [2] and message in result.steps[0].stdout
