@@ -308,7 +308,9 @@ def test_cyclonedx_claiming_pip_audit_with_vulnerabilities_is_no_dependency_evid
     code, verdict, doc, said = _judge(tmp_path, str(bandit), str(sbom), "--stage", "staging")
     assert doc is not None and [f["kind"] for f in doc["findings"]] == ["dependency"]
     assert code == 10 and _rules(verdict) == {"GATE-SCAN-003"}, said
-    assert "requires dependency evidence" in verdict["violations"][0]["msg"]
+    (deny,) = verdict["violations"]
+    assert "requires dependency evidence" in deny["msg"] and "(provided: sast, sbom)" in deny["msg"]
+    assert any("pip-audit does not write cyclonedx reports" in d for d in deny["evidence"]["details"])
 
 
 def test_a_tool_name_that_merely_sounds_right_provides_nothing(tmp_path: Path) -> None:
