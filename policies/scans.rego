@@ -104,9 +104,8 @@ tools_providing(kind) := {t |
 
 # unproven: scans whose tool does not write their report format (data evidence.producers), so
 # their claim to be that tool provides nothing; said in the evidence so the cause is visible.
-unproven := sort([sprintf("%s: %s does not write %s reports (data evidence.producers): no evidence", [lib.text(s.path), lib.text(s.tool), lib.text(s.format)]) |
+unproven := sort([sprintf("%s: %s does not write %s reports (data evidence.producers): none of its evidence", [lib.text(s.path), lib.text(s.tool), lib.text(s.format)]) |
 	some s in input.scans
-	not s.format in data.gate.lib.sbom_formats
 	count(object.get(data.gate.lib.tool_kinds, lib.tool_name(s), [])) > 0
 	not data.gate.lib.writes(s)
 ])

@@ -114,7 +114,16 @@ test_spoofed_sarif_tools_do_not_provide_evidence if {
 	fx.rules(vs) == {"GATE-SCAN-003"}
 	some v in vs
 	v.msg == "stage staging requires dependency evidence, and no complete scan of this run provides it (provided: sast)"
-	"pip-audit.sarif: pip-audit does not write sarif reports (data evidence.producers): no evidence" in v.evidence.details
+	"pip-audit.sarif: pip-audit does not write sarif reports (data evidence.producers): none of its evidence" in v.evidence.details
+}
+
+test_an_sbom_claiming_a_scanner_provides_only_sbom_evidence if {
+	c := fx.scan({"tool": "pip-audit", "format": "cyclonedx", "path": "audit.cdx.json", "findings": 1})
+	d := fx.doc("staging", [], [], [c, fx.scan({})])
+	vs := scans.deny with input as d
+	some v in vs
+	v.msg == "stage staging requires dependency evidence, and no complete scan of this run provides it (provided: sast, sbom)"
+	"audit.cdx.json: pip-audit does not write cyclonedx reports (data evidence.producers): none of its evidence" in v.evidence.details
 }
 
 test_a_scan_that_hid_results_is_not_accepted_by_allow_incomplete if {

@@ -60,8 +60,8 @@ from gate.model import req_str as _req_str
 from gate.model import type_name as _type_name
 from scanners.interface import ReportReader
 
-_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
-_CONFIDENCE = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "unknown"}
+_CONFIDENCE = _SEVERITY
 _SECRET_TESTS = frozenset({"B105", "B106", "B107"})
 
 # One line of bandit's `code`: "%i %s" (or "%i\t%s" when tabbed).
@@ -75,13 +75,14 @@ _DOCS_VERSION = re.compile(r"https?://bandit\.readthedocs\.io/en/(\d+\.\d+[^/]*)
 def _scale(obj: Mapping[str, Any], key: str, base: str, scale: Mapping[str, str]) -> str:
     """bandit's HIGH/MEDIUM/LOW (UNDEFINED, or no value: `unknown`); any other word is not
     bandit's and refuses the report, naming where it is."""
+    value = obj.get(key)
+    found = scale.get(value) if type(value) is str else None  # the words as bandit writes them
+    if found is not None:
+        return found
     text = _opt_str(obj, key, base)
     if text is None:
         return "unknown"
-    word = text.strip().upper()
-    if word == "UNDEFINED":
-        return "unknown"
-    found = scale.get(word)
+    found = scale.get(text.strip().upper())
     if found is None:
         raise _Shape(f"{base}.{key}", f"is {text[:40]!r}, which is not one of bandit's values (HIGH, MEDIUM, LOW, UNDEFINED)")
     return found

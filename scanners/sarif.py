@@ -1215,12 +1215,13 @@ class _LogReader:
             end = region.get("endLine")
             scol = region.get("startColumn")
             ecol = region.get("endColumn")
-            for key, value in (("startLine", start), ("endLine", end), ("startColumn", scol), ("endColumn", ecol)):
-                if value is not None and (type(value) is not int or value < 1):
-                    raise self._out_of_spec(
-                        f"{run.path}.results[{j}].locations[{n}].physicalLocation.region.{key}",
-                        f"is {json.dumps(value)[:40]}; SARIF numbers lines and columns with integers from 1",
-                    )
+            if (
+                (start is not None and (type(start) is not int or start < 1))
+                or (end is not None and (type(end) is not int or end < 1))
+                or (scol is not None and (type(scol) is not int or scol < 1))
+                or (ecol is not None and (type(ecol) is not int or ecol < 1))
+            ):
+                self._bad_region(run, j, n, region)
             if end is None:
                 end = start  # SARIF 3.30.7: endLine defaults to startLine
             snip = region.get("snippet")
@@ -1231,6 +1232,16 @@ class _LogReader:
             )
         # Only logical locations (a function, a package, a web address): no file to point at.
         return Location(path=None), None
+
+    def _bad_region(self, run: _Run, j: int, n: int, region: dict[str, Any]) -> None:
+        """Raise for the first line or column of `region` that is not an integer from 1."""
+        for key in ("startLine", "endLine", "startColumn", "endColumn"):
+            value = region.get(key)
+            if value is not None and (type(value) is not int or value < 1):
+                raise self._out_of_spec(
+                    f"{run.path}.results[{j}].locations[{n}].physicalLocation.region.{key}",
+                    f"is {json.dumps(value)[:40]}; SARIF numbers lines and columns with integers from 1",
+                )
 
     def _artifact_uri(self, run: _Run, index: Any) -> str | None:
         """The URI of the run artifact `artifactLocation.index` names (no index: None)."""

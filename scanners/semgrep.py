@@ -169,6 +169,8 @@ def _finding(item: Any, index: int, version: str | None, cwe_cache: dict[Any, tu
     file_path = _req_str(item, "path", path)
     start = _req_obj(item, "start", path)
     start_line = _req_int(start, "line", f"{path}.start")
+    if start_line < 1:  # semgrep numbers lines from 1; another number is not semgrep's (issue 13)
+        raise _Shape(f"{path}.start.line", f"is {start_line}; semgrep numbers lines from 1")
     start_col = _opt_int(start, "col", f"{path}.start")
     end_line, end_col = start_line, None
     end = _opt_obj(item, "end", path)

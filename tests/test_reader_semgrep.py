@@ -210,6 +210,12 @@ def test_is_ignored_marks_the_finding_suppressed() -> None:
     assert len(result.findings) == 5
     assert result.findings[2].suppressed and result.findings[2].suppressions == ("inSource",)
     assert not result.findings[3].suppressed and result.findings[3].suppressions == ()
+    assert result.hidden_suppressions == 0  # the report shows it kept what # nosemgrep covers
+
+
+def test_a_report_that_kept_no_suppressed_result_cannot_say_what_it_hid() -> None:
+    """semgrep's JSON drops `# nosemgrep` results without a trace (issue 13): None, not 0."""
+    assert _read(_doc(CLEAN)).hidden_suppressions is None
 
 
 # --------------------------------------------------------------------------------------------
@@ -257,6 +263,7 @@ def test_a_clean_run_is_complete() -> None:
         (lambda d: d["results"][2].pop("path"), "results[2].path is missing"),
         (lambda d: d["results"][2]["start"].__setitem__("line", "17"), "results[2].start.line must be an integer, not a string"),
         (lambda d: d["results"][4].__setitem__("end", 31), "results[4].end must be an object, not a number"),
+        (lambda d: d["results"][2]["start"].__setitem__("line", 0), "results[2].start.line is 0; semgrep numbers lines from 1"),
         (lambda d: d["results"][1].pop("extra"), "results[1].extra is missing"),
         (lambda d: d["results"][1]["extra"].pop("message"), "results[1].extra.message is missing"),
         (lambda d: d["results"][1]["extra"].__setitem__("metadata", []), "results[1].extra.metadata must be an object, not an array"),

@@ -18,6 +18,7 @@ before issue 13; its docstring says what the attack was. The defences:
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,32 @@ def test_semgrep_sarif_keeps_the_nosemgrep_result_marked_and_it_blocks(tmp_path:
     assert _rules(verdict) == {"GATE-SAST-001"}
 
 
+@pytest.mark.slow
+def test_the_semgrep_samples_are_what_semgrep_writes(tmp_path: Path) -> None:
+    """The committed semgrep samples, re-made by the installed semgrep: its JSON has no trace of
+    the `# nosemgrep` result (even with --disable-nosem it marks nothing), its SARIF keeps it marked."""
+    require_tools("semgrep")
+    semgrep = find_program("semgrep")
+    assert semgrep is not None
+    project = tmp_path / "project"
+    (project / "app").mkdir(parents=True)
+    (project / "app" / "calc.py").write_text(NOSEMGREP_SOURCE, encoding="utf-8")
+    rules = Path(__file__).resolve().parent.parent / "scanners" / "rules" / "code-injection.yaml"
+    env = {**os.environ, "SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
+    common = [semgrep, "scan", "--metrics", "off", "--disable-version-check", "--config", str(rules), "--no-rewrite-rule-ids", "--quiet"]
+    out = {"json": tmp_path / "s.json", "sarif": tmp_path / "s.sarif", "nosem": tmp_path / "n.json"}
+    subprocess.run(
+        [*common, "--json-output", str(out["json"]), "--sarif-output", str(out["sarif"]), "."], cwd=project, env=env, timeout=300
+    )
+    subprocess.run([*common, "--disable-nosem", "--json-output", str(out["nosem"]), "."], cwd=project, env=env, timeout=300)
+    assert read_report(str(out["json"])).result.hidden_suppressions is None
+    assert json.loads(out["json"].read_text())["results"] == []
+    kept = read_report(str(out["nosem"])).result
+    assert len(kept.findings) == 1 and not kept.findings[0].suppressed and kept.hidden_suppressions is None
+    (finding,) = read_report(str(out["sarif"])).result.findings
+    assert finding.suppressed and finding.suppressions == ("inSource:accepted",)
+
+
 @pytest.mark.parametrize("status", [None, "accepted"])
 def test_sarif_in_source_suppression_is_recorded_not_obeyed(tmp_path: Path, status: str | None) -> None:
     """Variant: any SARIF result suppressed in source (status absent or accepted) still blocks;
@@ -308,7 +335,9 @@ def test_cyclonedx_claiming_pip_audit_with_vulnerabilities_is_no_dependency_evid
     code, verdict, doc, said = _judge(tmp_path, str(bandit), str(sbom), "--stage", "staging")
     assert doc is not None and [f["kind"] for f in doc["findings"]] == ["dependency"]
     assert code == 10 and _rules(verdict) == {"GATE-SCAN-003"}, said
-    assert "requires dependency evidence" in verdict["violations"][0]["msg"]
+    (deny,) = verdict["violations"]
+    assert "requires dependency evidence" in deny["msg"] and "(provided: sast, sbom)" in deny["msg"]
+    assert any("pip-audit does not write cyclonedx reports" in d for d in deny["evidence"]["details"])
 
 
 def test_a_tool_name_that_merely_sounds_right_provides_nothing(tmp_path: Path) -> None:
