@@ -21,6 +21,7 @@ data: JSON escapes it; GitLab renders `description` as plain text.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,4 +104,10 @@ class GitlabCodeQualityFormatter(Formatter):
             return placed
         ev = (r.entry or {}).get("evidence") or {}
         path = r.path or (str(ev["scans"][0]) if ev.get("scans") else "")
-        return (repo_path(path, None, self.options.source_root) if path else "."), 1
+        rel = repo_path(path, None, self.options.source_root) if path else "."
+        # GitLab reads only paths inside the repository: evidence outside it (a vulnerability
+        # database in the runner's cache, a report in $CI_BUILDS_DIR/..) is placed on the pipeline's
+        # own configuration, as the report-only notice is.
+        if os.path.isabs(rel) or rel.startswith("file:") or rel == ".." or rel.startswith("../"):
+            return ".gitlab-ci.yml", 1
+        return rel, 1
