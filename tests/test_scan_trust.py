@@ -527,6 +527,9 @@ def test_exclusions_and_unscanned_are_on_the_record(hiding_run: tuple[int, str, 
         assert scanner["coverage"]["targets"] == scanner["coverage"]["files"] == len(HIDDEN) + 1, scanner["name"]
         assert scanner["coverage"]["not_scanned"] == []
     assert not any(".policy-gate-semgrepignore" in arg for s in verdict["run"]["scanners"] for arg in s["command"])
+    records = {s["name"]: s for s in verdict["run"]["scanners"]}
+    assert "project bandit configuration not used: .bandit, setup.cfg, pyproject.toml" in records["bandit"]["notes"]
+    assert any(n.startswith("project ignore files not obeyed: ") and ".policy-gate-semgrepignore" in n for n in records["semgrep"]["notes"])
 
 
 @pytest.mark.slow
