@@ -326,9 +326,11 @@ def test_survey_takes_the_gates_view_of_the_tree(tmp_path: Path) -> None:
     (project / "innerlink").symlink_to(project / "hidden", target_is_directory=True)
     os.mkfifo(project / "pipe.py")
     (project / ".git" / "hooks").mkdir(parents=True)
-    (project / ".git" / "hooks" / "x.py").write_text(FLAW, encoding="utf-8")
+    (project / ".git" / "hooks" / "x.py").write_text(FLAW, encoding="utf-8")  # the repository's own
+    (project / "sub" / ".git").mkdir(parents=True)
+    (project / "sub" / ".git" / "planted.py").write_text(FLAW, encoding="utf-8")  # not git's: walked
     found = survey(project, CoverageRules(exclude=("vendor/**",)))
-    assert sorted(found.paths) == sorted([*HIDDEN, "app.py", "gui.pyw", "alias.py"])
+    assert sorted(found.paths) == sorted([*HIDDEN, "app.py", "gui.pyw", "alias.py", "sub/.git/planted.py"])
     assert found.excluded == [("vendor/third_party.py", "vendor/**")]
     assert dict(found.unscannable) == {
         "escape.py": "symbolic link to a file outside the project: not read",
@@ -525,6 +527,9 @@ def test_exclusions_and_unscanned_are_on_the_record(hiding_run: tuple[int, str, 
         assert scanner["coverage"]["targets"] == scanner["coverage"]["files"] == len(HIDDEN) + 1, scanner["name"]
         assert scanner["coverage"]["not_scanned"] == []
     assert not any(".policy-gate-semgrepignore" in arg for s in verdict["run"]["scanners"] for arg in s["command"])
+    records = {s["name"]: s for s in verdict["run"]["scanners"]}
+    assert "project bandit configuration not used: .bandit, setup.cfg, pyproject.toml" in records["bandit"]["notes"]
+    assert any(n.startswith("project ignore files not obeyed: ") and ".policy-gate-semgrepignore" in n for n in records["semgrep"]["notes"])
 
 
 @pytest.mark.slow

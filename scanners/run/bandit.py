@@ -35,6 +35,17 @@ from scanners.run.coverage import bandit_scanned
 from scanners.run.interface import Prepared, ScannerRunner, find_named
 
 
+def _mentions_bandit(path: Path) -> bool:
+    """Whether a configuration file at the project root has a bandit section (for the record only)."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > 1 << 20:
+            return False
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "[bandit]" in text or "[tool.bandit]" in text
+
+
 class BanditRunner(ScannerRunner):
     """bandit, JSON report."""
 
@@ -51,6 +62,9 @@ class BanditRunner(ScannerRunner):
         """An empty configuration of the gate's own; note the project's bandit configuration (not used)."""
         (self.work_dir / "gate.bandit").write_text("[bandit]\n", encoding="utf-8")
         found = find_named(target, [".bandit"])
+        for name in ("setup.cfg", "pyproject.toml", "tox.ini"):
+            if _mentions_bandit(target / name):
+                found.append(name)
         notes = [f"project bandit configuration not used: {', '.join(found)}"] if found else []
         return Prepared(notes=notes)
 

@@ -39,8 +39,9 @@ DEFAULT_EXTENSIONS: Final = ("py", "pyw")
 """File-name extensions of Python source when data names none."""
 
 NEVER_WALKED: Final = (".git",)
-"""Folders the walk does not enter: git cannot track any file below a `.git` path component, so a
-pull request cannot place code there."""
+"""Folders at the project root the walk does not enter: the repository's own git directory (git
+cannot track a file below a `.git` path component, so a pull request cannot place code there).
+A `.git` folder deeper in the tree is walked like any other."""
 
 SHEBANG: Final = re.compile(rb"^#![^\n]*\bpython[0-9.]*\b")
 SHEBANG_BYTES: Final = 256
@@ -256,7 +257,7 @@ def survey(root: Path, rules: CoverageRules | None = None) -> Survey:
             if stat.S_ISLNK(mode):
                 _link(path, rel)
             elif stat.S_ISDIR(mode):
-                if entry.name not in NEVER_WALKED:
+                if prefix or entry.name not in NEVER_WALKED:
                     walk(path, rel + "/")
             elif stat.S_ISREG(mode):
                 if source_named(entry.name) or _has_python_shebang(path):

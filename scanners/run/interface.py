@@ -13,6 +13,13 @@ which the shipped policy denies. A runner that does not apply (a dependency audi
 with no dependency manifest) says so with status `not_applicable` and adds no scan entry: it
 provides no evidence, so a stage that requires that kind of evidence still fails
 (see `RunRecord.scan_entry`).
+
+Nothing of the scanned project runs, and the project does not steer the tools: every process
+gets the allow-listed environment of `environment.minimal_env`; code scanners run in the gate's
+private snapshot of the source (`ScanPlan`, `coverage`), the others in a private work folder on
+files the gate wrote; a runner that would have to install or build to do its work raises `Skip`
+and is recorded `skipped` (incomplete). The report's bytes and SHA-256 are recorded the moment
+the tool ends (`RunRecord.data`, `RunRecord.sha256`): that is what the gate evaluates.
 """
 
 from __future__ import annotations
