@@ -240,6 +240,14 @@ def link_duplicates(
     finding's `duplicates` are the findings it was compared with and matched), never transitive.
     """
     table = families or WeaknessFamilies()
+    known: dict[int, frozenset[str]] = {}
+
+    def families_of(n: int) -> frozenset[str]:
+        got = known.get(n)
+        if got is None:
+            got = known[n] = table.of(findings[n])
+        return got
+
     if keys is None:
         keys = [duplicate_key(f) for f in findings]
     by_path: dict[str, list[tuple[int, int]]] = defaultdict(list)  # path -> [(line, finding)]
@@ -271,14 +279,14 @@ def link_duplicates(
             if group[i + 1][0] - a_line > line_window:
                 continue
             a = findings[ai]
-            a_families = table.of(a)
+            a_families = families_of(ai)
             a_tool = a["tool"].lower()
             for j in range(i + 1, count):
                 b_line, bi = group[j]
                 if b_line - a_line > line_window:
                     break
                 b = findings[bi]
-                if b["tool"].lower() != a_tool and a_families.intersection(table.of(b)):
+                if b["tool"].lower() != a_tool and not a_families.isdisjoint(families_of(bi)):
                     link(ai, bi)
     for members_of_pkg in by_pkg.values():
         if len(members_of_pkg) < 2:
