@@ -171,6 +171,10 @@ def test_folder_git_ref_bundle_revision_and_manifest_share_one_digest(tmp_path: 
     assert res.exit_code == 0 and res.stdout.strip() == digest, res.stderr
     assert resolve_policy(Config(policy=str(out), policy_digest=digest)).digest == digest
     assert resolve_policy(Config(policy=str(repo / "policies"), policy_digest=digest)).digest == digest
+    # `gate policy check` and `gate policy doc` name the same digest.
+    check = run_gate(["policy", "check", str(repo / "policies"), "--format", "json"])
+    assert json.loads(check.stdout)["digest"] == digest, check.stderr
+    assert digest in run_gate(["policy", "doc", str(repo / "policies")]).stdout
 
 
 def test_a_manifest_whose_content_digest_lies_is_refused(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from gate.policy import (
     PolicySet,
     RuleMeta,
     check_data_scopes,
+    content_digest,
     data_path,
     is_data_file,
     is_policy_file,
@@ -592,10 +593,15 @@ def check_policy(root: str | Path, *, timeout: float = 60.0) -> CheckReport:
             report.problems.append(Problem.from_error("load", exc))
         _finish(report)
         return report
-    report.digest = digest or policy.digest
     if data is None:
         data = _check_data(root_s, files, report, base_dir)
+        # The policy digest covers the data: the one the evaluation and the bundle give, unless the
+        # data has problems (then there is no policy set to name).
+        policy.data = data
+        digest = None if any(p.kind == "data" for p in report.problems) else content_digest(policy)
+        report.digest = digest
     else:
+        report.digest = digest
         try:
             validate_data(data, root_s)
         except ConfigError as exc:
