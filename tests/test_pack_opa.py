@@ -247,3 +247,14 @@ def test_a_syntax_error_comes_before_a_data_error(tmp_path: Path) -> None:
     assert err.value.file == f"{pack}/p.rego" and err.value.position is not None
     res = run_gate(["evaluate", "--policy", str(pack), str(BANDIT)])
     assert res.exit_code == 4 and "compile error" in res.stderr and "conflicting" not in res.stderr, res.stderr
+
+
+def test_a_bundle_opa_builds_has_the_same_digest(tmp_path: Path) -> None:
+    """`opa build .` in the policy folder (OPA's own bundle: tests included, no gate metadata) is
+    read by the gate as the same policy set: same data, same digest."""
+    out = tmp_path / "opa.tar.gz"
+    cmd = [opa_binary(), "build", ".", "-o", str(out)]
+    res = subprocess.run(cmd, cwd=POLICIES, capture_output=True, text=True, timeout=600, check=False)
+    assert res.returncode == 0, res.stderr
+    bundle, folder = load_bundle(out), load_policy(POLICIES)
+    assert bundle.data == folder.data and bundle.digest == folder.digest
