@@ -42,9 +42,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gate.errors import ConfigError, OutputError, PolicyError
-from gate.policy import DEFAULT_DATA, PolicySet, content_digest, merge_data_bytes, policy_from_files, relative_modules
+from gate.policy import DEFAULT_DATA, PolicySet, merge_data_bytes, policy_from_files, relative_modules
 
-__all__ = ["content_digest"]  # re-exported: where it was defined before the policy digest became it
+# The policy digest; re-exported here, where it was defined before it became the policy digest.
+from gate.policy import content_digest as content_digest
 
 ROOTS = ("gate", "config")
 MANIFEST = ".manifest"
