@@ -3,9 +3,11 @@
 An organisation that runs OPA servers distributes policy as bundles (a `tar.gz` that OPA reads
 with `opa run --bundle` or downloads from a bundle service). `gate policy bundle` builds one:
 
-- `.manifest`: `revision` (from git, or `--revision`), `roots` `["gate", "config"]`,
-  `rego_version` 1, and `metadata.gate`: the content digest (what the gate compares with an OPA
-  server's loaded bundle) and the digest of the source folder;
+- `.manifest`: `revision` (the policy digest, or `--revision`), `roots` `["gate", "config"]`,
+  `rego_version` 1, and `metadata.gate`: `content_digest`, the policy digest (what
+  `--policy-digest` pins and the gate compares with an OPA server's loaded bundle), and
+  `git_revision` (the last commit of the folder) when there is one. One policy set has one
+  digest: the folder, the same folder at a git ref, the bundle and its manifest all give it;
 - the Rego modules that decide (unit tests left out: what is deployed is what decides), at
   their paths inside the policy folder;
 - `data.json`: `{"config": merged data}`, exactly the `data` every engine receives;
@@ -15,7 +17,7 @@ with `opa run --bundle` or downloads from a bundle service). `gate policy bundle
 
 The archive's bytes are deterministic (sorted members, zero times and owners, gzip without a
 name or time; RSA signatures are deterministic too), so the same folder and revision give the
-same file and the same digest: the `sha256:` of the file, which `--policy-digest` pins.
+same file (`build_bundle` returns its `sha256:`, for artifact stores).
 
 Reading is defensive: members must be regular files with clean relative names, no duplicates,
 bounded sizes; a signed bundle is used only after its signature and every file hash verify
@@ -25,6 +27,7 @@ tampered file, or a file the signature does not list is refused (exit 4).
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -39,7 +42,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gate.errors import ConfigError, OutputError, PolicyError
-from gate.policy import PolicySet, merge_data_bytes, policy_from_files
+from gate.policy import DEFAULT_DATA, PolicySet, merge_data_bytes, policy_from_files, relative_modules
+
+# The policy digest; re-exported here, where it was defined before it became the policy digest.
+from gate.policy import content_digest as content_digest
 
 ROOTS = ("gate", "config")
 MANIFEST = ".manifest"
@@ -56,32 +62,6 @@ MAX_TOTAL_BYTES = 256 * 1024 * 1024
 
 # --------------------------------------------------------------------------------------------
 # Digests
-
-
-def content_digest(policy: PolicySet) -> str:
-    """What an engine evaluates: the deciding modules (path in the folder, text) and `data`.
-
-    Equal for a folder and for any bundle built from it, wherever either lies, so the gate can
-    tell whether an OPA server runs the policies it was given.
-    """
-    hasher = hashlib.sha256()
-    for rel, text in sorted(_relative_modules(policy)):
-        hasher.update(b"module\0" + rel.encode() + b"\0" + hashlib.sha256(text.encode("utf-8")).digest())
-    # ASCII escapes: a string holding a surrogate pair as two lone surrogates (as some YAML
-    # readers produce from JSON escapes) serialises like the character it stands for.
-    data = json.dumps(policy.data_document(), sort_keys=True, separators=(",", ":"))
-    hasher.update(b"data\0" + hashlib.sha256(data.encode("ascii")).digest())
-    return "sha256:" + hasher.hexdigest()
-
-
-def _relative_modules(policy: PolicySet) -> list[tuple[str, str]]:
-    prefix = policy.root.rstrip("/") + "/"
-    out = []
-    for m in policy.policy_modules():
-        if not m.path.startswith(prefix):
-            raise PolicyError(f"module path {m.path!r} is not inside the policy root {policy.root!r}", file=m.path)
-        out.append((m.path[len(prefix) :].lstrip("/"), m.text))
-    return out
 
 
 def file_digest(path: str | Path) -> str:
@@ -230,9 +210,12 @@ def sign_files(files: Mapping[str, bytes], signing_key: str | Path, *, algorithm
     return json.dumps({"signatures": [token]}, indent=2).encode() + b"\n"
 
 
-def bundle_files(policy: PolicySet, revision: str) -> dict[str, bytes]:
-    """The files of the bundle (name -> bytes), before signing."""
-    modules = _relative_modules(policy)
+def bundle_files(policy: PolicySet, revision: str, git: str | None = None) -> dict[str, bytes]:
+    """The files of the bundle (name -> bytes), before signing; `git` is the folder's git revision."""
+    gate_meta: dict[str, str] = {"content_digest": content_digest(policy)}
+    if git:
+        gate_meta["git_revision"] = git
+    modules = relative_modules(policy)
     by_path = {m.path: m for m in policy.policy_modules()}
     for m in by_path.values():
         if m.package.split(".")[0] != "gate":  # `config` is the data's root, not a package's
@@ -254,7 +237,7 @@ def bundle_files(policy: PolicySet, revision: str) -> dict[str, bytes]:
         "revision": revision,
         "roots": list(ROOTS),
         "rego_version": 1,
-        "metadata": {"gate": {"content_digest": content_digest(policy), "source_digest": policy.digest}},
+        "metadata": {"gate": gate_meta},
     }
     files[MANIFEST] = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
     return files
@@ -289,12 +272,13 @@ def build_bundle(
 ) -> str:
     """Write the OPA bundle of `policy` to `out`; return its digest (`sha256:` of the file).
 
-    The revision defaults to the git revision of the policy folder, else the content digest.
+    The revision defaults to the policy digest (`content_digest`); the folder's git revision, when
+    it has one, is recorded in the manifest's `metadata.gate.git_revision`.
     Raises PolicyError (a module outside the roots), ConfigError (bad key), OutputError.
     """
     if revision is None:
-        revision = git_revision(policy.root) or content_digest(policy)
-    files = bundle_files(policy, revision)
+        revision = content_digest(policy)
+    files = bundle_files(policy, revision, git_revision(policy.root))
     if signing_key is not None:
         files[SIGNATURES] = sign_files(files, signing_key, algorithm=signing_alg, key_id=key_id)
     payload = tar_gz_bytes(files)
@@ -462,19 +446,22 @@ def check_signature(files: dict[str, bytes], key: bytes | None, *, shown: str, w
 def policy_from_archive(content: bytes, shown: str, *, extra_data: Sequence[tuple[str, bytes]] = (), key: bytes | None = None) -> PolicySet:
     """A PolicySet from a bundle archive's bytes, verified first when signed or when a key is given.
 
-    The digest is the `sha256:` of the archive (what `gate policy bundle` printed), so
-    `--policy-digest` pins exactly that file; with `--data` files it also covers them.
+    The digest is the policy digest (`content_digest`), as for the folder the bundle was built
+    from; with `--data` files it covers them too.
     """
     files = archive_members(content, shown)
     check_signature(files, key, shown=shown)
-    return policy_from_members(files, shown, archive_digest="sha256:" + hashlib.sha256(content).hexdigest(), extra_data=extra_data)
+    return policy_from_members(files, shown, extra_data=extra_data)
 
 
-def policy_from_members(
-    files: Mapping[str, bytes], shown: str, *, archive_digest: str, extra_data: Sequence[tuple[str, bytes]] = ()
-) -> PolicySet:
+def policy_from_members(files: Mapping[str, bytes], shown: str, *, extra_data: Sequence[tuple[str, bytes]] = ()) -> PolicySet:
     """A PolicySet from a bundle's members, already verified (`check_signature`) and without
-    `.signatures.json`; `archive_digest` is the `sha256:` of the archive they came from."""
+    `.signatures.json`.
+
+    A bundle without data.json (e.g. `opa build` of plain Rego rules) gets the built-in default
+    data, as the folder would. A manifest whose `metadata.gate.content_digest` is not the digest
+    of what the bundle holds is refused (PolicyError, exit 4): it was edited after it was built.
+    """
     files = dict(files)
     for name in files:
         base = PurePosixPath(name).name
@@ -482,7 +469,7 @@ def policy_from_members(
             raise PolicyError(f"bundle file {name} is not supported by the gate (only Rego modules and a top-level data.json)", file=shown)
     manifest = read_manifest(files, shown)
     files.pop(MANIFEST, None)
-    config: Any = {}
+    config: Any = copy.deepcopy(DEFAULT_DATA) if DATA_JSON not in files else {}
     layout: dict[str, bytes] = {}
     for name, member in files.items():
         if name == DATA_JSON:
@@ -498,19 +485,28 @@ def policy_from_members(
     # The data is taken as parsed JSON (not re-read as a data file: YAML would misread some JSON
     # strings); --data files are merged on top as for a folder.
     policy = policy_from_files(shown, layout, include_tests=False)
+    policy.data = config
+    recorded = _recorded_digest(manifest)
+    if recorded is not None and recorded != content_digest(policy):
+        raise PolicyError(
+            f"the manifest records content {recorded} but the bundle holds {content_digest(policy)}: it was changed after it was built",
+            file=shown,
+            hint="rebuild it with `gate policy bundle`",
+        )
     policy.data = merge_data_bytes(config, extra_data)
-    digest = archive_digest
-    if extra_data:
-        hasher = hashlib.sha256(b"bundle\0" + digest.encode())
-        for _, extra in extra_data:
-            hasher.update(b"extra\0" + hashlib.sha256(extra).digest())
-        digest = "sha256:" + hasher.hexdigest()
-    policy.digest = digest
+    policy.digest = content_digest(policy)
     policy.data_files = [f"{shown}/{DATA_JSON}", *(name for name, _ in extra_data)]
     revision = manifest.get("revision")
     policy.revision = str(revision) if revision not in (None, "") else None
     policy.source = "bundle"
     return policy
+
+
+def _recorded_digest(manifest: Mapping[str, Any]) -> str | None:
+    meta = manifest.get("metadata")
+    gate_meta = meta.get("gate") if isinstance(meta, dict) else None
+    found = gate_meta.get("content_digest") if isinstance(gate_meta, dict) else None
+    return str(found) if found is not None else None
 
 
 def _no_constant(token: str) -> Any:

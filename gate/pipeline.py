@@ -185,14 +185,69 @@ def _duplicate_key(f: Finding, path: str | None) -> tuple[str, str, Any] | None:
     return None
 
 
-def link_duplicates(findings: list[dict[str, Any]], line_window: int, keys: Sequence[tuple[str, str, Any] | None] | None = None) -> None:
+@dataclass(frozen=True)
+class WeaknessFamilies:
+    """Which CWEs (and which tool rules) name one weakness, from trusted policy data
+    (`data.config.dedupe.families`): two tools' findings on nearby lines of one file are one flaw
+    only when their families overlap.
+
+    A rule listed by `tool:rule_id` is in exactly the families that list it (a tool whose CWE is
+    off, e.g. bandit B201 says CWE-94 for Flask's debug mode); any other finding is in the
+    families of its CWEs, and a CWE no family lists is a family of its own.
+    """
+
+    by_cwe: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    by_rule: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, config_data: Mapping[str, Any]) -> WeaknessFamilies:
+        """The table in `dedupe.families` (the data schema checks its shape)."""
+        by_cwe: dict[str, set[str]] = defaultdict(set)
+        by_rule: dict[str, set[str]] = defaultdict(set)
+        for family in (config_data.get("dedupe") or {}).get("families") or ():
+            name = "family:" + str(family["name"])
+            for cwe in family.get("cwe") or ():
+                by_cwe[str(cwe).upper()].add(name)
+            for rule in family.get("rules") or ():
+                by_rule[str(rule).lower()].add(name)
+        return cls({k: frozenset(v) for k, v in by_cwe.items()}, {k: frozenset(v) for k, v in by_rule.items()})
+
+    def of(self, finding: Mapping[str, Any]) -> frozenset[str]:
+        """The weakness families of a finding (see the class docstring)."""
+        listed = self.by_rule.get(f"{str(finding['tool']).lower()}:{str(finding['rule_id']).lower()}")
+        if listed:
+            return listed
+        out: set[str] = set()
+        for cwe in finding["cwe"]:
+            key = str(cwe).upper()
+            out |= self.by_cwe.get(key, {key})
+        return frozenset(out)
+
+
+def link_duplicates(
+    findings: list[dict[str, Any]],
+    line_window: int,
+    keys: Sequence[tuple[str, str, Any] | None] | None = None,
+    families: WeaknessFamilies | None = None,
+) -> None:
     """Link findings from different tools that report the same flaw; never drop one.
 
-    Code findings: same file, lines at most `line_window` apart, and a CWE in common.
+    Code findings: same file, lines at most `line_window` apart, and overlapping weakness
+    families (`WeaknessFamilies`; without a table, a CWE in common).
     Dependency findings: same package (name and version) and a vulnerability id in common.
     `keys` are the findings' `duplicate_key`s when the caller has them at hand: at 10^5 findings
-    reading them back out of the records costs more than the linking.
+    reading them back out of the records costs more than the linking. Links are direct (a
+    finding's `duplicates` are the findings it was compared with and matched), never transitive.
     """
+    table = families or WeaknessFamilies()
+    known: dict[int, frozenset[str]] = {}
+
+    def families_of(n: int) -> frozenset[str]:
+        got = known.get(n)
+        if got is None:
+            got = known[n] = table.of(findings[n])
+        return got
+
     if keys is None:
         keys = [duplicate_key(f) for f in findings]
     by_path: dict[str, list[tuple[int, int]]] = defaultdict(list)  # path -> [(line, finding)]
@@ -224,14 +279,14 @@ def link_duplicates(findings: list[dict[str, Any]], line_window: int, keys: Sequ
             if group[i + 1][0] - a_line > line_window:
                 continue
             a = findings[ai]
-            a_cwe = set(a["cwe"])
+            a_families = families_of(ai)
             a_tool = a["tool"].lower()
             for j in range(i + 1, count):
                 b_line, bi = group[j]
                 if b_line - a_line > line_window:
                     break
                 b = findings[bi]
-                if b["tool"].lower() != a_tool and a_cwe.intersection(b["cwe"]):
+                if b["tool"].lower() != a_tool and not a_families.isdisjoint(families_of(bi)):
                     link(ai, bi)
     for members_of_pkg in by_pkg.values():
         if len(members_of_pkg) < 2:
@@ -250,6 +305,52 @@ def link_duplicates(findings: list[dict[str, Any]], line_window: int, keys: Sequ
                         link(ai, bi)
     for n in linked:
         findings[n]["duplicates"].sort()
+
+
+_SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def spread_waivers(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One waiver covers one flaw: a waiver on a finding also covers the findings linked to it
+    (`duplicates`), as far as it names their flaw; the records of the findings it came to cover.
+
+    - a dependency finding's links are the same vulnerability of the same package version: the
+      waiver covers them all;
+    - a code finding's links are other tools' reports of one weakness nearby: the waiver covers
+      a linked report only when it is not more severe than the waived one (unknown counts as the
+      most severe). A waiver reviewed for a low-severity report does not silence a high one.
+
+    Only direct links, from findings the waivers file itself covers: a waiver never travels on
+    through a finding it came to cover. Inline suppressions and VEX do not spread.
+    """
+    by_id = {f["id"]: f for f in findings}
+    waived = [f for f in findings if f.get("waiver") is not None and f["duplicates"]]
+    out: list[dict[str, Any]] = []
+    for f in waived:
+        top = _SEVERITY_RANK.get(str(f.get("severity")), len(_SEVERITY_RANK))
+        for other_id in f["duplicates"]:
+            g = by_id.get(other_id)
+            if g is None or g.get("waiver") is not None:
+                continue
+            if f["package"] is None and _SEVERITY_RANK.get(str(g.get("severity")), len(_SEVERITY_RANK)) > top:
+                continue
+            g["waiver"] = dict(f["waiver"])
+            loc = g.get("location") or {}
+            out.append(
+                {
+                    "finding": g["id"],
+                    "waiver": f["waiver"]["id"],
+                    "reason": f["waiver"].get("reason"),
+                    "approved_by": f["waiver"].get("approved_by"),
+                    "expires": f["waiver"].get("expires"),
+                    "ticket": f["waiver"].get("ticket"),
+                    "rule_id": g.get("rule_id"),
+                    "tool": g.get("tool"),
+                    "path": loc.get("path"),
+                    "linked_to": f["id"],
+                }
+            )
+    return out
 
 
 def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]) -> list[dict[str, Any]]:
@@ -463,7 +564,7 @@ def prepare(
         keys.append(_duplicate_key(f, record["location"]["path"] if record["location"] else None))
     components = [_component_dict(c, r.path, r.result.format) for r in reports for c in r.result.components]
     window = int((config_data.get("dedupe") or {}).get("line_window", 2))
-    link_duplicates(findings, window, keys)
+    link_duplicates(findings, window, keys, WeaknessFamilies.from_data(config_data))
     if baseline is not None:
         for rec in findings:
             rec["baseline"] = "existing" if rec["id"] in baseline else "new"
@@ -478,6 +579,7 @@ def prepare(
         prepared.waivers_unused = outcome.unused
         prepared.waivers_expiring = outcome.expiring
         waiver_entries = waivers.entries()
+        prepared.waived = sorted([*prepared.waived, *spread_waivers(findings)], key=lambda r: (str(r["finding"]), str(r["waiver"])))
     if prepared.vex_applied:
         configured = (config_data.get("vex") or {}).get("suppressing_states")
         states = configured if isinstance(configured, list) else DEFAULT_SUPPRESSING_STATES

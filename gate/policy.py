@@ -1,9 +1,18 @@
 """Policies as data: find the Rego modules and data files, read METADATA, refuse what may not run.
 
 A policy folder holds `*.rego` modules (packages under `gate.`; `*_test.rego` are unit tests),
-and data files under `data/` (`*.yaml`, `*.yml`, `*.json`), each a mapping deep-merged in sorted
-order into `data.config`. No embedded engine implements `rego.metadata.*`, so the `# METADATA`
-blocks are read here, in Python, the same way for every engine.
+and data files under `config/` (`*.yaml`, `*.yml`, `*.json`), laid out and merged exactly as OPA
+loads a folder (`opa test policies`, `opa eval -d policies`): a file's mapping lands at the path of
+its folder (`config/x.yaml` at `data.config`, `config/sub/y.json` at `data.config.sub`), mappings
+of several files merge, and a value that two files both set is an error, as in OPA (whichever
+order). A data file anywhere else is refused: OPA would load it somewhere the gate does not read.
+A folder with no data file at all (plain Rego rules) gets the built-in default stage profile.
+
+Every module is parsed before any data file is read, so a syntax error is reported as one (exit 4,
+file:line:column) before anything the data may lack. The policy digest is the content digest
+(`content_digest`): the deciding modules and the data, equal for a folder, its bundle and the
+bundle's manifest. No embedded engine implements `rego.metadata.*`, so the `# METADATA` blocks
+are read here, in Python, the same way for every engine.
 """
 
 from __future__ import annotations
@@ -23,8 +32,15 @@ from gate.policy_safety import FORBIDDEN as FORBIDDEN
 from gate.policy_safety import check_forbidden as check_forbidden
 from gate.policy_safety import forbidden_calls as forbidden_calls
 
-DATA_DIR = "data"
+DATA_DIR = "config"
+"""The folder of a policy pack whose data files OPA loads at `data.config` (and the gate too)."""
+LEGACY_DATA_DIR = "data"
 DATA_SUFFIXES = (".yaml", ".yml", ".json")
+SIGNATURES_FILE = ".signatures.json"
+"""Bundle metadata OPA's `opa sign` writes at a folder's root: not data (gate.bundle verifies it)."""
+DEFAULT_DATA: dict[str, Any] = {"stages": {"default": {"fail_on": "deny"}}}
+"""The data of a folder that holds no data file (plain Rego rules): one stage profile, `default`,
+that closes the gate on violations; every other setting is the rules' own default."""
 DECISIONS = ("deny", "warn")
 
 
@@ -257,7 +273,9 @@ def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
 
 
 def load_data_files(paths: Sequence[tuple[str, str]], base: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Merge data files (display name, file path) in order; each must be a mapping."""
+    """Merge data files (display name, file path) in order, each over the ones before (as
+    `--data FILE` is); each must be a mapping. A policy folder's own data merges as OPA merges it
+    (`merge_like_opa`)."""
     from gate import yamlfile
 
     merged: dict[str, Any] = base if base is not None else {}
@@ -335,9 +353,31 @@ def default_policy_dir() -> Path:
 
 
 def is_policy_file(rel: str) -> bool:
-    """The files of a policy folder the loader uses: Rego modules anywhere, data files under data/."""
+    """The files of a policy folder that matter to the loader: Rego modules and data files anywhere
+    (OPA loads every one; the gate uses those under config/ and refuses the others)."""
+    return rel.endswith(".rego") or is_data_file(rel)
+
+
+def is_data_file(rel: str) -> bool:
+    """A file OPA would load as data (`*.yaml`, `*.yml`, `*.json`), bundle signatures excepted."""
+    return rel.endswith(DATA_SUFFIXES) and rel != SIGNATURES_FILE
+
+
+def data_path(rel: str, shown: str) -> list[str]:
+    """Where OPA puts a data file of the folder, below `data.config` (its folder's path under config/).
+
+    Raises PolicyError (4) for a data file outside config/: OPA would load it at another path
+    than the one the gate reads, so the two would judge with different data.
+    """
     parts = rel.split("/")
-    return rel.endswith(".rego") or (rel.endswith(DATA_SUFFIXES) and len(parts) > 1 and parts[0] == DATA_DIR)
+    if len(parts) > 1 and parts[0] == DATA_DIR:
+        return parts[1:-1]
+    at = ".".join(["data", *parts[:-1]]) if len(parts) > 1 else "data (the root)"
+    if parts[0] == LEGACY_DATA_DIR:
+        hint = f"the data folder is {DATA_DIR}/ (OPA loads it at data.config): `git mv {LEGACY_DATA_DIR} {DATA_DIR}` in the policy folder"
+    else:
+        hint = f"move it under {DATA_DIR}/ (data.config), or out of the policy folder"
+    raise PolicyError(f"a data file outside {DATA_DIR}/: OPA would load it at {at}, where no gate rule reads it", file=shown, hint=hint)
 
 
 def read_policy_folder(root: str | Path) -> dict[str, bytes]:
@@ -359,6 +399,7 @@ def load_policy(
     files: Mapping[str, bytes] | None = None,
     include_tests: bool = True,
     check_builtins: bool = True,
+    compile_first: bool = True,
 ) -> PolicySet:
     """Load a policy folder from disk (or, with `files`, the same layout from memory).
 
@@ -369,7 +410,9 @@ def load_policy(
     if files is None:
         files = read_policy_folder(root)
     extra = [(path, _read_data_file(path)) for path in extra_data]
-    return policy_from_files(str(root), files, extra_data=extra, include_tests=include_tests, check_builtins=check_builtins)
+    return policy_from_files(
+        str(root), files, extra_data=extra, include_tests=include_tests, check_builtins=check_builtins, compile_first=compile_first
+    )
 
 
 def _read_data_file(path: str) -> bytes:
@@ -388,21 +431,22 @@ def policy_from_files(
     extra_data: Sequence[tuple[str, bytes]] = (),
     include_tests: bool = True,
     check_builtins: bool = True,
+    compile_first: bool = True,
 ) -> PolicySet:
     """A PolicySet from a policy folder's files held in memory (relative path -> bytes).
 
     `root` is how the folder is named (a path, or `REF:path` for a git ref); modules and data
-    files are named `root/rel` in errors. `extra_data` are (name, bytes) pairs merged over the
-    folder's data in order. Files other than Rego modules and data under `data/` are ignored.
+    files are named `root/rel` in errors. The modules are parsed first (PolicyError, exit 4, at
+    file:line:column), then the data under config/ is merged as OPA merges it (ConfigError,
+    exit 2); `extra_data` are (name, bytes) pairs merged over it in order (each overrides).
+    Files other than Rego modules and data files are ignored.
     """
     modules = []
     data_paths = []
-    hasher = hashlib.sha256()
     for rel in sorted(files):
         if not is_policy_file(rel):
             continue
         content = files[rel]
-        hasher.update(rel.encode() + b"\0" + hashlib.sha256(content).digest())
         if rel.endswith(".rego"):
             try:
                 text = content.decode("utf-8")
@@ -412,49 +456,142 @@ def policy_from_files(
                 continue
             modules.append(Module(path=f"{root}/{rel}", text=text, package=_package_of(text, f"{root}/{rel}")))
         else:
+            data_path(rel, f"{root}/{rel}")
             data_paths.append(rel)
     if not [m for m in modules if not m.is_test]:
         raise PolicyError("no Rego policy (*.rego) in the policy folder", file=root)
-    data = _load_data_from(files, data_paths, root)
+    if compile_first:
+        compile_modules(modules)
+    data = _load_data_from(files, data_paths, root) if data_paths else copy.deepcopy(DEFAULT_DATA)
     merge_data_bytes(data, extra_data)
-    for _, content in extra_data:
-        hasher.update(b"extra\0" + hashlib.sha256(content).digest())
     policy = PolicySet(
         root=root,
         modules=modules,
         data=data,
         data_files=[f"{root}/{p}" for p in data_paths] + [shown for shown, _ in extra_data],
-        digest="sha256:" + hasher.hexdigest(),
+        digest="",
     )
     _index_rules(policy)
     if check_builtins:
         check_forbidden(policy.modules)
+    policy.digest = content_digest(policy)
     return policy
 
 
+def compile_modules(modules: Sequence[Module]) -> None:
+    """Parse every module with the embedded engine; the first error as PolicyError (exit 4) with
+    file:line:column and the engine's own lines (the offending source line and its caret)."""
+    from gate.engine.embedded import build
+
+    build([(m.path, m.text) for m in modules], "{}", None)
+
+
+def content_digest(policy: PolicySet) -> str:
+    """The policy digest: what an engine evaluates, the deciding modules (path in the folder,
+    text) and `data`.
+
+    Equal for a folder, for the same folder at a git ref and for any bundle built from it (whose
+    manifest records it as its revision and `metadata.gate.content_digest`), wherever each lies;
+    `--policy-digest` pins it, and the gate compares it with an OPA server's loaded bundle. Unit
+    tests (`*_test.rego`) decide nothing and are not part of it.
+    """
+    import json
+
+    hasher = hashlib.sha256()
+    for rel, text in sorted(relative_modules(policy)):
+        hasher.update(b"module\0" + rel.encode() + b"\0" + hashlib.sha256(text.encode("utf-8")).digest())
+    # ASCII escapes: a string holding a surrogate pair as two lone surrogates (as some YAML
+    # readers produce from JSON escapes) serialises like the character it stands for.
+    data = json.dumps(policy.data_document(), sort_keys=True, separators=(",", ":"))
+    hasher.update(b"data\0" + hashlib.sha256(data.encode("ascii")).digest())
+    return "sha256:" + hasher.hexdigest()
+
+
+def relative_modules(policy: PolicySet) -> list[tuple[str, str]]:
+    """(path inside the policy folder, text) of every deciding module."""
+    prefix = policy.root.rstrip("/") + "/"
+    out = []
+    for m in policy.policy_modules():
+        if not m.path.startswith(prefix):
+            raise PolicyError(f"module path {m.path!r} is not inside the policy root {policy.root!r}", file=m.path)
+        out.append((m.path[len(prefix) :].lstrip("/"), m.text))
+    return out
+
+
 def merge_data_bytes(merged: dict[str, Any], extra_data: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
-    """Merge data files held in memory, (name, bytes) in order, over `merged`; errors use the name."""
-    _load_data_from(dict(extra_data), [shown for shown, _ in extra_data], "", merged)
-    return merged
-
-
-def _load_data_from(files: Mapping[str, bytes], rels: Sequence[str], root: str, merged: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Merge the data files held in memory (relative path -> bytes), in order; errors name `root/rel`
-    (or `rel` when root is empty)."""
-    from gate import yamlfile
-
-    merged = {} if merged is None else merged
-    for rel in rels:
-        shown = f"{root}/{rel}" if root else rel
-        try:
-            text = files[rel].decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"cannot read data file: {exc}", file=shown) from None
-        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as reading the file in text mode does
-        doc = yamlfile.loads(text, shown, what="data file")
-        check_data_scopes(doc, shown)
+    """Merge data files held in memory, (name, bytes) in order, over `merged` (each overrides
+    what is there: `--data FILE`); errors use the name."""
+    for shown, content in extra_data:
+        doc = _read_data_doc(content, shown)
         _merge_data(merged, doc.value, shown)
     return merged
+
+
+def _read_data_doc(content: bytes, shown: str) -> Any:
+    from gate import yamlfile
+
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"cannot read data file: {exc}", file=shown) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as reading the file in text mode does
+    doc = yamlfile.loads(text, shown, what="data file")
+    check_data_scopes(doc, shown)
+    return doc
+
+
+def _load_data_from(files: Mapping[str, bytes], rels: Sequence[str], root: str) -> dict[str, Any]:
+    """The folder's data files (relative paths under config/) merged as OPA merges them; errors
+    name `root/rel`."""
+    merged: dict[str, Any] = {}
+    owners: dict[tuple[str, ...], str] = {}
+    for rel in rels:
+        shown = f"{root}/{rel}"
+        doc = _read_data_doc(files[rel], shown)
+        merge_like_opa(merged, owners, data_path(rel, shown), doc, shown)
+    return merged
+
+
+def merge_like_opa(merged: dict[str, Any], owners: dict[tuple[str, ...], str], at: Sequence[str], doc: Any, shown: str) -> None:
+    """Merge one data file's mapping (`doc`, as `yamlfile` reads it) at path `at` below
+    data.config, as OPA's loader does: mappings merge key by key; any other value that two files
+    set (even an equal one) is a ConfigError (2) naming both files, at the line of the second.
+
+    `owners` remembers which file first set each path, across calls (for the message).
+    """
+    value = doc.value
+    if not isinstance(value, dict):
+        raise ConfigError("a data file must hold a mapping at its top level", file=shown, position=Position(1, 1))
+    wrapped: Any = value
+    for key in reversed(at):
+        wrapped = {key: wrapped}
+    _merge_opa(merged, wrapped, (), len(at), owners, doc, shown)
+
+
+def _merge_opa(
+    node: dict[str, Any],
+    value: Mapping[str, Any],
+    path: tuple[str, ...],
+    depth: int,
+    owners: dict[tuple[str, ...], str],
+    doc: Any,
+    shown: str,
+) -> None:
+    for key, item in value.items():
+        here = (*path, str(key))
+        if key not in node:
+            node[key] = copy.deepcopy(item)
+            owners[here] = shown
+        elif isinstance(item, Mapping) and isinstance(node[key], dict):
+            _merge_opa(node[key], item, here, depth, owners, doc, shown)
+        else:
+            first = next((owners[here[:i]] for i in range(len(here), 0, -1) if here[:i] in owners), "another file")
+            raise ConfigError(
+                f"conflicting values at data.{'.'.join((DATA_DIR, *here))}, also defined in {first}",
+                file=shown,
+                position=doc.position(list(here[depth:])) if len(here) > depth else Position(1, 1),
+                hint="OPA refuses two data files that set the same value: keep each setting in one file",
+            )
 
 
 def _index_rules(policy: PolicySet) -> None:

@@ -38,7 +38,6 @@ and is listed in `not_used` as `symlink`, with its target.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 from abc import ABC, abstractmethod
@@ -442,8 +441,7 @@ def load_policy_from(source: Source, path: str, *, extra_data: Sequence[tuple[st
         content = source.read(path, what="policy bundle")
         assert content is not None  # noqa: S101 - node() said it exists
         members = Bundle.from_archive(shown, content, key).files
-        digest = "sha256:" + hashlib.sha256(content).hexdigest()
-        policy = bundle.policy_from_members(members, shown, archive_digest=digest, extra_data=extra_data)
+        policy = bundle.policy_from_members(members, shown, extra_data=extra_data)
     else:
         files = Bundle.from_folder(shown, source.folder(path), key).files
         if not any(is_policy_file(rel) for rel in files):

@@ -238,3 +238,15 @@ test_sparse_finding_with_a_rule_but_no_rule_id if {
 	some v in vs
 	v.msg == "t  at (no location):  [severity high, confidence medium]"
 }
+
+# A low-severity report grouped with a high one (another tool, same flaw): the group is judged
+# by its highest member, whichever member is primary, so grouping never lowers a flaw.
+test_a_low_member_does_not_lower_its_group if {
+	low := fx.finding({"id": "a1", "duplicates": ["b2"], "severity": "low", "confidence": "high"})
+	d := fx.findings_doc("default", [low, semgrep])
+	vs := sast.deny with input as d
+	count(vs) == 1
+	some v in vs
+	v.evidence.findings == ["a1", "b2"]
+	count(sast.warn) == 0 with input as d
+}

@@ -4,7 +4,7 @@ A report is written from the pull request's tree, and a SARIF or CycloneDX docum
 own tool: every word in it is the author's to choose. So the readers only report facts (the
 tool's name as the document gives it, the format, each result's own hints about what it is, and
 how many results the tool says it left out), and this module decides, from trusted policy data
-(`data.config.evidence`, policies/data/scanning.yaml), what those facts are allowed to mean:
+(`data.config.evidence`, policies/config/scanning.yaml), what those facts are allowed to mean:
 
 - **A finding is what its producer is.** `evidence.producers` maps a tool name (lower case,
   compared exactly, never by substring) and a report format to the kinds of finding that tool

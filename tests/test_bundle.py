@@ -90,7 +90,7 @@ def test_bundle_layout_manifest_and_data(policy: object, tmp_path: Path) -> None
     assert manifest["revision"] == "rev-1"
     assert manifest["roots"] == ["gate", "config"]
     assert manifest["metadata"]["gate"]["content_digest"] == content_digest(policy)  # type: ignore[arg-type]
-    assert manifest["metadata"]["gate"]["source_digest"] == policy.digest  # type: ignore[attr-defined]
+    assert manifest["metadata"]["gate"]["content_digest"] == policy.digest  # type: ignore[attr-defined]  # one policy set, one digest
     assert json.loads(members["data.json"]) == {"config": policy.data}  # type: ignore[attr-defined]
     assert members["opadiff.rego"] == (TEST_POLICY / "opadiff.rego").read_bytes()
 
@@ -106,7 +106,7 @@ def test_same_policy_and_revision_give_the_same_bytes(policy: object, tmp_path: 
 
 def test_unit_tests_are_left_out_of_the_bundle(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
-    (pack / "data").mkdir(parents=True)
+    (pack / "config").mkdir(parents=True)
     (pack / "p.rego").write_text(MINIMAL_REGO)
     (pack / "p_test.rego").write_text("package gate.p_test\n\nimport rego.v1\n\ntest_x if true\n")
     built = load_policy(pack, include_tests=True)
@@ -138,7 +138,10 @@ def _git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def test_revision_comes_from_git_and_says_dirty(tmp_path: Path) -> None:
+def test_revision_is_the_policy_digest_and_git_is_recorded_beside_it(tmp_path: Path) -> None:
+    """One policy set, one digest: the manifest's revision is the content digest (the folder's
+    policy digest), whether or not the folder is in git; the git revision (with `-dirty`) is kept
+    in metadata.gate.git_revision. (Before, the revision was the git commit, a third identity.)"""
     repo = tmp_path / "repo"
     pack = repo / "policies"
     import shutil
@@ -149,24 +152,32 @@ def test_revision_comes_from_git_and_says_dirty(tmp_path: Path) -> None:
     _git(repo, "commit", "-q", "-m", "policies")
     head = _git(repo, "rev-parse", "HEAD")
     assert git_revision(pack) == head
-    digest = build_bundle(load_policy(pack, include_tests=False), tmp_path / "b.tar.gz")
-    assert json.loads(_members(tmp_path / "b.tar.gz")[".manifest"])["revision"] == head
+    folder = load_policy(pack, include_tests=False)
+    digest = build_bundle(folder, tmp_path / "b.tar.gz")
+    manifest = json.loads(_members(tmp_path / "b.tar.gz")[".manifest"])
+    assert manifest["revision"] == folder.digest == manifest["metadata"]["gate"]["content_digest"]
+    assert manifest["metadata"]["gate"]["git_revision"] == head
     assert digest.startswith("sha256:")
     (pack / "opadiff.rego").write_text((pack / "opadiff.rego").read_text() + "\n# edited\n")
     assert git_revision(pack) == head + "-dirty"
-    # Outside git, the revision falls back to the content digest.
+    # Outside git: the same revision (the content did not change), no git_revision.
     plain = tmp_path / "plain"
     shutil.copytree(TEST_POLICY, plain)
     assert git_revision(plain) is None
     build_bundle(load_policy(plain, include_tests=False), tmp_path / "c.tar.gz")
-    assert json.loads(_members(tmp_path / "c.tar.gz")[".manifest"])["revision"] == content_digest(load_policy(plain, include_tests=False))
+    outside = json.loads(_members(tmp_path / "c.tar.gz")[".manifest"])
+    assert outside["revision"] == content_digest(load_policy(plain, include_tests=False)) == folder.digest
+    assert "git_revision" not in outside["metadata"]["gate"]
 
 
-def test_cli_prints_the_digest_of_the_file(tmp_path: Path) -> None:
+def test_cli_prints_the_policy_digest(tmp_path: Path) -> None:
+    """stdout is the policy digest (what --policy-digest pins, the folder's too); the file's own
+    sha256 is on stderr, for artifact stores."""
     out = tmp_path / "pack.tar.gz"
     res = run_gate(["policy", "bundle", str(POLICIES), "-o", str(out), "--revision", "v-test"])
     assert res.exit_code == 0, res.stdout + res.stderr
-    assert res.stdout.strip() == "sha256:" + hashlib.sha256(out.read_bytes()).hexdigest()
+    assert res.stdout.strip() == load_policy(POLICIES, include_tests=False).digest
+    assert "file sha256:" + hashlib.sha256(out.read_bytes()).hexdigest() in res.stderr
     assert "revision v-test" in res.stderr and "unsigned" in res.stderr
     assert json.loads(_members(out)[".manifest"])["revision"] == "v-test"
 
@@ -177,8 +188,9 @@ def test_cli_prints_the_digest_of_the_file(tmp_path: Path) -> None:
 
 def test_bundle_loads_as_the_same_policy(policy: object, tmp_path: Path) -> None:
     out = tmp_path / "b.tar.gz"
-    digest = build_bundle(policy, out, revision="rev-7")  # type: ignore[arg-type]
+    build_bundle(policy, out, revision="rev-7")  # type: ignore[arg-type]
     loaded = load_bundle(out)
+    digest = policy.digest  # type: ignore[attr-defined]
     assert loaded.source == "bundle" and loaded.revision == "rev-7" and loaded.digest == digest
     assert content_digest(loaded) == content_digest(policy)  # type: ignore[arg-type]
     assert loaded.data == policy.data  # type: ignore[attr-defined]
@@ -189,7 +201,8 @@ def test_bundle_loads_as_the_same_policy(policy: object, tmp_path: Path) -> None
 
 def test_policy_option_takes_a_bundle_and_its_digest_pins_it(policy: object, tmp_path: Path) -> None:
     out = tmp_path / "b.tar.gz"
-    digest = build_bundle(policy, out, revision="r")  # type: ignore[arg-type]
+    build_bundle(policy, out, revision="r")  # type: ignore[arg-type]
+    digest = policy.digest  # type: ignore[attr-defined]
     assert resolve_policy(Config(policy=str(out), policy_digest=digest)).digest == digest
     with pytest.raises(PolicyError) as err:
         resolve_policy(Config(policy=str(out), policy_digest="sha256:" + "0" * 64))
@@ -198,7 +211,8 @@ def test_policy_option_takes_a_bundle_and_its_digest_pins_it(policy: object, tmp
 
 def test_extra_data_is_merged_over_the_bundle_data_and_changes_the_digest(policy: object, tmp_path: Path) -> None:
     out = tmp_path / "b.tar.gz"
-    digest = build_bundle(policy, out, revision="r")  # type: ignore[arg-type]
+    build_bundle(policy, out, revision="r")  # type: ignore[arg-type]
+    digest = policy.digest  # type: ignore[attr-defined]
     extra = tmp_path / "extra.yaml"
     extra.write_text("opadiff:\n  deny_at: critical\n")
     loaded = load_bundle(out, extra_data=[str(extra)])
@@ -209,10 +223,10 @@ def test_extra_data_is_merged_over_the_bundle_data_and_changes_the_digest(policy
 
 def test_data_with_awkward_strings_survives_the_round_trip(tmp_path: Path) -> None:
     pack = tmp_path / "pack"
-    (pack / "data").mkdir(parents=True)
+    (pack / "config").mkdir(parents=True)
     (pack / "p.rego").write_text('package gate.p\n\nimport rego.v1\n\ndeny contains {"rule": "P-1", "msg": data.config.s} if input.x\n')
     doc = {"s": "emoji 😀, line\u2028sep, nbsp\u00a0, ctrl \u0001, <html>&", "n": [1.5, 10, 0.1]}
-    (pack / "data" / "d.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    (pack / "config" / "d.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     built = load_policy(pack)
     build_bundle(built, tmp_path / "b.tar.gz", revision="r")
     loaded = load_bundle(tmp_path / "b.tar.gz")
@@ -220,7 +234,7 @@ def test_data_with_awkward_strings_survives_the_round_trip(tmp_path: Path) -> No
     assert content_digest(loaded) == content_digest(built)
     # Written with ASCII escapes, the data file's emoji comes back from the YAML reader as two
     # lone surrogates; the bundle and the content digest still treat it as the one character.
-    (pack / "data" / "d.json").write_text(json.dumps(doc), encoding="utf-8")
+    (pack / "config" / "d.json").write_text(json.dumps(doc), encoding="utf-8")
     built = load_policy(pack)
     build_bundle(built, tmp_path / "c.tar.gz", revision="r")
     loaded = load_bundle(tmp_path / "c.tar.gz")

@@ -108,7 +108,7 @@ def test_an_unparsable_effective_on_is_a_policy_error(tmp_path: Path) -> None:
     policy = tmp_path / "policy"
     text = (ROLLOUT / "rollout.rego").read_text().replace("effective_on: 2026-09-01", "effective_on: next autumn")
     write(policy / "rollout.rego", text)
-    write(policy / "data" / "stages.yaml", (ROLLOUT / "data" / "stages.yaml").read_text())
+    write(policy / "config" / "stages.yaml", (ROLLOUT / "config" / "stages.yaml").read_text())
     code, verdict = evaluate(tmp_path, only(tmp_path, "B602"), "2026-08-01T00:00:00Z", policy=policy)
     assert code == 4
     assert "effective_on" in verdict["error"]["message"] and verdict["error"]["file"].endswith("rollout.rego")

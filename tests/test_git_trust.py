@@ -213,30 +213,30 @@ def test_a_symlinked_parent_folder_does_not_choose_the_trusted_file(sandboxed: P
 
 
 def test_a_symlinked_data_folder_in_the_work_tree_is_listed_as_a_link(sandboxed: Path) -> None:
-    """Variant: `policies/data` made a link to the sandbox's data in the work tree: the ref's data
+    """Variant: `policies/config` made a link to the sandbox's data in the work tree: the ref's data
     files are read by name; each is listed with the link that tried to replace it."""
-    write(sandboxed / "sandbox" / "policies" / "data" / "gate.yaml", "waivers:\n  warn_before_days: 0\n")
-    shutil.rmtree(sandboxed / "policies" / "data")
-    (sandboxed / "policies" / "data").symlink_to("../sandbox/policies/data")
+    write(sandboxed / "sandbox" / "policies" / "config" / "gate.yaml", "waivers:\n  warn_before_days: 0\n")
+    shutil.rmtree(sandboxed / "policies" / "config")
+    (sandboxed / "policies" / "config").symlink_to("../sandbox/policies/config")
     code, verdict = evaluate(sandboxed, "--policy", "policies", "--policy-ref", "main", "--waivers", "waivers.yaml")
     assert code == 10 and [w["rule"] for w in verdict["warnings"]] == ["GOV-WAIVER-EXPIRING"]  # trusted warn_before_days: 14
     assert {(e["path"], e["change"]) for e in verdict["not_used"]} == {
-        ("policies/data/gate.yaml", "symlink"),
-        ("policies/data/stages.yaml", "symlink"),
+        ("policies/config/gate.yaml", "symlink"),
+        ("policies/config/stages.yaml", "symlink"),
     }
-    assert all("policies/data -> ../sandbox/policies/data" in e["reason"] for e in verdict["not_used"])
+    assert all("policies/config -> ../sandbox/policies/config" in e["reason"] for e in verdict["not_used"])
 
 
 def test_a_symlink_at_the_ref_on_a_trusted_path_is_refused(sandboxed: Path) -> None:
-    """Variant: the trusted branch itself holds `policies/data` as a link (to the sandbox's
+    """Variant: the trusted branch itself holds `policies/config` as a link (to the sandbox's
     data) or `waivers.yaml` as a link: a trusted path never goes through a link, it is refused
     (policies: exit 4; other files: exit 2), naming the link in git's notation."""
-    shutil.rmtree(sandboxed / "policies" / "data")
-    (sandboxed / "policies" / "data").symlink_to("../sandbox/policies/data")
+    shutil.rmtree(sandboxed / "policies" / "config")
+    (sandboxed / "policies" / "config").symlink_to("../sandbox/policies/config")
     git(sandboxed, "add", "-A")
     git(sandboxed, "commit", "-q", "-m", "data as a link")
     code, verdict = evaluate(sandboxed, "--policy", "policies", "--policy-ref", "main")
-    assert code == 4 and "main:policies/data" in verdict["error"]["message"] and "symbolic link" in verdict["error"]["message"]
+    assert code == 4 and "main:policies/config" in verdict["error"]["message"] and "symbolic link" in verdict["error"]["message"]
     (sandboxed / "waivers.yaml").unlink()
     (sandboxed / "waivers.yaml").symlink_to("sandbox/waivers.yaml")
     (sandboxed / "conf").symlink_to("sandbox")

@@ -228,7 +228,7 @@ def test_data_scopes_are_checked_file_by_file_with_the_line(tmp_path: Path) -> N
 
 def test_the_shipped_data_globs_name_something() -> None:
     """Every glob of the shipped pack passes the same check (gate policy check runs it too)."""
-    data = load_data_files([(str(p), str(p)) for p in sorted((POLICIES / "data").glob("*.yaml"))])
+    data = load_data_files([(str(p), str(p)) for p in sorted((POLICIES / "config").glob("*.yaml"))])
     assert data["test_paths"]
     for glob in data["test_paths"]:
         assert scope_problem(glob) is None, glob
@@ -260,7 +260,7 @@ def test_policy_check_names_the_data_glob_that_names_nothing(tmp_path: Path) -> 
 
     pack = tmp_path / "policies"
     shutil.copytree(POLICIES, pack)
-    data = pack / "data" / "gate.yaml"
+    data = pack / "config" / "gate.yaml"
     text = data.read_text(encoding="utf-8")
     data.write_text(text.replace('  - "test/**"\n', '  - "test/**"\n  - "**/*.py"\n'), encoding="utf-8")
     line = data.read_text(encoding="utf-8").splitlines().index('  - "**/*.py"') + 1

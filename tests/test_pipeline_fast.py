@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from gate import pipeline
 from gate.collect import collect
-from gate.pipeline import Context, link_duplicates, prepare
+from gate.pipeline import Context, WeaknessFamilies, link_duplicates, prepare
 from tests.conftest import REPO
 
 CONTEXT = Context(stage="default", time="2026-11-26T12:00:00Z", gate_version="test")
@@ -38,8 +38,9 @@ def bench_generator() -> ModuleType:
     return module
 
 
-def brute_force_duplicates(findings: list[dict[str, Any]], window: int) -> dict[str, list[str]]:
+def brute_force_duplicates(findings: list[dict[str, Any]], window: int, families: WeaknessFamilies | None = None) -> dict[str, list[str]]:
     """Every pair judged on its own, as `link_duplicates` defines a duplicate."""
+    table = families or WeaknessFamilies()
 
     def code(f: dict[str, Any]) -> bool:
         loc = f["location"]
@@ -59,7 +60,7 @@ def brute_force_duplicates(findings: list[dict[str, Any]], window: int) -> dict[
                     la["path"] == lb["path"]
                     and abs(la["start_line"] - lb["start_line"]) <= window
                     and a["tool"].lower() != b["tool"].lower()
-                    and bool(set(a["cwe"]) & set(b["cwe"]))
+                    and bool(table.of(a) & table.of(b))
                 )
             elif pkg_key(a) is not None and pkg_key(a) == pkg_key(b):
                 ids_a = {a["rule_id"], *a["cve"], *a["aliases"]}
@@ -103,6 +104,22 @@ def test_linking_with_or_without_keys_is_the_pairwise_definition(found: list[dic
     link_duplicates(with_keys, window, [pipeline.duplicate_key(f) for f in found])
     assert {f["id"]: f["duplicates"] for f in without} == expected
     assert {f["id"]: f["duplicates"] for f in with_keys} == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(found=records, window=st.integers(0, 3))
+def test_linking_by_weakness_family_is_the_pairwise_definition(found: list[dict[str, Any]], window: int) -> None:
+    """With a family table (CWE-79 and CWE-89 one family; codeql's R1 in another, whatever its
+    CWE), linking is still the pairwise definition, families compared instead of CWEs."""
+    table = WeaknessFamilies.from_data(
+        {"dedupe": {"families": [{"name": "web", "cwe": ["CWE-79", "CWE-89"]}, {"name": "other", "cwe": [], "rules": ["codeql:R1"]}]}}
+    )
+    for n, f in enumerate(found):
+        f["id"] = f"f{n:02d}"
+        f["duplicates"] = []
+    expected = brute_force_duplicates(found, window, table)
+    link_duplicates(found, window, families=table)
+    assert {f["id"]: f["duplicates"] for f in found} == expected
 
 
 @settings(max_examples=200, deadline=None)

@@ -142,7 +142,7 @@ def test_forbidden_builtins_are_all_reported(tmp_path: Path) -> None:
 
 
 def _first_data_file(pack: Path) -> Path:
-    files = sorted((pack / "data").glob("*.y*ml"))
+    files = sorted((pack / "config").glob("*.y*ml"))
     assert files, "the shipped pack has YAML data files"
     return files[0]
 
@@ -163,11 +163,11 @@ def test_data_file_syntax_error_exits_2_with_its_position(tmp_path: Path) -> Non
 @pytest.mark.skipif(not DATA_SCHEMA.is_file(), reason="gate/schemas/data.schema.json is not written yet")
 def test_data_schema_violation_is_located_in_the_file_that_set_it(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
-    extra = pack / "data" / "zz-override.yaml"
-    extra.write_text("# an override with a typo\nstages:\n  default:\n    fail_on: maybe\n", encoding="utf-8")
+    extra = pack / "config" / "zz-override.yaml"
+    extra.write_text("# a new stage with a typo\nstages:\n  qa:\n    fail_on: maybe\n", encoding="utf-8")
     res = run_gate(["policy", "check", str(pack)])
     assert res.exit_code == 2, res.stderr
-    assert re.search(rf"{re.escape(str(extra))}:4:\d+: data error: invalid policy data at stages/default/fail_on", res.stderr), res.stderr
+    assert re.search(rf"{re.escape(str(extra))}:4:\d+: data error: invalid policy data at stages/qa/fail_on", res.stderr), res.stderr
 
 
 def test_policy_problems_win_over_data_problems(tmp_path: Path) -> None:

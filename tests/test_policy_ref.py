@@ -65,7 +65,7 @@ def repo(tmp_path: Path) -> Path:
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     shutil.copytree(POLICY, root / "policies")
-    write(root / "policies" / "data" / "gate.yaml", DATA)
+    write(root / "policies" / "config" / "gate.yaml", DATA)
     write(root / "policies" / "README.md", "The trusted policy.\n")
     write(root / "waivers.yaml", WAIVERS)
     write(root / "ci" / "overrides.yaml", "waivers:\n  warn_before_days: 14\n")
@@ -82,7 +82,7 @@ def weaken(root: Path) -> None:
     assert 'f.severity in {"high", "critical"}' in text
     rule.write_text(text.replace('f.severity in {"high", "critical"}', 'f.severity == "critical"'))
     write(root / "policies" / "zz_allow.rego", "package gate.allow\n\nimport rego.v1\n\nallowed := true\n")
-    write(root / "policies" / "data" / "gate.yaml", DATA.replace("warn_before_days: 14", "warn_before_days: 0"))
+    write(root / "policies" / "config" / "gate.yaml", DATA.replace("warn_before_days: 14", "warn_before_days: 0"))
     write(root / "waivers.yaml", WAIVERS + SELF_APPROVAL)
     write(root / "ci" / "overrides.yaml", "waivers:\n  warn_before_days: 0\n")
     write(root / "policies" / "README.md", "Edited, but no policy file: never listed.\n")
@@ -128,7 +128,7 @@ def test_the_ref_is_judged_and_the_work_tree_changes_are_listed_as_not_used(repo
     assert [w["rule"] for w in verdict["warnings"]] == ["GOV-WAIVER-EXPIRING"]
     assert changes(verdict) == [
         {"path": "ci/overrides.yaml", "kind": "data", "change": "modified"},
-        {"path": "policies/data/gate.yaml", "kind": "data", "change": "modified"},
+        {"path": "policies/config/gate.yaml", "kind": "data", "change": "modified"},
         {"path": "policies/governance.rego", "kind": "policy", "change": "modified"},
         {"path": "policies/zz_allow.rego", "kind": "policy", "change": "added"},
         {"path": "waivers.yaml", "kind": "waivers", "change": "modified"},
@@ -211,7 +211,7 @@ def test_paths_are_relative_to_the_current_directory_inside_the_repository(repo:
     verdict = json.loads(out.read_text())
     assert res.exit_code == 10
     assert {e["path"] for e in verdict["not_used"]} == {
-        "../policies/data/gate.yaml",
+        "../policies/config/gate.yaml",
         "../policies/governance.rego",
         "../policies/zz_allow.rego",
     }
@@ -271,7 +271,7 @@ def test_a_broken_policy_at_the_ref_is_named_with_its_ref_path(repo: Path) -> No
 
 
 def test_a_symlink_in_the_trusted_policy_folder_is_refused(repo: Path) -> None:
-    (repo / "policies" / "data" / "link.yaml").symlink_to("../../ci/overrides.yaml")
+    (repo / "policies" / "config" / "link.yaml").symlink_to("../../ci/overrides.yaml")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "a symlink")
     code, verdict, _ = evaluate(repo, "--policy", "policies", "--policy-ref", "main")

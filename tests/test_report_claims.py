@@ -57,7 +57,7 @@ def evaluate(expression):
 
 
 def _shipped_data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((POLICIES / "data" / "scanning.yaml").read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load((POLICIES / "config" / "scanning.yaml").read_text(encoding="utf-8"))
     return data
 
 

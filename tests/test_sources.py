@@ -283,12 +283,12 @@ def test_the_model_does_not_import_the_bundle_reader() -> None:
 
 
 def test_a_data_error_at_the_ref_names_the_ref_path_line_and_column(repo: Path) -> None:
-    write(repo / "policies" / "data" / "gate.yaml", "waivers:\n  horizon_days: [1,\n")
+    write(repo / "policies" / "config" / "gate.yaml", "waivers:\n  horizon_days: [1,\n")
     git(repo, "commit", "-q", "-am", "broken data")
     code, verdict, out = evaluate(repo, "--policy", "policies", "--policy-ref", "main")
-    assert code == 2 and verdict["error"]["file"] == "main:policies/data/gate.yaml"
+    assert code == 2 and verdict["error"]["file"] == "main:policies/config/gate.yaml"
     assert verdict["error"]["position"]["line"] is not None and verdict["error"]["position"]["column"] is not None
-    assert "main:policies/data/gate.yaml:" in out
+    assert "main:policies/config/gate.yaml:" in out
     assert GOV.is_dir()
 
 
@@ -336,7 +336,7 @@ def test_the_three_sources_hand_out_bytes_by_path(repo: Path, tmp_path: Path, ke
         assert work.read("waivers.yaml", what="waivers file") == b"edited\n"
         assert ref.shown("waivers.yaml") == "main:waivers.yaml" and work.shown("waivers.yaml") == "waivers.yaml"
         assert ref.node("policies") == "folder" and ref.node("nope/x") is None and ref.read("nope", what="x") is None
-        assert set(ref.folder("policies")) >= {"governance.rego", "data/gate.yaml", "README.md"}
+        assert set(ref.folder("policies")) >= {"governance.rego", "config/gate.yaml", "README.md"}
         assert work.node("policies") == "folder" and work.read("waivers.yaml/x", what="x") is None
     finally:
         os.chdir(old)

@@ -1,6 +1,6 @@
 """Stages: `--stage` picks a profile from data; the shipped dev, staging and prod differ as documented.
 
-End to end with the shipped policies (policies/data/stages.yaml) on real reports: a bandit
+End to end with the shipped policies (policies/config/stages.yaml) on real reports: a bandit
 report of the sample project (only its low-severity finding, B404, for the threshold cases), a
 pip-audit report with a vulnerability that has no fix (python-ecdsa, GHSA-wj6h-64fc-37mp) and a
 CycloneDX SBOM from cyclonedx-py. The baseline switch (dev's `new_findings_only`) is proven in

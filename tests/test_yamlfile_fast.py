@@ -98,7 +98,7 @@ def test_every_yaml_file_here_reads_as_ruamel_reads_it() -> None:
 
 
 def test_the_shipped_data_takes_the_fast_way() -> None:
-    for path in sorted((REPO / "policies" / "data").glob("*.yaml")):
+    for path in sorted((REPO / "policies" / "config").glob("*.yaml")):
         located = yamlfile.load(path, what="data file")
         assert located._root is None, f"{path} fell back to ruamel"
         assert located.value == reference(path.read_text(encoding="utf-8-sig"))[1]

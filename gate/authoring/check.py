@@ -20,6 +20,7 @@ exit 4; problems of the data only exit 2.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import functools
@@ -32,13 +33,17 @@ from typing import Any
 from gate import __version__
 from gate.errors import ConfigError, ExitCode, GateError, PolicyError, Position
 from gate.policy import (
-    DATA_DIR,
-    DATA_SUFFIXES,
     DECISIONS,
+    DEFAULT_DATA,
     PolicySet,
     RuleMeta,
-    load_data_files,
+    check_data_scopes,
+    content_digest,
+    data_path,
+    is_data_file,
+    is_policy_file,
     load_policy,
+    merge_like_opa,
     metadata_problems,
     parse_metadata,
     validate_data,
@@ -124,12 +129,13 @@ class CheckReport:
 
 
 def _read_folder(root: Path) -> dict[str, bytes]:
-    """The files `load_policy` would read: every *.rego, and data files under data/."""
+    """The files `load_policy` would read: every *.rego, and every data file (those outside
+    config/ are refused, as problems of the data)."""
     files: dict[str, bytes] = {}
     for p in sorted(root.rglob("*")):
-        rel = p.relative_to(root)
-        if p.is_file() and (p.suffix == ".rego" or (p.suffix in DATA_SUFFIXES and rel.parts[0] == DATA_DIR)):
-            files[rel.as_posix()] = p.read_bytes()
+        rel = p.relative_to(root).as_posix()
+        if p.is_file() and is_policy_file(rel):
+            files[rel] = p.read_bytes()
     return files
 
 
@@ -494,19 +500,24 @@ def _check_data(root: str, files: Mapping[str, bytes], report: CheckReport, base
     from gate import yamlfile
 
     merged: dict[str, Any] = {}
+    owners: dict[tuple[str, ...], str] = {}
     located: list[tuple[str, Any]] = []
-    for rel in sorted(r for r in files if r.endswith(DATA_SUFFIXES)):
+    rels = sorted(r for r in files if is_data_file(r))
+    for rel in rels:
         shown = f"{root}/{rel}"
         report.data_files.append(shown)
         real = str(base_dir / rel) if base_dir is not None else shown
         try:
-            merged = load_data_files([(shown, real)], merged)
+            at = data_path(rel, shown)
             doc = yamlfile.load(real, what="data file")
-        except ConfigError as exc:
-            report.problems.append(Problem.from_error("data", exc))
+            check_data_scopes(doc, shown)
+            merge_like_opa(merged, owners, at, doc, shown)
+        except (ConfigError, PolicyError) as exc:
+            report.problems.append(Problem.from_error("data" if isinstance(exc, ConfigError) else "load", exc))
             continue
-        if doc.value is not None:
-            located.append((shown, doc))
+        located.append((shown, doc))
+    if not rels:
+        merged = copy.deepcopy(DEFAULT_DATA)
     if yamlfile.is_valid(merged, "data", formats=True):
         errors = []
     else:
@@ -574,17 +585,23 @@ def check_policy(root: str | Path, *, timeout: float = 60.0) -> CheckReport:
             )
     rego_only = {rel: content for rel, content in files.items() if rel.endswith(".rego")}
     try:
-        policy = load_policy(root_s, files=rego_only, include_tests=True, check_builtins=False)
+        # Each module was parsed on its own above (every syntax error is listed), so not again here.
+        policy = load_policy(root_s, files=rego_only, include_tests=True, check_builtins=False, compile_first=False)
     except GateError as exc:
         # Already explained when the same file failed to parse or decode.
         if not any(p.file == exc.file for p in report.problems if p.kind in ("compile", "load")):
             report.problems.append(Problem.from_error("load", exc))
         _finish(report)
         return report
-    report.digest = digest or policy.digest
     if data is None:
         data = _check_data(root_s, files, report, base_dir)
+        # The policy digest covers the data: the one the evaluation and the bundle give, unless the
+        # data has problems (then there is no policy set to name).
+        policy.data = data
+        digest = None if any(p.kind == "data" for p in report.problems) else content_digest(policy)
+        report.digest = digest
     else:
+        report.digest = digest
         try:
             validate_data(data, root_s)
         except ConfigError as exc:

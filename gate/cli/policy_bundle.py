@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from gate.bundle import DEFAULT_KEY_ID, SIGNING_ALGORITHMS, build_bundle, content_digest, git_revision
+from gate.bundle import DEFAULT_KEY_ID, SIGNING_ALGORITHMS, build_bundle
 from gate.cli import verbose_option
 from gate.cli.policy_test import default_dir
 from gate.policy import load_policy
@@ -40,15 +40,16 @@ def bundle_command(
     """Build an OPA bundle of a policy folder: .manifest (revision, roots), the Rego modules that
     decide, and data.json with the merged data; signed when --signing-key is given.
 
-    Prints the bundle's digest (sha256 of the file) on stdout: pin it with --policy-digest.
+    Prints the policy digest on stdout (the folder's, which the bundle and its manifest carry
+    too): pin it with --policy-digest.
     """
     root = directory or default_dir()
     policy = load_policy(root, include_tests=False)
     check_data(policy)  # the data the runner would refuse is not shipped either
     if revision is None:
-        revision = git_revision(root) or content_digest(policy)
-    digest = build_bundle(policy, output, revision=revision, signing_key=signing_key, signing_alg=signing_alg, key_id=signing_key_id)
+        revision = policy.digest
+    file_sha = build_bundle(policy, output, revision=revision, signing_key=signing_key, signing_alg=signing_alg, key_id=signing_key_id)
     signed = f"signed {signing_alg}" if signing_key else "unsigned"
-    click.echo(f"gate: wrote {output}: revision {revision}, {len(policy.policy_modules())} modules, {signed}", err=True)
-    click.echo(digest)
+    click.echo(f"gate: wrote {output} (file {file_sha}): revision {revision}, {len(policy.policy_modules())} modules, {signed}", err=True)
+    click.echo(policy.digest)
     return 0

@@ -18,7 +18,7 @@
 #   - one_line(x, n) / one_lines(texts, n): finding text on one line, cut to n characters.
 #
 # Defaults written here are only a safety net for a data file that leaves a key out; the values a
-# security officer tunes live in policies/data/*.yaml.
+# security officer tunes live in policies/config/*.yaml.
 #
 # Performance (10^5 findings; the embedded engine, regorus 0.13, interprets the syntax tree, so
 # the cost is about the number of expressions, calls and rule references evaluated per finding):

@@ -48,8 +48,8 @@ def test_a_policy_folder_without_rego_is_4(tmp_path: Path, layout: str) -> None:
     if layout != "missing":
         pol.mkdir()
     if layout == "data only":
-        (pol / "data").mkdir()
-        (pol / "data" / "gate.yaml").write_text("stages: {}\n")
+        (pol / "config").mkdir()
+        (pol / "config" / "gate.yaml").write_text("stages: {}\n")
     res, verdict = run(tmp_path, pol)
     assert res.exit_code == 4
     assert_error_verdict(verdict, 4)

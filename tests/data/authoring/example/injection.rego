@@ -1,7 +1,7 @@
 # Injection flaws (command, SQL, code injection) block from a lower severity than other
 # static-analysis findings: a scanner's "medium" on a shell command built from user input is
 # still exploitable. Which CWEs count and from which severity is data
-# (policies/data/injection.yaml), so the security officer tunes it without touching Rego.
+# (policies/config/injection.yaml), so the security officer tunes it without touching Rego.
 package gate.injection
 
 import rego.v1
