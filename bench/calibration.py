@@ -138,14 +138,18 @@ def finding_keys(finding: dict[str, Any]) -> set[str]:
     if tool.startswith("semgrep"):
         tool = "semgrep"
     loc = finding.get("location") or {}
-    return {f"{tool}:{finding.get('rule_id')}@{loc.get('path')}:{loc.get('start_line')}"}
+    if loc.get("path"):
+        return {f"{tool}:{finding.get('rule_id')}@{loc.get('path')}:{loc.get('start_line')}"}
+    package = finding.get("package") or {}
+    return {f"{tool}:{finding.get('rule_id')}@{package.get('purl')}"}
 
 
 def cited(verdict: dict[str, Any], item: dict[str, Any]) -> set[str]:
     """The keys a violation or warning cites: its findings (and their duplicates), else `RULE@where`.
 
-    A violation about components or scans (dependency vulnerabilities, licences, the database)
-    cites `GATE-RULE@purl` for each component, or `GATE-RULE@-`.
+    A finding without a location (a dependency vulnerability) is `tool:rule_id@purl`. A violation
+    about components or scans (licences, the database, an incomplete scan) cites
+    `GATE-RULE@purl` for each component, else `GATE-RULE@<report file name>`, else `GATE-RULE@-`.
     """
     findings = verdict.get("findings") or {}
     keys: set[str] = set()
@@ -157,13 +161,23 @@ def cited(verdict: dict[str, Any], item: dict[str, Any]) -> set[str]:
             keys |= finding_keys(findings[fid])
     if keys:
         return keys
-    comps = item.get("evidence", {}).get("components") or []
-    return {f"{item['rule']}@{c}" for c in comps} or {f"{item['rule']}@-"}
+    evidence = item.get("evidence", {})
+    where = list(evidence.get("components") or []) or [Path(p).name for p in evidence.get("scans") or []]
+    return {f"{item['rule']}@{w}" for w in where} or {f"{item['rule']}@-"}
 
 
 def truth_key(entry: dict[str, Any]) -> str:
     """The key of a ground-truth entry: `rule@where` (rule is tool:rule_id or a GATE rule id)."""
     return f"{entry['rule']}@{entry['where']}"
+
+
+def judge(verdicts: dict[str, str], key: str) -> str | None:
+    """The ground-truth verdict of a key; `tool:*@where` entries cover every rule of that tool there
+    (every advisory the database matches to one pinned component)."""
+    if key in verdicts:
+        return verdicts[key]
+    rule, _, where = key.partition("@")
+    return verdicts.get(f"{rule.split(':', 1)[0]}:*@{where}")
 
 
 @dataclass
@@ -201,10 +215,10 @@ def score(project: str, verdict: dict[str, Any], truth: dict[str, Any]) -> Score
     for item in verdict.get("violations") or []:
         keys = cited(verdict, item)
         reported |= keys
-        judged = {verdicts[k] for k in keys if k in verdicts}
+        judged = {j for k in keys if (j := judge(verdicts, k))}
         if "real" in judged:
             s.real_blocked += 1
-            s.blocking_real_keys |= {k for k in keys if verdicts.get(k) == "real"}
+            s.blocking_real_keys |= {k for k in keys if judge(verdicts, k) == "real"}
         elif judged:
             s.false_blocks += 1
             s.false_block_keys.append(sorted(keys)[0])
