@@ -77,6 +77,14 @@ group_unconfirmed(peers) if {
 
 else := false
 
+# muted(c, keys): a name-only report the confirming scan did not confirm, in test code (where
+# the flaw classes of test_code.always_block are judged as production code): the syntax-aware
+# rule judged it (a pickle round trip in a test), so it neither blocks nor warns.
+muted(c, keys) if {
+	c.f.test_code == true
+	unconfirmed(c, keys)
+}
+
 # reportable: the severities any rule of this package reports.
 reportable := (deny_severities | warn_severities) | severities_in_tests
 
@@ -196,11 +204,13 @@ warn contains v if {
 	rt := rule_texts
 	confs := blocking_confidences
 	qk := quiet_keys
+	nk := name_only_keys
 	some i, c in cs
 	not c.test_code
 	not c.rule in qk
 	blocking := confs[c.severity]
 	not c.confidence in blocking
+	not muted(c, nk)
 	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "")
 }
 
@@ -211,7 +221,8 @@ warn contains v if {
 #   rule reports (data.config.sast.name_only_rules, e.g. bandit B301 on every pickle.loads)
 #   warns instead of blocking when a complete scan by a confirming tool
 #   (data.config.sast.confirming_tools: the gate's semgrep pack, which tells a pickle round trip
-#   from a load of outside data on the syntax tree) is in the input and did not report it.
+#   from a load of outside data on the syntax tree) is in the input and did not report it. In
+#   test code such an unconfirmed report neither blocks nor warns (a pickle round trip in a test).
 # custom:
 #   id: GATE-SAST-002
 #   severity: medium
@@ -230,6 +241,7 @@ warn contains v if {
 	not c.test_code
 	c.confidence in confs
 	unconfirmed(c, nk)
+	not c.f.test_code == true
 	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "not confirmed by a syntax-aware rule: ")
 }
 

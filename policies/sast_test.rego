@@ -316,12 +316,16 @@ test_name_only_group_of_name_only_rules_warns if {
 }
 
 test_name_only_in_test_code_that_always_blocks if {
-	# CWE-502 blocks in test code (data.config.test_code.always_block): still only when confirmed.
+	# CWE-502 blocks in test code (data.config.test_code.always_block): still only when confirmed;
+	# unconfirmed there (a round trip the syntax-aware rule passed) it is muted, at any severity.
 	t := object.union(pickle_b301, {"test_code": true, "location": {"path": "tests/test_x.py", "start_line": 3, "end_line": 3}})
 	d := fx.doc("prod", [t], [], [fx.scan({}), semgrep_scan])
 	count(sast.deny) == 0 with input as d
-	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d
+	count(sast.warn) == 0 with input as d
+	m := fx.doc("prod", [object.union(t, {"severity": "medium"})], [], [fx.scan({}), semgrep_scan])
+	count(sast.warn) == 0 with input as m
 	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as fx.doc("prod", [t], [], [fx.scan({})])
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as fx.doc("prod", [object.union(t, {"severity": "medium"})], [], [fx.scan({})])
 }
 
 test_group_unconfirmed_needs_the_lists if {

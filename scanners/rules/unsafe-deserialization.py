@@ -1,4 +1,6 @@
 import json
+
+import cloudpickle
 import marshal
 import pickle
 import shelve
@@ -75,3 +77,15 @@ def laundered(obj, request, paths):
     # ruleid: gate.python.unsafe-deserialization
     pickle.loads(fifth)
     return first
+
+
+def cloud(obj, blob, helper):
+    # ruleid: gate.python.unsafe-deserialization
+    cloudpickle.loads(blob)
+    kept = cloudpickle.dumps(obj)
+    # ok: gate.python.unsafe-deserialization
+    cloudpickle.loads(kept)
+    # A module the rule does not know is not judged by the round-trip branch either.
+    mine = helper.dumps(obj)
+    # ok: gate.python.unsafe-deserialization
+    helper.loads(mine)
