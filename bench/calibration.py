@@ -225,11 +225,14 @@ def score(project: str, verdict: dict[str, Any], truth: dict[str, Any]) -> Score
         else:
             s.unknown_blocks += 1
             s.unknown_block_keys.append(sorted(keys)[0])
+    # A known flaw is missed when nothing (no violation, no warning) is reported at its place:
+    # the real findings of the ground truth and its `missed` list alike.
     reported_at = {k.split("@", 1)[1] for k in reported}
-    for entry in truth.get("missed") or []:
-        if entry["where"] not in reported_at:
+    real = [e for e in truth.get("findings") or [] if e["verdict"] == "real"]
+    for where in sorted({e["where"] for e in real + list(truth.get("missed") or [])}):
+        if where not in reported_at:
             s.missed += 1
-            s.missed_keys.append(entry["where"])
+            s.missed_keys.append(where)
     return s
 
 
@@ -250,11 +253,11 @@ def table(scores: list[Score]) -> str:
     blocking = sum(s.violations for s in vuln)
     real = sum(s.real_blocked for s in vuln)
     precision = f"{real}/{blocking} = {real / blocking:.2f}" if blocking else "n/a (nothing blocks)"
-    false_healthy = sum(s.violations for s in healthy)
+    false_healthy = sum(s.false_blocks + s.unknown_blocks for s in healthy)
     rows += [
         "",
         f"Precision of blocking on the vulnerable applications (confirmed real / all blocking): {precision}",
-        f"False blocks on the healthy libraries (violations): {false_healthy}",
+        f"False blocks on the healthy libraries (violations not judged real): {false_healthy}",
     ]
     return "\n".join(rows)
 
