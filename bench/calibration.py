@@ -239,8 +239,7 @@ def score(project: str, verdict: dict[str, Any], truth: dict[str, Any]) -> Score
 def table(scores: list[Score]) -> str:
     """The Markdown table of the figures, and the precision and false-block lines."""
     rows = [
-        "| project | kind | decision | violations | warnings | real flaws blocked | false blocks | "
-        "unjudged blocks | known flaws missed |",
+        "| project | kind | decision | violations | warnings | real flaws blocked | false blocks | unjudged blocks | known flaws missed |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
@@ -287,8 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             scores.append(s)
             if args.details:
                 print(
-                    f"{project}: false blocks {s.false_block_keys}; unjudged blocks {s.unknown_block_keys}; "
-                    f"missed {s.missed_keys}",
+                    f"{project}: false blocks {s.false_block_keys}; unjudged blocks {s.unknown_block_keys}; missed {s.missed_keys}",
                     file=sys.stderr,
                 )
     print(table(scores))

@@ -109,4 +109,3 @@ def test_project_decision_and_citations(runs: Runs, project: str) -> None:
         assert score.real_blocked >= 1
     else:
         assert score.warnings <= MAX_HEALTHY_WARNINGS, [w["msg"][:160] for w in verdict["warnings"]]
-
