@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 
@@ -31,3 +32,12 @@ def built_lists(name, options, env):
     subprocess.run(["echo", "a" + name])
     # ok: gate.python.subprocess-non-constant-arguments
     subprocess.run(f"ls {name}", shell=True)
+
+
+def exec_family(program, argv):
+    # ruleid: gate.python.subprocess-non-constant-arguments
+    os.execvp(program, argv)
+    # ruleid: gate.python.subprocess-non-constant-arguments
+    os.spawnv(os.P_WAIT, program, argv)
+    # ok: gate.python.subprocess-non-constant-arguments
+    os.execv("/usr/bin/env", ["env"])
