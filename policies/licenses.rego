@@ -262,7 +262,10 @@ missing_remediation(c) := sprintf(
 # title: Component without a licence
 # description: >-
 #   A library, framework or application component with no licence in the SBOM (or NOASSERTION)
-#   warns where the stage profile says `missing_license: warn`: its terms are unknown.
+#   warns where the stage profile says `missing_license: warn`: its terms are unknown. One
+#   warning per SBOM (issue 17): an SBOM generated from a requirements file or lock carries no
+#   licence at all, and 80 identical warnings, one per component, buried the rest; the warning
+#   names the first components and its evidence lists every one of them.
 # custom:
 #   id: GATE-LIC-003
 #   severity: low
@@ -270,10 +273,45 @@ missing_remediation(c) := sprintf(
 #   remediation: Establish the component's licence and make the SBOM generator record it.
 warn contains v if {
 	missing_action == "warn"
+	some path, cs in missing_by_sbom
+	v := missing_warning(path, cs)
+}
+
+# missing_by_sbom[path]: the components without a licence, per SBOM file they come from.
+missing_by_sbom[path] contains e.c if {
 	some e in entries
 	missing(e)
-	v := lib.violation("GATE-LIC-003", missing_msg(e.c), evidence(e.c), missing_remediation(e.c))
+	path := sbom_path(e.c)
 }
+
+sbom_path(c) := p if {
+	p := c.source.path
+	is_string(p)
+} else := "-"
+
+# missing_warning(path, cs): one component keeps the message of one component.
+missing_warning(path, cs) := lib.violation("GATE-LIC-003", missing_msg(c), evidence(c), missing_remediation(c)) if {
+	count(cs) == 1
+	some c in cs
+} else := lib.violation(
+	"GATE-LIC-003",
+	sprintf("%d components of %s declare no licence: %s%s", [
+		count(cs),
+		path,
+		concat(", ", array.slice(refs, 0, 5)),
+		more,
+	]),
+	{"components": refs},
+	"Find the licences of these components and make the SBOM carry them (e.g. cyclonedx-py environment rather than requirements, which records none); a component without a licence may not be usable at all.",
+) if {
+	refs := sort({lib.component_ref(c) | some c in cs})
+	more := more_text(count(refs), 5)
+}
+
+# more_text(n, shown): " and N more" when n exceeds what is shown.
+more_text(n, shown) := sprintf(" and %d more", [n - shown]) if n > shown
+
+else := ""
 
 # METADATA
 # title: Component without a licence (strict stage)

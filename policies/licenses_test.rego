@@ -225,3 +225,28 @@ test_debian_names if {
 	class("public-domain") == 0
 	class("PD") == 0
 }
+
+test_missing_licences_warn_once_per_sbom if {
+	# Issue 17: an SBOM from a requirements file carries no licences; one warning per SBOM, not
+	# one per component, and every component in its evidence.
+	cs := [fx.component({"licenses": [], "name": sprintf("pkg%d", [i]), "purl": sprintf("pkg:pypi/pkg%d@1.0", [i])}) | some i in numbers.range(1, 7)]
+	other := fx.component({"licenses": [], "name": "lone", "version": "1.0", "purl": "pkg:pypi/lone@1.0", "source": {"path": "other.cdx.json", "format": "cyclonedx"}})
+	d := fx.doc("staging", [], array.concat(cs, [other]), [])
+	vs := licenses.warn with input as d
+	count(vs) == 2
+	fx.rules(vs) == {"GATE-LIC-003"}
+	some v in vs
+	startswith(v.msg, "7 components of ")
+	endswith(v.msg, "declare no licence: pkg:pypi/pkg1@1.0, pkg:pypi/pkg2@1.0, pkg:pypi/pkg3@1.0, pkg:pypi/pkg4@1.0, pkg:pypi/pkg5@1.0 and 2 more")
+	count(v.evidence.components) == 7
+	some w in vs
+	w.msg == "component lone@1.0 (pkg:pypi/lone@1.0) declares no licence"
+}
+
+test_missing_licences_of_a_small_sbom_are_all_named if {
+	cs := [fx.component({"licenses": [], "name": n, "purl": sprintf("pkg:pypi/%s@1.0", [n])}) | some n in ["a", "b"]]
+	vs := licenses.warn with input as fx.doc("staging", [], cs, [])
+	some v in vs
+	endswith(v.msg, "declare no licence: pkg:pypi/a@1.0, pkg:pypi/b@1.0")
+	licenses.more_text(2, 5) == ""
+}

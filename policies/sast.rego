@@ -24,6 +24,67 @@ severities_in_tests := lib.severities_from(object.get(thresholds, "test_code_war
 
 confident := lib.confidences_from(object.get(thresholds, "min_confidence", "medium"))
 
+# Calibration data (data.config.sast, scanning.yaml; issue 17):
+#   quiet_rules       "tool:rule_id" of hygiene rules whose findings never warn here (bandit's
+#                     assert, try/except/pass, import of subprocess/pickle, every subprocess
+#                     call): they stay in the verdict's findings; a finding of one of them that
+#                     reaches the deny threshold still blocks.
+#   name_only_rules   "tool:rule_id" of rules that judge a call by its name alone (bandit B301:
+#                     any pickle.loads, round trips in tests included); a flaw only they report
+#                     warns instead of blocking when a complete scan by one of
+#   confirming_tools  is in the input: the gate's semgrep pack judges the same weakness on the
+#                     syntax tree, and a flaw it confirms is one group with a finding of another
+#                     rule. Without such a scan they block as before (fail closed).
+sast_cfg := object.get(lib.cfg, "sast", {})
+
+lower_set(path) := {lower(r) | some r in object.get(sast_cfg, path, []); is_string(r)}
+
+quiet_rules := lower_set("quiet_rules")
+
+name_only_rules := lower_set("name_only_rules")
+
+confirming_tools := lower_set("confirming_tools")
+
+key_of(p) := lower(sprintf("%s:%s", [lib.text(object.get(p, "tool", null)), lib.text(object.get(p, "rule_id", null))]))
+
+# confirmer_present: a complete scan by a confirming tool is among the inputs.
+confirmer_present if {
+	some s in input.scans
+	lib.tool_name(s) in confirming_tools
+	not lib.incomplete(s)
+}
+
+# quiet_keys, name_only_keys: the rule keys (c.rule) of the candidates whose rule is listed.
+quiet_keys := {k | some k in {c.rule | some c in candidates}; key_of(lib.rule_of(k)) in quiet_rules}
+
+name_only_keys := {k | some k in {c.rule | some c in candidates}; key_of(lib.rule_of(k)) in name_only_rules}
+
+# unconfirmed(c, keys): every active report of this flaw comes from a name-only rule (keys:
+# name_only_keys) and a confirming scan is present. One definition with else (the embedded
+# engine evaluates every definition of a function at each call).
+unconfirmed(c, keys) := c.rule in keys if {
+	not c.f.duplicates[0]
+	confirmer_present
+} else := group_unconfirmed(c.peers)
+
+group_unconfirmed(peers) if {
+	confirmer_present
+	count(name_only_rules) > 0
+	every p in peers {
+		key_of(p) in name_only_rules
+	}
+}
+
+else := false
+
+# muted(c, keys): a name-only report the confirming scan did not confirm, in test code (where
+# the flaw classes of test_code.always_block are judged as production code): the syntax-aware
+# rule judged it (a pickle round trip in a test), so it neither blocks nor warns.
+muted(c, keys) if {
+	c.f.test_code == true
+	unconfirmed(c, keys)
+}
+
 # reportable: the severities any rule of this package reports.
 reportable := (deny_severities | warn_severities) | severities_in_tests
 
@@ -96,7 +157,9 @@ violation(id, c, line, r, prefix) := {
 #   A SAST or IaC finding in production code whose severity reaches the stage profile's
 #   `thresholds.sast.deny` and whose confidence reaches `thresholds.sast.min_confidence` blocks
 #   the delivery. Cross-tool duplicates (bandit and semgrep on the same flaw) give one violation
-#   listing every finding id.
+#   listing every finding id. Calibration (issue 17): a flaw that only a name-only rule reports
+#   (data.config.sast.name_only_rules) does not block when a complete scan by a confirming tool
+#   (data.config.sast.confirming_tools) is in the input; it warns (GATE-SAST-002).
 # custom:
 #   id: GATE-SAST-001
 #   severity: high
@@ -110,11 +173,13 @@ deny contains v if {
 	rt := rule_texts
 	sevs := deny_severities
 	confs := confident
+	nk := name_only_keys
 	some i, c in cs
 	c.severity in sevs
 	c.blocking
 	not c.test_code
 	c.confidence in confs
+	not unconfirmed(c, nk)
 	v := violation("GATE-SAST-001", c, ls[i], rt[c.rule], "")
 }
 
@@ -123,7 +188,11 @@ deny contains v if {
 # description: >-
 #   A SAST or IaC finding in production code at or above `thresholds.sast.warn` that does not
 #   block (its severity is below `thresholds.sast.deny`, or the tool's confidence is below
-#   `thresholds.sast.min_confidence`) is reported as a warning so that it is triaged.
+#   `thresholds.sast.min_confidence`) is reported as a warning so that it is triaged. Findings of
+#   the hygiene rules in data.config.sast.quiet_rules (bandit's assert, try/except/pass, imports
+#   of subprocess and pickle, every subprocess call: issue 17) do not warn; they stay in the
+#   verdict's findings, and the gate's semgrep rule for non-constant subprocess arguments
+#   reports the calls that matter.
 # custom:
 #   id: GATE-SAST-002
 #   severity: medium
@@ -134,11 +203,46 @@ warn contains v if {
 	ls := lines
 	rt := rule_texts
 	confs := blocking_confidences
+	qk := quiet_keys
+	nk := name_only_keys
 	some i, c in cs
 	not c.test_code
+	not c.rule in qk
 	blocking := confs[c.severity]
 	not c.confidence in blocking
+	not muted(c, nk)
 	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "")
+}
+
+# METADATA
+# title: Static-analysis finding below the blocking threshold
+# description: >-
+#   (Second part of GATE-SAST-002, issue 17.) A flaw at the deny threshold that only a name-only
+#   rule reports (data.config.sast.name_only_rules, e.g. bandit B301 on every pickle.loads)
+#   warns instead of blocking when a complete scan by a confirming tool
+#   (data.config.sast.confirming_tools: the gate's semgrep pack, which tells a pickle round trip
+#   from a load of outside data on the syntax tree) is in the input and did not report it. In
+#   test code such an unconfirmed report neither blocks nor warns (a pickle round trip in a test).
+# custom:
+#   id: GATE-SAST-002
+#   severity: medium
+#   control: NIST SP 800-53 SA-11(1) Static code analysis; SSDF PW.7.2
+#   remediation: Triage the finding; fix it or record why it is acceptable.
+warn contains v if {
+	cs := candidates
+	ls := lines
+	rt := rule_texts
+	sevs := deny_severities
+	confs := confident
+	nk := name_only_keys
+	some i, c in cs
+	c.severity in sevs
+	c.blocking
+	not c.test_code
+	c.confidence in confs
+	unconfirmed(c, nk)
+	not c.f.test_code == true
+	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "not confirmed by a syntax-aware rule: ")
 }
 
 # METADATA
@@ -147,6 +251,7 @@ warn contains v if {
 #   Findings in test code (paths matching data.config.test_paths) never block: tests use
 #   asserts, fixed keys and disabled certificate checks against local servers on purpose. From
 #   `thresholds.sast.test_code_warn` up they warn, so a real flaw in a test helper stays visible.
+#   Findings of data.config.sast.quiet_rules do not warn here either (issue 17).
 # custom:
 #   id: GATE-SAST-003
 #   severity: low
@@ -157,9 +262,11 @@ warn contains v if {
 	ls := lines
 	rt := rule_texts
 	sevs := severities_in_tests
+	qk := quiet_keys
 	some i, c in cs
 	c.test_code
 	c.severity in sevs
+	not c.rule in qk
 	v := violation("GATE-SAST-003", c, ls[i], rt[c.rule], "test code: ")
 }
 

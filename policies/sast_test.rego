@@ -250,3 +250,98 @@ test_a_low_member_does_not_lower_its_group if {
 	v.evidence.findings == ["a1", "b2"]
 	count(sast.warn) == 0 with input as d
 }
+
+# ---------------------------------------------------------------------------------------------
+# Calibration (issue 17): quiet hygiene rules, name-only rules confirmed by a syntax-aware scan.
+
+semgrep_scan := fx.scan({"tool": "Semgrep OSS", "format": "sarif"})
+
+pickle_b301 := fx.finding({
+	"id": "p1", "rule_id": "B301", "rule_name": "blacklist", "cwe": ["CWE-502"],
+	"message": "Pickle and modules that wrap it can be unsafe", "confidence": "high",
+})
+
+assert_b101 := fx.finding({"id": "q1", "rule_id": "B101", "rule_name": "assert_used", "severity": "low", "cwe": ["CWE-703"]})
+
+test_quiet_rule_does_not_warn if {
+	d := fx.findings_doc("prod", [assert_b101])
+	count(sast.warn) == 0 with input as d
+	count(sast.deny) == 0 with input as d
+
+	# the list comes from data: emptied, the finding warns again
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d with data.config.sast.quiet_rules as []
+}
+
+test_quiet_rule_does_not_warn_in_test_code if {
+	d := fx.findings_doc("prod", [object.union(assert_b101, {"severity": "high", "test_code": true})])
+	count(sast.warn) == 0 with input as d
+	fx.rules(sast.warn) == {"GATE-SAST-003"} with input as d with data.config.sast.quiet_rules as []
+}
+
+test_quiet_rule_at_the_deny_threshold_still_blocks if {
+	# Listing a rule as quiet mutes warnings only: a finding of it that is severe blocks.
+	d := fx.findings_doc("prod", [object.union(assert_b101, {"severity": "high"})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+}
+
+test_name_only_finding_warns_when_a_confirming_scan_is_present if {
+	# The attack this must not open: bandit B301 alone blocked attrs and requests for
+	# pickle.loads(pickle.dumps(x)) in their tests; semgrep's rule tells the round trip apart.
+	d := fx.doc("prod", [pickle_b301], [], [fx.scan({}), semgrep_scan])
+	count(sast.deny) == 0 with input as d
+	vs := sast.warn with input as d
+	fx.rules(vs) == {"GATE-SAST-002"}
+	some v in vs
+	startswith(v.msg, "not confirmed by a syntax-aware rule: bandit B301 (blacklist) at app/run.py:12")
+}
+
+test_name_only_finding_blocks_without_a_confirming_scan if {
+	# Fail closed: no semgrep report (gate evaluate bandit.json alone), or an incomplete one.
+	d := fx.doc("prod", [pickle_b301], [], [fx.scan({})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d
+	count(sast.warn) == 0 with input as d
+	broken := fx.doc("prod", [pickle_b301], [], [fx.scan({}), object.union(semgrep_scan, {"complete": false})])
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as broken
+}
+
+test_name_only_finding_confirmed_by_another_rule_blocks if {
+	b := object.union(pickle_b301, {"duplicates": ["s1"]})
+	s := fx.finding({
+		"id": "s1", "tool": "Semgrep OSS", "rule_id": "gate.python.unsafe-deserialization",
+		"rule_name": null, "duplicates": ["p1"], "severity": "high", "cwe": ["CWE-502"],
+	})
+	d := fx.doc("prod", [b, s], [], [fx.scan({}), semgrep_scan])
+	vs := sast.deny with input as d
+	fx.rules(vs) == {"GATE-SAST-001"}
+	count(vs) == 1
+}
+
+test_name_only_group_of_name_only_rules_warns if {
+	b := object.union(pickle_b301, {"duplicates": ["p2"]})
+	m := object.union(pickle_b301, {"id": "p2", "rule_id": "B302", "duplicates": ["p1"]})
+	d := fx.doc("prod", [b, m], [], [fx.scan({}), semgrep_scan])
+	count(sast.deny) == 0 with input as d
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as d
+
+	# the lists come from data
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as d with data.config.sast.name_only_rules as []
+}
+
+test_name_only_in_test_code_that_always_blocks if {
+	# CWE-502 blocks in test code (data.config.test_code.always_block): still only when confirmed;
+	# unconfirmed there (a round trip the syntax-aware rule passed) it is muted, at any severity.
+	t := object.union(pickle_b301, {"test_code": true, "location": {"path": "tests/test_x.py", "start_line": 3, "end_line": 3}})
+	d := fx.doc("prod", [t], [], [fx.scan({}), semgrep_scan])
+	count(sast.deny) == 0 with input as d
+	count(sast.warn) == 0 with input as d
+	m := fx.doc("prod", [object.union(t, {"severity": "medium"})], [], [fx.scan({}), semgrep_scan])
+	count(sast.warn) == 0 with input as m
+	fx.rules(sast.deny) == {"GATE-SAST-001"} with input as fx.doc("prod", [t], [], [fx.scan({})])
+	fx.rules(sast.warn) == {"GATE-SAST-002"} with input as fx.doc("prod", [object.union(t, {"severity": "medium"})], [], [fx.scan({})])
+}
+
+test_group_unconfirmed_needs_the_lists if {
+	sast.group_unconfirmed([{"tool": "bandit", "rule_id": "B301"}]) with input as fx.doc("prod", [], [], [semgrep_scan])
+	not sast.group_unconfirmed([{"tool": "bandit", "rule_id": "B301"}]) with input as fx.doc("prod", [], [], [semgrep_scan])
+		with data.config.sast.name_only_rules as []
+}

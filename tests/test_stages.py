@@ -75,7 +75,10 @@ def test_an_unknown_stage_is_a_usage_error_naming_the_known_ones(tmp_path: Path)
 @pytest.mark.parametrize("stage", ["default", "dev", "staging", "prod"])
 def test_each_stage_with_full_evidence(tmp_path: Path, stage: str) -> None:
     args = [] if stage == "default" else ["--stage", stage]
-    code, verdict, doc = evaluate(tmp_path, [b404(tmp_path), PIP_AUDIT, SBOM], *args)
+    # B404 (`import subprocess`) is one of the shipped quiet hygiene rules since issue 17
+    # (data.config.sast.quiet_rules); emptied here, it stands for any low-severity finding.
+    loud = write(tmp_path / "loud.yaml", "sast:\n  quiet_rules: []\n")
+    code, verdict, doc = evaluate(tmp_path, [b404(tmp_path), PIP_AUDIT, SBOM], *args, "--data", str(loud))
     assert doc["context"]["stage"] == stage
     unfixable = next(f["id"] for f in doc["findings"] if f["rule_id"] == "GHSA-wj6h-64fc-37mp")
     low = next(f["id"] for f in doc["findings"] if f["rule_id"] == "B404")

@@ -15,6 +15,9 @@ def run_user_command(user_input):
     check_output("echo {}".format(user_input), shell=True)
     # ruleid: gate.python.command-injection.subprocess-shell
     subprocess.run(args=user_input, shell=True)
+    # With shell=True a list's first element is the shell command: a built one is injectable.
+    # ruleid: gate.python.command-injection.subprocess-shell
+    subprocess.run([f"ls {user_input}"], shell=True)
     # ruleid: gate.python.command-injection.os-shell
     os.system("rm -rf " + user_input)
     # ruleid: gate.python.command-injection.os-shell
@@ -32,6 +35,8 @@ def safe_commands(user_input):
     subprocess.run(["ls", user_input], shell=False, check=True)
     # ok: gate.python.command-injection.subprocess-shell
     subprocess.run(shlex.split("ls -l"), check=True)
+    # ok: gate.python.command-injection.subprocess-shell
+    subprocess.run(["ls -l /tmp"], shell=True)
     # ok: gate.python.command-injection.os-shell
     os.system("clear")
     # ok: gate.python.command-injection.os-shell

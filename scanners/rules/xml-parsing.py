@@ -1,3 +1,4 @@
+import io
 import xml.dom.minidom
 import xml.etree.ElementTree as ET
 import xml.sax
@@ -34,3 +35,25 @@ def fine(upload, text):
     # ok: gate.python.xml-stdlib-unsafe
     element = ET.Element("invoice")
     return tree, root, doc, element
+
+
+CATALOGUE = """<?xml version="1.0"?><items><item>a</item></items>"""
+TEMPLATE = "<items/>"
+
+
+def constant_documents(upload):
+    # ok: gate.python.xml-lxml-unsafe
+    items = etree.parse(io.BytesIO(CATALOGUE.encode()))
+    # ok: gate.python.xml-lxml-unsafe
+    more = etree.fromstring("<items/>")
+    # ruleid: gate.python.xml-lxml-unsafe
+    theirs = etree.parse(io.BytesIO(upload.encode()))
+    return items, more, theirs
+
+
+def swap_template(upload):
+    # A module name rebound anywhere is no longer a constant.
+    global TEMPLATE
+    TEMPLATE = upload
+    # ruleid: gate.python.xml-lxml-unsafe
+    return etree.fromstring(TEMPLATE)
