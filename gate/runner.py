@@ -68,6 +68,9 @@ class Config:
     source_root: str | None = None
     """`gate evaluate --source-root DIR`: the project the reports are about, surveyed for `unscanned`."""
     vuln_db: str | None = None
+    timing: bool = True
+    """False (`--no-timing`): the verdict's `timing` is an empty object, so two runs on the same
+    inputs with the same `--time` give the same bytes in every format."""
 
 
 @dataclass
@@ -247,7 +250,7 @@ def evaluate(config: Config) -> Outcome:
             policy=policy.to_dict(),
             engine=engine_info,
             context=context.to_dict(),
-            timing=_rounded(timing),
+            timing=_rounded(timing) if config.timing else {},
             waived=prepared.waived,
             waivers_expired=prepared.waivers_expired,
             waivers_unused=prepared.waivers_unused,
@@ -273,7 +276,7 @@ def evaluate(config: Config) -> Outcome:
             policy=policy.to_dict() if policy else None,
             engine=engine_info,
             context=context.to_dict() if context else None,
-            timing=_rounded(timing),
+            timing=_rounded(timing) if config.timing else {},
             error=exc,
             extra={"findings": {}, "run": dict(config.run_info) if config.run_info else None},
         )

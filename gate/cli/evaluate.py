@@ -47,6 +47,13 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         _opt("--time", "time_", env="GATE_TIME", help='"Now" for everything judged by the clock (RFC 3339), for reproducible runs.'),
         _opt(
+            "--no-timing",
+            env="GATE_NO_TIMING",
+            is_flag=True,
+            help="Leave the run's measured durations out of the verdict (`timing` is empty): with --time, "
+            "two runs on the same inputs give the same bytes.",
+        ),
+        _opt(
             "--policy-ref",
             env="GATE_POLICY_REF",
             help="Read everything that governs (policies, data, waivers, baseline, VEX, config, key) from this git ref.",
@@ -200,6 +207,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         unscanned=kw.get("unscanned"),
         source_root=kw.get("source_root"),
         vuln_db=kw.get("vuln_db"),
+        timing=not kw.get("no_timing"),
     )
 
 
