@@ -1,4 +1,4 @@
-"""SBOM generation (`sbom.generate`, `gate sbom`) and the manifest discovery the dependency audit shares.
+"""SBOM generation (`scanners.run.sbom`, `gate sbom`) and the manifest discovery the dependency audit shares.
 
 cyclonedx-py runs for real; each generation takes a few seconds, so one SBOM per manifest kind
 is generated once per module and shared.
@@ -15,8 +15,8 @@ from conftest import DATA, REPO, run_gate
 from scan_support import require_tools
 
 from gate.collect import read_report
-from sbom.generate import NO_MANIFEST, Manifest, SbomRunner, all_pinned, checked_requirements, find_manifest, requirement_lines
 from scanners.run.interface import PrepareError
+from scanners.run.sbom import NO_MANIFEST, Manifest, SbomRunner, all_pinned, checked_requirements, find_manifest, requirement_lines
 
 MANIFESTS = DATA / "scan_manifests"
 VULNERABLE = REPO / "examples" / "vulnerable-app"

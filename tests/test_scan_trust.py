@@ -23,7 +23,6 @@ from scan_support import require_tools
 from scan_trust_trees import FLAW, HIDDEN, build_hook_tree, hiding_tree
 
 from gate.errors import InputError
-from sbom.generate import Checked, SbomRunner, check_requirements, checked_requirements, find_manifest, is_development
 from scanners.run.bandit import BanditRunner
 from scanners.run.coverage import CoverageRules, glob_excludes, survey, unscanned
 from scanners.run.environment import minimal_env
@@ -31,6 +30,7 @@ from scanners.run.interface import Prepared, RunRecord, ScannerRunner, execute
 from scanners.run.parallel import ScanRun, run_all
 from scanners.run.pip_audit import PipAuditRunner
 from scanners.run.registry import SCANNERS, get_runner
+from scanners.run.sbom import Checked, SbomRunner, check_requirements, checked_requirements, find_manifest, is_development
 from scanners.run.semgrep import SemgrepRunner
 
 TIME = "2026-11-26T12:00:00Z"

@@ -439,7 +439,7 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     The project's lock file (poetry.lock, Pipfile.lock, uv.lock), else its requirements*.txt,
     else its pyproject.toml dependencies describe it; cyclonedx-py writes the SBOM.
     """
-    from sbom.generate import SbomRunner
+    from scanners.run.sbom import SbomRunner
 
     target = _target(path)
     out = Path(output)

@@ -52,7 +52,7 @@ def get_runner(name: str, **options: Any) -> ScannerRunner:
 
         return PipAuditRunner(service=options.get("pip_audit_service") or "pypi", osv_url=options.get("osv_url"))
     if name == "sbom":
-        from sbom.generate import SbomRunner
+        from scanners.run.sbom import SbomRunner
 
         return SbomRunner(environment=options.get("environment"))
     raise UnknownScanner(f"unknown scanner {name!r} (choose from {', '.join(SCANNERS)})")
