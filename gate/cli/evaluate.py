@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gate.cli import config_option, verbose_option
+from gate.cli.choices import OutputPair, reader_format_choice
 from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits
 from gate.engine.registry import ENGINES
 from gate.errors import OutputError
@@ -87,6 +88,7 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             env="GATE_OUTPUT",
             multiple=True,
             metavar="NAME=PATH",
+            type=OutputPair(),
             help=f"Also write a format to a file (repeatable; NAME in {', '.join(FORMATS)}).",
         ),
         _opt(
@@ -162,10 +164,14 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def parse_outputs(values: Sequence[str]) -> list[tuple[str, str]]:
-    """`NAME=PATH` pairs; an unknown name is a usage error (never silently plain text)."""
+def parse_outputs(values: Sequence[str | tuple[str, str]]) -> list[tuple[str, str]]:
+    """`NAME=PATH` pairs; an unknown name is a usage error (never silently plain text). Click has
+    already split and checked them (`OutputPair`, at parse time); raw strings are accepted too."""
     pairs = []
     for value in values:
+        if isinstance(value, tuple):
+            pairs.append(value)
+            continue
         name, sep, path = value.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"{value!r} is not NAME=PATH", param_hint="--output")
@@ -342,7 +348,9 @@ def finish(
 
 @click.command("evaluate")
 @click.argument("reports", nargs=-1, type=click.Path())
-@click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format instead of detecting it from content.")
+@click.option(
+    "--as", "as_format", envvar="GATE_AS", type=reader_format_choice(), help="Force the report format instead of detecting it from content."
+)
 @evaluation_options
 def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any) -> int:
     """Evaluate existing reports and SBOMs (format detected from content)."""
@@ -356,7 +364,7 @@ def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any)
 @click.command("baseline")
 @click.argument("reports", nargs=-1, type=click.Path())
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="Baseline file to write.")
-@click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format.")
+@click.option("--as", "as_format", envvar="GATE_AS", type=reader_format_choice(), help="Force the report format.")
 @click.option("--policy", envvar="GATE_POLICY", help="Policy folder (for its data: test paths, dedupe window).")
 @click.option("--time", "time_", envvar="GATE_TIME", help="Creation time to record (RFC 3339).")
 @click.option("--allow-empty", is_flag=True, envvar="GATE_ALLOW_EMPTY", help="Accept having no report at all.")

@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from gate.cli import config_option, verbose_option
+from gate.cli.choices import ScannerList
 from gate.cli.evaluate import build_config, evaluation_options, finish, output_options, parse_outputs
 from gate.errors import ConfigError, GateError, InputError, OutputError
 from gate.output.text import clean
@@ -54,6 +55,7 @@ def scanner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             default=",".join(DEFAULT_SCANNERS),
             show_default=True,
             metavar="LIST",
+            type=ScannerList(),
             help=f"Comma-separated scanners to run (from {', '.join(SCANNERS)}).",
         ),
         _opt(
@@ -210,7 +212,9 @@ def describe(record: RunRecord) -> str:
 # Wiring
 
 
-def _scanners(text: str) -> tuple[str, ...]:
+def _scanners(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(text, tuple):
+        return text  # already checked by Click (ScannerList)
     try:
         return parse_scanners(text)
     except UnknownScanner as exc:
@@ -246,7 +250,7 @@ def coverage_rules(data: Mapping[str, Any]) -> CoverageRules:
 def scan(
     path: str,
     *,
-    scanners: str,
+    scanners: str | tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: Sequence[str],
@@ -301,7 +305,7 @@ def _policy_for_scan(kw: Mapping[str, Any]) -> Any:
 @evaluation_options
 def run_command(
     path: str,
-    scanners: str,
+    scanners: str | tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: tuple[str, ...],
@@ -367,7 +371,7 @@ def run_command(
 @verbose_option
 def scan_command(
     path: str,
-    scanners: str,
+    scanners: str | tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: tuple[str, ...],
