@@ -387,37 +387,10 @@ def baseline_command(
     """Write the fingerprints of today's findings as a baseline file."""
     from pathlib import Path
 
-    from gate import __version__
-    from gate.baseline import build_baseline
-    from gate.collect import collect
     from gate.output.json_format import dump
-    from gate.pipeline import Context, prepare
-    from gate.policy import default_policy_dir
-    from gate.runner import resolve_time
-    from gate.sources import load_policy_path
-    from gate.verdict import format_time
+    from gate.runner import make_baseline
 
-    now = resolve_time(time_)
-    root = policy or ("policies" if Path("policies").is_dir() else str(default_policy_dir()))
-    pol = load_policy_path(root)
-    reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
-    # The findings `evaluate` adds from the vulnerability database belong in the baseline too.
-    from gate.vulndb.evidence import attach
-    from gate.vulndb.store import default_db_dir
-
-    matched = attach(
-        reps,
-        db_dir=Path(vuln_db) if vuln_db else default_db_dir(),
-        explicit=bool(vuln_db),
-        requires_dependency=False,
-        now=now,
-        gate_version=__version__,
-    )
-    if matched.report is not None:
-        reps = [*reps, matched.report]
-    ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
-    doc = prepare(reps, context=ctx, config_data=pol.data).document
-    baseline = build_baseline(doc["findings"], created=format_time(now), gate_version=__version__)
+    baseline = make_baseline(reports, as_format=as_format, policy=policy, time_text=time_, allow_empty=allow_empty, vuln_db=vuln_db)
     try:
         Path(output).write_text(dump(baseline), encoding="utf-8")
     except OSError as exc:

@@ -9,7 +9,6 @@ to stderr: a live display on a terminal, plain lines in CI (not a TTY, or CI=tru
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -443,7 +442,7 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     The project's lock file (poetry.lock, Pipfile.lock, uv.lock), else its requirements*.txt,
     else its pyproject.toml dependencies describe it; cyclonedx-py writes the SBOM.
     """
-    from scanners.run.sbom import SbomRunner
+    from scanners.run.sbom import SbomRunner, component_count
 
     target = _target(path)
     out = Path(output)
@@ -464,9 +463,6 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     source = next((n for n in record.notes if n.startswith("from ")), "")
     if not record.complete or record.report is None:
         raise InputError(f"SBOM generation {source} {record.status}: {clean(record.errors[0] if record.errors else '', 500)}", file=path)
-    try:
-        components = len(json.loads(out.read_text(encoding="utf-8")).get("components") or [])
-    except (OSError, ValueError, AttributeError) as exc:
-        raise InputError(f"cyclonedx-py wrote an unreadable SBOM: {exc}", file=output) from None
+    components = component_count(record, output)
     click.echo(f"gate: sbom: {components} component(s) {source} written to {clean(output)} in {time.monotonic() - started:.1f} s", err=True)
     return 0

@@ -57,8 +57,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
+from gate.errors import InputError
 from scanners.run.coverage import read_regular
-from scanners.run.interface import Prepared, PrepareError, ScannerRunner
+from scanners.run.interface import Prepared, PrepareError, RunRecord, ScannerRunner
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -589,3 +590,21 @@ class SbomRunner(ScannerRunner):
         if manifest.kind == "pipenv":
             return [program, "pipenv", *common, *root, str(self.copies())]
         return [program, "requirements", *common, *root, str(self.derived_file())]
+
+
+def component_count(record: RunRecord, shown: str) -> int:
+    """How many components the SBOM a finished run wrote lists, from the bytes recorded when
+    cyclonedx-py ended (`record.data`; the file is not read again). Raises InputError naming
+    `shown` when they are not a CycloneDX JSON object."""
+    data = record.data
+    if data is None and record.report_path:
+        try:
+            data = Path(record.report_path).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cyclonedx-py wrote an unreadable SBOM: {exc.strerror or exc}", file=shown) from None
+    try:
+        doc = json.loads(data or b"")
+        components = doc.get("components") or []
+    except (ValueError, AttributeError) as exc:
+        raise InputError(f"cyclonedx-py wrote an unreadable SBOM: {exc}", file=shown) from None
+    return len(components) if isinstance(components, list) else 0
