@@ -222,6 +222,7 @@ def test_version() -> None:
     assert __version__ in res.stdout
 
 
+@pytest.mark.slow
 def test_real_process_exit_code(tmp_path: Path) -> None:
     """The installed console script, not only Click's runner."""
     import subprocess

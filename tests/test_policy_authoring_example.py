@@ -48,6 +48,7 @@ def _report(tmp_path: Path, severity_level: str = "warning") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_policy_test_passes_with_full_coverage_of_the_new_rule(pack: Path) -> None:
     res = run_gate(["policy", "test", str(pack), "-v"])
     assert res.exit_code == 0, res.stdout + res.stderr
@@ -55,6 +56,7 @@ def test_policy_test_passes_with_full_coverage_of_the_new_rule(pack: Path) -> No
     assert re.search(rf"^\s+{re.escape(str(pack))}/injection\.rego\s+100\.0%", res.stdout, re.MULTILINE), res.stdout
 
 
+@pytest.mark.slow
 def test_policy_check_lists_the_new_rule(pack: Path) -> None:
     res = run_gate(["policy", "check", str(pack)])
     assert res.exit_code == 0, res.stderr

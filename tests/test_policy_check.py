@@ -16,6 +16,7 @@ from tests.conftest import POLICIES, REPO, run_gate
 DATA_SCHEMA = REPO / "gate" / "schemas" / "data.schema.json"
 
 
+@pytest.mark.slow
 def test_shipped_pack_is_clean_and_every_rule_is_listed() -> None:
     res = run_gate(["policy", "check", str(POLICIES)])
     assert res.exit_code == 0, res.stderr
@@ -30,6 +31,7 @@ def test_shipped_pack_is_clean_and_every_rule_is_listed() -> None:
     assert res.stderr.count("error") == 0
 
 
+@pytest.mark.slow
 def test_shipped_pack_json_report() -> None:
     res = run_gate(["policy", "check", str(POLICIES), "--format", "json"])
     assert res.exit_code == 0
@@ -40,6 +42,7 @@ def test_shipped_pack_json_report() -> None:
     assert doc["digest"].startswith("sha256:")
 
 
+@pytest.mark.slow
 def test_every_decision_rule_of_the_pack_has_metadata() -> None:
     """The AST finds the same deny/warn rules as the METADATA index: none is unannotated."""
     report = check_policy(POLICIES)
@@ -68,6 +71,7 @@ def test_syntax_errors_in_two_files_are_both_reported_with_line_column_and_caret
     assert re.search(r"^\s+\|\s*\^", res.stderr, re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_unknown_function_is_found_by_the_trial_evaluations(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
@@ -91,6 +95,7 @@ def test_sample_input_is_a_valid_input_document(stage: str) -> None:
     assert {f["kind"] for f in doc["findings"]} == {"sast", "dependency", "secret", "iac", "license", "other"}
 
 
+@pytest.mark.slow
 def test_missing_metadata_key_is_reported_at_the_rule(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     rule = first_deny(pack)
@@ -100,6 +105,7 @@ def test_missing_metadata_key_is_reported_at_the_rule(tmp_path: Path) -> None:
     assert f"{rule.file}:{new_line}: METADATA error: METADATA lacks custom.severity" in res.stderr
 
 
+@pytest.mark.slow
 def test_misspelt_metadata_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     rule = first_deny(pack)
@@ -110,6 +116,7 @@ def test_misspelt_metadata_key_is_named_with_a_suggestion(tmp_path: Path) -> Non
     assert "lacks custom.remediation" in res.stderr
 
 
+@pytest.mark.slow
 def test_rule_without_metadata_and_bad_stage_name(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
@@ -147,6 +154,7 @@ def _first_data_file(pack: Path) -> Path:
     return files[0]
 
 
+@pytest.mark.slow
 def test_data_file_syntax_error_exits_2_with_its_position(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     data = _first_data_file(pack)
@@ -160,6 +168,7 @@ def test_data_file_syntax_error_exits_2_with_its_position(tmp_path: Path) -> Non
     assert first_deny(POLICIES).id in res.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DATA_SCHEMA.is_file(), reason="gate/schemas/data.schema.json is not written yet")
 def test_data_schema_violation_is_located_in_the_file_that_set_it(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)

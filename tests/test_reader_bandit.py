@@ -339,6 +339,7 @@ def _timed_read(count: int) -> tuple[ReadResult, float]:
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_results_read_in_linear_time() -> None:
     """About a second for 100k results on a quiet machine; the bounds leave room for a busy CI."""
     small, small_time = _timed_read(20_000)

@@ -232,6 +232,7 @@ def _timed_read(vulnerabilities: int) -> tuple[ReadResult, float]:
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_vulnerabilities_read_in_linear_time() -> None:
     """About a second for 100k vulnerabilities on a quiet machine; the bounds leave room for a busy CI."""
     small, small_time = _timed_read(20_000)

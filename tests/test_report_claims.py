@@ -87,6 +87,7 @@ def _bandit(tmp_path: Path, source: str, *extra: str) -> Path:
 # 1. A scan that hid results is an incomplete scan
 
 
+@pytest.mark.slow
 def test_bandit_report_that_obeyed_nosec_closes_the_gate(tmp_path: Path) -> None:
     """Attack: `# nosec` on the flaws; bandit (run without --ignore-nosec) drops the results and
     only counts them in its metrics; `gate evaluate` of that report said OPEN, exit 0."""

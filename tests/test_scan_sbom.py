@@ -211,6 +211,7 @@ EXPECTED_PURLS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(EXPECTED_PURLS))
 def test_generated_sbom_lists_the_declared_packages(generated: dict[str, tuple[object, Path]], kind: str) -> None:
     record, path = generated[kind]

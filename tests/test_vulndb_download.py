@@ -87,6 +87,7 @@ def test_update_downloads_the_export_with_progress(tmp_path: Path, server: Calla
     assert "downloading" not in res.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["404", "truncated", "not-a-zip"])
 def test_failed_download_leaves_the_old_database_whole(tmp_path: Path, server: Callable[[dict[str, Handler]], str], case: str) -> None:
     db = build_db(tmp_path, [record("PYSEC-0000-31", "demo")])

@@ -82,6 +82,7 @@ def run_zizmor(*args: str) -> list[dict[str, Any]]:
     return findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("persona", ["regular", "pedantic", "auditor"])
 def test_zizmor_reports_nothing(persona: str) -> None:
     findings = run_zizmor("--persona", persona)

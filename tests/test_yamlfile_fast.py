@@ -91,6 +91,7 @@ def people_files() -> list[Path]:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_every_yaml_file_here_reads_as_ruamel_reads_it() -> None:
     files = people_files()
     decided = sum(assert_agrees(p.read_text(encoding="utf-8-sig")) for p in files)
@@ -184,6 +185,7 @@ SCALARS = [
 FORMS = ["{s}", "k: {s}", "- {s}", "{s}: v", "[{s}]", "{{k: {s}}}", '"{s}"', "k: '{s}'", "a: &x {s}\nb: *x", "? {s}\n: v"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scalar", SCALARS)
 def test_each_scalar_form_reads_as_ruamel_reads_it(scalar: str) -> None:
     for form in FORMS:
@@ -291,6 +293,7 @@ def block(value: Any, indent: int = 0) -> str:
 documents = st.recursive(scalar_text, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(keys, kids, max_size=3), max_leaves=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(doc=documents)
 def test_generated_documents_read_as_ruamel_reads_them(doc: Any) -> None:

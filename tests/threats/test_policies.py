@@ -302,6 +302,7 @@ def _build(name: str, before: list[tuple[str, str]], after: list[tuple[str, str]
     return "\n".join(lines) + "\n", line, col
 
 
+@pytest.mark.slow
 def test_property_any_forbidden_call_is_refused_by_both_engines(tmp_path: Path) -> None:
     from hypothesis import HealthCheck, given, settings
 
