@@ -203,6 +203,7 @@ def test_a_clean_change_passes_and_outputs_are_fixed_values(tmp_path: Path) -> N
     assert result.env_file == {}, "the action leaves the job's environment alone"
 
 
+@pytest.mark.slow
 def test_a_base_commit_missing_from_the_checkout_fails_closed(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     result = run(tmp_path, repo, pull_request("f" * 40, head), reports="reports/hostile.sarif")
@@ -542,6 +543,7 @@ def test_scheduled_and_manual_runs_are_judged_by_the_default_branchs_head(tmp_pa
     assert result.outputs["policy-ref"] == "refs/remotes/origin/main" and result.outputs["decision"] == "fail"
 
 
+@pytest.mark.slow
 def test_a_working_directory_the_change_made_a_symlink_is_refused(tmp_path: Path) -> None:
     # The attack: the workflow judges `services/api`; the change replaces that folder with a link
     # to a clean one, so the gate would judge what the change chose.

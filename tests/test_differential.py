@@ -362,6 +362,7 @@ def _opa_value(module: str, tmp_path: Path) -> Any:
     return doc["result"][0]["expressions"][0]["value"] if doc.get("result") else "undefined"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("what", "expr", "regorus_value", "opa_value"), KNOWN_DIVERGENCES, ids=[d[0][:60] for d in KNOWN_DIVERGENCES])
 def test_known_divergence_is_as_documented(what: str, expr: str, regorus_value: Any, opa_value: Any, tmp_path: Path) -> None:
     module = f"package p\n\nimport rego.v1\n\nx := {expr}\n"

@@ -62,6 +62,7 @@ def test_sarif_is_schema_valid(path: Path | None) -> None:
         assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", corpus_params())
 def test_junit_parses(path: Path | None) -> None:
     code, out = corpus_outputs(path)

@@ -107,6 +107,7 @@ def test_linking_with_or_without_keys_is_the_pairwise_definition(found: list[dic
     assert {f["id"]: f["duplicates"] for f in with_keys} == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(
     runs=st.lists(st.tuples(st.sampled_from(["b.json", "a.json", "c.json"]), st.lists(st.integers(0, 30), max_size=6)), max_size=5),

@@ -74,6 +74,7 @@ def test_policy_doc_documents_the_new_rule_under_its_control(pack: Path) -> None
     assert "| Effective | blocks from 2027-01-01; warns before |" in section
 
 
+@pytest.mark.slow
 def test_the_rule_warns_before_its_effective_date_and_blocks_after(pack: Path, tmp_path: Path) -> None:
     report = _report(tmp_path)
     before = tmp_path / "before.json"

@@ -56,6 +56,7 @@ def test_every_decision_rule_of_the_pack_has_metadata() -> None:
         assert {(path, line) for _, line, _ in heads} <= annotated
 
 
+@pytest.mark.slow
 def test_syntax_errors_in_two_files_are_both_reported_with_line_column_and_caret(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     modules = sorted(p for p in pack.rglob("*.rego") if not p.name.endswith("_test.rego"))
@@ -135,6 +136,7 @@ def test_rule_without_metadata_and_bad_stage_name(tmp_path: Path) -> None:
     assert f"{target}:{annotated + 1}: METADATA error: custom.stages names nosuchstage" in res.stderr
 
 
+@pytest.mark.slow
 def test_forbidden_builtins_are_all_reported(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
@@ -179,6 +181,7 @@ def test_data_schema_violation_is_located_in_the_file_that_set_it(tmp_path: Path
     assert re.search(rf"{re.escape(str(extra))}:4:\d+: data error: invalid policy data at stages/default/fail_on", res.stderr), res.stderr
 
 
+@pytest.mark.slow
 def test_policy_problems_win_over_data_problems(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)

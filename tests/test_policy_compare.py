@@ -43,6 +43,7 @@ def _verdict(policy: Path, tmp_path: Path, name: str) -> dict[str, Any]:
     return verdict
 
 
+@pytest.mark.slow
 def test_same_policy_changes_nothing() -> None:
     res = _compare(POLICIES, POLICIES, "--fail-on-change")
     assert res.exit_code == 0, res.stderr
@@ -53,6 +54,7 @@ def test_same_policy_changes_nothing() -> None:
     assert doc["unchanged"]["count"] == doc["old"]["violations"] + doc["old"]["warnings"] > 0
 
 
+@pytest.mark.slow
 def test_postponing_every_rule_turns_its_denials_into_warnings(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     assert set_effective_on(new, "2999-01-01") > 0
@@ -111,6 +113,7 @@ def test_json_output_is_deterministic(tmp_path: Path) -> None:
     assert _compare(POLICIES, new, "--format", "json").stdout == _compare(POLICIES, new, "--format", "json").stdout
 
 
+@pytest.mark.slow
 def test_broken_new_policy_exits_4_naming_the_place(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     target = Path(first_deny(new).file)

@@ -112,6 +112,7 @@ def test_no_tests_at_all_exits_10(tmp_path: Path) -> None:
     assert "no test_* rule found" in res.stderr
 
 
+@pytest.mark.slow
 def test_appended_failing_test_in_an_existing_test_module(tmp_path: Path) -> None:
     """Break one of the pack's own test files: the failure is located in that file."""
     pack = copy_pack(tmp_path)

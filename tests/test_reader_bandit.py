@@ -306,6 +306,7 @@ def json_documents() -> list[tuple[str, Any]]:
     return json_documents_of_samples_and_corpus()
 
 
+@pytest.mark.slow
 def test_detects_bandit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
     docs = json_documents
     assert any(folder == "bandit" for folder, _ in docs)

@@ -221,6 +221,7 @@ def test_corpus_tools_both_forms_and_direct_from_graph() -> None:
     assert {c.direct for c in bare.components} == {None}
 
 
+@pytest.mark.slow
 def test_big_corpus_boms_read_fast() -> None:
     require_shared()
     for name in ("bomex-juiceshop-npm-bare-cdx1.4.json", "bomex-keycloak-cdx1.2.json", "cdxgen-9.8.8-postgen-1060-cdx1.5.json"):

@@ -204,6 +204,7 @@ def json_documents() -> list[tuple[str, Any]]:
     return json_documents_of_samples_and_corpus()
 
 
+@pytest.mark.slow
 def test_detects_pip_audit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
     """CycloneDX and SPDX documents (in the corpus) have `dependencies` too, and are not taken."""
     docs = json_documents

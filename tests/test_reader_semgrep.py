@@ -297,6 +297,7 @@ def test_detects_semgrep_reports_and_nothing_else(json_documents: list[tuple[str
         assert READER.detect(doc) is (folder == "semgrep"), folder
 
 
+@pytest.mark.slow
 def test_detection_is_mutually_exclusive_with_bandit_and_pip_audit(json_documents: list[tuple[str, Any]]) -> None:
     readers = (READER, BanditReader(), PipAuditReader())
     for _folder, doc in json_documents:

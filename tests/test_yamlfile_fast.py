@@ -228,6 +228,7 @@ def test_a_fast_read_file_knows_its_positions() -> None:
     assert pos is not None and (pos.line, pos.column) == (3, 5)
 
 
+@pytest.mark.slow
 def test_valid_waivers_data_and_baseline_need_neither_ruamel_nor_python_jsonschema(tmp_path: Path) -> None:
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(
@@ -325,6 +326,7 @@ EDGES = "\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u200b\u2028\u202f\u205f\u300
 edge_text = st.text(alphabet=st.sampled_from(list(EDGES + "aZ09-_.:*?[]{}/@#")), min_size=0, max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(wid=edge_text, reason=edge_text, rule=edge_text, expires=st.sampled_from(["2026-01-01", "2026-01-01\n", "2026-01-01Z", "soon"]))
 def test_fast_waiver_validity_implies_python_validity(wid: str, reason: str, rule: str, expires: str) -> None:
@@ -366,6 +368,7 @@ def test_patterns_are_rewritten_or_refused(pattern: str, rewritten: str | None) 
     assert yamlfile.python_pattern(pattern) == rewritten
 
 
+@pytest.mark.slow
 def test_python_space_is_what_python_calls_white_space() -> None:
     import re
 
