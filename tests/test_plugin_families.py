@@ -7,10 +7,13 @@ report is read (the report paths given here do not exist, which would otherwise 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 
 from gate.cli import cli
+from gate.cli.choices import ScannerList
 from gate.collect import detect, formats
 from gate.engine.interface import Engine
 from gate.engine.registry import ENGINES, get_engine
@@ -115,3 +118,13 @@ def test_a_wrong_choice_is_a_usage_error_at_parse_time(args: list[str], says: st
     res = run_gate(args)
     assert res.exit_code == 2, (res.exit_code, res.stderr)
     assert says in res.stderr, res.stderr
+
+
+def test_scanners_from_a_config_file_are_checked_the_same_way(tmp_path: Path) -> None:
+    """`scanners` in gate.toml (a string or a list) goes through the same choice: a wrong name is exit 2."""
+    for value in ('"bandit,trivy"', '["bandit", "trivy"]'):
+        config = tmp_path / "gate.toml"
+        config.write_text(f"[gate]\nscanners = {value}\n", encoding="utf-8")
+        res = run_gate(["scan", "/nonexistent", "--config", str(config)])
+        assert res.exit_code == 2 and "unknown scanner 'trivy'" in res.stderr, (value, res.exit_code, res.stderr)
+    assert ScannerList().convert(["bandit", "sbom,semgrep"], None, None) == ("bandit", "sbom", "semgrep")

@@ -68,9 +68,9 @@ class ScannerList(_ScannersType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
         from scanners.run.registry import UnknownScanner, parse_scanners
 
-        if isinstance(value, tuple):
-            return value
         try:
+            if isinstance(value, (list, tuple)):  # a gate.toml list, or a value already converted
+                return parse_scanners([str(v) for v in value])
             return parse_scanners(str(value))
         except UnknownScanner as exc:
             self.fail(str(exc), param, ctx)
