@@ -194,7 +194,7 @@ def uses_in_ast(path: str, text: str, ast: Any) -> list[ForbiddenUse]:
 
 
 def _tree_json(path: str, text: str) -> str:
-    from gate.engine.embedded import build
+    from gate.engine.compile import build
 
     return str(build([(path, text)], "{}", None).get_ast_as_json())
 

@@ -21,8 +21,8 @@ from gate.collect import Limits, collect
 from gate.engine.interface import Engine, RawDecision
 from gate.errors import ConfigError, GateError, PolicyError
 from gate.pipeline import Context, Prepared, prepare
-from gate.policy import PolicySet, default_policy_dir
-from gate.sources import Governance
+from gate.policy import PolicySet
+from gate.sources import Governance, policy_root
 from gate.verdict import build_verdict, decide, format_time, parse_time
 
 DEFAULT_STAGE = "default"
@@ -68,6 +68,9 @@ class Config:
     source_root: str | None = None
     """`gate evaluate --source-root DIR`: the project the reports are about, surveyed for `unscanned`."""
     vuln_db: str | None = None
+    timing: bool = True
+    """False (`--no-timing`): the verdict's `timing` is an empty object, so two runs on the same
+    inputs with the same `--time` give the same bytes in every format."""
 
 
 @dataclass
@@ -106,10 +109,7 @@ def resolve_policy(config: Config, governance: Governance | None = None) -> Poli
     if gov.ref is not None:
         policy = gov.policy(config.policy or "policies", config.data, key)
     else:
-        root = config.policy
-        if root is None:
-            root = "policies" if Path("policies").is_dir() else str(default_policy_dir())
-        policy = gov.policy(root, config.data, key)
+        policy = gov.policy(policy_root(config.policy), config.data, key)
     if config.policy_digest and policy.digest != config.policy_digest:
         raise PolicyError(
             f"policy digest {policy.digest} differs from the pinned {config.policy_digest}: refused",
@@ -247,7 +247,7 @@ def evaluate(config: Config) -> Outcome:
             policy=policy.to_dict(),
             engine=engine_info,
             context=context.to_dict(),
-            timing=_rounded(timing),
+            timing=_rounded(timing) if config.timing else {},
             waived=prepared.waived,
             waivers_expired=prepared.waivers_expired,
             waivers_unused=prepared.waivers_unused,
@@ -273,11 +273,49 @@ def evaluate(config: Config) -> Outcome:
             policy=policy.to_dict() if policy else None,
             engine=engine_info,
             context=context.to_dict() if context else None,
-            timing=_rounded(timing),
+            timing=_rounded(timing) if config.timing else {},
             error=exc,
             extra={"findings": {}, "run": dict(config.run_info) if config.run_info else None},
         )
         return Outcome(verdict=verdict, document=prepared.document if prepared else None, policy=policy, error=exc)
+
+
+def make_baseline(
+    reports: Sequence[str],
+    *,
+    as_format: str | None = None,
+    policy: str | None = None,
+    time_text: str | None = None,
+    allow_empty: bool = False,
+    vuln_db: str | None = None,
+) -> dict[str, Any]:
+    """`gate baseline`: the fingerprints of today's findings, as the baseline document.
+
+    The reports are read as `evaluate` reads them, the findings `evaluate` adds from the
+    vulnerability database included; the policy (`policy_root`) gives the data that shapes the
+    findings (test paths, dedupe window). Raises GateError.
+    """
+    from gate.baseline import build_baseline
+    from gate.sources import load_policy_path
+    from gate.vulndb.evidence import attach
+    from gate.vulndb.store import default_db_dir
+
+    now = resolve_time(time_text)
+    pol = load_policy_path(policy_root(policy))
+    reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
+    matched = attach(
+        reps,
+        db_dir=Path(vuln_db) if vuln_db else default_db_dir(),
+        explicit=bool(vuln_db),
+        requires_dependency=False,
+        now=now,
+        gate_version=__version__,
+    )
+    if matched.report is not None:
+        reps = [*reps, matched.report]
+    ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
+    doc = prepare(reps, context=ctx, config_data=pol.data).document
+    return build_baseline(doc["findings"], created=format_time(now), gate_version=__version__)
 
 
 def _vulndb(

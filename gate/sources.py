@@ -469,6 +469,31 @@ def load_policy_path(root: str | Path, *, extra_data: Sequence[str] = (), includ
     return load_policy(path, extra_data=extra_data, include_tests=include_tests)
 
 
+PROJECT_POLICY_FOLDER = "policies"
+"""The folder a project keeps its own policies in, relative to where the gate runs (or to the
+trusted ref's root under `--policy-ref`)."""
+
+
+def policy_root(given: str | None = None, *, has_policies: bool | None = None) -> str:
+    """The policy folder (or bundle) a command uses: `given` (`--policy`), else the project's
+    `policies` folder where it has one, else the pack shipped with the gate.
+
+    The one place this rule lives: `gate evaluate`/`run`/`baseline`, `gate policy ...` and the
+    GitHub Action (whose bash asks it with `has_policies=False` when the trusted ref has no
+    `policies` folder, so a folder the change itself adds is never used). `has_policies` None: look
+    in the working folder.
+    """
+    if given:
+        return given
+    if has_policies is None:
+        has_policies = Path(PROJECT_POLICY_FOLDER).is_dir()
+    if has_policies:
+        return PROJECT_POLICY_FOLDER
+    from gate.policy import default_policy_dir
+
+    return str(default_policy_dir())
+
+
 # --------------------------------------------------------------------------------------------
 # One run's governance: the trusted source and what the work tree changed
 

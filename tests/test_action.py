@@ -119,6 +119,7 @@ def check_log(run_: ActionRun) -> list[str]:
     return [c.line for c in others]
 
 
+@pytest.mark.slow
 def test_the_base_commits_policies_judge_the_pull_request(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     result = run(
@@ -171,6 +172,7 @@ def test_the_base_commits_policies_judge_the_pull_request(tmp_path: Path) -> Non
     assert "policy gate: fail (exit code 10)" in result.steps[3].stdout
 
 
+@pytest.mark.slow
 def test_without_the_trusted_ref_the_change_would_approve_itself(tmp_path: Path) -> None:
     # The control experiment: the same change judged by its own policies and waivers passes. Only
     # an event without a trusted ref and the explicit allow-work-tree-policy input get there, and
@@ -187,6 +189,7 @@ def test_without_the_trusted_ref_the_change_would_approve_itself(tmp_path: Path)
     check_log(result)
 
 
+@pytest.mark.slow
 def test_a_clean_change_passes_and_outputs_are_fixed_values(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     result = run(tmp_path, repo, pull_request(base, head), reports="  reports/clean.sarif  \n\n", formats="")
@@ -202,6 +205,7 @@ def test_a_clean_change_passes_and_outputs_are_fixed_values(tmp_path: Path) -> N
     assert result.env_file == {}, "the action leaves the job's environment alone"
 
 
+@pytest.mark.slow
 def test_a_base_commit_missing_from_the_checkout_fails_closed(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     result = run(tmp_path, repo, pull_request("f" * 40, head), reports="reports/hostile.sarif")
@@ -211,6 +215,7 @@ def test_a_base_commit_missing_from_the_checkout_fails_closed(tmp_path: Path) ->
     assert "no such commit" in annotation.data
 
 
+@pytest.mark.slow
 def test_no_reports_is_an_input_error_that_fails_the_step(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     result = run(tmp_path, repo, pull_request(base, head), reports="reports/none-*.sarif")
@@ -221,6 +226,7 @@ def test_no_reports_is_an_input_error_that_fails_the_step(tmp_path: Path) -> Non
     assert len(lines) == 1 and lines[0].startswith("::error ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
@@ -238,6 +244,7 @@ def test_a_bad_input_stops_with_a_message(tmp_path: Path, inputs: dict[str, str]
     assert result.outputs["decision"] == ""
 
 
+@pytest.mark.slow
 def test_a_base_without_policies_is_judged_by_the_shipped_pack_not_by_the_change(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path, base_policies=False)
     result = run(tmp_path, repo, pull_request(base, head), reports="reports/clean.sarif", waivers="")
@@ -248,6 +255,7 @@ def test_a_base_without_policies_is_judged_by_the_shipped_pack_not_by_the_change
     assert result.outputs["decision"] in ("pass", "fail")
 
 
+@pytest.mark.slow
 def test_a_base_without_policies_but_with_waivers_never_uses_the_changes_policies(tmp_path: Path) -> None:
     # Waivers must come from the base commit, so the ref stays; the shipped pack lies outside the
     # repository. Today the gate refuses that (exit 2); either way the change's policies/ is not used.
@@ -420,6 +428,7 @@ def plant_shadows(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD")
 
 
+@pytest.mark.slow
 def test_shadow_modules_in_the_work_tree_do_not_replace_the_gate(tmp_path: Path) -> None:
     repo, base, _ = sample_repo(tmp_path)
     head = plant_shadows(repo)
@@ -460,6 +469,7 @@ def test_shadow_modules_in_the_work_tree_do_not_replace_the_gate(tmp_path: Path)
 HOSTILE = "reports/hostile.sarif\nreports/hostile.cdx.json"
 
 
+@pytest.mark.slow
 def test_a_merge_group_is_judged_by_its_base_commit(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     github = {
@@ -487,6 +497,7 @@ def push(base: str, head: str, *, ref: str = "refs/heads/main", before: str | No
     }
 
 
+@pytest.mark.slow
 def test_a_push_to_the_default_branch_is_judged_by_the_commit_it_replaced(tmp_path: Path) -> None:
     repo, base, head = sample_repo(tmp_path)
     result = run(tmp_path, repo, push(base, head), reports=HOSTILE)
@@ -494,6 +505,7 @@ def test_a_push_to_the_default_branch_is_judged_by_the_commit_it_replaced(tmp_pa
     assert result.outputs["decision"] == "fail" and result.outputs["exit-code"] == "10"
 
 
+@pytest.mark.slow
 def test_a_push_to_another_branch_is_judged_by_the_default_branchs_head(tmp_path: Path) -> None:
     # `before` of a feature branch is the pusher's own earlier commit: not trusted. The default
     # branch's head is (refs/remotes/origin/main, as actions/checkout with fetch-depth: 0 leaves it).
@@ -514,6 +526,7 @@ def test_a_new_default_branch_without_a_trusted_ref_stops(tmp_path: Path) -> Non
     assert result.outputs["decision"] == "" and result.summary == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("event", ["release", "workflow_run", "issue_comment"])
 def test_an_event_without_a_trusted_ref_stops_unless_a_ref_is_given(tmp_path: Path, event: str) -> None:
     repo, base, head = sample_repo(tmp_path)
@@ -532,6 +545,7 @@ def test_pull_request_target_is_refused(tmp_path: Path) -> None:
     assert "pull_request_target is not supported" in result.steps[0].stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("event", ["schedule", "workflow_dispatch"])
 def test_scheduled_and_manual_runs_are_judged_by_the_default_branchs_head(tmp_path: Path, event: str) -> None:
     repo, base, head = sample_repo(tmp_path)
@@ -542,6 +556,7 @@ def test_scheduled_and_manual_runs_are_judged_by_the_default_branchs_head(tmp_pa
     assert result.outputs["policy-ref"] == "refs/remotes/origin/main" and result.outputs["decision"] == "fail"
 
 
+@pytest.mark.slow
 def test_a_working_directory_the_change_made_a_symlink_is_refused(tmp_path: Path) -> None:
     # The attack: the workflow judges `services/api`; the change replaces that folder with a link
     # to a clean one, so the gate would judge what the change chose.

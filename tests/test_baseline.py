@@ -122,6 +122,7 @@ def baseline_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_gate_baseline_writes_a_valid_deterministic_file(baseline_file: Path, tmp_path: Path) -> None:
     doc = json.loads(baseline_file.read_text())
     jsonschema.validate(doc, load_schema("baseline"))
@@ -137,12 +138,14 @@ def test_gate_baseline_writes_a_valid_deterministic_file(baseline_file: Path, tm
     assert again.read_bytes() == baseline_file.read_bytes()
 
 
+@pytest.mark.slow
 def test_without_a_baseline_every_finding_is_unknown(tmp_path: Path) -> None:
     scans = real_scans()
     _, _, doc = _evaluate(tmp_path, [scans.after.bandit, scans.after.semgrep])
     assert {f["baseline"] for f in doc["findings"]} == {"unknown"}
 
 
+@pytest.mark.slow
 def test_only_the_new_flaw_is_new_across_a_shifted_and_reordered_report(baseline_file: Path, tmp_path: Path) -> None:
     scans = real_scans()
     bandit = reordered(scans.after.bandit, tmp_path / "bandit.json")
@@ -156,6 +159,7 @@ def test_only_the_new_flaw_is_new_across_a_shifted_and_reordered_report(baseline
     assert sum(f["baseline"] == "existing" for f in doc["findings"]) == 8
 
 
+@pytest.mark.slow
 def test_dev_blocks_only_on_new_code_findings_and_warns_on_existing_ones(baseline_file: Path, tmp_path: Path) -> None:
     scans = real_scans()
     args = ["--baseline", str(baseline_file), "--stage", "dev"]
@@ -175,6 +179,7 @@ def test_dev_blocks_only_on_new_code_findings_and_warns_on_existing_ones(baselin
     assert {by_id[i]["kind"] for i in blocking if by_id[i]["baseline"] == "existing"} <= {"secret"}
 
 
+@pytest.mark.slow
 def test_staging_blocks_on_existing_findings_too(baseline_file: Path, tmp_path: Path) -> None:
     scans = real_scans()
     _, verdict, doc = _evaluate(tmp_path, [scans.after.bandit, scans.after.semgrep], "--baseline", str(baseline_file), "--stage", "staging")
@@ -183,6 +188,7 @@ def test_staging_blocks_on_existing_findings_too(baseline_file: Path, tmp_path: 
     assert existing_high & blocking
 
 
+@pytest.mark.slow
 def test_a_bad_baseline_file_exits_2(tmp_path: Path) -> None:
     scans = real_scans()
     bad = write(tmp_path / "baseline.json", '{"schema": "gate.verdict/v1"}')

@@ -246,6 +246,7 @@ def test_data_with_awkward_strings_survives_the_round_trip(tmp_path: Path) -> No
 # Signing: OPA accepts what the gate signs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("alg", "key", "pub"), [("RS256", "rsa", "rsa_pub"), ("ES256", "ec", "ec_pub"), ("PS384", "rsa", "rsa_pub")])
 def test_opa_verifies_a_bundle_the_gate_signed(alg: str, key: str, pub: str, policy: object, keys: dict[str, Path], tmp_path: Path) -> None:
     opa_binary()

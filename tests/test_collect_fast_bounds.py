@@ -132,6 +132,7 @@ json_values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(value=json_values, limit=st.integers(min_value=1, max_value=8), indent=st.sampled_from([None, 1]))
 def test_any_document_is_judged_as_its_depth_says(value: Any, limit: int, indent: int | None) -> None:
@@ -155,6 +156,7 @@ def containers(value: Any) -> list[Any]:
     return found
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(
     value=json_values,

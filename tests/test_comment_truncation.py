@@ -139,6 +139,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"tmp": tmp, "outputs": result.outputs, "verdict": json.loads(Path(result.outputs["verdict"]).read_text())}
 
 
+@pytest.mark.slow
 def test_the_old_byte_cut_brought_the_finding_text_to_life(hostile_run: dict[str, Any]) -> None:
     # The control: the detector finds the attack in what the old job would have posted.
     summary = Path(hostile_run["outputs"]["summary"]).read_text()
@@ -150,6 +151,7 @@ def test_the_old_byte_cut_brought_the_finding_text_to_life(hostile_run: dict[str
     assert any(live_markup(cut) for cut in cuts), "no byte cut brought the finding text to life"
 
 
+@pytest.mark.slow
 def test_the_posted_comment_is_the_gates_and_inert(hostile_run: dict[str, Any], tmp_path: Path) -> None:
     out = hostile_run["outputs"]
     posted = post_comment(tmp_path, Path(out["output-dir"]))
@@ -161,6 +163,7 @@ def test_the_posted_comment_is_the_gates_and_inert(hostile_run: dict[str, Any], 
     assert posted.rstrip("\n").splitlines()[-1].startswith("Policy gate: policy `")  # the footer: the end is intact
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", [1, 8000, 30000, 59999, 60000, 65000, 65001, 65536, 100000, 200000, 1048576])
 def test_every_cap_cuts_on_whole_rows_and_stays_inert(hostile_run: dict[str, Any], limit: int) -> None:
     verdict = hostile_run["verdict"]

@@ -26,6 +26,7 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return _validators[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", corpus_params())
 def test_corpus_file_end_to_end(path: Path | None, tmp_path: Path) -> None:
     require_shared()

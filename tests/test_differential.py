@@ -108,6 +108,7 @@ def _explain(name: str, got: dict[str, Any], want: dict[str, Any]) -> str:
 # Every report of the corpus
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("report", corpus_params())
 def test_corpus_report_same_verdict_on_every_engine(report: Path | None, pack: Pack) -> None:
     if report is None:
@@ -123,6 +124,7 @@ def test_corpus_report_same_verdict_on_every_engine(report: Path | None, pack: P
     assert outcome["decision"] in ("pass", "fail"), outcome
 
 
+@pytest.mark.slow
 def test_corpus_differential_is_not_vacuous(pack: Pack) -> None:
     """The corpus gives the policies something to say: violations from several rules."""
     require_shared()
@@ -282,6 +284,7 @@ def _input_schema() -> Any:
 INPUT_SCHEMA = _input_schema()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -359,6 +362,7 @@ def _opa_value(module: str, tmp_path: Path) -> Any:
     return doc["result"][0]["expressions"][0]["value"] if doc.get("result") else "undefined"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("what", "expr", "regorus_value", "opa_value"), KNOWN_DIVERGENCES, ids=[d[0][:60] for d in KNOWN_DIVERGENCES])
 def test_known_divergence_is_as_documented(what: str, expr: str, regorus_value: Any, opa_value: Any, tmp_path: Path) -> None:
     module = f"package p\n\nimport rego.v1\n\nx := {expr}\n"

@@ -90,6 +90,7 @@ print(json.dumps(codes))
 """
 
 
+@pytest.mark.slow
 def test_the_date_is_read_as_utc_whatever_the_runner_zone(tmp_path: Path) -> None:
     """One process per zone (TZ is read at start-up); the day starts 14 h early / 9 h late there."""
     report = only(tmp_path, "B602")

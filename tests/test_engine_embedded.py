@@ -94,6 +94,7 @@ def test_the_same_answers_with_one_two_and_four_workers_and_with_the_probe(
     assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
 
 
+@pytest.mark.slow
 def test_the_probe_puts_the_slowest_package_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = _policy(tmp_path, {"a_cheap": CHEAP, "b_cheap": CHEAP, "c_costly": COSTLY, "d_cheap": CHEAP})
     engine = embedded.build([(m.path, m.text) for m in policy.policy_modules()], "{}", None)

@@ -277,6 +277,7 @@ def test_bad_urls_are_configuration_errors(url: str) -> None:
 # The same failure modes through the command line: exit 4 and an error verdict
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["down", "slow", "status500", "malformed", "undefined", "unhealthy"])
 def test_cli_exit_4_for_each_failure_mode(mode: str, pack_bundle: Path, tmp_path: Path) -> None:
     policy = load_bundle(pack_bundle)

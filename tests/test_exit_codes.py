@@ -144,6 +144,7 @@ def test_forbidden_builtins_are_refused_at_load_4(tmp_path: Path, call: str) -> 
     assert "forbidden builtin" in res.stderr + res.stdout
 
 
+@pytest.mark.slow
 def test_slow_policy_times_out_4(tmp_path: Path) -> None:
     pol = copy_policy(tmp_path)
     (pol / "slow.rego").write_text(
@@ -222,6 +223,7 @@ def test_version() -> None:
     assert __version__ in res.stdout
 
 
+@pytest.mark.slow
 def test_real_process_exit_code(tmp_path: Path) -> None:
     """The installed console script, not only Click's runner."""
     import subprocess

@@ -47,6 +47,7 @@ def corpus_outputs(path: Path | None) -> tuple[int, dict[str, str]]:
     return code, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", corpus_params())
 def test_sarif_is_schema_valid(path: Path | None) -> None:
     code, out = corpus_outputs(path)
@@ -61,6 +62,7 @@ def test_sarif_is_schema_valid(path: Path | None) -> None:
         assert run["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", corpus_params())
 def test_junit_parses(path: Path | None) -> None:
     code, out = corpus_outputs(path)
@@ -73,6 +75,7 @@ def test_junit_parses(path: Path | None) -> None:
     assert int(suite.get("errors", "-1")) == len([c for c in cases if c.find("error") is not None]) == (1 if code == 3 else 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", corpus_params())
 def test_counts_are_equal_across_formats(path: Path | None) -> None:
     code, out = corpus_outputs(path)

@@ -294,6 +294,7 @@ def test_a_symlink_out_of_the_tree_gives_no_line_hash(tmp_path: Path) -> None:
     assert tree.manifest_line("github-token") is None
 
 
+@pytest.mark.slow
 def test_gate_run_in_a_subfolder_places_alerts_from_the_repository_root(tmp_path: Path) -> None:
     """`gate run services/api`: the scanners report `app.py`; code scanning needs `services/api/app.py`."""
     require_tools("git", "bandit")
@@ -645,6 +646,7 @@ def reference_line_hashes(text: str) -> dict[int, str]:
     return out
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["a", "b", " ", "\t", "\r", "\n", "\u00e9", "\U0001f600", "x" * 30]), max_size=200).map("".join))
 def test_fast_line_hashes_equal_the_step_by_step_port(text: str) -> None:

@@ -115,6 +115,7 @@ hostile_text = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(data=hostile_text, prop=hostile_text)
 def test_workflow_command_escaping_round_trips_and_stays_one_command(data: str, prop: str) -> None:
     line = command("error", data, title=prop, file=prop)
@@ -164,6 +165,7 @@ def test_markdown_cell_shows_the_text_verbatim_and_nothing_else(text: str) -> No
     assert "##[" not in doc and commands(doc) == []
 
 
+@pytest.mark.slow
 @given(
     value=st.recursive(
         st.none() | st.booleans() | st.integers() | hostile_text,
@@ -252,6 +254,7 @@ def synthetic_verdict(text: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(text=hostile_text)
 def test_no_format_lets_a_command_or_markup_through(text: str) -> None:

@@ -255,6 +255,7 @@ def test_attack_a_path_that_climbs_out_of_tests_is_production_code(tmp_path: Pat
     assert verdict is not None and [v["rule"] for v in verdict["violations"]] == ["GATE-SAST-001"]
 
 
+@pytest.mark.slow
 def test_policy_check_names_the_data_glob_that_names_nothing(tmp_path: Path) -> None:
     import shutil
 

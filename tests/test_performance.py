@@ -47,6 +47,7 @@ def _best(argv: list[str], runs: int, ok: tuple[int, ...] = (0, 10, 11)) -> dict
     return {"wall": min(s["wall"] for s in samples), "cpu": min(s["cpu"] for s in samples), "maxrss": max(s["maxrss"] for s in samples)}
 
 
+@pytest.mark.slow
 def test_ten_findings_start_quickly(tmp_path: Path) -> None:
     """Ten findings cost little more than start-up. The issue's target is 10x a bare interpreter,
     which bench/run.py reports; this guard allows 25x for a loaded two-core machine and still
@@ -64,6 +65,7 @@ def test_ten_findings_start_quickly(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_cost_grows_linearly_with_the_findings(tmp_path: Path) -> None:
     small = generate.generate_set(tmp_path / "1k", 1_000, 100, seed="perf-1k")
     large = generate.generate_set(tmp_path / "8k", 8_000, 800, seed="perf-8k")

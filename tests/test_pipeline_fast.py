@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,6 +92,7 @@ records = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(found=records, window=st.integers(0, 3))
 def test_linking_with_or_without_keys_is_the_pairwise_definition(found: list[dict[str, Any]], window: int) -> None:
@@ -106,6 +108,7 @@ def test_linking_with_or_without_keys_is_the_pairwise_definition(found: list[dic
     assert {f["id"]: f["duplicates"] for f in with_keys} == expected
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(found=records, window=st.integers(0, 3))
 def test_linking_by_weakness_family_is_the_pairwise_definition(found: list[dict[str, Any]], window: int) -> None:

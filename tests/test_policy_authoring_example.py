@@ -48,6 +48,7 @@ def _report(tmp_path: Path, severity_level: str = "warning") -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_policy_test_passes_with_full_coverage_of_the_new_rule(pack: Path) -> None:
     res = run_gate(["policy", "test", str(pack), "-v"])
     assert res.exit_code == 0, res.stdout + res.stderr
@@ -55,6 +56,7 @@ def test_policy_test_passes_with_full_coverage_of_the_new_rule(pack: Path) -> No
     assert re.search(rf"^\s+{re.escape(str(pack))}/injection\.rego\s+100\.0%", res.stdout, re.MULTILINE), res.stdout
 
 
+@pytest.mark.slow
 def test_policy_check_lists_the_new_rule(pack: Path) -> None:
     res = run_gate(["policy", "check", str(pack)])
     assert res.exit_code == 0, res.stderr
@@ -72,6 +74,7 @@ def test_policy_doc_documents_the_new_rule_under_its_control(pack: Path) -> None
     assert "| Effective | blocks from 2027-01-01; warns before |" in section
 
 
+@pytest.mark.slow
 def test_the_rule_warns_before_its_effective_date_and_blocks_after(pack: Path, tmp_path: Path) -> None:
     report = _report(tmp_path)
     before = tmp_path / "before.json"

@@ -16,6 +16,7 @@ from tests.conftest import POLICIES, REPO, run_gate
 DATA_SCHEMA = REPO / "gate" / "schemas" / "data.schema.json"
 
 
+@pytest.mark.slow
 def test_shipped_pack_is_clean_and_every_rule_is_listed() -> None:
     res = run_gate(["policy", "check", str(POLICIES)])
     assert res.exit_code == 0, res.stderr
@@ -30,6 +31,7 @@ def test_shipped_pack_is_clean_and_every_rule_is_listed() -> None:
     assert res.stderr.count("error") == 0
 
 
+@pytest.mark.slow
 def test_shipped_pack_json_report() -> None:
     res = run_gate(["policy", "check", str(POLICIES), "--format", "json"])
     assert res.exit_code == 0
@@ -40,6 +42,7 @@ def test_shipped_pack_json_report() -> None:
     assert doc["digest"].startswith("sha256:")
 
 
+@pytest.mark.slow
 def test_every_decision_rule_of_the_pack_has_metadata() -> None:
     """The AST finds the same deny/warn rules as the METADATA index: none is unannotated."""
     report = check_policy(POLICIES)
@@ -53,6 +56,7 @@ def test_every_decision_rule_of_the_pack_has_metadata() -> None:
         assert {(path, line) for _, line, _ in heads} <= annotated
 
 
+@pytest.mark.slow
 def test_syntax_errors_in_two_files_are_both_reported_with_line_column_and_caret(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     modules = sorted(p for p in pack.rglob("*.rego") if not p.name.endswith("_test.rego"))
@@ -68,6 +72,7 @@ def test_syntax_errors_in_two_files_are_both_reported_with_line_column_and_caret
     assert re.search(r"^\s+\|\s*\^", res.stderr, re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_unknown_function_is_found_by_the_trial_evaluations(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
@@ -91,6 +96,7 @@ def test_sample_input_is_a_valid_input_document(stage: str) -> None:
     assert {f["kind"] for f in doc["findings"]} == {"sast", "dependency", "secret", "iac", "license", "other"}
 
 
+@pytest.mark.slow
 def test_missing_metadata_key_is_reported_at_the_rule(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     rule = first_deny(pack)
@@ -100,6 +106,7 @@ def test_missing_metadata_key_is_reported_at_the_rule(tmp_path: Path) -> None:
     assert f"{rule.file}:{new_line}: METADATA error: METADATA lacks custom.severity" in res.stderr
 
 
+@pytest.mark.slow
 def test_misspelt_metadata_key_is_named_with_a_suggestion(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     rule = first_deny(pack)
@@ -110,6 +117,7 @@ def test_misspelt_metadata_key_is_named_with_a_suggestion(tmp_path: Path) -> Non
     assert "lacks custom.remediation" in res.stderr
 
 
+@pytest.mark.slow
 def test_rule_without_metadata_and_bad_stage_name(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
@@ -128,6 +136,7 @@ def test_rule_without_metadata_and_bad_stage_name(tmp_path: Path) -> None:
     assert f"{target}:{annotated + 1}: METADATA error: custom.stages names nosuchstage" in res.stderr
 
 
+@pytest.mark.slow
 def test_forbidden_builtins_are_all_reported(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)
@@ -147,6 +156,7 @@ def _first_data_file(pack: Path) -> Path:
     return files[0]
 
 
+@pytest.mark.slow
 def test_data_file_syntax_error_exits_2_with_its_position(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     data = _first_data_file(pack)
@@ -160,6 +170,7 @@ def test_data_file_syntax_error_exits_2_with_its_position(tmp_path: Path) -> Non
     assert first_deny(POLICIES).id in res.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not DATA_SCHEMA.is_file(), reason="gate/schemas/data.schema.json is not written yet")
 def test_data_schema_violation_is_located_in_the_file_that_set_it(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
@@ -170,6 +181,7 @@ def test_data_schema_violation_is_located_in_the_file_that_set_it(tmp_path: Path
     assert re.search(rf"{re.escape(str(extra))}:4:\d+: data error: invalid policy data at stages/qa/fail_on", res.stderr), res.stderr
 
 
+@pytest.mark.slow
 def test_policy_problems_win_over_data_problems(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     target = Path(first_deny(pack).file)

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gate.authoring.compare import compare, entry_key, render_markdown, render_text
 from tests.authoring_helpers import FINDINGS, TIME, append, copy_pack, first_deny, set_effective_on
 from tests.conftest import POLICIES, run_gate
@@ -41,6 +43,7 @@ def _verdict(policy: Path, tmp_path: Path, name: str) -> dict[str, Any]:
     return verdict
 
 
+@pytest.mark.slow
 def test_same_policy_changes_nothing() -> None:
     res = _compare(POLICIES, POLICIES, "--fail-on-change")
     assert res.exit_code == 0, res.stderr
@@ -51,6 +54,7 @@ def test_same_policy_changes_nothing() -> None:
     assert doc["unchanged"]["count"] == doc["old"]["violations"] + doc["old"]["warnings"] > 0
 
 
+@pytest.mark.slow
 def test_postponing_every_rule_turns_its_denials_into_warnings(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     assert set_effective_on(new, "2999-01-01") > 0
@@ -72,6 +76,7 @@ def test_postponing_every_rule_turns_its_denials_into_warnings(tmp_path: Path) -
     assert re.search(r"^  GATE-[\w-]+ \[deny -> warn\] at src/app\.py:12: ", text, re.MULTILINE)
 
 
+@pytest.mark.slow
 def test_added_rule_appears_and_removed_rule_disappears(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     (new / "zz_whatif.rego").write_text(WHATIF, encoding="utf-8")
@@ -87,6 +92,7 @@ def test_added_rule_appears_and_removed_rule_disappears(tmp_path: Path) -> None:
     assert sorted(a["where"] for a in appeared)[0] == "src/app.py:12"
 
 
+@pytest.mark.slow
 def test_attacker_text_is_escaped_in_every_format(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     (new / "zz_whatif.rego").write_text(WHATIF, encoding="utf-8")
@@ -100,12 +106,14 @@ def test_attacker_text_is_escaped_in_every_format(tmp_path: Path) -> None:
     assert len(rows) == 3 and all(len(re.findall(r"(?<!\\)\|", r)) == 7 for r in rows)
 
 
+@pytest.mark.slow
 def test_json_output_is_deterministic(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     (new / "zz_whatif.rego").write_text(WHATIF, encoding="utf-8")
     assert _compare(POLICIES, new, "--format", "json").stdout == _compare(POLICIES, new, "--format", "json").stdout
 
 
+@pytest.mark.slow
 def test_broken_new_policy_exits_4_naming_the_place(tmp_path: Path) -> None:
     new = copy_pack(tmp_path)
     target = Path(first_deny(new).file)

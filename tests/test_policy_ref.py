@@ -186,6 +186,7 @@ def test_the_waivers_file_at_the_ref_is_validated_with_its_ref_name(repo: Path) 
     assert "main:waivers.yaml:6" in out
 
 
+@pytest.mark.slow
 def test_policy_digest_pins_the_trusted_policy(repo: Path) -> None:
     _, first, _ = evaluate(repo, "--policy", "policies", "--policy-ref", "main")
     digest = first["policy"]["digest"]

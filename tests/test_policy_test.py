@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from gate.authoring.testrun import ranges, report_lines, summarise
 from gate.engine import interface as engine_api
 from tests.authoring_helpers import append, copy_pack
 from tests.conftest import POLICIES, run_gate
 
 
+@pytest.mark.slow
 def test_shipped_pack_tests_pass_with_at_least_90_percent_coverage() -> None:
     res = run_gate(["policy", "test", str(POLICIES), "--coverage-min", "90"])
     assert res.exit_code == 0, res.stdout + res.stderr
@@ -26,6 +29,7 @@ def test_shipped_pack_tests_pass_with_at_least_90_percent_coverage() -> None:
     assert not any(line.startswith("FAIL") for line in res.stdout.splitlines())
 
 
+@pytest.mark.slow
 def test_verbose_lists_every_test_with_its_location() -> None:
     res = run_gate(["policy", "test", str(POLICIES), "-v"])
     assert res.exit_code == 0
@@ -35,6 +39,7 @@ def test_verbose_lists_every_test_with_its_location() -> None:
     assert all(re.search(r"\(.+_test\.rego:\d+\)", line) for line in passes)
 
 
+@pytest.mark.slow
 def test_failing_test_is_reported_with_file_and_line(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     probe = pack / "zz_authoring_probe_test.rego"
@@ -74,6 +79,7 @@ def test_forbidden_builtin_in_a_test_exits_4(tmp_path: Path) -> None:
     assert f"{probe}:6:2: forbidden builtin opa.runtime" in res.stderr
 
 
+@pytest.mark.slow
 def test_coverage_below_the_minimum_exits_10_and_names_the_uncovered_lines(tmp_path: Path) -> None:
     pack = copy_pack(tmp_path)
     partly = pack / "zz_partly.rego"
@@ -106,6 +112,7 @@ def test_no_tests_at_all_exits_10(tmp_path: Path) -> None:
     assert "no test_* rule found" in res.stderr
 
 
+@pytest.mark.slow
 def test_appended_failing_test_in_an_existing_test_module(tmp_path: Path) -> None:
     """Break one of the pack's own test files: the failure is located in that file."""
     pack = copy_pack(tmp_path)

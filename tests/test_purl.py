@@ -178,6 +178,7 @@ def _banned(tmp_path: Path, purl: str, name: str = "pycrypto") -> tuple[int, dic
     return res.exit_code, json.loads(verdict.read_text()), json.loads(doc.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("purl", "name"),
     [

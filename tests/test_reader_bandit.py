@@ -306,6 +306,7 @@ def json_documents() -> list[tuple[str, Any]]:
     return json_documents_of_samples_and_corpus()
 
 
+@pytest.mark.slow
 def test_detects_bandit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
     docs = json_documents
     assert any(folder == "bandit" for folder, _ in docs)
@@ -339,6 +340,7 @@ def _timed_read(count: int) -> tuple[ReadResult, float]:
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_results_read_in_linear_time() -> None:
     """About a second for 100k results on a quiet machine; the bounds leave room for a busy CI."""
     small, small_time = _timed_read(20_000)

@@ -125,6 +125,7 @@ def _count_xml(path: Path) -> tuple[int, int]:
     return walk(root.find(f"{ns}components")), findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", corpus_params("cyclonedx"))
 def test_corpus_file_is_read_or_refused_as_its_content_says(path: Path | None) -> None:
     if path is None:
@@ -220,6 +221,7 @@ def test_corpus_tools_both_forms_and_direct_from_graph() -> None:
     assert {c.direct for c in bare.components} == {None}
 
 
+@pytest.mark.slow
 def test_big_corpus_boms_read_fast() -> None:
     require_shared()
     for name in ("bomex-juiceshop-npm-bare-cdx1.4.json", "bomex-keycloak-cdx1.2.json", "cdxgen-9.8.8-postgen-1060-cdx1.5.json"):
@@ -699,6 +701,7 @@ def _generated_bom(n: int, vulns: int) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_five_thousand_components_with_vulnerabilities_read_well_under_a_second(tmp_path: Path) -> None:
     path = tmp_path / "big.json"
     path.write_text(json.dumps(_generated_bom(5000, 500)))

@@ -204,6 +204,7 @@ def json_documents() -> list[tuple[str, Any]]:
     return json_documents_of_samples_and_corpus()
 
 
+@pytest.mark.slow
 def test_detects_pip_audit_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
     """CycloneDX and SPDX documents (in the corpus) have `dependencies` too, and are not taken."""
     docs = json_documents
@@ -232,6 +233,7 @@ def _timed_read(vulnerabilities: int) -> tuple[ReadResult, float]:
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_vulnerabilities_read_in_linear_time() -> None:
     """About a second for 100k vulnerabilities on a quiet machine; the bounds leave room for a busy CI."""
     small, small_time = _timed_read(20_000)

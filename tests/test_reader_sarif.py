@@ -81,6 +81,7 @@ def _results_are_arrays(raw: dict[str, Any]) -> bool:
     return isinstance(runs, list) and all(isinstance(r, dict) and isinstance(r.get("results"), (list, type(None))) for r in runs)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 @pytest.mark.parametrize("path", corpus_params("sarif"))
 def test_corpus_file_reads_as_its_document_says(path: Path | None) -> None:
@@ -775,6 +776,7 @@ def _timed_read(n: int) -> tuple[ReadResult, float]:
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_results_read_in_linear_time() -> None:
     """Well under a second for 100k results on a quiet machine; the bounds leave room for a busy CI."""
     small, small_time = _timed_read(20_000)

@@ -296,6 +296,7 @@ def json_documents() -> list[tuple[str, Any]]:
     return json_documents_of_samples_and_corpus()
 
 
+@pytest.mark.slow
 def test_detects_semgrep_reports_and_nothing_else(json_documents: list[tuple[str, Any]]) -> None:
     docs = json_documents
     assert any(folder == "semgrep" for folder, _ in docs)
@@ -303,6 +304,7 @@ def test_detects_semgrep_reports_and_nothing_else(json_documents: list[tuple[str
         assert READER.detect(doc) is (folder == "semgrep"), folder
 
 
+@pytest.mark.slow
 def test_detection_is_mutually_exclusive_with_bandit_and_pip_audit(json_documents: list[tuple[str, Any]]) -> None:
     readers = (READER, BanditReader(), PipAuditReader())
     for _folder, doc in json_documents:
@@ -332,6 +334,7 @@ def _timed_read(count: int) -> tuple[ReadResult, float]:
     return result, time.perf_counter() - started
 
 
+@pytest.mark.slow
 def test_a_hundred_thousand_results_read_in_linear_time() -> None:
     """About a second for 100k results on a quiet machine; the bounds leave room for a busy CI."""
     small, small_time = _timed_read(20_000)

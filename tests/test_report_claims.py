@@ -88,6 +88,7 @@ def _bandit(tmp_path: Path, source: str, *extra: str) -> Path:
 # 1. A scan that hid results is an incomplete scan
 
 
+@pytest.mark.slow
 def test_bandit_report_that_obeyed_nosec_closes_the_gate(tmp_path: Path) -> None:
     """Attack: `# nosec` on the flaws; bandit (run without --ignore-nosec) drops the results and
     only counts them in its metrics; `gate evaluate` of that report said OPEN, exit 0."""
@@ -102,6 +103,7 @@ def test_bandit_report_that_obeyed_nosec_closes_the_gate(tmp_path: Path) -> None
     assert _rules(verdict) == {"GATE-SCAN-001"}
 
 
+@pytest.mark.slow
 def test_bandit_nosec_naming_a_test_id_is_counted_too(tmp_path: Path) -> None:
     """Variant: only `# nosec B602` (bandit counts it as `skipped_tests`, not `nosec`)."""
     source = "import subprocess  # nosec B404\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)  # nosec B602\n"
@@ -113,6 +115,7 @@ def test_bandit_nosec_naming_a_test_id_is_counted_too(tmp_path: Path) -> None:
     assert doc is not None and doc["scans"][0]["hidden_suppressions"] == 2
 
 
+@pytest.mark.slow
 def test_data_that_honours_inline_suppressions_accepts_the_hidden_results(tmp_path: Path) -> None:
     """The one way to accept it: trusted data says inline suppressions are honoured."""
     report = _bandit(tmp_path, NOSEC_SOURCE)
@@ -122,6 +125,7 @@ def test_data_that_honours_inline_suppressions_accepts_the_hidden_results(tmp_pa
     assert doc is not None and doc["scans"][0]["complete"] is True and doc["scans"][0]["hidden_suppressions"] == 3
 
 
+@pytest.mark.slow
 def test_allow_incomplete_does_not_accept_hidden_results(tmp_path: Path) -> None:
     """Variant: a data file that accepts bandit's partial scans (for files it cannot parse)
     must not turn `# nosec` into a warning."""
@@ -131,6 +135,7 @@ def test_allow_incomplete_does_not_accept_hidden_results(tmp_path: Path) -> None
     assert code == 10 and _rules(verdict) == {"GATE-SCAN-001"}, said
 
 
+@pytest.mark.slow
 def test_bandit_with_ignore_nosec_is_complete_and_the_suppressed_flaw_blocks(tmp_path: Path) -> None:
     """What `gate run` does: the results are kept, marked `suppressed`, and judged."""
     report = _bandit(tmp_path, NOSEC_SOURCE, "--ignore-nosec")
@@ -260,6 +265,7 @@ RECLASSING = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(RECLASSING))
 def test_a_sast_result_claiming_to_be_a_dependency_stays_sast_and_blocks(tmp_path: Path, case: str) -> None:
     """Attack: a SARIF result from a code scanner (or a tool the data does not list) carrying a
@@ -319,6 +325,7 @@ def test_empty_sarif_files_named_bandit_and_pip_audit_do_not_meet_staging(tmp_pa
     assert any("pip-audit does not write sarif reports" in d for d in deny["evidence"]["details"])
 
 
+@pytest.mark.slow
 def test_cyclonedx_claiming_pip_audit_with_vulnerabilities_is_no_dependency_evidence(tmp_path: Path) -> None:
     """Variant: a CycloneDX document whose metadata names pip-audit, with a (low) vulnerability:
     pip-audit's own CycloneDX output names cyclonedx-python-lib, and its findings proved the kind."""
@@ -382,6 +389,7 @@ def test_out_of_spec_sarif_values_are_input_errors(tmp_path: Path, mutate: Any, 
     assert verdict["decision"] == "error" and pointer in verdict["error"]["message"]
 
 
+@pytest.mark.slow
 def test_out_of_spec_bandit_severity_is_an_input_error(tmp_path: Path) -> None:
     report = _bandit(tmp_path, NOSEC_SOURCE, "--ignore-nosec")
     doc = json.loads(report.read_text())

@@ -19,12 +19,12 @@ from conftest import REPO
 from scan_support import require_tools
 
 from gate.collect import read_report
-from sbom.generate import SbomRunner
 from scanners.run.bandit import BanditRunner
 from scanners.run.interface import RunRecord, ScannerRunner
 from scanners.run.parallel import ScanRun, run_all
 from scanners.run.pip_audit import PipAuditRunner
 from scanners.run.registry import SCANNERS, UnknownScanner, get_runner, parse_scanners
+from scanners.run.sbom import SbomRunner
 from scanners.run.semgrep import IGNORE_FILE_NAME, IGNORE_FILE_PREFIX, SemgrepRunner, rules_dir
 
 VULNERABLE = REPO / "examples" / "vulnerable-app"

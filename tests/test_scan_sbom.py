@@ -1,4 +1,4 @@
-"""SBOM generation (`sbom.generate`, `gate sbom`) and the manifest discovery the dependency audit shares.
+"""SBOM generation (`scanners.run.sbom`, `gate sbom`) and the manifest discovery the dependency audit shares.
 
 cyclonedx-py runs for real; each generation takes a few seconds, so one SBOM per manifest kind
 is generated once per module and shared.
@@ -15,8 +15,8 @@ from conftest import DATA, REPO, run_gate
 from scan_support import require_tools
 
 from gate.collect import read_report
-from sbom.generate import NO_MANIFEST, Manifest, SbomRunner, all_pinned, checked_requirements, find_manifest, requirement_lines
 from scanners.run.interface import PrepareError
+from scanners.run.sbom import NO_MANIFEST, Manifest, SbomRunner, all_pinned, checked_requirements, find_manifest, requirement_lines
 
 MANIFESTS = DATA / "scan_manifests"
 VULNERABLE = REPO / "examples" / "vulnerable-app"
@@ -211,6 +211,7 @@ EXPECTED_PURLS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(EXPECTED_PURLS))
 def test_generated_sbom_lists_the_declared_packages(generated: dict[str, tuple[object, Path]], kind: str) -> None:
     record, path = generated[kind]
@@ -223,12 +224,14 @@ def test_generated_sbom_lists_the_declared_packages(generated: dict[str, tuple[o
     assert {c.purl for c in result.components} == EXPECTED_PURLS[kind]
 
 
+@pytest.mark.slow
 def test_root_component_comes_from_pyproject(generated: dict[str, tuple[object, Path]]) -> None:
     for kind, name in (("pyproject", "inventory"), ("poetry", "poetry-sample"), ("uv", "uv-sample")):
         doc = json.loads(generated[kind][1].read_text(encoding="utf-8"))
         assert doc["metadata"]["component"]["name"] == name, kind
 
 
+@pytest.mark.slow
 def test_generation_is_reproducible(generated: dict[str, tuple[object, Path]], tmp_path: Path) -> None:
     again = tmp_path / "again.cdx.json"
     record = SbomRunner(output=again).run(VULNERABLE, tmp_path, 120)
@@ -236,6 +239,7 @@ def test_generation_is_reproducible(generated: dict[str, tuple[object, Path]], t
     assert again.read_bytes() == generated["requirements"][1].read_bytes()
 
 
+@pytest.mark.slow
 def test_environment_sbom(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     import venv as venv_module
@@ -262,6 +266,7 @@ def test_no_manifest_is_not_applicable(tmp_path: Path) -> None:
 # `gate sbom`
 
 
+@pytest.mark.slow
 def test_gate_sbom_command(tmp_path: Path) -> None:
     out = tmp_path / "nested" / "app.cdx.json"
     res = run_gate(["sbom", str(VULNERABLE), "-o", str(out)])
@@ -284,6 +289,7 @@ def test_gate_sbom_setup_py_only_says_how_to_fix(tmp_path: Path) -> None:
     assert "add a requirements file or a lock file" in res.stderr
 
 
+@pytest.mark.slow
 def test_gate_sbom_broken_lock_file_is_an_input_error_with_the_tool_text(tmp_path: Path) -> None:
     shutil.copytree(MANIFESTS / "pipenv", tmp_path / "p")
     (tmp_path / "p" / "Pipfile.lock").write_text('{"default": {"flask": {"version": "==2.0.0"}}', encoding="utf-8")

@@ -23,7 +23,6 @@ from scan_support import require_tools
 from scan_trust_trees import FLAW, HIDDEN, build_hook_tree, hiding_tree
 
 from gate.errors import InputError
-from sbom.generate import Checked, SbomRunner, check_requirements, checked_requirements, find_manifest, is_development
 from scanners.run.bandit import BanditRunner
 from scanners.run.coverage import CoverageRules, glob_excludes, survey, unscanned
 from scanners.run.environment import minimal_env
@@ -31,6 +30,7 @@ from scanners.run.interface import Prepared, RunRecord, ScannerRunner, execute
 from scanners.run.parallel import ScanRun, run_all
 from scanners.run.pip_audit import PipAuditRunner
 from scanners.run.registry import SCANNERS, get_runner
+from scanners.run.sbom import Checked, SbomRunner, check_requirements, checked_requirements, find_manifest, is_development
 from scanners.run.semgrep import SemgrepRunner
 
 TIME = "2026-11-26T12:00:00Z"
@@ -547,6 +547,7 @@ def test_prepared_errors_make_a_run_incomplete() -> None:
     assert SemgrepRunner().ignore_name != SemgrepRunner().ignore_name  # random per runner (and per run)
 
 
+@pytest.mark.slow
 def test_attack_no_code_scanner_means_everything_is_unscanned(tmp_path: Path) -> None:
     """Attack: `--scanners sbom` (or a pipeline that drops the code scanners) and the gate knew of
     no code at all. Now every source file is unscanned: `gate scan` refuses (exit 3) and names it."""
@@ -585,6 +586,7 @@ def test_evaluate_with_source_root_lists_nothing_when_a_report_covers_every_file
     assert not any(v["rule"] == "GATE-SCAN-020" for v in verdict["violations"])
 
 
+@pytest.mark.slow
 def test_attack_evaluate_with_source_root_sees_code_no_report_covered(tmp_path: Path) -> None:
     """Attack: a pipeline passes reports that cover part of the project (a bandit report of the
     files that were there before, a SARIF log that lists no files) and the gate could not tell.

@@ -30,6 +30,7 @@ def _schema(name: str) -> dict:
     return json.loads((Path(__file__).resolve().parents[1] / "gate" / "schemas" / f"{name}.schema.json").read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("folder", _scenarios(), ids=lambda p: p.name)
 def test_scenario(folder: Path, tmp_path: Path) -> None:
     spec = yaml.safe_load((folder / "scenario.yaml").read_text())

@@ -61,6 +61,7 @@ def test_pack_is_found_through_the_scanners_package() -> None:
     assert len(_rule_files()) >= 10
 
 
+@pytest.mark.slow
 def test_semgrep_test_passes_for_every_rule(semgrep_test: dict[str, Any]) -> None:
     # semgrep --test prints "All tests passed" even when a rule file failed to load: check both.
     assert semgrep_test["config_with_errors"] == []
@@ -74,6 +75,7 @@ def test_semgrep_test_passes_for_every_rule(semgrep_test: dict[str, Any]) -> Non
     assert set(checked) == {rule["id"] for _, rule in _rules()}
 
 
+@pytest.mark.slow
 def test_every_rule_has_true_and_false_positive_cases(semgrep_test: dict[str, Any]) -> None:
     for path, rule in _rules():
         test_file = path.with_suffix(".py")
@@ -136,6 +138,7 @@ def test_secret_rules_read_as_secret_findings() -> None:
         assert bool(segments & {"secret", "secrets"}) == is_secret_rule, rule["id"]
 
 
+@pytest.mark.slow
 def test_sql_rule_covers_every_string_building_shape(semgrep_test: dict[str, Any]) -> None:
     # FIELD-NOTES: %, f-strings, .format and + all occur; the test file has a case of each.
     text = (RULES / "sql-injection.py").read_text(encoding="utf-8")

@@ -72,6 +72,7 @@ def pack_repo(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_a_baseline_regenerated_by_the_change_is_not_used(pack_repo: Path) -> None:
     """Attack (issue 14): under --policy-ref the pull request regenerated `baseline.json` from its
     own report; the new flaw became "existing", stage dev passed and not_used listed nothing.
@@ -88,6 +89,7 @@ def test_a_baseline_regenerated_by_the_change_is_not_used(pack_repo: Path) -> No
     assert entry["reason"] == "main:baseline.json was used"
 
 
+@pytest.mark.slow
 def test_a_baseline_the_ref_lacks_makes_every_finding_new(pack_repo: Path) -> None:
     """Variant: the change adds a baseline the trusted ref does not have (and points the config
     at it). It is not used; the run reads an empty baseline, so every finding is `new`."""

@@ -72,6 +72,7 @@ def test_an_unknown_stage_is_a_usage_error_naming_the_known_ones(tmp_path: Path)
     assert "production" in out and all(s in out for s in ("dev", "staging", "prod"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["default", "dev", "staging", "prod"])
 def test_each_stage_with_full_evidence(tmp_path: Path, stage: str) -> None:
     args = [] if stage == "default" else ["--stage", stage]
@@ -99,6 +100,7 @@ def test_each_stage_with_full_evidence(tmp_path: Path, stage: str) -> None:
         assert bool(licence_gaps) is (stage != "dev")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("stage", "missing"),
     [("default", set()), ("dev", set()), ("staging", {"dependency"}), ("prod", {"dependency", "sbom"})],
@@ -111,6 +113,7 @@ def test_required_evidence_grows_towards_production(tmp_path: Path, stage: str, 
     assert code == (10 if missing else 0)
 
 
+@pytest.mark.slow
 def test_a_stage_profile_can_make_warnings_block_and_the_flag_wins(tmp_path: Path) -> None:
     reports = [b404(tmp_path), PIP_AUDIT, SBOM]
     strict = write(tmp_path / "strict.yaml", "stages:\n  staging:\n    fail_on: warn\n")

@@ -46,6 +46,7 @@ def _evaluate(tmp_path: Path, report: Path) -> tuple[int, dict[str, Any]]:
     return res.exit_code, json.loads(verdict.read_text())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", ["app/conftest.py", "tests/conftest.py", "tests/fixtures/aws.py"])
 def test_attack_a_cloud_key_in_test_code_blocks(tmp_path: Path, path: str) -> None:
     report = write(tmp_path / "gitleaks.sarif", json.dumps(_gitleaks_at(path)))

@@ -98,6 +98,7 @@ def _openvex(vuln: str, product: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("vuln", "product"),
     [
@@ -143,6 +144,7 @@ def test_a_cyclonedx_single_affected_version_names_the_version(tmp_path: Path) -
     assert covered == {"CVE-2024-22195"}, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("version", "covers"), [("3.1.2", True), ("3.1.3", False)])
 def test_a_cyclonedx_component_without_purl_version_is_taken_at_its_own_version(tmp_path: Path, version: str, covers: bool) -> None:
     audit = VEX / "pip-audit-vulns.json"
@@ -188,6 +190,7 @@ def _covered_ids(verdict: dict[str, Any]) -> set[str]:
     return {str(w["finding"]) for w in verdict["waived"] if w.get("by") == "vex"}
 
 
+@pytest.mark.slow
 def test_the_verdict_lists_vex_covered_findings_as_waived(covered: dict[str, str]) -> None:
     verdict = json.loads(covered["json"])
     vex_waived = [w for w in verdict["waived"] if w.get("by") == "vex"]

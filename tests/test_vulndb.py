@@ -104,6 +104,7 @@ def test_withdrawn_records_are_skipped(tmp_path: Path) -> None:
     assert matches(doc) == {"pkg:pypi/demo@1.0": {"PYSEC-0000-11"}}
 
 
+@pytest.mark.slow
 def test_aliases_merge_into_one_finding(tmp_path: Path) -> None:
     """PYSEC and GHSA records of one flaw (each naming the other, and the CVE) are one finding with every id."""
     v3 = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
@@ -131,6 +132,7 @@ def test_aliases_merge_into_one_finding(tmp_path: Path) -> None:
     assert findings[1]["severity"] == "unknown"  # no vector, no label: the stage's unknown_severity_as decides
 
 
+@pytest.mark.slow
 def test_cvss_v4_and_label_fallback(tmp_path: Path) -> None:
     v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N"
     recs = [
@@ -369,6 +371,7 @@ def test_update_refuses_to_replace_a_folder_that_is_not_a_database(tmp_path: Pat
 # The database as evidence
 
 
+@pytest.mark.slow
 def test_missing_database_for_a_stage_that_requires_dependency_evidence(tmp_path: Path) -> None:
     bom = tmp_path / "sbom.cdx.json"
     from tests.vulndb_support import sbom
@@ -391,6 +394,7 @@ def test_missing_database_for_a_stage_that_requires_dependency_evidence(tmp_path
     assert json.loads(verdict.read_text())["vulndb"]["status"] == "missing"
 
 
+@pytest.mark.slow
 def test_database_evidence_in_the_input_document_and_verdict(tmp_path: Path) -> None:
     db = build_db(tmp_path, [record("PYSEC-0000-25", "demo", modified="2024-10-01T00:00:00Z")])
     code, doc, verdict = evaluate(tmp_path, db, [pypi("demo", "1.0")], "--stage", "prod")
@@ -459,6 +463,7 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["json", "console", "markdown", "sarif", "junit", "github"])
 def test_example_closes_on_its_vulnerable_dependencies_in_every_format(example_db: Path, fmt: str, tmp_path: Path) -> None:
     """The README's quick start, in every format. GitHub shows at most 10 error annotations per
@@ -493,6 +498,7 @@ def test_example_source_carries_its_attribution() -> None:
     assert "Creative Commons Attribution 4.0" in readme
 
 
+@pytest.mark.slow
 def test_readme_quick_start_runs_as_written(tmp_path: Path) -> None:
     """The README's first command, after the install: build the database from the shipped extract, judge the example."""
     import re
@@ -524,6 +530,7 @@ def test_vuln_db_from_the_config_file(tmp_path: Path) -> None:
     assert json.loads(out.read_text())["vulndb"]["path"] == str(db)
 
 
+@pytest.mark.slow
 def test_gate_run_audits_dependencies_from_the_sbom_by_default(tmp_path: Path, example_db: Path) -> None:
     """`gate run`'s default scanners are bandit, semgrep and sbom: the dependency evidence is the
     generated SBOM matched against the database (nothing installed); pip-audit only by name."""
@@ -591,6 +598,7 @@ def test_oversized_record_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "PYSEC-0000-43.json" in res.stderr and "larger than 1000 bytes" in res.stderr
 
 
+@pytest.mark.slow
 def test_baseline_holds_the_database_findings(tmp_path: Path) -> None:
     """`gate baseline` matches the SBOM as `evaluate` does, so in dev (new findings only) a known
     vulnerability already on the target branch warns (GATE-DEP-005) instead of blocking."""

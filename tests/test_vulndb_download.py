@@ -87,6 +87,7 @@ def test_update_downloads_the_export_with_progress(tmp_path: Path, server: Calla
     assert "downloading" not in res.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["404", "truncated", "not-a-zip"])
 def test_failed_download_leaves_the_old_database_whole(tmp_path: Path, server: Callable[[dict[str, Handler]], str], case: str) -> None:
     db = build_db(tmp_path, [record("PYSEC-0000-31", "demo")])
@@ -101,6 +102,7 @@ def test_failed_download_leaves_the_old_database_whole(tmp_path: Path, server: C
     assert [p.name for p in tmp_path.iterdir() if ".update-" in p.name] == []
 
 
+@pytest.mark.slow
 def test_update_killed_mid_download_leaves_the_old_database_whole(tmp_path: Path, server: Callable[[dict[str, Handler]], str]) -> None:
     """SIGKILL during the download: nothing of the old database is touched (the new one is built beside it)."""
     db = build_db(tmp_path, [record("PYSEC-0000-33", "demo")])

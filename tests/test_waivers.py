@@ -365,6 +365,7 @@ print(json.dumps({"local": time.strftime("%z", time.localtime(1782950399)), "out
 """
 
 
+@pytest.mark.slow
 def test_the_same_answer_in_every_time_zone(tmp_path: Path) -> None:
     """Each zone runs in its own process (TZ is read at start-up), so the zone really applies."""
     cases = [[e, n] for e, n, _ in BOUNDARY]
@@ -401,6 +402,7 @@ print(json.dumps(codes))
 """
 
 
+@pytest.mark.slow
 def test_the_gate_judges_expiry_by_utc_whatever_the_runner_zone(tmp_path: Path) -> None:
     waivers = write(
         tmp_path / "waivers.yaml",
@@ -526,6 +528,7 @@ def test_the_schemas_are_valid_and_the_documents_follow_them(tmp_path: Path) -> 
     jsonschema.validate(document, load_schema("input"))
 
 
+@pytest.mark.slow
 def test_time_makes_runs_reproducible(tmp_path: Path) -> None:
     path = write(tmp_path / "waivers.yaml", GOOD)
     (tmp_path / "a").mkdir()
@@ -542,6 +545,7 @@ def test_time_makes_runs_reproducible(tmp_path: Path) -> None:
     assert later["waived"] == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f not in ("input",)])
 def test_waived_findings_are_visible_in_every_output(tmp_path: Path, fmt: str) -> None:
     path = write(tmp_path / "waivers.yaml", GOOD)

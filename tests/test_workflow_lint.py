@@ -82,12 +82,14 @@ def run_zizmor(*args: str) -> list[dict[str, Any]]:
     return findings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("persona", ["regular", "pedantic", "auditor"])
 def test_zizmor_reports_nothing(persona: str) -> None:
     findings = run_zizmor("--persona", persona)
     assert findings == [], [(f["ident"], f["desc"]) for f in findings]
 
 
+@pytest.mark.slow
 def test_zizmor_ignores_only_what_is_explained() -> None:
     # `./` where zizmor prefers `$/` (which actionlint 1.7.12 rejects; in the reusable workflow
     # it is the folder policy-gate was checked out to), and this repository's own reusable

@@ -91,6 +91,7 @@ def people_files() -> list[Path]:
     return sorted(found)
 
 
+@pytest.mark.slow
 def test_every_yaml_file_here_reads_as_ruamel_reads_it() -> None:
     files = people_files()
     decided = sum(assert_agrees(p.read_text(encoding="utf-8-sig")) for p in files)
@@ -184,6 +185,7 @@ SCALARS = [
 FORMS = ["{s}", "k: {s}", "- {s}", "{s}: v", "[{s}]", "{{k: {s}}}", '"{s}"', "k: '{s}'", "a: &x {s}\nb: *x", "? {s}\n: v"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scalar", SCALARS)
 def test_each_scalar_form_reads_as_ruamel_reads_it(scalar: str) -> None:
     for form in FORMS:
@@ -226,6 +228,7 @@ def test_a_fast_read_file_knows_its_positions() -> None:
     assert pos is not None and (pos.line, pos.column) == (3, 5)
 
 
+@pytest.mark.slow
 def test_valid_waivers_data_and_baseline_need_neither_ruamel_nor_python_jsonschema(tmp_path: Path) -> None:
     waivers = tmp_path / "waivers.yaml"
     waivers.write_text(
@@ -291,6 +294,7 @@ def block(value: Any, indent: int = 0) -> str:
 documents = st.recursive(scalar_text, lambda kids: st.lists(kids, max_size=3) | st.dictionaries(keys, kids, max_size=3), max_leaves=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(doc=documents)
 def test_generated_documents_read_as_ruamel_reads_them(doc: Any) -> None:
@@ -322,6 +326,7 @@ EDGES = "\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u200a\u200b\u2028\u202f\u205f\u300
 edge_text = st.text(alphabet=st.sampled_from(list(EDGES + "aZ09-_.:*?[]{}/@#")), min_size=0, max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(wid=edge_text, reason=edge_text, rule=edge_text, expires=st.sampled_from(["2026-01-01", "2026-01-01\n", "2026-01-01Z", "soon"]))
 def test_fast_waiver_validity_implies_python_validity(wid: str, reason: str, rule: str, expires: str) -> None:
@@ -363,6 +368,7 @@ def test_patterns_are_rewritten_or_refused(pattern: str, rewritten: str | None) 
     assert yamlfile.python_pattern(pattern) == rewritten
 
 
+@pytest.mark.slow
 def test_python_space_is_what_python_calls_white_space() -> None:
     import re
 

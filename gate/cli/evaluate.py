@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gate.cli import config_option, verbose_option
+from gate.cli.choices import OutputPair, reader_format_choice
 from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits
 from gate.engine.registry import ENGINES
 from gate.errors import OutputError
@@ -47,6 +48,13 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         _opt("--time", "time_", env="GATE_TIME", help='"Now" for everything judged by the clock (RFC 3339), for reproducible runs.'),
         _opt(
+            "--no-timing",
+            env="GATE_NO_TIMING",
+            is_flag=True,
+            help="Leave the run's measured durations out of the verdict (`timing` is empty): with --time, "
+            "two runs on the same inputs give the same bytes.",
+        ),
+        _opt(
             "--policy-ref",
             env="GATE_POLICY_REF",
             help="Read everything that governs (policies, data, waivers, baseline, VEX, config, key) from this git ref.",
@@ -80,6 +88,7 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             env="GATE_OUTPUT",
             multiple=True,
             metavar="NAME=PATH",
+            type=OutputPair(),
             help=f"Also write a format to a file (repeatable; NAME in {', '.join(FORMATS)}).",
         ),
         _opt(
@@ -155,10 +164,14 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def parse_outputs(values: Sequence[str]) -> list[tuple[str, str]]:
-    """`NAME=PATH` pairs; an unknown name is a usage error (never silently plain text)."""
+def parse_outputs(values: Sequence[str | tuple[str, str]]) -> list[tuple[str, str]]:
+    """`NAME=PATH` pairs; an unknown name is a usage error (never silently plain text). Click has
+    already split and checked them (`OutputPair`, at parse time); raw strings are accepted too."""
     pairs = []
     for value in values:
+        if isinstance(value, tuple):
+            pairs.append(value)
+            continue
         name, sep, path = value.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"{value!r} is not NAME=PATH", param_hint="--output")
@@ -200,6 +213,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         unscanned=kw.get("unscanned"),
         source_root=kw.get("source_root"),
         vuln_db=kw.get("vuln_db"),
+        timing=not kw.get("no_timing"),
     )
 
 
@@ -334,7 +348,9 @@ def finish(
 
 @click.command("evaluate")
 @click.argument("reports", nargs=-1, type=click.Path())
-@click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format instead of detecting it from content.")
+@click.option(
+    "--as", "as_format", envvar="GATE_AS", type=reader_format_choice(), help="Force the report format instead of detecting it from content."
+)
 @evaluation_options
 def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any) -> int:
     """Evaluate existing reports and SBOMs (format detected from content)."""
@@ -348,7 +364,7 @@ def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any)
 @click.command("baseline")
 @click.argument("reports", nargs=-1, type=click.Path())
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False), help="Baseline file to write.")
-@click.option("--as", "as_format", envvar="GATE_AS", help="Force the report format.")
+@click.option("--as", "as_format", envvar="GATE_AS", type=reader_format_choice(), help="Force the report format.")
 @click.option("--policy", envvar="GATE_POLICY", help="Policy folder (for its data: test paths, dedupe window).")
 @click.option("--time", "time_", envvar="GATE_TIME", help="Creation time to record (RFC 3339).")
 @click.option("--allow-empty", is_flag=True, envvar="GATE_ALLOW_EMPTY", help="Accept having no report at all.")
@@ -371,37 +387,10 @@ def baseline_command(
     """Write the fingerprints of today's findings as a baseline file."""
     from pathlib import Path
 
-    from gate import __version__
-    from gate.baseline import build_baseline
-    from gate.collect import collect
     from gate.output.json_format import dump
-    from gate.pipeline import Context, prepare
-    from gate.policy import default_policy_dir
-    from gate.runner import resolve_time
-    from gate.sources import load_policy_path
-    from gate.verdict import format_time
+    from gate.runner import make_baseline
 
-    now = resolve_time(time_)
-    root = policy or ("policies" if Path("policies").is_dir() else str(default_policy_dir()))
-    pol = load_policy_path(root)
-    reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
-    # The findings `evaluate` adds from the vulnerability database belong in the baseline too.
-    from gate.vulndb.evidence import attach
-    from gate.vulndb.store import default_db_dir
-
-    matched = attach(
-        reps,
-        db_dir=Path(vuln_db) if vuln_db else default_db_dir(),
-        explicit=bool(vuln_db),
-        requires_dependency=False,
-        now=now,
-        gate_version=__version__,
-    )
-    if matched.report is not None:
-        reps = [*reps, matched.report]
-    ctx = Context(stage="default", time=format_time(now), gate_version=__version__)
-    doc = prepare(reps, context=ctx, config_data=pol.data).document
-    baseline = build_baseline(doc["findings"], created=format_time(now), gate_version=__version__)
+    baseline = make_baseline(reports, as_format=as_format, policy=policy, time_text=time_, allow_empty=allow_empty, vuln_db=vuln_db)
     try:
         Path(output).write_text(dump(baseline), encoding="utf-8")
     except OSError as exc:

@@ -8,6 +8,7 @@ import click
 
 from gate.authoring.compare import RENDERERS, compare
 from gate.cli import verbose_option
+from gate.cli.choices import reader_format_choice
 from gate.engine.registry import ENGINES
 from gate.errors import ExitCode
 from gate.output.text import clean
@@ -34,7 +35,7 @@ def _error_line(label: str, policy: str, outcome: Outcome) -> str:
 )
 @click.option("--waivers", type=click.Path(dir_okay=False), help="Waivers file used on both sides.")
 @click.option("--baseline", type=click.Path(dir_okay=False), help="Baseline file used on both sides.")
-@click.option("--as", "as_format", help="Force the report format instead of detecting it.")
+@click.option("--as", "as_format", type=reader_format_choice(), help="Force the report format instead of detecting it.")
 @click.option("--engine", type=click.Choice([e for e in ENGINES if e != "opa-server"]), default="embedded", show_default=True)
 @click.option(
     "--eval-timeout", type=click.FloatRange(min=0.01), default=60.0, show_default=True, help="Seconds allowed for each evaluation."

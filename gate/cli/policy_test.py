@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from gate.authoring.testrun import fill_unreached, report_lines
 from gate.cli import verbose_option
 from gate.engine.registry import ENGINES, get_engine
-from gate.policy import default_policy_dir
-from gate.sources import load_policy_path
+from gate.sources import load_policy_path, policy_root
 
 
 def default_dir() -> str:
-    """./policies if present, else the shipped pack."""
-    return "policies" if Path("policies").is_dir() else str(default_policy_dir())
+    """./policies if present, else the shipped pack (`gate.sources.policy_root`)."""
+    return policy_root()
 
 
 @click.command("test")

@@ -9,7 +9,6 @@ to stderr: a live display on a terminal, plain lines in CI (not a TTY, or CI=tru
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 import click
 
 from gate.cli import config_option, verbose_option
+from gate.cli.choices import ScannerList
 from gate.cli.evaluate import build_config, evaluation_options, finish, output_options, parse_outputs
 from gate.errors import ConfigError, GateError, InputError, OutputError
 from gate.output.text import clean
@@ -54,6 +54,7 @@ def scanner_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             default=",".join(DEFAULT_SCANNERS),
             show_default=True,
             metavar="LIST",
+            type=ScannerList(),
             help=f"Comma-separated scanners to run (from {', '.join(SCANNERS)}).",
         ),
         _opt(
@@ -210,7 +211,9 @@ def describe(record: RunRecord) -> str:
 # Wiring
 
 
-def _scanners(text: str) -> tuple[str, ...]:
+def _scanners(text: str | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(text, tuple):
+        return text  # already checked by Click (ScannerList)
     try:
         return parse_scanners(text)
     except UnknownScanner as exc:
@@ -246,7 +249,7 @@ def coverage_rules(data: Mapping[str, Any]) -> CoverageRules:
 def scan(
     path: str,
     *,
-    scanners: str,
+    scanners: str | tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: Sequence[str],
@@ -301,7 +304,7 @@ def _policy_for_scan(kw: Mapping[str, Any]) -> Any:
 @evaluation_options
 def run_command(
     path: str,
-    scanners: str,
+    scanners: str | tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: tuple[str, ...],
@@ -367,7 +370,7 @@ def run_command(
 @verbose_option
 def scan_command(
     path: str,
-    scanners: str,
+    scanners: str | tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: tuple[str, ...],
@@ -439,7 +442,7 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     The project's lock file (poetry.lock, Pipfile.lock, uv.lock), else its requirements*.txt,
     else its pyproject.toml dependencies describe it; cyclonedx-py writes the SBOM.
     """
-    from sbom.generate import SbomRunner
+    from scanners.run.sbom import SbomRunner, component_count
 
     target = _target(path)
     out = Path(output)
@@ -460,9 +463,6 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     source = next((n for n in record.notes if n.startswith("from ")), "")
     if not record.complete or record.report is None:
         raise InputError(f"SBOM generation {source} {record.status}: {clean(record.errors[0] if record.errors else '', 500)}", file=path)
-    try:
-        components = len(json.loads(out.read_text(encoding="utf-8")).get("components") or [])
-    except (OSError, ValueError, AttributeError) as exc:
-        raise InputError(f"cyclonedx-py wrote an unreadable SBOM: {exc}", file=output) from None
+    components = component_count(record, output)
     click.echo(f"gate: sbom: {components} component(s) {source} written to {clean(output)} in {time.monotonic() - started:.1f} s", err=True)
     return 0

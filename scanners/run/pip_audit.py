@@ -3,7 +3,7 @@
     pip-audit -f json -o OUT/pip-audit.json --progress-spinner off --timeout 10 -s pypi
               -r WORK/requirements.txt --no-deps --disable-pip
 
-What is audited comes from the same manifest the SBOM is built from (`sbom.generate`): the
+What is audited comes from the same manifest the SBOM is built from (`scanners.run.sbom`): the
 checked requirement lines of the runtime requirements files, of a lock file (poetry, Pipfile,
 uv) or of `pyproject.toml`, written by the gate to a requirements file in its private work
 folder. pip-audit never sees the project's own files or folder: an index or find-links option,
@@ -36,8 +36,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from sbom.generate import NO_MANIFEST, all_pinned, checked_requirements, find_manifest
 from scanners.run.interface import Prepared, RunRecord, ScannerRunner, ScanPlan, Skip
+from scanners.run.sbom import NO_MANIFEST, all_pinned, checked_requirements, find_manifest
 
 SERVICES = ("pypi", "osv")
 """pip-audit's vulnerability services the gate offers (`--pip-audit-service`)."""

@@ -1,13 +1,43 @@
-"""The scanner runners, listed by hand (no discovery), in the order `--scanners` documents them."""
+"""The scanner runners, listed by hand (no discovery) in a table like the other plug-in families
+(readers, engines, formats), in the order `--scanners` documents them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
+from importlib import import_module
 from typing import Any, Final
 
 from scanners.run.interface import ScannerRunner
 
-SCANNERS: Final = ("bandit", "semgrep", "pip-audit", "sbom")
+
+class ScannerName(str, Enum):
+    """`--scanners` choices, in the order they are documented (the default is all of them)."""
+
+    BANDIT = "bandit"
+    SEMGREP = "semgrep"
+    PIP_AUDIT = "pip-audit"
+    SBOM = "sbom"
+
+
+def _no_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+# Each runner: its module and class (imported on use, so a run loads only the runners it runs),
+# and how the run's options become its constructor's arguments.
+_IMPLEMENTATIONS: Final[dict[ScannerName, tuple[str, str, Callable[[Mapping[str, Any]], dict[str, Any]]]]] = {
+    ScannerName.BANDIT: ("scanners.run.bandit", "BanditRunner", _no_options),
+    ScannerName.SEMGREP: ("scanners.run.semgrep", "SemgrepRunner", lambda o: {"extra_configs": o.get("semgrep_configs") or ()}),
+    ScannerName.PIP_AUDIT: (
+        "scanners.run.pip_audit",
+        "PipAuditRunner",
+        lambda o: {"service": o.get("pip_audit_service") or "pypi", "osv_url": o.get("osv_url")},
+    ),
+    ScannerName.SBOM: ("scanners.run.sbom", "SbomRunner", lambda o: {"environment": o.get("environment")}),
+}
+
+SCANNERS: Final[tuple[str, ...]] = tuple(s.value for s in ScannerName)
 """Every name `--scanners` accepts; the default is all of them."""
 
 
@@ -39,20 +69,10 @@ def parse_scanners(text: str | Sequence[str]) -> tuple[str, ...]:
 def get_runner(name: str, **options: Any) -> ScannerRunner:
     """The runner for `name`. Options: `semgrep_configs` (extra semgrep configs), `pip_audit_service`,
     `osv_url`, `environment` (SBOM of an environment instead of the manifest)."""
-    if name == "bandit":
-        from scanners.run.bandit import BanditRunner
-
-        return BanditRunner()
-    if name == "semgrep":
-        from scanners.run.semgrep import SemgrepRunner
-
-        return SemgrepRunner(options.get("semgrep_configs") or ())
-    if name == "pip-audit":
-        from scanners.run.pip_audit import PipAuditRunner
-
-        return PipAuditRunner(service=options.get("pip_audit_service") or "pypi", osv_url=options.get("osv_url"))
-    if name == "sbom":
-        from sbom.generate import SbomRunner
-
-        return SbomRunner(environment=options.get("environment"))
-    raise UnknownScanner(f"unknown scanner {name!r} (choose from {', '.join(SCANNERS)})")
+    try:
+        key = ScannerName(name)
+    except ValueError:
+        raise UnknownScanner(f"unknown scanner {name!r} (choose from {', '.join(SCANNERS)})") from None
+    module, cls, arguments = _IMPLEMENTATIONS[key]
+    runner: ScannerRunner = getattr(import_module(module), cls)(**arguments(options))
+    return runner

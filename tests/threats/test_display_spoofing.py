@@ -56,6 +56,7 @@ def rendered(tmp_path: Path) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", [*FORMATS, "explain"])
 def test_no_output_for_people_carries_a_hidden_character(rendered: dict[str, str], fmt: str) -> None:
     text = rendered[fmt]

@@ -39,6 +39,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_incomplete_scan_is_denied_with_the_tools_own_errors(tmp_path: Path, case: str) -> None:
     report = CASES[case]

@@ -179,6 +179,7 @@ def slow_policy(tmp_path: Path) -> Path:
     return pol
 
 
+@pytest.mark.slow
 def test_eval_timeout_over_is_4_and_under_is_fine(tmp_path: Path) -> None:
     started = time.perf_counter()
     res, verdict, _ = evaluate_verdict(tmp_path, str(CORE / "high.sarif"), "--eval-timeout", "0.5", policy=slow_policy(tmp_path))

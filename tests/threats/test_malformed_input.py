@@ -49,6 +49,7 @@ def located(err: InputError) -> bool:
 # Truncation
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SMALL_SAMPLES))
 def test_every_prefix_of_a_small_report_is_refused_with_a_position(name: str) -> None:
     path = SMALL_SAMPLES[name]
@@ -80,6 +81,7 @@ CUT_SAMPLES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("relative", CUT_SAMPLES)
 def test_sampled_cut_points_of_big_corpus_reports_are_refused(relative: str) -> None:
     path = corpus_file(relative)

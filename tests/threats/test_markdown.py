@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from markdown_it import MarkdownIt
 
 from tests.conftest import run_gate
@@ -82,6 +83,7 @@ def test_hostile_text_keeps_tables_and_renders_no_markup(tmp_path: Path) -> None
     assert len(verdict["violations"]) == len(HOSTILE)
 
 
+@pytest.mark.slow
 def test_the_summary_is_capped_near_1_mib_with_a_note(tmp_path: Path) -> None:
     filler = "|<>[]()#*_`!&" * 23  # 299 characters that all need escaping
     text, verdict = render(tmp_path, [f"{i} {filler}" for i in range(3000)], env={"GATE_MARKDOWN_MAX_BYTES": ""})

@@ -84,6 +84,7 @@ def test_builtin_error_is_an_error_never_undefined(tmp_path: Path, engine: str) 
     assert "bad.rego:5" in said(res), said(res)
 
 
+@pytest.mark.slow
 def test_very_slow_policy_stops_at_the_limit(tmp_path: Path) -> None:
     pol = policy_copy(tmp_path)
     (pol / "slow.rego").write_text(
@@ -302,6 +303,7 @@ def _build(name: str, before: list[tuple[str, str]], after: list[tuple[str, str]
     return "\n".join(lines) + "\n", line, col
 
 
+@pytest.mark.slow
 def test_property_any_forbidden_call_is_refused_by_both_engines(tmp_path: Path) -> None:
     from hypothesis import HealthCheck, given, settings
 

@@ -112,6 +112,7 @@ def test_any_truncation_is_refused_with_a_position_or_reads_as_the_whole(chosen:
     assert report.result == read_document(data, name).result, "a prefix that reads is the whole report (less trailing space)"
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=400)
 @given(chosen=sample, seed=st.integers(min_value=0, max_value=2**32 - 1), rounds=st.integers(min_value=1, max_value=3))
 def test_any_mutation_reads_or_is_refused_never_crashes_never_passes_garbage(chosen: tuple[str, bytes], seed: int, rounds: int) -> None:
@@ -148,6 +149,7 @@ _SCALARS = (
 json_values = st.recursive(_SCALARS, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_KEYS, kids, max_size=6), max_leaves=30)
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=300)
 @given(value=st.dictionaries(_KEYS, json_values, max_size=6))
 def test_arbitrary_json_in_report_shapes_reads_or_is_refused(value: dict[str, Any]) -> None:
@@ -169,6 +171,7 @@ def test_openvex_status_of_the_wrong_type_is_3() -> None:
         read_document(json.dumps(doc).encode(), "vex.json")
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=12)
 @given(chosen=sample, seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_mutated_reports_through_the_command_line_never_exit_6(
@@ -188,6 +191,7 @@ def test_mutated_reports_through_the_command_line_never_exit_6(
         assert f"{path}" in " ".join(output(res).split())
 
 
+@pytest.mark.slow
 def test_the_fuzzer_runs_clean_briefly(tmp_path: Path) -> None:
     """The fuzzing entry point, as CI runs it (GATE_FUZZ_SECONDS, default 8 s; longer on demand, fuzz/README.md)."""
     seconds = os.environ.get("GATE_FUZZ_SECONDS", "8")
@@ -245,6 +249,7 @@ hostile_text = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=20)
 @given(text=hostile_text)
 def test_text_in_a_real_report_comes_out_of_every_format_as_data(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:

@@ -107,6 +107,7 @@ def evaluate_remote(tmp_path: Path, url: str) -> tuple[object, dict, float]:
     return res, json.loads(out.read_text()), elapsed
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [

@@ -70,6 +70,7 @@ BOUNDARY = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("zone", ZONES, indirect=True)
 def test_waiver_expiry_at_the_utc_day_boundary_is_the_same_in_every_zone(tmp_path: Path, zone: str) -> None:
     for expires, now, expected in BOUNDARY:
@@ -114,6 +115,7 @@ def test_time_makes_runs_reproducible_across_zones(tmp_path: Path, monkeypatch: 
     assert json.loads(seen.pop())["context"]["time"] == "2026-11-26T23:59:59Z"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("tz", "now", "expected"),
     [

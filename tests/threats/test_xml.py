@@ -127,6 +127,7 @@ def test_xinclude_is_never_processed(tmp_path: Path) -> None:
     assert reads_of(events, secret) == [] and network(events) == []
 
 
+@pytest.mark.slow
 def test_deep_xml_is_refused_where_it_passes_the_limit_quickly() -> None:
     data = b'<?xml version="1.0"?>\n' + b"<a>" * 100_000 + b"</a>" * 100_000
     with within(10):
