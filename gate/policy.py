@@ -481,7 +481,7 @@ def policy_from_files(
 def compile_modules(modules: Sequence[Module]) -> None:
     """Parse every module with the embedded engine; the first error as PolicyError (exit 4) with
     file:line:column and the engine's own lines (the offending source line and its caret)."""
-    from gate.engine.embedded import build
+    from gate.engine.compile import build
 
     build([(m.path, m.text) for m in modules], "{}", None)
 

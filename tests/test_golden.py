@@ -1,11 +1,13 @@
 """Golden files: every output format of the shipped example, byte for byte.
 
 `gate evaluate examples/reports --stage prod` (the README's quick start) with a fixed `--time`,
-`--no-timing` and the example vulnerability database, from the repository root. Each format is
+`--no-timing` and the example vulnerability database (built once, as the quick start does, with
+`gate vulndb update --source examples/vulndb`), from the repository root. Each format is
 first validated against its official schema where one exists (SARIF 2.1.0 from ../shared/schemas,
 JUnit against Jenkins' XSD in tests/schemas, the verdict and the input document against
 gate/schemas), then compared with `tests/golden/`. The absolute path of the checkout (SARIF's
-`originalUriBaseIds`) is written there as `@REPO@`.
+`originalUriBaseIds`) is written there as `@REPO@`, the database's folder as `@VULNDB@` and the
+time it was built as `@FETCHED@`.
 
 A change that alters an output on purpose regenerates them with one variable:
 
@@ -42,8 +44,6 @@ ARGS = [
     "--time",
     "2026-12-06T00:00:00Z",
     "--no-timing",
-    "--vuln-db",
-    "examples/vulndb",
 ]
 # Format name -> golden file suffix.
 SUFFIX = {
@@ -66,12 +66,12 @@ CLEAN_ENV: dict[str, str | None] = {
 }
 
 
-def render(folder: Path) -> dict[str, bytes]:
+def render(folder: Path, db: Path) -> dict[str, bytes]:
     """One run of the example, every format written to a file; the bytes by format name."""
     from gate.output.registry import FORMATS
 
     assert set(FORMATS) == set(SUFFIX), "a new format needs a golden file: add it to SUFFIX"
-    args = list(ARGS)
+    args = [*ARGS, "--vuln-db", str(db)]
     for name in FORMATS:
         args += ["--output", f"{name}={folder / name}"]
     res = run_gate(args, env=CLEAN_ENV, cwd=REPO)
@@ -80,8 +80,17 @@ def render(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    return render(tmp_path_factory.mktemp("first")), render(tmp_path_factory.mktemp("second"))
+def vulndb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example's vulnerability database, built from the OSV extract shipped in examples/."""
+    db = tmp_path_factory.mktemp("vulndb") / "db"
+    res = run_gate(["vulndb", "update", "--source", "examples/vulndb", "--db", str(db)], env=CLEAN_ENV, cwd=REPO)
+    assert res.exit_code == 0, res.stderr
+    return db
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, vulndb: Path) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    return render(tmp_path_factory.mktemp("first"), vulndb), render(tmp_path_factory.mktemp("second"), vulndb)
 
 
 def test_two_runs_give_the_same_bytes_in_every_format(runs: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
@@ -91,9 +100,9 @@ def test_two_runs_give_the_same_bytes_in_every_format(runs: tuple[dict[str, byte
     assert not differ, f"these formats differ between two identical runs: {differ}"
 
 
-def test_timing_is_kept_unless_asked(tmp_path: Path) -> None:
+def test_timing_is_kept_unless_asked(tmp_path: Path, vulndb: Path) -> None:
     """Without `--no-timing` the verdict still records where the time went (the flag only removes it)."""
-    args = [a for a in ARGS if a != "--no-timing"] + ["--output", f"json={tmp_path / 'v.json'}"]
+    args = [a for a in ARGS if a != "--no-timing"] + ["--vuln-db", str(vulndb), "--output", f"json={tmp_path / 'v.json'}"]
     res = run_gate(args, env=CLEAN_ENV, cwd=REPO)
     assert res.exit_code == 10, res.stderr
     timing = json.loads((tmp_path / "v.json").read_text(encoding="utf-8"))["timing"]
@@ -136,10 +145,12 @@ def validate(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("name", list(SUFFIX))
-def test_golden_file(name: str, runs: tuple[dict[str, bytes], dict[str, bytes]]) -> None:
+def test_golden_file(name: str, runs: tuple[dict[str, bytes], dict[str, bytes]], vulndb: Path) -> None:
     """The format is valid for its schema, then equal to its golden file (GATE_UPDATE_GOLDEN=1 rewrites it)."""
     text = runs[0][name].decode("utf-8")
     validate(name, text)
+    fetched = json.loads((vulndb / "manifest.json").read_text(encoding="utf-8"))["fetched"]
+    text = text.replace(str(vulndb), "@VULNDB@").replace(fetched, "@FETCHED@")
     text = text.replace(REPO.as_uri(), "file://@REPO@").replace(str(REPO), "@REPO@")
     path = GOLDEN / f"example-prod.{SUFFIX[name]}"
     if UPDATE:
