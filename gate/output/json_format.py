@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from gate.output.interface import Formatter
 
 # JSON already escapes C0 controls, so no string can break a line. What it leaves raw, and this
@@ -22,9 +24,32 @@ def _safe(m: re.Match[str]) -> str:
     return "##\\u005b" if s == "##[" else f"\\u{ord(s):04x}"
 
 
+_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+
+
+def _encode(value: Any) -> str:
+    """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`, through orjson where it can.
+
+    With `indent`, Python's json module falls back to its pure-Python encoder: at 10^5 findings
+    that was about 5 s of a 14 s run (issue 20). orjson writes the same text (same indent, key
+    order, separators and escapes: tests/test_output_encoder.py compares them byte for byte)
+    except for two things: a float in exponent form has no `+` and no leading zero in its
+    exponent (`1e-5`, not `1e-05`: the same number), and NaN or an infinity is written `null`
+    (the standard encoder wrote `NaN`, which is not JSON). What orjson refuses (an integer
+    beyond 64 bits, a non-string key, a lone surrogate) goes to the standard encoder, as before.
+    """
+    try:
+        return orjson.dumps(value, option=_OPTIONS).decode("utf-8")
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+
+
 def dump(value: Any) -> str:
     """Canonical JSON text: sorted keys, two-space indent, UTF-8 kept, newline at the end; inert in a CI log."""
-    return _UNSAFE.sub(_safe, json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
+    text = _encode(value)
+    if _UNSAFE.search(text) is None:
+        return text + "\n"
+    return _UNSAFE.sub(_safe, text) + "\n"
 
 
 class JsonFormatter(Formatter):
