@@ -32,7 +32,7 @@ def _reference(value: Any) -> str:
 @settings(max_examples=200, deadline=None)
 @given(_values)
 def test_the_fast_encoder_writes_the_standard_text(value: Any) -> None:
-    assert _encode(value).decode("utf-8", "surrogatepass") == _reference(value)
+    assert _encode(value).decode("utf-8", "surrogatepass") == _reference(value) + "\n"
 
 
 @settings(max_examples=200, deadline=None)
@@ -43,7 +43,7 @@ def test_floats_read_back_to_the_same_number(number: float) -> None:
 
 def test_what_orjson_refuses_goes_to_the_standard_encoder() -> None:
     for value in ({"big": 2**70}, {1: "non-string key"}, {"s": "\ud800 lone surrogate"}, [-(2**64)]):
-        assert _encode(value).decode("utf-8", "surrogatepass") == _reference(value)
+        assert _encode(value).decode("utf-8", "surrogatepass") == _reference(value) + "\n"
 
 
 def test_control_characters_and_log_markers_are_still_escaped() -> None:
