@@ -53,7 +53,7 @@ _UNSAFE_BYTES = (b"##[", b"\x7f", b"\xc2", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
 def dump(value: Any) -> str:
     """Canonical JSON text: sorted keys, two-space indent, UTF-8 kept, newline at the end; inert in a CI log."""
     raw = _encode(value)
-    unsafe = any(marker in raw for marker in _UNSAFE_BYTES)
+    unsafe = b"##[" in raw or b"\x7f" in raw or (not raw.isascii() and any(marker in raw for marker in _UNSAFE_BYTES))
     text = raw.decode("utf-8", "surrogatepass")
     del raw  # at 10^5 findings the text is 100 MB: one copy at a time
     return _UNSAFE.sub(_safe, text) if unsafe else text
