@@ -121,7 +121,10 @@ class SarifFormatter(Formatter):
         all_results = results(verdict)
         shown = min(len(all_results), self.max_results)
         text = self._render(verdict, document, all_results, shown)
-        if len(text.encode()) > self.max_gzip_bytes and len(gzip.compress(text.encode(), 6)) > self.max_gzip_bytes:
+        data = text.encode()  # once: at 25,000 results it is tens of MB
+        too_big = len(data) > self.max_gzip_bytes and len(gzip.compress(data, 6)) > self.max_gzip_bytes
+        del data
+        if too_big:
             # Too big even compressed: the longest prefix of the results that fits (binary search).
             lo, hi = 0, shown
             while lo < hi:
