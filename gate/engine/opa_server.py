@@ -98,6 +98,18 @@ def _is_loopback_ip(text: str) -> bool:
     return ip.is_loopback
 
 
+def _gzip_body(input_json: str, chunk: int = 1 << 20) -> bytes:
+    """`{"input": <input_json>}`, gzip-compressed, encoded a megabyte at a time (at 10^5 findings
+    the document is 100 MB: no second copy of it is made)."""
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: the gzip container
+    parts = [compressor.compress(b'{"input":')]
+    for start in range(0, len(input_json), chunk):
+        parts.append(compressor.compress(input_json[start : start + chunk].encode("utf-8", "surrogatepass")))
+    parts.append(compressor.compress(b"}"))
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
 class OpaServerEngine(Engine):
     """Evaluates through the data API of a remote OPA server."""
 
@@ -271,9 +283,7 @@ class OpaServerEngine(Engine):
         from gate.bundle import DECISION_PACKAGE, DECISION_RULE, content_digest
 
         digest = content_digest(policy)
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: the gzip container
-        body = compressor.compress(b'{"input":') + compressor.compress(input_json.encode("utf-8")) + compressor.compress(b"}")
-        body += compressor.flush()
+        body = _gzip_body(input_json)
         deadline = time.monotonic() + timeout
         started = time.perf_counter()
         with self._client(timeout) as client:
