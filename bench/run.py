@@ -1,7 +1,14 @@
 """Time `gate evaluate` end to end against the JSON parse floor, `opa eval` and conftest.
 
-    python bench/run.py [--sizes 1k,10k,100k] [--runs 5] [--runs-100k 3] [--inputs DIR]
+    python bench/run.py [--sizes 1k,10k,100k] [--shapes base,heavy] [--engines embedded,opa,opa-server]
+                        [--outputs json,sarif] [--runs 5] [--runs-100k 3] [--inputs DIR]
                         [--no-opa] [--no-conftest] [--json bench/results.json]
+
+With no arguments: both input shapes (the first round's, and the violation-heavy one of issue
+20) at every size, the gate with each of its three engines (`gate`, `gate-opa`, `gate-server`:
+an `opa run --server` on loopback started here with the pack's bundle), and the peers. Each gate
+run writes the verdict JSON and the `--outputs` besides the console report, and reports its
+phases (start-up, policy load, read, prepare, evaluate, decide, verdict, output, interpreter exit).
 
 Every measurement is one fresh process, timed the same way: wall time around start and exit,
 CPU time (user + system, the process and the workers it waited for) and peak memory from
