@@ -438,15 +438,18 @@ def generate_set(folder: Path, n: int, components: int, seed: int | str = 7) -> 
 
 def generate_heavy(out: Path, size: str, seed: int = 7) -> list[Path]:
     """The violation-heavy shape of one size under `out/heavy-<size>`; return its paths."""
-    n = SIZES[size]
-    rng = random.Random(f"{seed}:heavy:{size}")  # noqa: S311 - test data, not secrets
-    folder = out / f"heavy-{size}"
+    return generate_heavy_set(out / f"heavy-{size}", SIZES[size], COMPONENTS[size], seed=f"{seed}:heavy:{size}")
+
+
+def generate_heavy_set(folder: Path, n: int, components: int, seed: int | str = 7) -> list[Path]:
+    """The violation-heavy shape: `n` SARIF results in four logs and an SBOM of `components`, in `folder`."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
     folder.mkdir(parents=True, exist_ok=True)
     files = _files(rng, max(20, n // 20))
     docs: dict[str, Any] = {}
     for k, lang in enumerate(("py", "js", "java", "go"), start=1):
         docs[f"codeql-{k}.sarif"] = sarif(rng, n // 4, files, rule_count=250, heavy=True, prefix=lang)
-    docs["sbom.cdx.json"] = cyclonedx(rng, COMPONENTS[size], n // 100)
+    docs["sbom.cdx.json"] = cyclonedx(rng, components, n // 100)
     paths = []
     for name, doc in docs.items():
         p = folder / name
