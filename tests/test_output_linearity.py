@@ -46,9 +46,6 @@ def _verdict(folder: Path, n: int, components: int) -> tuple[dict[str, Any], dic
 
 
 def _calls(name: str, verdict: dict[str, Any], document: dict[str, Any]) -> int:
-    from gate.output import common
-
-    common._RESULTS_MEMO.clear()  # each format as if it were the only one written
     formatter = get_formatter(name, OutputOptions(color=False, width=120))
     prof = cProfile.Profile()
     prof.enable()
@@ -69,19 +66,3 @@ def test_each_format_grows_linearly(name: str, verdicts: dict[int, tuple[dict[st
     rows = [len(v["violations"]) + len(v["warnings"]) for v, _ in verdicts.values()]
     assert rows[1] > 7 * rows[0] > 0
     assert large <= 9 * max(small, 50), f"{name}: {small} calls at 500 findings, {large} at 4,000 ({large / small:.1f}x for 8x)"
-
-
-def test_several_formats_share_one_list_of_results(verdicts: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
-    from gate.output import common
-
-    verdict, document = verdicts[4000]
-    common._RESULTS_MEMO.clear()
-    first = common.results(verdict)
-    prof = cProfile.Profile()
-    prof.enable()
-    again = common.results(verdict)
-    prof.disable()
-    assert again == first and again is not first
-    assert pstats.Stats(prof).total_calls < 60  # type: ignore[attr-defined]  # thousands when computed again
-    verdict = {**verdict, "violations": verdict["violations"][:1]}  # another verdict: computed afresh
-    assert len([r for r in common.results(verdict) if r.level == "deny"]) == 1

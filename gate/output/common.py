@@ -132,30 +132,8 @@ def primary_finding(entry: Mapping[str, Any], findings: Mapping[str, Any]) -> tu
     return first, tuple(i for i in ids if i != first)
 
 
-_RESULTS_MEMO: list[tuple[Mapping[str, Any], tuple[tuple[int, int], ...], list[Result]]] = []
-"""The last verdict `results` was asked about, its shape and its results: a run that writes
-several formats (console, JSON, SARIF, ...) renders the same verdict several times, and at 10^4
-violations each `results` cost as much as the rest of a format (issue 20)."""
-
-
-def _shape(verdict: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
-    """Identity and length of every part `results` reads: a verdict whose lists were replaced,
-    grown or shrunk since is computed again."""
-    parts = (verdict.get("violations"), verdict.get("warnings"), verdict.get("waived"), verdict.get("findings"))
-    return tuple((id(p), len(p) if isinstance(p, (list, dict)) else -1) for p in parts)
-
-
 def results(verdict: Mapping[str, Any]) -> list[Result]:
     """Every result of the verdict (one per violation, warning and waived finding), most important first."""
-    shape = _shape(verdict)
-    if _RESULTS_MEMO and _RESULTS_MEMO[0][0] is verdict and _RESULTS_MEMO[0][1] == shape:
-        return list(_RESULTS_MEMO[0][2])  # Results are frozen; the list is the caller's own
-    out = _results(verdict)
-    _RESULTS_MEMO[:] = [(verdict, shape, out)]
-    return list(out)
-
-
-def _results(verdict: Mapping[str, Any]) -> list[Result]:
     findings = verdict.get("findings") or {}
     out: list[Result] = []
     for level, key in (("deny", "violations"), ("warn", "warnings")):
