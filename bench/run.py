@@ -160,6 +160,14 @@ def timed(*args, **kwargs):
     marks["timing"] = dict(outcome.verdict.get("timing") or {})
     return outcome
 runner.evaluate = timed  # before gate.cli.evaluate imports it
+import gate.cli.evaluate as command
+real_finish = command.finish
+def finish(*args, **kwargs):
+    try:
+        return real_finish(*args, **kwargs)
+    finally:
+        marks["outputs_written"] = time.monotonic()
+command.finish = finish  # console report and --output files rendered and written
 from gate.cli import main
 sys.argv = ["gate", *sys.argv[1:]]
 code = 0
@@ -190,7 +198,8 @@ def _phases(path: Path, spawned: float, ended: float) -> dict[str, float]:
         "evaluate": timing.get("evaluate", 0.0),
         "decide": timing.get("total", 0.0) - sum(timing.get(k, 0.0) for k in ("policy_load", "read", "vulndb", "prepare", "evaluate")),
         "verdict": runner - timing.get("total", runner),  # decide and build the verdict
-        "output": marks["main_returned"] - marks["verdict_built"],
+        "output": marks.get("outputs_written", marks["main_returned"]) - marks["verdict_built"],
+        "teardown": marks["main_returned"] - marks.get("outputs_written", marks["main_returned"]),  # freeing as the command returns
         "exit": ended - marks["main_returned"],
     }
 
