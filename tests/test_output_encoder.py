@@ -51,3 +51,23 @@ def test_control_characters_and_log_markers_are_still_escaped() -> None:
     assert "\x7f" not in text and "\x85" not in text and "\u2028" not in text and "##[" not in text
     assert json.loads(text) == {"m": "a\x00b\x1f\x7f\x85\u2028##[error]x\n", "k\t": [{}, []]}
     assert text.endswith("}\n")
+
+
+@settings(max_examples=100, deadline=None)
+@given(_values)
+def test_the_file_bytes_are_the_text_as_utf8(value: Any) -> None:
+    """`--output json=FILE` writes `dump_bytes` (no text copy of a 100 MB verdict): the same bytes
+    as the text path, markers and controls escaped alike."""
+    from gate.output.json_format import dump_bytes
+
+    assert dump_bytes(value) == dump(value).encode("utf-8")
+    assert dump_bytes({"m": "##[error]\x7f\x85\u2028", "v": value}) == dump({"m": "##[error]\x7f\x85\u2028", "v": value}).encode()
+
+
+def test_the_file_output_of_a_lone_surrogate_still_fails() -> None:
+    import pytest
+
+    from gate.output.json_format import dump_bytes
+
+    with pytest.raises(UnicodeError):
+        dump_bytes({"s": "\ud800"})

@@ -50,6 +50,16 @@ def _encode(value: Any) -> bytes:
 _UNSAFE_BYTES = (b"##[", b"\x7f", b"\xc2", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
 
 
+def dump_bytes(value: Any) -> bytes:
+    """`dump(value)` as UTF-8, without a text copy when nothing needs escaping (the file output's path)."""
+    raw = _encode(value)
+    if b"##[" in raw or b"\x7f" in raw or (not raw.isascii() and any(marker in raw for marker in _UNSAFE_BYTES)):
+        return _UNSAFE.sub(_safe, raw.decode("utf-8", "surrogatepass")).encode("utf-8")
+    if not raw.isascii():
+        raw.decode("utf-8")  # a lone surrogate (only the standard encoder lets one through) fails here, as a text write would
+    return raw
+
+
 def dump(value: Any) -> str:
     """Canonical JSON text: sorted keys, two-space indent, UTF-8 kept, newline at the end; inert in a CI log."""
     raw = _encode(value)
@@ -67,6 +77,9 @@ class JsonFormatter(Formatter):
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         return dump(verdict)
 
+    def render_bytes(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> bytes:
+        return dump_bytes(verdict)
+
 
 class InputFormatter(Formatter):
     """The input document (`gate.input/v1`), so a policy author sees exactly what Rego sees."""
@@ -75,3 +88,6 @@ class InputFormatter(Formatter):
 
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         return dump(document if document is not None else {})
+
+    def render_bytes(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> bytes:
+        return dump_bytes(document if document is not None else {})
