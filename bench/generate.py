@@ -1,6 +1,6 @@
 """Generate realistic scanner reports and SBOMs for the performance benchmark.
 
-    python bench/generate.py [--out DIR] [--sizes 1k,10k,100k] [--small] [--seed N]
+    python bench/generate.py [--out DIR] [--sizes 1k,10k,100k] [--shapes base,heavy] [--seed N]
 
 For each size N (findings in all) it writes, under `DIR/<size>/`:
 
@@ -14,6 +14,12 @@ For each size N (findings in all) it writes, under `DIR/<size>/`:
 - `sbom.cdx.json`: a CycloneDX 1.6 SBOM of 500 (1k), 1,600 (10k) or 5,000 (100k) components
   (purls, hashes, licences by id or expression, a dependency graph) whose `vulnerabilities`
   (ratings, CWEs, advisories, fixed versions in `recommendation`) give the last 10 % of N.
+
+The violation-heavy shape (`heavy`, issue 20) writes `DIR/heavy-<size>/`: N SARIF results in
+four CodeQL-style logs (`codeql-{1..4}.sarif`, one per language pack, 250 rules each, over N/20
+files) whose rules' `security-severity` is drawn so that about 31 % of the results become
+violations and 32 % warnings under the shipped pack (the rest low or note), and a CycloneDX SBOM
+of 500 / 1,600 / 5,000 components with a few vulnerabilities (1 % of N).
 
 Every file is deterministic for a seed. `--small` writes `small/bandit.json`: one report of ten
 findings, the start-up case. Shapes follow the real reports in the shared corpus and tests/data;
@@ -31,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 SIZES = {"1k": 1_000, "10k": 10_000, "100k": 100_000}
+SHAPES = ("base", "heavy")
 COMPONENTS = {"1k": 500, "10k": 1_600, "100k": 5_000}
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "gate-bench"
 
@@ -97,13 +104,26 @@ def _snippet(rng: random.Random, line: int) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def sarif(rng: random.Random, count: int, files: list[str]) -> dict[str, Any]:
+def _heavy_score(rng: random.Random) -> float:
+    """A `security-severity` for the violation-heavy shape: 49 % high or critical (about a third
+    of those are in test code or linked duplicates and only warn), 14 % medium, the rest low."""
+    band = rng.random()
+    if band < 0.49:
+        return round(rng.uniform(7.0, 10.0), 1)
+    if band < 0.63:
+        return round(rng.uniform(4.0, 6.9), 1)
+    return round(rng.uniform(0.5, 3.9), 1)
+
+
+def sarif(
+    rng: random.Random, count: int, files: list[str], *, rule_count: int = 200, heavy: bool = False, prefix: str = "py"
+) -> dict[str, Any]:
     """A CodeQL-style SARIF log with many rules, `count` results over `files`."""
     rules = []
-    for i in range(200):
+    for i in range(rule_count):
         cwe = CWES[i % len(CWES)]
-        score = round(rng.uniform(1.0, 10.0), 1)
-        rid = f"py/{rng.choice(WORDS)}-{rng.choice(WORDS)}-{i}"
+        score = _heavy_score(rng) if heavy else round(rng.uniform(1.0, 10.0), 1)
+        rid = f"{prefix}/{rng.choice(WORDS)}-{rng.choice(WORDS)}-{i}"
         rules.append(
             {
                 "id": rid,
@@ -416,6 +436,37 @@ def generate_set(folder: Path, n: int, components: int, seed: int | str = 7) -> 
     return paths
 
 
+def generate_heavy(out: Path, size: str, seed: int = 7) -> list[Path]:
+    """The violation-heavy shape of one size under `out/heavy-<size>`; return its paths."""
+    return generate_heavy_set(out / f"heavy-{size}", SIZES[size], COMPONENTS[size], seed=f"{seed}:heavy:{size}")
+
+
+def generate_heavy_set(folder: Path, n: int, components: int, seed: int | str = 7) -> list[Path]:
+    """The violation-heavy shape: `n` SARIF results in four logs and an SBOM of `components`, in `folder`."""
+    rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+    folder.mkdir(parents=True, exist_ok=True)
+    files = _files(rng, max(20, n // 20))
+    docs: dict[str, Any] = {}
+    for k, lang in enumerate(("py", "js", "java", "go"), start=1):
+        docs[f"codeql-{k}.sarif"] = sarif(rng, n // 4, files, rule_count=250, heavy=True, prefix=lang)
+    docs["sbom.cdx.json"] = cyclonedx(rng, components, n // 100)
+    paths = []
+    for name, doc in docs.items():
+        p = folder / name
+        p.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+        paths.append(p)
+    return paths
+
+
+def inputs_for(out: Path, shape: str, size: str, seed: int = 7) -> Path:
+    """The folder of one shape and size, generated when missing."""
+    folder = out / (size if shape == "base" else f"{shape}-{size}")
+    expected = 4 if shape == "base" else 5
+    if not folder.is_dir() or len(list(folder.iterdir())) < expected:
+        (generate if shape == "base" else generate_heavy)(out, size, seed)
+    return folder
+
+
 def generate_small(out: Path, seed: int = 7) -> Path:
     """One bandit report of ten findings: the start-up case."""
     rng = random.Random(f"{seed}:small")  # noqa: S311 - test data, not secrets
@@ -432,14 +483,20 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     ap.add_argument("--sizes", default=",".join(SIZES), help="comma-separated sizes among " + ", ".join(SIZES))
+    ap.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shapes among " + ", ".join(SHAPES))
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)
     print(generate_small(args.out, args.seed))
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    for shape in shapes:
+        if shape not in SHAPES:
+            ap.error(f"unknown shape {shape!r} (choose from {', '.join(SHAPES)})")
     for size in [s.strip() for s in args.sizes.split(",") if s.strip()]:
         if size not in SIZES:
             ap.error(f"unknown size {size!r} (choose from {', '.join(SIZES)})")
-        for p in generate(args.out, size, args.seed):
-            print(f"{p}\t{p.stat().st_size} bytes")
+        for shape in shapes:
+            for p in (generate if shape == "base" else generate_heavy)(args.out, size, args.seed):
+                print(f"{p}\t{p.stat().st_size} bytes")
 
 
 if __name__ == "__main__":

@@ -132,7 +132,10 @@ class FakeOpa:
     `mode` decides the answer to `POST /v1/data/...`: ok (an empty set), slow (answers after
     `delay` seconds, cut short at teardown), status500, malformed, undefined, notaset, swap
     (another bundle after the first decision). `health` is the status of /health. With `token`,
-    every request without `Authorization: Bearer <token>` gets 401.
+    every request without `Authorization: Bearer <token>` gets 401. With `keys` (`package|decision`),
+    the bundle's generated rule (`/v1/data/gate/_decision/decisions`) answers an object of them
+    (each an empty set; 5 in notaset mode); without, that rule is undefined, as in a bundle made
+    before it existed. `bodies` holds every POST body as received.
     """
 
     content_digest: str
@@ -144,6 +147,8 @@ class FakeOpa:
     stop: threading.Event = field(default_factory=threading.Event)
     decisions: int = 0
     url: str = ""
+    keys: list[str] | None = None
+    bodies: list[bytes] = field(default_factory=list)
 
     def bundles(self) -> dict[str, Any]:
         revision = "r2" if self.mode == "swap" and self.decisions > 0 else "r1"
@@ -192,11 +197,16 @@ def _handler(fake: FakeOpa) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
+            fake.bodies.append(self.rfile.read(length))
             if not self._authorised():
                 return
             fake.decisions += 1
             mode = fake.mode
+            combined = self.path.startswith("/v1/data/gate/_decision/decisions")
+            if combined and mode in ("ok", "swap", "notaset"):
+                value = 5 if mode == "notaset" else []
+                self._send(200, json.dumps({"result": {k: value for k in fake.keys}}) if fake.keys is not None else "{}")
+                return
             if mode == "slow":
                 fake.stop.wait(fake.delay)
                 self._send(200, json.dumps({"result": []}))

@@ -85,7 +85,7 @@ def test_bundle_layout_manifest_and_data(policy: object, tmp_path: Path) -> None
     digest = build_bundle(policy, out, revision="rev-1")  # type: ignore[arg-type]
     assert digest == "sha256:" + hashlib.sha256(out.read_bytes()).hexdigest()
     members = _members(out)
-    assert sorted(members) == [".manifest", "data.json", "lib/opadiff_lib.rego", "opadiff.rego"]
+    assert sorted(members) == [".manifest", "_gate_decision.rego", "data.json", "lib/opadiff_lib.rego", "opadiff.rego"]
     manifest = json.loads(members[".manifest"])
     assert manifest["revision"] == "rev-1"
     assert manifest["roots"] == ["gate", "config"]
@@ -111,7 +111,7 @@ def test_unit_tests_are_left_out_of_the_bundle(tmp_path: Path) -> None:
     (pack / "p_test.rego").write_text("package gate.p_test\n\nimport rego.v1\n\ntest_x if true\n")
     built = load_policy(pack, include_tests=True)
     build_bundle(built, tmp_path / "b.tar.gz", revision="r")
-    assert sorted(_members(tmp_path / "b.tar.gz")) == [".manifest", "data.json", "p.rego"]
+    assert sorted(_members(tmp_path / "b.tar.gz")) == [".manifest", "_gate_decision.rego", "data.json", "p.rego"]
 
 
 def test_a_package_outside_the_roots_is_refused(tmp_path: Path) -> None:

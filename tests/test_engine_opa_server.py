@@ -5,6 +5,7 @@ untrusted certificate. Every failure is an engine error, exit 4, never an empty 
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from collections.abc import Iterator
@@ -105,7 +106,8 @@ def server(pack_bundle: Path, workdir: Path) -> Iterator[RunningOpa]:
 
 @pytest.fixture
 def fake_server(test_policy: PolicySet) -> Iterator[FakeOpa]:
-    with fake_opa(FakeOpa(content_digest=content_digest(test_policy))) as fake:
+    keys = [f"{pkg}|{dec}" for pkg, dec in test_policy.queries()]
+    with fake_opa(FakeOpa(content_digest=content_digest(test_policy), keys=keys)) as fake:
         yield fake
 
 
@@ -209,13 +211,13 @@ def test_slow_answer_is_late_not_empty(fake_server: FakeOpa, test_policy: Policy
     started = time.monotonic()
     err = _eval_error(OpaServerEngine(url=fake_server.url), test_policy, timeout=0.5)
     assert time.monotonic() - started < 3
-    assert "did not answer POST /v1/data/gate/opadiff/deny within 0.5 s" in err.message
+    assert "did not answer POST /v1/data/gate/_decision/decisions within 0.5 s" in err.message
 
 
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
-        ("status500", "answered POST /v1/data/gate/opadiff/deny with HTTP 500"),
+        ("status500", "answered POST /v1/data/gate/_decision/decisions with HTTP 500"),
         ("malformed", "with malformed JSON"),
         ("undefined", "decision data.gate.opadiff.deny is undefined"),
         ("notaset", "data.gate.opadiff.deny is int, not a set"),
@@ -232,9 +234,28 @@ def test_fake_server_in_ok_mode_gives_empty_sets(fake_server: FakeOpa, test_poli
     # The control for the failure modes above: the same fake, answering sensibly, is accepted.
     raw = OpaServerEngine(url=fake_server.url).evaluate(test_policy, DOC, timeout=5)
     assert raw.deny == [] and raw.warn == []
-    paths = [p for m, p, _ in fake_server.requests if m == "POST"]
-    assert paths == ["/v1/data/gate/opadiff/deny?strict-builtin-errors=true", "/v1/data/gate/opadiff/warn?strict-builtin-errors=true"]
+    posts = [(p, h) for m, p, h in fake_server.requests if m == "POST"]
+    assert [p for p, _ in posts] == ["/v1/data/gate/_decision/decisions?strict-builtin-errors=true"]  # the input, once
+    assert posts[0][1]["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(fake_server.bodies[0])) == {"input": json.loads(DOC)}
     assert fake_server.requests[0][1] == "/health?bundles=true"
+
+
+def test_bundle_without_the_generated_rule_is_asked_decision_by_decision(fake_server: FakeOpa, test_policy: PolicySet) -> None:
+    # A bundle made before the generated rule existed: the rule is undefined, so each decision
+    # is asked apart, with the same (compressed) body.
+    fake_server.keys = None
+    raw = OpaServerEngine(url=fake_server.url).evaluate(test_policy, DOC, timeout=5)
+    assert raw.deny == [] and raw.warn == []
+    paths = [p.split("?")[0] for m, p, _ in fake_server.requests if m == "POST"]
+    assert paths == ["/v1/data/gate/_decision/decisions", "/v1/data/gate/opadiff/deny", "/v1/data/gate/opadiff/warn"]
+    assert len(set(fake_server.bodies)) == 1
+
+
+def test_an_answer_that_is_not_the_decisions_is_refused(fake_server: FakeOpa, test_policy: PolicySet) -> None:
+    fake_server.keys = ["gate.opadiff|deny"]  # the warn set missing: not what the bundle decides
+    err = _eval_error(OpaServerEngine(url=fake_server.url), test_policy)
+    assert "with something other than the decisions of its bundle" in err.message
 
 
 def test_unhealthy_server(fake_server: FakeOpa, test_policy: PolicySet) -> None:
@@ -383,3 +404,75 @@ def test_the_command_line_refuses_plain_http_off_loopback_with_exit_2(tmp_path: 
     )
     assert res.exit_code == 2, res.stderr
     assert "plain http is accepted only on a loopback address" in " ".join(res.stderr.split())
+
+
+# --------------------------------------------------------------------------------------------
+# The input once per evaluation (issue 20)
+
+
+def _posts_to_data_api(url: str) -> dict[str, int]:
+    """OPA's own Prometheus counters: POSTs to the data API, by HTTP status."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as resp:  # noqa: S310 - loopback
+        text = resp.read().decode()
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        if line.startswith("http_request_duration_seconds_count{") and 'handler="v1/data"' in line and 'method="post"' in line:
+            code = line.split('code="', 1)[1].split('"', 1)[0]
+            counts[code] = counts.get(code, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return counts
+
+
+def test_a_real_server_is_asked_once_per_evaluation(server: RunningOpa, pack_bundle: Path) -> None:
+    """The shipped pack has 19 decisions; before issue 20 each was a POST carrying the whole input
+    (19 requests per evaluation, 12 s at 10^4 findings). The server's own request counter now
+    moves by one per evaluation, and the answer is still the embedded engine's."""
+    policy = load_bundle(pack_bundle)
+    assert len(policy.queries()) > 1
+    engine = OpaServerEngine(url=server.url)
+    for runs in (1, 2):
+        before = _posts_to_data_api(server.url)
+        raw = engine.evaluate(policy, DOC, timeout=10)
+        after = _posts_to_data_api(server.url)
+        assert after.get("200", 0) - before.get("200", 0) == 1, (runs, before, after)
+        assert sum(after.values()) - sum(before.values()) == 1
+    emb = EmbeddedEngine().evaluate(policy, DOC, timeout=10)
+    assert _canon(raw.deny) == _canon(emb.deny) and _canon(raw.warn) == _canon(emb.warn) and raw.deny
+
+
+def test_a_builtin_error_on_a_real_server_is_an_error_not_a_lost_violation(workdir: Path) -> None:
+    """The attack a single ad-hoc query (`POST /v1/query`) would open: that API ignores
+    `strict-builtin-errors`, so a finding whose text makes a builtin fail (here `to_number` of a
+    message that is not a number) drops the rule's answer, and the violation with it. The gate
+    asks the bundle's generated rule through the data API with strict errors: exit 4."""
+    folder = workdir / "strict"
+    folder.mkdir()
+    (folder / "strict.rego").write_text(
+        "package gate.strict\n\nimport rego.v1\n\n"
+        'deny contains {"rule": "S1", "msg": sprintf("%v", [n])} if {\n\tsome f in input.findings\n\tn := to_number(f.message)\n}\n'
+    )
+    policy = load_policy(folder, include_tests=False)
+    bundle = workdir / "strict.tar.gz"
+    build_bundle(policy, bundle, revision="strict-1")
+    with opa_server(bundle, workdir) as running:
+        err = _eval_error(OpaServerEngine(url=running.url), policy)
+        assert "HTTP 500" in err.message and "to_number" in err.message
+        numeric = DOC.replace("subprocess with shell=True", "7").replace("weak hash", "8")
+        raw = OpaServerEngine(url=running.url).evaluate(policy, numeric, timeout=10)
+        assert sorted(d["msg"] for d in raw.deny) == ["7", "8"]
+        assert _posts_to_data_api(running.url) == {"200": 1, "500": 1}
+
+
+def test_a_bundle_made_before_the_generated_rule_still_decides(test_policy: PolicySet, workdir: Path) -> None:
+    from gate.bundle import DECISION_MODULE
+
+    files = bundle_files(test_policy, "old")
+    del files[DECISION_MODULE]
+    old = workdir / "old.tar.gz"
+    old.write_bytes(tar_gz_bytes(files))
+    with opa_server(old, workdir) as running:
+        raw = OpaServerEngine(url=running.url).evaluate(test_policy, DOC, timeout=10)
+        assert _posts_to_data_api(running.url) == {"200": 1 + len(test_policy.queries())}
+    emb = EmbeddedEngine().evaluate(test_policy, DOC, timeout=10)
+    assert _canon(raw.deny) == _canon(emb.deny) and _canon(raw.warn) == _canon(emb.warn)

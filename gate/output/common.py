@@ -126,6 +126,8 @@ def primary_finding(entry: Mapping[str, Any], findings: Mapping[str, Any]) -> tu
     ids = [str(i) for i in (entry.get("evidence") or {}).get("findings") or []]
     if not ids:
         return None, ()
+    if len(ids) == 1:  # the primary whatever the message names (most entries cite one finding)
+        return ids[0], ()
     msg = str(entry.get("msg") or "")
     named = [i for i in ids if _cites_location(msg, findings.get(i))]
     first = named[0] if named else ids[0]

@@ -51,3 +51,8 @@ class Formatter(ABC):
     @abstractmethod
     def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
         """The whole output, as text (UTF-8 when written to a file)."""
+
+    def render_bytes(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> bytes:
+        """The whole output as the UTF-8 a file receives. A format whose encoder writes bytes
+        itself overrides this, so a 100 MB output is never held as text and bytes at once."""
+        return self.render(verdict, document).encode("utf-8")

@@ -121,7 +121,10 @@ class SarifFormatter(Formatter):
         all_results = results(verdict)
         shown = min(len(all_results), self.max_results)
         text = self._render(verdict, document, all_results, shown)
-        if len(text.encode()) > self.max_gzip_bytes and len(gzip.compress(text.encode(), 6)) > self.max_gzip_bytes:
+        data = text.encode()  # once: at 25,000 results it is tens of MB
+        too_big = len(data) > self.max_gzip_bytes and len(gzip.compress(data, 6)) > self.max_gzip_bytes
+        del data
+        if too_big:
             # Too big even compressed: the longest prefix of the results that fits (binary search).
             lo, hi = 0, shown
             while lo < hi:
@@ -301,7 +304,7 @@ class SarifFormatter(Formatter):
         else:
             path, line = r.path, None
             if not path:
-                path, line = self._evidence_path(r, verdict, document)
+                path, line = self._evidence_path(r, verdict, document, self._component_paths(document))
             end = line
             if path:  # a report, an SBOM or a policy file: named relative to the working directory
                 path = repo_path(path, None, self.options.source_root)
@@ -331,17 +334,37 @@ class SarifFormatter(Formatter):
             ]
         return res
 
+    _paths_cache: tuple[Mapping[str, Any] | None, dict[str, tuple[int, str]]] | None = None
+
+    def _component_paths(self, document: Mapping[str, Any] | None) -> dict[str, tuple[int, str]]:
+        """purl -> (position, SBOM path) of the first component with that purl and a source path,
+        built once per document: a per-result scan of the components was quadratic (issue 20:
+        thousands of package results times 5,000 components)."""
+        cached = self._paths_cache
+        if cached is not None and cached[0] is document:
+            return cached[1]
+        index: dict[str, tuple[int, str]] = {}
+        for i, c in enumerate((document or {}).get("components") or []):
+            purl, source = c.get("purl"), c.get("source") or {}
+            if isinstance(purl, str) and purl not in index and source.get("path"):
+                index[purl] = (i, str(source["path"]))
+        self._paths_cache = (document, index)
+        return index
+
     @staticmethod
-    def _evidence_path(r: Result, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> tuple[str | None, int | None]:
-        """Where a result about no finding points: the scan or the SBOM it cites, else the rule's own file."""
+    def _evidence_path(
+        r: Result, verdict: Mapping[str, Any], document: Mapping[str, Any] | None, paths: Mapping[str, tuple[int, str]]
+    ) -> tuple[str | None, int | None]:
+        """Where a result about no finding points: the scan or the SBOM it cites (the first such
+        component in the document's order), else the rule's own file."""
         ev = (r.entry or {}).get("evidence") or {}
         if ev.get("scans"):
             return str(ev["scans"][0]), None
         purls = set(ev.get("components") or [])
         if purls and document:
-            for c in document.get("components") or []:
-                if c.get("purl") in purls and (c.get("source") or {}).get("path"):
-                    return str(c["source"]["path"]), None
+            hits = [paths[p] for p in purls if isinstance(p, str) and p in paths]
+            if hits:
+                return min(hits)[1], None
         meta = (verdict.get("rules") or {}).get(r.rule) or {}
         root = str((verdict.get("policy") or {}).get("path") or "")
         if ":" in root and not os.path.isabs(root):  # REF:path, a policy folder read from git

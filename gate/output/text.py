@@ -39,6 +39,8 @@ def visible_escape(ch: str) -> str:
 def neutralise(text: object, *, keep: str = "") -> str:
     """`text` with every hidden character (but those in `keep`) shown as a visible escape."""
     s = "" if text is None else str(text)
+    if s.isascii() and s.isprintable():  # U+0020 to U+007E only: nothing to show (most texts; no regex pass)
+        return s
 
     def swap(m: re.Match[str]) -> str:
         c = m.group(0)
