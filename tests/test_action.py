@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from tests.composite_runner import ActionRun, run_action
-from tests.conftest import DATA, REPO, SHARED, require_shared
+from tests.conftest import DATA, REPO, SHARED, require_shared, run_gate
 from tests.workflow_commands import commands
 
 OUT = DATA / "outputs"
@@ -611,7 +611,7 @@ def test_a_failed_refresh_of_the_vulnerability_database_does_not_stop_the_gate(t
     )
     assert [s.exit_code for s in result.steps][-1] == 10
     refresh = next(s for s in result.steps if s.name == "Refresh the vulnerability database")
-    assert refresh.exit_code == 2 and "no-such-source" in refresh.stderr
+    assert refresh.exit_code != 0 and "no-such-source" in refresh.stderr
     verdict = json.loads(Path(result.outputs["verdict"]).read_text())
     assert verdict["vulndb"]["status"] == "missing"
 
@@ -624,3 +624,28 @@ def test_bad_vulnerability_database_inputs_stop_with_a_message(tmp_path: Path, i
     repo, base, head = sample_repo(tmp_path)
     result = run(tmp_path, repo, pull_request(base, head), reports="reports/hostile.sarif", **inputs)
     assert [s.exit_code for s in result.steps] == [2] and message in result.steps[0].stdout
+
+
+def test_a_cached_database_the_change_could_have_written_is_not_used_unrefreshed(tmp_path: Path) -> None:
+    """Attack: on pull_request the change's own workflows can save an actions/cache entry under the
+    action's key in the scope restored first; an empty (or doctored) database would match nothing.
+    Here a copy sits where the cache would restore it and the refresh fails: the copy is removed,
+    and the verdict says there was no database, rather than judging by it."""
+    repo, base, head = sample_repo(tmp_path)
+    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
+    planted = tmp_path / "runner-temp" / "policy-gate-vulndb"
+    planted.parent.mkdir(parents=True, exist_ok=True)
+    res = run_gate(["vulndb", "update", "--source", str(REPO / "examples" / "vulndb"), "--db", str(planted)])
+    assert res.exit_code == 0, res.stderr
+    result = run(
+        tmp_path,
+        repo,
+        pull_request(base, head),
+        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
+        **{"vuln-db-update": "weekly", "vuln-db-source": str(tmp_path / "unreachable")},
+    )
+    refresh = next(s for s in result.steps if s.name == "Refresh the vulnerability database")
+    assert refresh.exit_code == 1 and "not trusted on a pull_request event" in refresh.stdout
+    assert not planted.exists()
+    verdict = json.loads(Path(result.outputs["verdict"]).read_text())
+    assert verdict["vulndb"]["status"] == "missing"
