@@ -322,15 +322,11 @@ def run_command(
     (`run`). A scanner that failed, timed out or is missing counts as an incomplete scan.
     """
     outputs = parse_outputs(kw["outputs"])
+    shown = output_options(kw, scan_root=path)
+    report_only = kw["fail_on"] == "never"
     policy = _policy_for_scan(kw)
     if policy is None:  # the evaluation reports why the policy could not be loaded
-        return finish(
-            evaluate(build_config((), None, **kw)),
-            kw["format_"],
-            outputs,
-            output_options(kw, scan_root=path),
-            report_only=kw["fail_on"] == "never",
-        )
+        return finish(evaluate(build_config((), None, **kw)), kw["format_"], outputs, shown, report_only=report_only)
     if kw.get("quiet") and progress == "auto":
         progress = "off"  # --quiet: the decision line and errors only
     rules = coverage_rules(policy.data)
@@ -360,7 +356,7 @@ def run_command(
         outcome = evaluate(build_config((), None, **options))
     finally:
         shutil.rmtree(private, ignore_errors=True)
-    return finish(outcome, kw["format_"], outputs, output_options(kw, scan_root=path), report_only=kw["fail_on"] == "never")
+    return finish(outcome, kw["format_"], outputs, shown, report_only=report_only)
 
 
 @click.command("scan")
