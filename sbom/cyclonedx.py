@@ -294,7 +294,32 @@ def _component(comp: dict[str, Any], direct: set[str] | None) -> Component:
         direct=None if direct is None else (ref is not None and ref in direct),
         hashes=_hashes(comp.get("hashes")),
         bom_ref=ref,
+        version_range=_version_range(comp),
     )
+
+
+# cyclonedx-py's description of a component it read from a requirements file (`gate run`
+# writes one from the project's pyproject dependencies or requirement files):
+# "requirements line 4: certifi>=2023.5.7".
+_REQUIREMENT_LINE = re.compile(r"requirements line \d+: (.+)")
+
+
+def _version_range(comp: Mapping[str, Any]) -> str | None:
+    """The versions a component without a version admits, as a `vers` range: its CycloneDX 1.7
+    `versionRange`, else the specifier of the requirement line cyclonedx-py names in its
+    description (PyPI). None when the component has a version or no range can be read (it is
+    then matched, or listed as unmatched, as before)."""
+    if _text(comp.get("version")):
+        return None
+    given = _text(comp.get("versionRange"))
+    if given:
+        return given
+    found = _REQUIREMENT_LINE.fullmatch(_text(comp.get("description")) or "")
+    if not found:
+        return None
+    from gate.vulndb.versions import pep440_vers
+
+    return pep440_vers(found.group(1), _text(comp.get("name")) or "")
 
 
 def _direct_refs(bom: Mapping[str, Any], subject: dict[str, Any]) -> set[str] | None:

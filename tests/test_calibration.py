@@ -109,3 +109,5 @@ def test_project_decision_and_citations(runs: Runs, project: str) -> None:
         assert score.real_blocked >= 1
     else:
         assert score.warnings <= MAX_HEALTHY_WARNINGS, [w["msg"][:160] for w in verdict["warnings"]]
+        # The goal of issue 17: no false block on a healthy library.
+        assert score.false_blocks == 0, score.false_block_keys
