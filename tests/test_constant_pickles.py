@@ -258,6 +258,33 @@ def test_attack_imports_that_only_look_like_project_classes(tmp_path: Path, mode
     assert _proven(_tree(tmp_path, files)) == []
 
 
+@pytest.mark.parametrize(
+    "conftest",
+    [
+        "def pytest_pyfunc_call(pyfuncitem):\n    pyfuncitem.funcargs['blob'] = b'cos\\nsystem\\n.'\n",
+        "def pytest_collection_modifyitems(items):\n    pass\n",
+        "pytest_plugins = ['evil_plugin']\n",
+        "globals()['pytest_' + 'pyfunc_call'] = print\n",
+    ],
+)
+def test_attack_a_hook_that_swaps_the_test_arguments(tmp_path: Path, conftest: str) -> None:
+    """Attack: a conftest hook hands the test another blob than its parametrize table."""
+    blob = _class_pickle("pkg.models", "Point", 4)
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": MODELS,
+            "tests/conftest.py": conftest,
+            "tests/test_x.py": f"import pickle\n\nimport pytest\n\n\n@pytest.mark.parametrize('blob', [{blob!r}])\n"
+            "def test_x(blob):\n    pickle.loads(blob)\n",
+        },
+    )
+    assert _proven(root) == []
+    (root / "tests" / "conftest.py").write_text("import pytest\n", encoding="utf-8")
+    assert len(_proven(root)) == 1  # the same tree without the hook: proven
+
+
 def test_attack_a_tree_that_shadows_the_pickle_module(tmp_path: Path) -> None:
     """Attack: tests/pickle.py shadows the standard library's module when tests/ is on sys.path."""
     blob = _class_pickle("pkg.models", "Point", 4)

@@ -35,9 +35,11 @@ fact, the finding blocks as before):
   give the file (package walk, path from the root) is tried and each must pass.
 
 The call itself must be `M.loads(arg)` with `M` bound only by `import pickle` (or `_pickle`,
-`cPickle`) in the whole file, one positional argument and no keywords; a tree that has its own
-`pickle`, `_pickle`, `cPickle`, `copyreg` or `pickletools` module gets no fact at all (it would
-shadow the standard library's).
+`cPickle`) in the whole file, one positional argument and no keywords. A tree gets no fact at
+all when it has its own `pickle`, `_pickle`, `cPickle`, `copyreg` or `pickletools` module (it
+would shadow the standard library's), or code that can hand a test other arguments than its
+decorators say (pytest hooks that call or set up test functions, `funcargs`, `callspec`,
+`pytest_plugins`, a conftest.py that builds names at run time).
 """
 
 from __future__ import annotations
@@ -97,6 +99,19 @@ ALLOWED_GLOBALS: Final = frozenset(
 construction runs no caller-chosen code. Not here on purpose: `builtins.eval/exec/getattr/
 __import__/type`, anything of `os`, `posix`, `nt`, `sys`, `subprocess`, `importlib`, `codecs`,
 `_codecs` (codec lookups by name), `functools`, `operator` (attribute getters)."""
+
+_HOOK_TOKENS: Final = (
+    b"funcargs",
+    b"callspec",
+    b"pytest_pyfunc_call",
+    b"pytest_runtest_call",
+    b"pytest_runtest_setup",
+    b"pytest_fixture_setup",
+    b"pytest_collection_modifyitems",
+    b"pytest_itemcollected",
+    b"pytest_plugins",
+)
+_DYNAMIC_TOKENS: Final = (b"globals(", b"setattr(", b"__dict__", b"exec(", b"eval(", b"__import__")
 
 MAX_VALUES: Final = 64
 """At most this many possible arguments per call (parametrize rows times module names)."""
@@ -321,9 +336,25 @@ class Prover:
             self._files[rel] = parsed
         return self._files[rel]
 
+    def rewrites_arguments(self) -> bool:
+        """True when the tree has code that can hand a test other arguments than its decorators
+        say: pytest hooks that call or set up the test function, or reach its parameters
+        (`funcargs`, `callspec`), plugins named in `pytest_plugins`, or a conftest.py that
+        builds names at run time (`globals()`, `setattr`)."""
+        for p in self.paths:
+            try:
+                data = (self.root / p).read_bytes()
+            except OSError:
+                return True
+            if any(token in data for token in _HOOK_TOKENS):
+                return True
+            if p.rsplit("/", 1)[-1] == "conftest.py" and any(token in data for token in _DYNAMIC_TOKENS):
+                return True
+        return False
+
     def prove(self) -> list[ConstantPickle]:
         """Every proven call of the tree, in path and line order."""
-        if self.shadowed():
+        if self.shadowed() or self.rewrites_arguments():
             return []
         out: list[ConstantPickle] = []
         for rel in sorted(self.paths):
