@@ -4,8 +4,8 @@ The calibration set (`../shared/calibration`: four deliberately vulnerable appli
 healthy libraries) is judged by `gate run` with the default scanners and the local
 vulnerability database, under the stage the ground truth names (`stage:`; prod for the
 applications, `library` for the libraries: the profile a CI configuration picks for a library,
-as strict as prod except that a dependency range admitting vulnerable versions warns); each verdict is compared with the ground truth written down in
-`tests/calibration/<project>.yaml` (which findings are real flaws, which are false positives,
+as strict as prod except that a dependency range admitting vulnerable versions warns); each
+verdict is compared with the ground truth written down in `tests/calibration/<project>.yaml` (which findings are real flaws, which are false positives,
 which known flaws the gate misses).
 
     .venv/bin/python bench/calibration.py                      # scan all eight, print the table
