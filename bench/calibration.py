@@ -5,8 +5,8 @@ healthy libraries) is judged by `gate run` with the default scanners and the loc
 vulnerability database, under the stage the ground truth names (`stage:`; prod for the
 applications, `library` for the libraries: the profile a CI configuration picks for a library,
 as strict as prod except that a dependency range admitting vulnerable versions warns); each
-verdict is compared with the ground truth written down in `tests/calibration/<project>.yaml` (which findings are real flaws, which are false positives,
-which known flaws the gate misses).
+verdict is compared with the ground truth written down in `tests/calibration/<project>.yaml`
+(which findings are real flaws, which are false positives, which known flaws the gate misses).
 
     .venv/bin/python bench/calibration.py                      # scan all eight, print the table
     .venv/bin/python bench/calibration.py --verdicts DIR       # score verdicts already written
