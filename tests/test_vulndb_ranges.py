@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from gate.vulndb.versions import covers, overlaps, pep440_vers, pypi_version, vers_interval
-from sbom.cyclonedx import _version_range
+from gate.vulndb.versions import covers, overlaps, pypi_version, vers_interval
+from sbom.cyclonedx import _version_range, pep440_vers
 from tests.vulndb_support import build_db, evaluate, pypi, record
 
 

@@ -354,15 +354,18 @@ class Prover:
 
     def prove(self) -> list[ConstantPickle]:
         """Every proven call of the tree, in path and line order."""
-        if self.shadowed() or self.rewrites_arguments():
-            return []
-        out: list[ConstantPickle] = []
+        candidates = []
         for rel in sorted(self.paths):
             try:
-                if b"loads" not in (self.root / rel).read_bytes():
-                    continue
+                data = (self.root / rel).read_bytes()
             except OSError:
                 continue
+            if b"loads" in data and b"pickle" in data.lower():
+                candidates.append(rel)
+        if not candidates or self.shadowed() or self.rewrites_arguments():
+            return []
+        out: list[ConstantPickle] = []
+        for rel in candidates:
             f = self.file(rel)
             if f is not None:
                 out.extend(self._prove_file(f))
