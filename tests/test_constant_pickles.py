@@ -285,6 +285,76 @@ def test_attack_a_hook_that_swaps_the_test_arguments(tmp_path: Path, conftest: s
     assert len(_proven(root)) == 1  # the same tree without the hook: proven
 
 
+@pytest.mark.parametrize(
+    ("prefix", "class_line", "in_class"),
+    [
+        (
+            "class Swap(type):\n    @classmethod\n    def __prepare__(mcs, name, bases):\n        return {}\n\n\n",
+            "class TestX(metaclass=Swap):",
+            True,
+        ),
+        ("class Base:\n    pass\n\n\n", "class TestX(Base):", True),
+        ("BLOB = BLOB_VALUE\nfrom base import *\n\n\n", "class TestX:", False),  # rebinds BLOB unseen
+    ],
+)
+def test_attack_class_namespace_or_star_import_changes_the_constant(tmp_path: Path, prefix: str, class_line: str, in_class: bool) -> None:
+    """Attack: a metaclass's __prepare__ (or a base's) or a star import changes what a name holds."""
+    blob = _class_pickle("pkg.models", "Point", 4)
+    body = f"    BLOB = {blob!r}\n\n" if in_class else ""
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": MODELS,
+            "tests/test_x.py": f"import pickle\n\nimport pytest\n\n{prefix.replace('BLOB_VALUE', repr(blob))}{class_line}\n{body}"
+            "    @pytest.mark.parametrize('blob', [BLOB])\n    def test_x(self, blob):\n        pickle.loads(blob)\n",
+        },
+    )
+    assert _proven(root) == []
+    # the same test in a plain class, without the star import: proven
+    plain = _tree(
+        tmp_path / "plain",
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": MODELS,
+            "tests/test_x.py": f"import pickle\n\nimport pytest\n\nBLOB = {blob!r}\n\n\nclass TestX:\n"
+            "    @pytest.mark.parametrize('blob', [BLOB])\n    def test_x(self, blob):\n        pickle.loads(blob)\n",
+        },
+    )
+    assert len(_proven(plain)) == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "test_body"),
+    [
+        # a class body's namespace written through locals()
+        (
+            {},
+            "class TestX:\n    BLOB = GOOD\n    locals()['BLOB'] = b'cos\\nsystem\\n.'\n\n"
+            "    @pytest.mark.parametrize('blob', [BLOB])\n    def test_x(self, blob):\n        pickle.loads(blob)\n",
+        ),
+        # a helper that rewrites the caller's local between the binding and the load
+        (
+            {"tests/helpers.py": "import sys\n\ndef swap():\n    sys._getframe(1).f_locals['blob'] = b'cos\\nsystem\\n.'\n"},
+            "from tests.helpers import swap\n\n\ndef test_x():\n    blob = GOOD\n    swap()\n    pickle.loads(blob)\n",
+        ),
+    ],
+)
+def test_attack_names_changed_at_run_time(tmp_path: Path, files: dict[str, str], test_body: str) -> None:
+    """Attack: the constant the syntax shows is replaced at run time (locals(), frame locals)."""
+    blob = _class_pickle("pkg.models", "Point", 4)
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": MODELS,
+            **files,
+            "tests/test_x.py": "import pickle\n\nimport pytest\n\n\n" + test_body.replace("GOOD", repr(blob)),
+        },
+    )
+    assert _proven(root) == []
+
+
 def test_attack_a_tree_that_shadows_the_pickle_module(tmp_path: Path) -> None:
     """Attack: tests/pickle.py shadows the standard library's module when tests/ is on sys.path."""
     blob = _class_pickle("pkg.models", "Point", 4)

@@ -110,7 +110,14 @@ _HOOK_TOKENS: Final = (
     b"pytest_collection_modifyitems",
     b"pytest_itemcollected",
     b"pytest_plugins",
+    # a frame's locals written from elsewhere (through f_locals, a tracer, or ctypes), between
+    # the binding of a constant and its load
+    b"f_locals",
+    b"LocalsToFast",
+    b"settrace",
+    b"ctypes",
 )
+_DYNAMIC_NAMES: Final = frozenset({"locals", "globals", "vars", "exec", "eval"})
 _DYNAMIC_TOKENS: Final = (b"globals(", b"setattr(", b"__dict__", b"exec(", b"eval(", b"__import__")
 
 MAX_VALUES: Final = 64
@@ -236,6 +243,9 @@ class _File:
         self.declared: set[str] = set()  # names in any global/nonlocal statement
         self.module_writes = False  # __module__ written or __name__ bound somewhere
         self._visit(tree, tree)
+        self.dynamic = any(
+            isinstance(n, ast.Name) and n.id in _DYNAMIC_NAMES for n in ast.walk(tree)
+        )  # locals()/globals()/vars()/exec/eval: names changed at run time
 
     def _bind(self, scope: ast.AST, name: str, node: ast.AST) -> None:
         self.bindings.setdefault((scope, name), []).append(node)
@@ -337,10 +347,11 @@ class Prover:
         return self._files[rel]
 
     def rewrites_arguments(self) -> bool:
-        """True when the tree has code that can hand a test other arguments than its decorators
-        say: pytest hooks that call or set up the test function, or reach its parameters
-        (`funcargs`, `callspec`), plugins named in `pytest_plugins`, or a conftest.py that
-        builds names at run time (`globals()`, `setattr`)."""
+        """True when the tree has code that can hand a test other arguments or locals than its
+        source says: pytest hooks that call or set up the test function, or reach its
+        parameters (`funcargs`, `callspec`), plugins named in `pytest_plugins`, frame locals
+        written from elsewhere (`f_locals`, tracers, ctypes), or a conftest.py that builds
+        names at run time (`globals()`, `setattr`)."""
         for p in self.paths:
             try:
                 data = (self.root / p).read_bytes()
@@ -391,6 +402,8 @@ class Prover:
             if not (isinstance(target, ast.Name) and target.id in aliases):
                 continue
             if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                continue
+            if f.dynamic:
                 continue
             try:
                 values = self._values(f, node.args[0], f.scope[node], node, 0)
@@ -451,7 +464,14 @@ class Prover:
                 return self._parametrized(f, scope, name, depth)
             return self._values(f, f.assigned_value(scope, name, use), scope, use, depth + 1)
         if isinstance(scope, (ast.ClassDef, ast.Module)):
-            # Runs while the class (or module) body executes: the binding written before is the value.
+            # Runs while the class (or module) body executes: the binding written before is the
+            # value. Not in a class with bases or keywords (a metaclass's __prepare__ may hand
+            # the body a namespace that changes what it stores), nor in a module with a star
+            # import (it binds names no syntax shows).
+            if isinstance(scope, ast.ClassDef) and (scope.bases or scope.keywords):
+                raise _Refused
+            if isinstance(scope, ast.Module) and (scope, "*") in f.bindings:
+                raise _Refused
             if (scope, name) in f.bindings:
                 return self._values(f, f.assigned_value(scope, name, use), scope, use, depth + 1)
             if isinstance(scope, ast.ClassDef):
