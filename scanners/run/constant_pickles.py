@@ -30,7 +30,7 @@ fact, the finding blocks as before):
   function (no `indirect`), every row of which gives a constant (pytest refuses a second
   parametrisation of the same name);
 - `obj.__module__.encode()` where `obj` is bound once to `C(...)`, `C` is a top-level class of
-  the same file without keywords (no metaclass), and the file neither writes `__module__` nor
+  the same file without bases or keywords (no metaclass), and the file neither writes `__module__` nor
   binds `__name__`: its value is the file's module name; every name pytest's import modes can
   give the file (package walk, path from the root) is tried and each must pass.
 
@@ -39,7 +39,10 @@ The call itself must be `M.loads(arg)` with `M` bound only by `import pickle` (o
 all when it has its own `pickle`, `_pickle`, `cPickle`, `copyreg` or `pickletools` module (it
 would shadow the standard library's), or code that can hand a test other arguments than its
 decorators say (pytest hooks that call or set up test functions, `funcargs`, `callspec`,
-`pytest_plugins`, a conftest.py that builds names at run time).
+`pytest_plugins`, a conftest.py that builds names at run time, frame locals written through
+`f_locals`, a tracer or ctypes); a file that uses `locals()`, `globals()`, `vars()`, `exec` or
+`eval` gets none either; nor a name of a class with bases or keywords (a metaclass's
+`__prepare__`) or of a module with a star import.
 """
 
 from __future__ import annotations
@@ -528,7 +531,7 @@ class Prover:
         if not (isinstance(made, ast.Call) and isinstance(made.func, ast.Name)):
             raise _Refused
         cls = f.only_binding(f.tree, made.func.id)
-        if not (isinstance(cls, ast.ClassDef) and not cls.keywords and f.scope.get(cls) is f.tree):
+        if not (isinstance(cls, ast.ClassDef) and not cls.keywords and not cls.bases and f.scope.get(cls) is f.tree):
             raise _Refused
         return [n.encode() for n in self._module_names(f.rel)]
 
