@@ -1,10 +1,12 @@
 """Calibration of the shipped pack on real projects (issue 17): the table of decisions and counts.
 
 The calibration set (`../shared/calibration`: four deliberately vulnerable applications, four
-healthy libraries) is judged by `gate run --stage prod` with the default scanners and the local
-vulnerability database; each verdict is compared with the ground truth written down in
-`tests/calibration/<project>.yaml` (which findings are real flaws, which are false positives,
-which known flaws the gate misses).
+healthy libraries) is judged by `gate run` with the default scanners and the local
+vulnerability database, under the stage the ground truth names (`stage:`; prod for the
+applications, `library` for the libraries: the profile a CI configuration picks for a library,
+as strict as prod except that a dependency range admitting vulnerable versions warns); each
+verdict is compared with the ground truth written down in `tests/calibration/<project>.yaml`
+(which findings are real flaws, which are false positives, which known flaws the gate misses).
 
     .venv/bin/python bench/calibration.py                      # scan all eight, print the table
     .venv/bin/python bench/calibration.py --verdicts DIR       # score verdicts already written
@@ -76,8 +78,15 @@ def build_vulndb(db: Path) -> Path:
     return db
 
 
+def stage_of(project: str) -> str:
+    """The stage profile the project is judged under: its ground truth's `stage` (what the CI
+    configuration of such a project picks: `library` for a library, whose SBOM is its declared
+    dependency ranges), else prod. Never read from the project's tree."""
+    return str(load_truth(project).get("stage") or "prod")
+
+
 def run_gate(project: str, work: Path, db: Path, policy: Path | None = None) -> dict[str, Any]:
-    """`gate run --stage prod` on a copy of the project under `work`; the verdict (JSON).
+    """`gate run --stage STAGE` (`stage_of`) on a copy of the project under `work`; the verdict (JSON).
 
     The project is copied first (../shared is read-only and nothing may write into it); the native
     reports land in work/<project>-reports, the verdict in work/<project>.json.
@@ -99,7 +108,7 @@ def run_gate(project: str, work: Path, db: Path, policy: Path | None = None) -> 
             "run",
             str(src),
             "--stage",
-            "prod",
+            stage_of(project),
             "--vuln-db",
             str(db),
             "--time",

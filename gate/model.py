@@ -115,6 +115,9 @@ class Component:
     direct: bool | None = None
     hashes: tuple[tuple[str, str], ...] = ()
     bom_ref: str | None = None
+    version_range: str | None = None
+    """A component without a version: the versions it admits, as a `vers` range
+    (`vers:pypi/>=1.26|<3`; CycloneDX 1.7 `versionRange`, or a requirement line's specifier)."""
 
 
 @dataclass(frozen=True, slots=True)

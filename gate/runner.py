@@ -65,6 +65,8 @@ class Config:
     ended); called once, where reports are read, and raises InputError for a changed report."""
     unscanned: tuple[Mapping[str, Any], ...] | None = None
     """`gate run`: source files no code scanner covered (None when the gate does not know the tree)."""
+    constant_pickles: tuple[Mapping[str, Any], ...] | None = None
+    """`gate run`: pickle loads its snapshot proves to read constant data pickles (scanners.run.constant_pickles)."""
     source_root: str | None = None
     """`gate evaluate --source-root DIR`: the project the reports are about, surveyed for `unscanned`."""
     vuln_db: str | None = None
@@ -225,6 +227,11 @@ def evaluate(config: Config) -> Outcome:
             prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
         if unscanned_entries is not None:
             prepared.document["unscanned"] = _unscanned(unscanned_entries, policy.data)
+        proven = config.constant_pickles
+        if config.source_root is not None and proven is None:
+            proven = tuple(_constant_pickles_in(config.source_root, policy.data))
+        if proven:
+            prepared.document["constant_pickles"] = _constant_pickles(prepared.document, proven)
         input_json = json.dumps(prepared.document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
         from gate.engine.registry import get_engine
@@ -487,6 +494,48 @@ def _unscanned_in(root: str, reports: Sequence[Any], data: Mapping[str, Any], li
         doc, _, _ = parse_document(data_bytes, r.path, limits)
         covered[r.path] = relative_to_root(lister(doc), folder)
     return unscanned(survey(folder, rules), covered, "reports that list the files they scanned")
+
+
+def _constant_pickles_in(root: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """`gate evaluate --source-root DIR`: the proven constant pickle loads of DIR's source files
+    (surveyed with the data's coverage rules, as `gate run` does)."""
+    from scanners.run.constant_pickles import prove
+    from scanners.run.coverage import CoverageRules, survey
+
+    try:
+        rules = CoverageRules.from_data(data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    return prove(Path(root), survey(Path(root), rules).paths)
+
+
+def _constant_pickles(document: Mapping[str, Any], proven: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """`input.constant_pickles`: the findings whose call the gate proved loads a constant data
+    pickle (scanners.run.constant_pickles), each with the place and the globals the pickle imports.
+
+    A finding is listed only when it and every finding linked to it as the same flaw
+    (`duplicates`) sit on a proven line: a linked report a line away may be another call.
+    """
+    from gate.paths import match_form
+
+    at = {(str(p["path"]), int(p["line"])): p for p in proven}
+    findings = document.get("findings") or []
+    by_id = {f["id"]: f for f in findings}
+
+    def place(f: Mapping[str, Any]) -> tuple[str, int] | None:
+        loc = f.get("location") or {}
+        path = match_form(loc.get("path"))
+        line = loc.get("start_line")
+        return (path, line) if path and isinstance(line, int) and (path, line) in at else None
+
+    out = []
+    for f in findings:
+        here = place(f)
+        if here is None or not f.get("test_code"):
+            continue
+        if all(d in by_id and place(by_id[d]) is not None for d in f.get("duplicates") or []):
+            out.append({"finding": f["id"], "path": here[0], "line": here[1], "imports": list(at[here]["imports"])})
+    return out
 
 
 def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:

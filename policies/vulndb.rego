@@ -153,3 +153,113 @@ warn contains v if {
 	unmatched_action == "warn"
 	v := lib.violation("GATE-VULNDB-004", unmatched_msg, unmatched_evidence, unmatched_fix)
 }
+
+# --- Declared version ranges (issue 17) ---------------------------------------------------------
+#
+# A library's SBOM lists its declared dependencies (`urllib3>=1.26,<3`), not versions: the gate
+# matches the range itself (input.vulndb.ranges, gate.vulndb.match._judge_range). A range none
+# of whose versions is affected is matched and clean. A range every admitted version of which
+# an advisory affects blocks in every stage, as a pinned vulnerable version does (GATE-VULNDB-005,
+# at the dependency deny threshold). A range that admits affected and fixed versions follows the
+# stage's `vulndb.ranges`: deny in prod (an application that swaps a vulnerable pin for a range
+# is still blocked: it must pin or raise the bound), warn elsewhere and in the `library` profile
+# that the trusted CI configuration picks for a library (whoever installs it resolves the range).
+
+ranges_action := object.get(settings, "ranges", "warn")
+
+ranges := [r | some r in lib.arr(object.get(db, "ranges", null)); is_object(r); is_array(r.advisories)]
+
+dependency_deny := lib.severities_from(lib.setting(["thresholds", "dependency", "deny"], "high"))
+
+assumed_severity := lib.setting(["unknown_severity_as", "dependency"], "high")
+
+advisory_severity(a) := assumed_severity if a.severity == "unknown"
+
+else := a.severity
+
+# fully_affected(r): an advisory at the deny threshold affects every version r admits.
+fully_affected(r) if {
+	some a in r.advisories
+	a.every_version == true
+	advisory_severity(a) in dependency_deny
+}
+
+advisory_ids(r) := concat(", ", [lib.text(a.id) | some a in r.advisories])
+
+range_ref(r) := sprintf("%s %s", [lib.component_ref(r), lib.text(r.range)])
+
+raise_text(r) := sprintf("raise the lower bound to %s", [r.raise_to]) if is_string(r.raise_to)
+
+else := "no fixed version covers every advisory: pin a version, or record the accepted risk"
+
+range_detail(r) := lib.one_line(sprintf("%s admits versions affected by %s: %s", [range_ref(r), advisory_ids(r), raise_text(r)]), 400)
+
+# METADATA
+# title: Dependency range whose every version is vulnerable
+# description: >-
+#   A component without a version (a library's declared dependency) whose range admits only
+#   versions that an advisory at the dependency deny threshold affects blocks in every stage,
+#   as a pinned vulnerable version does (issue 17).
+# custom:
+#   id: GATE-VULNDB-005
+#   severity: high
+#   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, SI-2 Flaw remediation; SSDF PW.4.4
+#   remediation: Raise the range's lower bound above the vulnerable versions (the message names it).
+deny contains v if {
+	some r in ranges
+	fully_affected(r)
+	v := lib.violation(
+		"GATE-VULNDB-005",
+		sprintf("every version the range %s admits is affected by a known vulnerability (%s)", [range_ref(r), advisory_ids(r)]),
+		{"components": [lib.component_ref(r)], "details": [range_detail(r)]},
+		sprintf("Change the requirement: %s.", [raise_text(r)]),
+	)
+}
+
+partly := [r | some r in ranges; not fully_affected(r)]
+
+partly_msg := sprintf("%d dependency range(s) admit versions with known vulnerabilities: %s", [
+	count(partly),
+	lib.one_line(concat("; ", [range_detail(r) | some r in array.slice(partly, 0, 3)]), 600),
+])
+
+partly_evidence := {
+	"components": sort({lib.component_ref(r) | some r in partly}),
+	"details": [range_detail(r) | some r in array.slice(partly, 0, max_details)],
+}
+
+partly_fix := "Raise each range's lower bound as its detail says (or pin the versions with a lock file), so that no admitted version is vulnerable."
+
+# METADATA
+# title: Dependency range admits vulnerable versions
+# description: >-
+#   Where the stage profile says `vulndb.ranges: deny` (shipped: prod), components without a
+#   version whose declared range admits versions some advisory affects block: an application
+#   must not ship whatever the resolver picks (issue 17).
+# custom:
+#   id: GATE-VULNDB-006
+#   severity: high
+#   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning, CM-8 System component inventory; SSDF PS.3.2
+#   remediation: Raise each range's lower bound above the vulnerable versions, or pin versions with a lock file.
+deny contains v if {
+	count(partly) > 0
+	ranges_action == "deny"
+	v := lib.violation("GATE-VULNDB-006", partly_msg, partly_evidence, partly_fix)
+}
+
+# METADATA
+# title: Dependency range admits vulnerable versions
+# description: >-
+#   Where the stage profile says `vulndb.ranges: warn` (shipped: every stage but prod, and the
+#   `library` profile), such ranges warn once per SBOM, each with the lower bound that leaves
+#   every advisory out (issue 17).
+# custom:
+#   id: GATE-VULNDB-007
+#   severity: medium
+#   control: NIST SP 800-53 RA-5 Vulnerability monitoring and scanning
+#   remediation: Raise each range's lower bound above the vulnerable versions.
+warn contains v if {
+	count(partly) > 0
+	ranges_action == "warn"
+	v := lib.violation("GATE-VULNDB-007", partly_msg, partly_evidence, partly_fix)
+}

@@ -109,3 +109,69 @@ test_defaults_without_data if {
 	v.rule == "GATE-VULNDB-002"
 	not contains(v.msg, "records")
 }
+
+# --- declared version ranges (issue 17) ----------------------------------------------------------
+
+range_cfg := {"stages": {
+	"default": {"fail_on": "deny", "vulndb": {"ranges": "warn"}, "thresholds": {"dependency": {"deny": "high"}}},
+	"prod": {"fail_on": "deny", "vulndb": {"ranges": "deny"}},
+	"library": {"fail_on": "deny", "vulndb": {"ranges": "warn"}},
+	"lax": {"fail_on": "deny", "vulndb": {"ranges": "ignore"}},
+}}
+
+partly_range := {
+	"name": "urllib3", "purl": "pkg:pypi/urllib3", "range": "vers:pypi/>=1.26|<3", "sources": ["sbom.cdx.json"],
+	"advisories": [{"id": "PYSEC-2023-192", "severity": "high", "every_version": false, "fixed": ["1.26.17", "2.0.6"]}],
+	"raise_to": ">=2.0.6",
+}
+
+full_range := {
+	"name": "urllib3", "purl": "pkg:pypi/urllib3", "range": "vers:pypi/>=1.26|<1.26.5", "sources": ["sbom.cdx.json"],
+	"advisories": [{"id": "PYSEC-2021-108", "severity": "unknown", "every_version": true, "fixed": ["1.26.5"]}],
+	"raise_to": ">=1.26.5",
+}
+
+test_range_admitting_vulnerable_versions_denies_in_prod if {
+	# Attack (issue 17): an application swaps its vulnerable pin for a range; prod still blocks.
+	d := run("prod", db({"ranges": [partly_range]}))
+	vs := vulndb.deny with input as d with data.config as range_cfg
+	fx.rules(vs) == {"GATE-VULNDB-006"}
+	some v in vs
+	contains(v.msg, "raise the lower bound to >=2.0.6")
+	v.evidence.components == ["pkg:pypi/urllib3"]
+}
+
+test_range_admitting_vulnerable_versions_warns_for_a_library if {
+	every stage in ["library", "default"] {
+		d := run(stage, db({"ranges": [partly_range]}))
+		count(vulndb.deny) == 0 with input as d with data.config as range_cfg
+		vs := vulndb.warn with input as d with data.config as range_cfg
+		fx.rules(vs) == {"GATE-VULNDB-007"}
+	}
+	d := run("lax", db({"ranges": [partly_range]}))
+	count(vulndb.deny) == 0 with input as d with data.config as range_cfg
+	count(vulndb.warn) == 0 with input as d with data.config as range_cfg
+}
+
+test_range_whose_every_version_is_vulnerable_denies_everywhere if {
+	every stage in ["library", "default", "lax", "prod"] {
+		d := run(stage, db({"ranges": [full_range, partly_range]}))
+		vs := vulndb.deny with input as d with data.config as range_cfg
+		"GATE-VULNDB-005" in fx.rules(vs)
+		some v in vs
+		v.rule == "GATE-VULNDB-005"
+		contains(v.msg, "every version the range pkg:pypi/urllib3 vers:pypi/>=1.26|<1.26.5 admits")
+	}
+
+	# below the dependency deny threshold it is one of the ranges that warn
+	low := object.union(full_range, {"advisories": [{"id": "X-1", "severity": "low", "every_version": true, "fixed": []}], "raise_to": null})
+	d := run("default", db({"ranges": [low]}))
+	count(vulndb.deny) == 0 with input as d with data.config as range_cfg
+	some w in vulndb.warn with input as d with data.config as range_cfg
+	contains(w.msg, "no fixed version covers every advisory")
+}
+
+test_no_ranges_no_rule if {
+	d := run("prod", db({"ranges": [{"name": "x", "purl": "pkg:pypi/x", "range": "vers:pypi/*", "advisories": "bogus"}]}))
+	count(vulndb.deny) == 0 with input as d with data.config as range_cfg
+}

@@ -294,7 +294,82 @@ def _component(comp: dict[str, Any], direct: set[str] | None) -> Component:
         direct=None if direct is None else (ref is not None and ref in direct),
         hashes=_hashes(comp.get("hashes")),
         bom_ref=ref,
+        version_range=_version_range(comp),
     )
+
+
+# cyclonedx-py's description of a component it read from a requirements file (`gate run`
+# writes one from the project's pyproject dependencies or requirement files):
+# "requirements line 4: certifi>=2023.5.7".
+_REQUIREMENT_LINE = re.compile(r"requirements line \d+: (.+)")
+
+
+def _version_range(comp: Mapping[str, Any]) -> str | None:
+    """The versions a component without a version admits, as a `vers` range: its CycloneDX 1.7
+    `versionRange`, else the specifier of the requirement line cyclonedx-py names in its
+    description (PyPI). None when the component has a version or no range can be read (it is
+    then matched, or listed as unmatched, as before)."""
+    if _text(comp.get("version")):
+        return None
+    given = _text(comp.get("versionRange"))
+    if given:
+        return given
+    found = _REQUIREMENT_LINE.fullmatch(_text(comp.get("description")) or "")
+    if not found:
+        return None
+    return pep440_vers(found.group(1), _text(comp.get("name")) or "")
+
+
+def pep440_vers(requirement: str, name: str) -> str | None:
+    """The `vers:pypi/...` range a PEP 508 requirement line admits, or None.
+
+    The requirement must name `name` (PEP 503). `>=`, `>`, `<`, `<=`, `!=`, `==` (exact) map
+    as they are; `~=X.Y` is `>=X.Y|<X+1`, `==X.*` is `>=X.dev0|<X+1.dev0`. An arbitrary
+    equality (`===`), a wildcard exclusion or an unreadable line gives None (the component
+    stays unmatched). A line without a specifier admits every version (`vers:pypi/*`).
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return None
+    if canonicalize_name(req.name) != canonicalize_name(name):
+        return None
+    parts: list[tuple[Version, str]] = []
+    for spec in req.specifier:
+        op, text = spec.operator, spec.version
+        try:
+            if op in (">=", ">", "<", "<=", "!=", "==") and not text.endswith(".*"):
+                parts.append((Version(text), f"{'=' if op == '==' else op}{text}"))
+            elif op == "==" and text.endswith(".*"):
+                prefix = text[:-2]
+                parts.append((Version(f"{prefix}.dev0"), f">={prefix}.dev0"))
+                upper = _bump(Version(prefix).release)
+                parts.append((Version(f"{upper}.dev0"), f"<{upper}.dev0"))
+            elif op == "~=":
+                release = Version(text).release
+                parts.append((Version(text), f">={text}"))
+                upper = _bump(release[:-1])
+                parts.append((Version(upper), f"<{upper}"))
+            else:
+                return None
+        except InvalidVersion:
+            return None
+    if not parts:
+        return "vers:pypi/*"
+    return "vers:pypi/" + "|".join(c for _, c in sorted(parts, key=lambda p: (p[0], p[1])))
+
+
+def _bump(release: tuple[int, ...]) -> str:
+    """`2.2` -> `3`... the release with its last part incremented (`1.4` of `~=1.4.5` -> `1.5`)."""
+    if not release:
+        from packaging.version import InvalidVersion
+
+        raise InvalidVersion("empty release")
+    return ".".join([*(str(p) for p in release[:-1]), str(release[-1] + 1)])
 
 
 def _direct_refs(bom: Mapping[str, Any], subject: dict[str, Any]) -> set[str] | None:

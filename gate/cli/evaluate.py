@@ -211,6 +211,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         not_used=tuple(_config_not_used()),
         recorded_reports=kw.get("recorded_reports"),
         unscanned=kw.get("unscanned"),
+        constant_pickles=kw.get("constant_pickles"),
         source_root=kw.get("source_root"),
         vuln_db=kw.get("vuln_db"),
         timing=not kw.get("no_timing"),

@@ -352,6 +352,7 @@ def run_command(
             "extra_scans": extra,
             "recorded_reports": run.verified_reports,
             "unscanned": tuple(run.unscanned()) if run.survey is not None else (),
+            "constant_pickles": run.constant_pickles if run.survey is not None else (),
         }
         outcome = evaluate(build_config((), None, **options))
     finally:

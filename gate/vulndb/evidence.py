@@ -55,7 +55,15 @@ def attach(
 
     components = [(c, r.path) for r in reports for c in r.result.components]
     base: dict[str, Any] = {"path": str(db_dir), "components": len(components)}
-    if not components:
+    # A complete SBOM that lists no component (a library without runtime dependencies: issue
+    # 17) is audited too, when the database is there: "none of its components is vulnerable" is
+    # then a statement about an empty list, and the audit is the run's dependency evidence.
+    # (An SBOM with a component list of its own: not a VEX document, no findings. Handing in an
+    # empty SBOM gives no more than handing in one that lists a harmless component did before.)
+    empty_sbom = any(
+        r.result.format in ("cyclonedx", "spdx") and r.result.complete and not r.result.vex and not r.result.findings for r in reports
+    )
+    if not components and not (empty_sbom and store.exists(db_dir)):
         return Attached(None, {**base, "status": "not_used"})
     if not store.exists(db_dir):
         info = {**base, "status": "missing", "fix": fix_command(db_dir, explicit)}
@@ -103,6 +111,7 @@ def attach(
         "affected": found.affected_components,
         "findings": len(found.findings),
         "unmatched": found.unmatched,
+        "ranges": found.ranges,
     }
     result = ReadResult(
         format="vulndb",

@@ -20,7 +20,20 @@ from typing import Any, Final
 from gate.model import Component, Finding, Package, severity_from_score
 from gate.vulndb.records import package_key
 from gate.vulndb.store import Database
-from gate.vulndb.versions import Unorderable, base_ecosystem, canonical_pypi, compile_range, in_range, parser
+from gate.vulndb.versions import (
+    Span,
+    Unorderable,
+    base_ecosystem,
+    canonical_pypi,
+    compile_range,
+    covers,
+    in_range,
+    overlaps,
+    parser,
+    pypi_version,
+    spans,
+    vers_interval,
+)
 
 TOOL: Final = "gate-vulndb"
 
@@ -62,6 +75,8 @@ class Audit:
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     matched_components: int = 0
     affected_components: int = 0
+    ranges: list[dict[str, Any]] = field(default_factory=list)
+    """Components without a version whose declared range admits affected versions (`input.vulndb.ranges`)."""
 
 
 def _name_of(ecosystem: str, namespace: str | None, name: str) -> str:
@@ -233,8 +248,16 @@ def audit(components: Sequence[tuple[Component, str]], db: Database, *, age_note
     seen: dict[Target, list[str]] = {}
     unmatched: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     held = {base_ecosystem(e) for e in db.packages}
+    ranged: dict[tuple[str, str, str], list[str]] = {}
     for comp, source in components:
         found, reason = targets(comp)
+        if reason == "no version" and comp.version_range:
+            ranged_key = _ranged(comp, held)
+            if ranged_key is not None:
+                ranged.setdefault(ranged_key, [])
+                if source not in ranged[ranged_key]:
+                    ranged[ranged_key].append(source)
+                continue
         if reason is None:
             for t in found:
                 if t.ecosystem not in db.packages and base_ecosystem(t.ecosystem) not in held:
@@ -271,8 +294,90 @@ def audit(components: Sequence[tuple[Component, str]], db: Database, *, age_note
         for template in _templates(db, target, hits):
             result.findings.append(_finding(template, target, age_note, gate_version, index))
             index += 1
+    for (purl, name, vers), sources in sorted(ranged.items()):
+        judged = _judge_range(db, purl, name, vers)
+        if judged is None:
+            key = (purl, name, "", f"the range {vers} cannot be judged")
+            unmatched[key] = {"name": name, "version": None, "purl": purl, "reason": key[3], "sources": sources}
+            continue
+        result.matched_components += 1
+        if judged["advisories"]:
+            result.affected_components += 1
+            result.ranges.append({"name": name, "purl": purl, "range": vers, "sources": sources, **judged})
     result.unmatched = sorted(unmatched.values(), key=lambda u: (str(u["purl"] or ""), u["name"], str(u["version"] or ""), u["reason"]))
     return result
+
+
+def _ranged(comp: Component, held: set[str]) -> tuple[str, str, str] | None:
+    """(purl, name, vers) of a PyPI component without a version whose range can be judged."""
+    if not comp.purl or not comp.version_range or "PyPI" not in held:
+        return None
+    try:
+        ptype, namespace, pname, pversion = _parse_purl(comp.purl)
+    except ValueError:
+        return None
+    if ptype != "pypi" or namespace or pversion:
+        return None
+    return _purl_text(ptype, namespace, pname), pname, comp.version_range
+
+
+def _judge_range(db: Database, purl: str, name: str, vers: str) -> dict[str, Any] | None:
+    """What the database says about every version a range admits (issue 17): per advisory
+    group, whether it affects every admitted version (`every_version`) or some; and the lowest
+    lower bound that leaves every advisory out (`raise_to`, None when one has no fix). None when
+    the range is not one `vers_interval` reads (the component is then unmatched)."""
+    bounds = vers_interval(vers, "PyPI")
+    if bounds is None:
+        return None
+    lower, upper = bounds
+    key = package_key("PyPI", name)
+    entries = db.packages.get("PyPI", {}).get(key) or []
+    hits: dict[str, list[str]] = {}
+    every: set[str] = set()
+    ends: list[tuple[Any, bool] | None] = []
+    for rid, entry in entries:
+        found: list[Span] = []
+        for text in entry["versions"]:
+            try:
+                v = pypi_version(text)
+            except Unorderable:
+                continue
+            found.append((v, v, True))
+        for rng in entry["ranges"]:
+            try:
+                parse_r = parser("PyPI", rng["type"])
+            except Unorderable:
+                continue
+            if parse_r is not pypi_version:
+                continue
+            found.extend(spans(compile_range(rng["events"], parse_r)))
+        inside = [sp for sp in found if overlaps(lower, upper, sp)]
+        if not inside:
+            continue
+        hits.setdefault(rid, []).extend(v for rng in entry["ranges"] for kind, v in rng["events"] if kind == "fixed")
+        if any(covers(lower, upper, sp) for sp in inside):
+            every.add(rid)
+        ends.extend(None if sp[1] is None else (sp[1], sp[2]) for sp in inside)
+    if not hits:
+        return {"advisories": [], "raise_to": None}
+    target = Target("PyPI", key, name, vers, purl)
+    advisories = []
+    for t in _templates(db, target, sorted(hits.items())):
+        members = {t.primary, *t.aliases, *t.cve}
+        advisories.append(
+            {
+                "id": t.primary,
+                "severity": t.severity,
+                "every_version": bool(members & every),
+                "fixed": list(t.fixed),
+                "summary": t.summary[:200],
+            }
+        )
+    raise_to = None
+    if ends and all(e is not None for e in ends):
+        top = max((e for e in ends if e is not None), key=lambda e: (e[0], e[1]))
+        raise_to = f">{top[0]}" if top[1] else f">={top[0]}"
+    return {"advisories": advisories, "raise_to": raise_to}
 
 
 def _record_score(db: Database, rid: str) -> tuple[float | None, str | None]:

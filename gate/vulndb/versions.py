@@ -177,3 +177,105 @@ def in_range(version: Any, compiled: Compiled) -> bool:
         elif kind == "last_affected" and version > key:
             affected = False
     return affected
+
+
+# ---------------------------------------------------------------------------------------------
+# Version ranges of components that have no version (a library's declared dependencies)
+
+
+Bound = tuple[Any, bool] | None
+"""(parsed version, inclusive) of one end of an interval; None: unbounded."""
+
+
+def vers_interval(text: str, ecosystem: str) -> tuple[Bound, Bound] | None:
+    """(lower, upper) of a simple `vers` range of a PyPI component, or None when it is not one.
+
+    Simple: `*`, or at most one lower bound (`>=`, `>`), at most one upper bound (`<`, `<=`) and
+    any exclusions (`!=`, which are ignored: an excluded version does not make a range safe, and
+    counting it keeps the judgement on the strict side), or a single `=` (a pin). The vers
+    scheme must be the component's ecosystem (pypi); anything else: None (unmatched).
+    """
+    scheme, sep, rest = text.removeprefix("vers:").partition("/")
+    if not text.startswith("vers:") or not sep or base_ecosystem(ecosystem) != "PyPI" or scheme.lower() != "pypi":
+        return None
+    if rest.strip() == "*":
+        return None, None
+    lower: Bound = None
+    upper: Bound = None
+    pins = 0
+    for raw in rest.split("|"):
+        c = raw.strip()
+        m = re.fullmatch(r"(>=|<=|!=|>|<|=)?\s*(\S+)", c)
+        if m is None:
+            return None
+        op = m.group(1) or "="
+        try:
+            v = pypi_version(m.group(2))
+        except Unorderable:
+            return None
+        if op == "!=":
+            continue
+        if op == "=":
+            pins += 1
+            lower = upper = (v, True)
+            continue
+        if op in (">=", ">"):
+            if lower is not None:
+                return None
+            lower = (v, op == ">=")
+        else:
+            if upper is not None:
+                return None
+            upper = (v, op == "<=")
+    if pins > 1 or (pins == 1 and len([x for x in rest.split("|") if not x.strip().startswith("!=")]) != 1):
+        return None
+    return lower, upper
+
+
+Span = tuple[Any, Any, bool]
+"""An affected span of an advisory: (start inclusive or None for "from the start", end or None
+for "no fix", end inclusive)."""
+
+
+def spans(compiled: Compiled) -> list[Span]:
+    """The affected spans of a compiled OSV range (as `in_range` evaluates it)."""
+    out: list[Span] = []
+    start: Any = None
+    is_open = False
+    for kind, key in compiled:
+        if kind == "introduced":
+            if not is_open:
+                is_open, start = True, key
+        elif is_open and kind in ("fixed", "limit", "last_affected"):
+            out.append((start, key, kind == "last_affected"))
+            is_open = False
+    if is_open:
+        out.append((start, None, False))
+    return out
+
+
+def overlaps(lower: Bound, upper: Bound, span: Span) -> bool:
+    """Whether the interval [lower, upper] shares a version with the span."""
+    start, end, end_incl = span
+    # the larger start
+    lo: Bound = lower
+    if start is not None and (lo is None or start > lo[0] or (start == lo[0] and not lo[1])):
+        lo = (start, True) if lo is None or start > lo[0] else lo
+    hi: Bound = upper
+    if end is not None and (hi is None or end < hi[0] or (end == hi[0] and not end_incl)):
+        hi = (end, end_incl)
+    if lo is None or hi is None:
+        return True
+    return bool(lo[0] < hi[0] or (lo[0] == hi[0] and lo[1] and hi[1]))
+
+
+def covers(lower: Bound, upper: Bound, span: Span) -> bool:
+    """Whether every version of the interval lies in the span."""
+    start, end, end_incl = span
+    if start is not None and (lower is None or lower[0] < start):
+        return False
+    if end is None:
+        return True
+    if upper is None:
+        return False
+    return bool(upper[0] < end or (upper[0] == end and (end_incl or not upper[1])))

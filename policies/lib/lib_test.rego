@@ -459,6 +459,32 @@ test_in_test_code_except_what_data_always_blocks if {
 	not lib.in_test_code(fx.finding({"test_code": true, "rule_id": null, "cwe": null, "tool": null})) with data.config.test_code.always_block as {"rules": [":"]}
 }
 
+# Issue 17: a pickle load in test code that the gate proved reads a constant data pickle
+# (input.constant_pickles, computed by the gate from its snapshot) is test code again; any
+# other finding of the always-blocking classes, and the same finding without the proof, is not.
+constant_pickle_finding := fx.finding({
+	"id": "p1", "rule_id": "B301", "test_code": true, "cwe": ["CWE-502"],
+	"location": {"path": "tests/test_x.py", "start_line": 7, "end_line": 7},
+})
+
+test_proven_constant_pickle_is_test_code_again if {
+	cfg := always_block_cfg
+	proof := [{"finding": "p1", "path": "tests/test_x.py", "line": 7, "imports": ["builtins.int"]}]
+	lib.in_test_code(constant_pickle_finding) with data.config.test_code.always_block as cfg with input.constant_pickles as proof
+	not lib.in_test_code(constant_pickle_finding) with data.config.test_code.always_block as cfg
+	not lib.in_test_code(object.union(constant_pickle_finding, {"id": "p2"})) with data.config.test_code.always_block as cfg with input.constant_pickles as proof
+	not lib.in_test_code(constant_pickle_finding) with data.config.test_code.always_block as cfg with input.constant_pickles as [{"finding": 1}]
+}
+
+test_proven_constant_pickle_warns_instead_of_blocking if {
+	d := fx.doc("prod", [constant_pickle_finding], [], [fx.scan({})])
+	proven := object.union(d, {"constant_pickles": [{"finding": "p1", "path": "tests/test_x.py", "line": 7, "imports": []}]})
+	count(data.gate.sast.deny) == 1 with input as d
+	count(data.gate.sast.deny) == 0 with input as proven
+	some w in data.gate.sast.warn with input as proven
+	w.rule == "GATE-SAST-003"
+}
+
 test_views_equal_view_when_data_always_blocks_in_test_code if {
 	fs := array.concat(combinations, coverings)
 	cfg := {"cwes": ["CWE-78"]} # every finding of the fixtures: those in test code are forced

@@ -28,3 +28,38 @@ def fine(payload, key):
     # ok: gate.python.weak-hash
     other = hashlib.new("sha512", payload)
     return digest, cache_key, mac, legacy_mac, other
+
+
+# Issue 17: a signing library's lazy SHA-1 constructor, passed as the digest of an HMAC.
+def _lazy_sha1(string=b""):
+    """Don't touch hashlib.sha1 until it is needed (FIPS builds may lack it)."""
+    # ok: gate.python.weak-hash
+    return hashlib.sha1(string)
+
+
+def _plain_md5(data):
+    # ok: gate.python.weak-hash
+    return hashlib.md5(data)
+
+
+def signature(key, value):
+    mac = hmac.new(key, msg=value, digestmod=_lazy_sha1)
+    # ok: gate.python.weak-hash
+    other = hmac.new(key, value, lambda d=b"": hashlib.sha1(d))
+    return mac.digest(), other.digest()
+
+
+def not_a_wrapper(password, salt):
+    # ruleid: gate.python.weak-hash
+    return hashlib.sha1(salt + password)
+
+
+def fixed_input_wrapper(string=b""):
+    # ruleid: gate.python.weak-hash
+    return hashlib.md5(b"secret" + string)
+
+
+def wrapper_that_does_more(password):
+    password = password.strip()
+    # ruleid: gate.python.weak-hash
+    return hashlib.sha1(password)

@@ -50,6 +50,9 @@ class ScanRun:
     wall_time: float
     survey: Survey | None = None
     """The gate's survey of the project's source."""
+    constant_pickles: tuple[dict[str, Any], ...] = ()
+    """Pickle loads of the snapshot proven to read constant data pickles (`scanners.run.constant_pickles`,
+    read from the snapshot before it is removed; `input.constant_pickles`)."""
 
     def reports(self) -> list[str]:
         """The native reports the scanners wrote: what the evaluation reads."""
@@ -205,10 +208,16 @@ def _run_all(
         raise
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
+    proven: tuple[dict[str, Any], ...] = ()
+    if plan is not None:
+        from scanners.run.constant_pickles import prove
+
+        proven = tuple(prove(plan.snapshot, plan.survey.paths))
     return ScanRun(
         target=display_path(target),
         out_dir=display_path(out_dir),
         records=tuple(r for r in records if r is not None),
         wall_time=time.monotonic() - started,
         survey=plan.survey if plan is not None else None,
+        constant_pickles=proven,
     )

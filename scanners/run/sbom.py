@@ -392,12 +392,58 @@ def _lock_lines(doc: dict[str, Any], name: str, *, skip_local: bool) -> list[str
     for i, pkg in enumerate(packages):
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
             raise PrepareError(f"{name}: package entry {i + 1} has no name")
+    shipped = _uv_runtime(packages) if skip_local else None
+    for pkg in packages:
         source = pkg.get("source")
         if skip_local and isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
             continue  # the project itself
+        if shipped is not None and _norm(pkg["name"]) not in shipped:
+            continue  # only a development group's (PEP 735 dependency groups: tests, docs, lint)
         version = pkg.get("version")
         lines.append(f"{pkg['name']}=={version}" if isinstance(version, str) and version else str(pkg["name"]))
     return lines
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _uv_runtime(packages: list[dict[str, Any]]) -> set[str] | None:
+    """The packages of a uv.lock that ship with the project (issue 17): those its own packages
+    (source editable or virtual) reach through `dependencies` and `optional-dependencies` (extras
+    a user may install), transitively, with the extras each edge asks for. The dependency
+    groups (`dev-dependencies`: tests, docs, lint, typing...) do not ship, as development
+    requirement files do not: their packages are neither described nor audited. None (every
+    package, as before) when the lock has no package of the project itself to start from."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for pkg in packages:
+        by_name.setdefault(_norm(pkg["name"]), []).append(pkg)
+    roots = [p for p in packages if isinstance(p.get("source"), dict) and ({"editable", "virtual"} & set(p["source"]))]
+    if not roots:
+        return None
+    seen: set[str] = set()
+    todo: list[tuple[dict[str, Any], tuple[str, ...] | None]] = [(p, None) for p in roots]
+    done: set[tuple[int, tuple[str, ...] | None]] = set()
+    while todo:
+        pkg, extras = todo.pop()
+        if (id(pkg), extras) in done:
+            continue
+        done.add((id(pkg), extras))
+        edges = list(pkg.get("dependencies") or [])
+        optional = pkg.get("optional-dependencies") or {}
+        if isinstance(optional, dict):
+            for extra, deps in optional.items():
+                if extras is None or extra in extras:  # the project's own extras: all of them
+                    edges += list(deps or [])
+        for dep in edges:
+            if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
+                continue
+            key = _norm(dep["name"])
+            seen.add(key)
+            wanted = tuple(sorted(x for x in dep.get("extra") or [] if isinstance(x, str)))
+            for target in by_name.get(key, []):
+                todo.append((target, wanted))
+    return seen
 
 
 def _pipfile_lines(path: Path) -> list[str]:

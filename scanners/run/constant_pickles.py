@@ -1,0 +1,650 @@
+"""Pickles that are program constants, read without running them (issue 17).
+
+`pickle.loads` in test code blocks like production code (CWE-502 is in
+`data.config.test_code.always_block`): a pickle is opaque to a reviewer, and a few bytes of it
+can call `os.system` in CI. Some tests load pickles on purpose: a library checks that objects
+pickled by an older version still load (attrs). Those pickles are bytes constants in the source,
+and a constant can be read: this module disassembles it with `pickletools.genops` (never
+`pickle.loads`, never an import) and lists the globals it would import (GLOBAL, INST,
+STACK_GLOBAL with its operands traced through the stack and the memo). A load whose every
+possible argument is such a constant, and whose every import is either
+
+- a harmless builtin of `ALLOWED_GLOBALS` (`builtins.int`, `copyreg._reconstructor`, ...), or
+- a class of the project itself: `module.Name` where `module` is a source file of the surveyed
+  tree (not a standard-library name, nor one the unpickler renames from Python 2) that binds
+  `Name` at top level by one `class Name` statement and otherwise only by decorating it
+  (`Name = wrap(Name, ...)` after it), and defines no module `__getattr__`,
+
+is data, not a payload: what it can run is code a reviewer reads in the tree. The gate records it
+as a fact (`input.constant_pickles`, with the imports) and the policy judges such a finding in
+test code as test code (it warns) instead of blocking.
+
+What counts as a constant is decided on the syntax tree, conservatively (anything else: no
+fact, the finding blocks as before):
+
+- a bytes literal, or a `+` of constants;
+- a name bound exactly once in its scope, by a plain assignment of a constant written before
+  the use (function locals; class and module names only where the use runs while that body
+  executes, e.g. a decorator's argument), and named by no `global`/`nonlocal` in the file;
+- a test function's parameter supplied by exactly one `@pytest.mark.parametrize` on that
+  function (no `indirect`), every row of which gives a constant (pytest refuses a second
+  parametrisation of the same name);
+- `obj.__module__.encode()` where `obj` is bound once to `C(...)`, `C` is a top-level class of
+  the same file without bases or keywords (no metaclass), and the file neither writes `__module__` nor
+  binds `__name__`: its value is the file's module name; every name pytest's import modes can
+  give the file (package walk, path from the root) is tried and each must pass.
+
+The call itself must be `M.loads(arg)` with `M` bound only by `import pickle` (or `_pickle`,
+`cPickle`) in the whole file, one positional argument and no keywords. A tree gets no fact at
+all when it has its own `pickle`, `_pickle`, `cPickle`, `copyreg` or `pickletools` module (it
+would shadow the standard library's), or code that can hand a test other arguments than its
+decorators say (pytest hooks that call or set up test functions, `funcargs`, `callspec`,
+`pytest_plugins`, a conftest.py that builds names at run time, frame locals written through
+`f_locals`, a tracer or ctypes); a file that uses `locals()`, `globals()`, `vars()`, `exec` or
+`eval` gets none either; nor a name of a class with bases or keywords (a metaclass's
+`__prepare__`) or of a module with a star import.
+"""
+
+from __future__ import annotations
+
+import _compat_pickle
+import ast
+import pickletools
+import struct
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+DESERIALISERS: Final = frozenset({"pickle", "_pickle", "cPickle"})
+"""Modules whose `loads` this module judges (their pickles are the standard format)."""
+
+SHADOWS: Final = frozenset({"pickle", "_pickle", "cPickle", "copyreg", "pickletools"})
+"""Module names a tree must not define for any fact to be given (they would shadow the stdlib's)."""
+
+_BUILTIN_TYPES: Final = (
+    "int",
+    "float",
+    "complex",
+    "bool",
+    "str",
+    "bytes",
+    "bytearray",
+    "tuple",
+    "list",
+    "dict",
+    "set",
+    "frozenset",
+    "object",
+    "slice",
+    "range",
+)
+
+ALLOWED_GLOBALS: Final = frozenset(
+    {("builtins", n) for n in _BUILTIN_TYPES}
+    | {("__builtin__", n) for n in _BUILTIN_TYPES}
+    | {
+        ("copyreg", "_reconstructor"),  # protocols 0-1: base.__new__(cls) of an allowed cls
+        ("copy_reg", "_reconstructor"),
+        ("collections", "OrderedDict"),
+        ("datetime", "date"),
+        ("datetime", "time"),
+        ("datetime", "datetime"),
+        ("datetime", "timedelta"),
+        ("datetime", "timezone"),
+        ("decimal", "Decimal"),
+        ("fractions", "Fraction"),
+        ("uuid", "UUID"),
+    }
+)
+"""Globals a data pickle may import besides the project's own classes: value types whose
+construction runs no caller-chosen code. Not here on purpose: `builtins.eval/exec/getattr/
+__import__/type`, anything of `os`, `posix`, `nt`, `sys`, `subprocess`, `importlib`, `codecs`,
+`_codecs` (codec lookups by name), `functools`, `operator` (attribute getters)."""
+
+_HOOK_TOKENS: Final = (
+    b"funcargs",
+    b"callspec",
+    b"pytest_pyfunc_call",
+    b"pytest_runtest_call",
+    b"pytest_runtest_setup",
+    b"pytest_fixture_setup",
+    b"pytest_collection_modifyitems",
+    b"pytest_itemcollected",
+    b"pytest_plugins",
+    # a frame's locals written from elsewhere (through f_locals, a tracer, or ctypes), between
+    # the binding of a constant and its load
+    b"f_locals",
+    b"LocalsToFast",
+    b"settrace",
+    b"ctypes",
+)
+_DYNAMIC_NAMES: Final = frozenset({"locals", "globals", "vars", "exec", "eval"})
+_DYNAMIC_TOKENS: Final = (b"globals(", b"setattr(", b"__dict__", b"exec(", b"eval(", b"__import__")
+
+MAX_VALUES: Final = 64
+"""At most this many possible arguments per call (parametrize rows times module names)."""
+
+MAX_PICKLE: Final = 1 << 20
+"""A constant longer than this is not disassembled (no fact)."""
+
+
+@dataclass(frozen=True)
+class ConstantPickle:
+    """One call that loads only constant pickles importing only allowed globals."""
+
+    path: str
+    line: int
+    imports: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """`input.constant_pickles[]` entry."""
+        return {"path": self.path, "line": self.line, "imports": list(self.imports)}
+
+
+class _Refused(Exception):
+    """The expression is not a constant this module can prove (internal)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The pickle machine, read only
+
+
+_STRINGS: Final = frozenset({"STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE", "BINUNICODE8"})
+_MARK: Final = object()
+
+
+def pickle_globals(data: bytes) -> list[tuple[str, str]] | None:
+    """The (module, name) pairs a pickle imports, or None when it cannot be read for sure.
+
+    A stack is simulated from `pickletools`' opcode table: strings are tracked through the memo
+    so that STACK_GLOBAL's operands are known; every other value is opaque. Extension codes
+    (EXT1/2/4: globals from the copyreg registry), persistent ids, a STACK_GLOBAL whose operands
+    are not known strings, a stack underflow or anything `genops` refuses: None.
+    """
+    stack: list[Any] = []
+    memo: dict[int, Any] = {}
+    found: list[tuple[str, str]] = []
+    opaque = object()
+    try:
+        for op, arg, _pos in pickletools.genops(data):
+            name = op.name
+            if name.startswith("EXT") or name in ("PERSID", "BINPERSID"):
+                return None
+            if name == "MARK":
+                stack.append(_MARK)
+                continue
+            if name in _STRINGS:
+                stack.append(arg if isinstance(arg, str) else opaque)
+                continue
+            if name in ("PUT", "BINPUT", "LONG_BINPUT"):
+                if not stack or stack[-1] is _MARK or not isinstance(arg, int):
+                    return None
+                memo[arg] = stack[-1]
+                continue
+            if name == "MEMOIZE":
+                if not stack or stack[-1] is _MARK:
+                    return None
+                memo[len(memo)] = stack[-1]
+                continue
+            if name in ("GET", "BINGET", "LONG_BINGET"):
+                if not isinstance(arg, int) or arg not in memo:
+                    return None
+                stack.append(memo[arg])
+                continue
+            if name == "DUP":
+                if not stack:
+                    return None
+                stack.append(stack[-1])
+                continue
+            if name in ("GLOBAL", "INST"):
+                module, _, attr = str(arg).partition(" ")
+                found.append((module, attr))
+            if name == "STACK_GLOBAL":
+                if len(stack) < 2 or not isinstance(stack[-1], str) or not isinstance(stack[-2], str):
+                    return None
+                found.append((stack[-2], stack[-1]))
+                del stack[-2:]
+                stack.append(opaque)
+                continue
+            before, after = op.stack_before, op.stack_after
+            if pickletools.markobject in before or (name == "POP" and stack and stack[-1] is _MARK):
+                if _MARK not in stack:
+                    return None
+                at = len(stack) - 1 - stack[::-1].index(_MARK)
+                extra = before.index(pickletools.markobject) if pickletools.markobject in before else 0
+                del stack[at:]
+                if extra > len(stack) or any(x is _MARK for x in stack[len(stack) - extra :]):
+                    return None
+                del stack[len(stack) - extra :]
+            else:
+                if len(before) > len(stack) or any(x is _MARK for x in stack[len(stack) - len(before) :]):
+                    return None
+                del stack[len(stack) - len(before) :]
+            stack.extend(opaque for _ in after)
+    except (ValueError, TypeError, IndexError, KeyError, EOFError, OverflowError, struct.error):
+        return None  # malformed data (genops' own errors, truncated operands): not provable
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The syntax tree
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+class _File:
+    """One parsed source file: each node's scope, and each scope's bindings."""
+
+    def __init__(self, rel: str, tree: ast.Module) -> None:
+        self.rel = rel
+        self.tree = tree
+        self.scope: dict[ast.AST, ast.AST] = {}
+        self.bindings: dict[tuple[ast.AST, str], list[ast.AST]] = {}
+        self.declared: set[str] = set()  # names in any global/nonlocal statement
+        self.module_writes = False  # __module__ written or __name__ bound somewhere
+        self._visit(tree, tree)
+        self.dynamic = any(
+            isinstance(n, ast.Name) and n.id in _DYNAMIC_NAMES for n in ast.walk(tree)
+        )  # locals()/globals()/vars()/exec/eval: names changed at run time
+
+    def _bind(self, scope: ast.AST, name: str, node: ast.AST) -> None:
+        self.bindings.setdefault((scope, name), []).append(node)
+        if name in ("__module__", "__name__"):
+            self.module_writes = True
+
+    def _visit(self, node: ast.AST, scope: ast.AST) -> None:
+        self.scope[node] = scope
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self._bind(scope, node.name, node)
+            for d in node.decorator_list:
+                self._visit(d, scope)
+            if isinstance(node, ast.ClassDef):
+                for b in [*node.bases, *node.keywords]:
+                    self._visit(b, scope)
+                for stmt in node.body:
+                    self._visit(stmt, node)
+                return
+            args = node.args
+            for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+                self._visit(default, scope)
+            for a in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+                if a is not None:
+                    self._bind(node, a.arg, a)
+                    self.scope[a] = node
+            for stmt in node.body:
+                self._visit(stmt, node)
+            return
+        if isinstance(node, _SCOPES):
+            # lambdas and comprehensions: their own scope; nothing proven inside them
+            for child in ast.iter_child_nodes(node):
+                self._visit(child, node)
+            return
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            self._bind(scope, node.id, node)
+        elif isinstance(node, ast.alias):
+            self._bind(scope, (node.asname or node.name).split(".")[0], node)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            self.declared.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            self._bind(scope, node.name, node)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            self._bind(scope, node.name, node)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            self._bind(scope, node.rest, node)
+        elif isinstance(node, ast.Attribute) and node.attr == "__module__" and isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.module_writes = True
+        elif isinstance(node, ast.Constant) and node.value == "__module__":
+            self.module_writes = True  # setattr(cls, "__module__", ...), type(..., {"__module__": ...})
+        for child in ast.iter_child_nodes(node):
+            self._visit(child, scope)
+
+    def only_binding(self, scope: ast.AST, name: str) -> ast.AST | None:
+        """The single node that binds `name` in `scope`, or None (unbound, bound twice, declared)."""
+        nodes = self.bindings.get((scope, name)) or []
+        if len(nodes) != 1 or name in self.declared:
+            return None
+        return nodes[0]
+
+    def assigned_value(self, scope: ast.AST, name: str, before: ast.AST) -> ast.expr:
+        """The value of the single plain assignment of `name` in `scope`, written before `before`."""
+        node = self.only_binding(scope, name)
+        if not isinstance(node, ast.Name) or not isinstance(before, (ast.expr, ast.stmt)):
+            raise _Refused
+        for stmt in ast.walk(scope):
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.targets[0] is node:
+                if (stmt.end_lineno or stmt.lineno, stmt.end_col_offset or 0) >= (before.lineno, before.col_offset):
+                    raise _Refused
+                return stmt.value
+        raise _Refused
+
+
+class Prover:
+    """Proves constant pickle loads in a set of source files under one root."""
+
+    def __init__(self, root: Path, paths: Iterable[str]) -> None:
+        self.root = root
+        self.paths = {p for p in paths if p.endswith(".py")}
+        self._files: dict[str, _File | None] = {}
+
+    def shadowed(self) -> bool:
+        """True when the tree defines a module that would shadow the standard library's pickle."""
+        for p in self.paths:
+            parts = p.split("/")
+            if any(part in SHADOWS for part in parts[:-1]) or parts[-1][: -len(".py")] in SHADOWS:
+                return True
+        return False
+
+    def file(self, rel: str) -> _File | None:
+        """The parsed file (None: unreadable, not Python, too deep)."""
+        if rel not in self._files:
+            parsed: _File | None = None
+            try:
+                data = (self.root / rel).read_bytes()
+                parsed = _File(rel, ast.parse(data, filename=rel))
+            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                parsed = None
+            self._files[rel] = parsed
+        return self._files[rel]
+
+    def rewrites_arguments(self) -> bool:
+        """True when the tree has code that can hand a test other arguments or locals than its
+        source says: pytest hooks that call or set up the test function, or reach its
+        parameters (`funcargs`, `callspec`), plugins named in `pytest_plugins`, frame locals
+        written from elsewhere (`f_locals`, tracers, ctypes), or a conftest.py that builds
+        names at run time (`globals()`, `setattr`)."""
+        for p in self.paths:
+            try:
+                data = (self.root / p).read_bytes()
+            except OSError:
+                return True
+            if any(token in data for token in _HOOK_TOKENS):
+                return True
+            if p.rsplit("/", 1)[-1] == "conftest.py" and any(token in data for token in _DYNAMIC_TOKENS):
+                return True
+        return False
+
+    def prove(self) -> list[ConstantPickle]:
+        """Every proven call of the tree, in path and line order."""
+        candidates = []
+        for rel in sorted(self.paths):
+            try:
+                data = (self.root / rel).read_bytes()
+            except OSError:
+                continue
+            if b"loads" in data and b"pickle" in data.lower():
+                candidates.append(rel)
+        if not candidates or self.shadowed() or self.rewrites_arguments():
+            return []
+        out: list[ConstantPickle] = []
+        for rel in candidates:
+            f = self.file(rel)
+            if f is not None:
+                out.extend(self._prove_file(f))
+        return out
+
+    def _prove_file(self, f: _File) -> Iterator[ConstantPickle]:
+        aliases = self._deserialiser_aliases(f)
+        if not aliases:
+            return
+        starts: dict[int, list[ast.Call]] = {}
+        for node in ast.walk(f.tree):
+            if isinstance(node, ast.Call):
+                starts.setdefault(node.lineno, []).append(node)
+        for node in ast.walk(f.tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "loads"):
+                continue
+            # A fact is about a line (findings are placed by line): no other call may start on
+            # it (`pickle.loads(C); marshal.loads(x)`), calls inside the argument aside.
+            inside = {id(n) for n in ast.walk(node)}
+            if any(id(other) not in inside for other in starts[node.lineno]):
+                continue
+            target = node.func.value
+            if not (isinstance(target, ast.Name) and target.id in aliases):
+                continue
+            if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                continue
+            if f.dynamic:
+                continue
+            try:
+                values = self._values(f, node.args[0], f.scope[node], node, 0)
+                imports = self._judge(values)
+            except (_Refused, RecursionError):
+                continue
+            yield ConstantPickle(f.rel, node.lineno, imports)
+
+    @staticmethod
+    def _deserialiser_aliases(f: _File) -> set[str]:
+        """Names bound, in the whole file, only by `import pickle` (or _pickle, cPickle)."""
+        out: set[str] = set()
+        names: dict[str, list[ast.AST]] = {}
+        for (_scope, name), nodes in f.bindings.items():
+            names.setdefault(name, []).extend(nodes)
+        for name, nodes in names.items():
+            if name in f.declared:
+                continue
+            if all(isinstance(n, ast.alias) and n.name in DESERIALISERS and _import_of(f, n) for n in nodes):
+                out.add(name)
+        return out
+
+    # -- constants --------------------------------------------------------------------------
+
+    def _values(self, f: _File, expr: ast.expr, scope: ast.AST, use: ast.AST, depth: int) -> list[bytes]:
+        if depth > 20:
+            raise _Refused
+        if isinstance(expr, ast.Constant) and isinstance(expr.value, bytes):
+            return [expr.value]
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left = self._values(f, expr.left, scope, use, depth + 1)
+            right = self._values(f, expr.right, scope, use, depth + 1)
+            out = [a + b for a in left for b in right]
+            if len(out) > MAX_VALUES or any(len(v) > MAX_PICKLE for v in out):
+                raise _Refused
+            return out
+        if isinstance(expr, ast.Name):
+            return self._name_values(f, expr.id, scope, use, depth)
+        if (
+            isinstance(expr, ast.Call)
+            and not expr.args
+            and not expr.keywords
+            and isinstance(expr.func, ast.Attribute)
+            and expr.func.attr == "encode"
+            and isinstance(expr.func.value, ast.Attribute)
+            and expr.func.value.attr == "__module__"
+            and isinstance(expr.func.value.value, ast.Name)
+        ):
+            return self._module_name_values(f, expr.func.value.value.id, scope, use)
+        raise _Refused
+
+    def _name_values(self, f: _File, name: str, scope: ast.AST, use: ast.AST, depth: int) -> list[bytes]:
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            binding = f.only_binding(scope, name)
+            if binding is None:
+                raise _Refused  # a module global read when the function runs: anyone may have changed it
+            if isinstance(binding, ast.arg):
+                return self._parametrized(f, scope, name, depth)
+            return self._values(f, f.assigned_value(scope, name, use), scope, use, depth + 1)
+        if isinstance(scope, (ast.ClassDef, ast.Module)):
+            # Runs while the class (or module) body executes: the binding written before is the
+            # value. Not in a class with bases or keywords (a metaclass's __prepare__ may hand
+            # the body a namespace that changes what it stores), nor in a module with a star
+            # import (it binds names no syntax shows).
+            if isinstance(scope, ast.ClassDef) and (scope.bases or scope.keywords):
+                raise _Refused
+            if isinstance(scope, ast.Module) and (scope, "*") in f.bindings:
+                raise _Refused
+            if (scope, name) in f.bindings:
+                return self._values(f, f.assigned_value(scope, name, use), scope, use, depth + 1)
+            if isinstance(scope, ast.ClassDef):
+                return self._name_values(f, name, f.tree, use, depth + 1)
+        raise _Refused
+
+    def _parametrized(self, f: _File, func: ast.FunctionDef | ast.AsyncFunctionDef, name: str, depth: int) -> list[bytes]:
+        # `pytest` is the real module (bound only by `import pytest`), and nothing but pytest
+        # marks decorates the function or its class: another decorator could call it with
+        # other arguments than the table's.
+        if not _module_name_only(f, "pytest"):
+            raise _Refused
+        outer = f.scope[func]
+        decorated = [func, outer] if isinstance(outer, ast.ClassDef) else [func]
+        for node in decorated:
+            for deco in node.decorator_list:
+                if not _dotted(deco.func if isinstance(deco, ast.Call) else deco).startswith("pytest.mark."):
+                    raise _Refused
+        rows: list[bytes] = []
+        supplied = 0
+        for deco in func.decorator_list:
+            if not (isinstance(deco, ast.Call) and _dotted(deco.func) == "pytest.mark.parametrize"):
+                continue
+            if len(deco.args) != 2 or any(k.arg != "ids" for k in deco.keywords):
+                raise _Refused
+            names = _argnames(deco.args[0])
+            if name not in names:
+                continue
+            supplied += 1
+            index = names.index(name)
+            table = deco.args[1]
+            if not isinstance(table, (ast.List, ast.Tuple)) or not table.elts:
+                raise _Refused
+            for row in table.elts:
+                if isinstance(row, ast.Call) and _dotted(row.func) == "pytest.param":
+                    items: list[ast.expr] = list(row.args)
+                elif len(names) == 1:
+                    items = [row]
+                elif isinstance(row, (ast.Tuple, ast.List)):
+                    items = list(row.elts)
+                else:
+                    raise _Refused
+                if len(items) != len(names) or any(isinstance(i, ast.Starred) for i in items):
+                    raise _Refused
+                rows.extend(self._values(f, items[index], f.scope[func], deco, depth + 1))
+        if supplied != 1 or len(rows) > MAX_VALUES:
+            raise _Refused
+        return rows
+
+    def _module_name_values(self, f: _File, obj: str, scope: ast.AST, use: ast.AST) -> list[bytes]:
+        if f.module_writes or not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            raise _Refused
+        made = f.assigned_value(scope, obj, use)
+        if not (isinstance(made, ast.Call) and isinstance(made.func, ast.Name)):
+            raise _Refused
+        cls = f.only_binding(f.tree, made.func.id)
+        if not (isinstance(cls, ast.ClassDef) and not cls.keywords and not cls.bases and f.scope.get(cls) is f.tree):
+            raise _Refused
+        return [n.encode() for n in self._module_names(f.rel)]
+
+    def _module_names(self, rel: str) -> list[str]:
+        """The names pytest's import modes can give the file: its path from the root, and the
+        package walk (folders with __init__.py above it)."""
+        parts = rel[: -len(".py")].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names = {".".join(parts)}
+        package = [parts[-1]]
+        folder = parts[:-1]
+        while folder and "/".join([*folder, "__init__.py"]) in self.paths:
+            package.insert(0, folder[-1])
+            folder = folder[:-1]
+        names.add(".".join(package))
+        return sorted(n for n in names if n)
+
+    # -- imports ----------------------------------------------------------------------------
+
+    def _judge(self, values: list[bytes]) -> tuple[str, ...]:
+        if not values:
+            raise _Refused
+        seen: set[str] = set()
+        for data in values:
+            found = pickle_globals(data)
+            if found is None:
+                raise _Refused
+            for module, name in found:
+                if (module, name) not in ALLOWED_GLOBALS and not self._project_class(module, name):
+                    raise _Refused
+                seen.add(f"{module}.{name}")
+        return tuple(sorted(seen))
+
+    def _project_class(self, module: str, name: str) -> bool:
+        """`module.name` is a class of the surveyed tree, bound only by its class statement."""
+        if not module or not name.isidentifier() or module.split(".")[0] in sys.stdlib_module_names:
+            return False
+        # Python 2 names the unpickler renames (fix_imports): `commands.getoutput` is
+        # `subprocess.getoutput` when it loads, whatever the tree's commands.py holds.
+        if module in _compat_pickle.IMPORT_MAPPING or module.split(".")[0] in _compat_pickle.IMPORT_MAPPING:
+            return False
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            return False
+        if not all(part.isidentifier() for part in module.split(".")):
+            return False
+        stem = module.replace(".", "/")
+        files = [c for c in (f"{stem}.py", f"{stem}/__init__.py", f"src/{stem}.py", f"src/{stem}/__init__.py") if c in self.paths]
+        if len(files) != 1:
+            return False
+        f = self.file(files[0])
+        if f is None or (f.tree, "__getattr__") in f.bindings:
+            return False
+        nodes = f.bindings.get((f.tree, name)) or []
+        classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
+        if len(classes) != 1 or name in f.declared:
+            return False
+        # Besides its class statement, the name may only be re-bound to a call on the class,
+        # after it (`Attribute = _add_hash(Attribute, ...)`: a decorator written as a call).
+        return all(n is classes[0] or _decorates(f, n, name, classes[0]) for n in nodes)
+
+
+def _decorates(f: _File, node: ast.AST, name: str, cls: ast.ClassDef) -> bool:
+    """`node` is the target of a module-level `name = call(... name ...)` written after `cls`."""
+    for stmt in f.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and stmt.targets[0] is node:
+            value = stmt.value
+            return (
+                stmt.lineno > (cls.end_lineno or cls.lineno)
+                and isinstance(value, ast.Call)
+                and any(isinstance(x, ast.Name) and x.id == name and isinstance(x.ctx, ast.Load) for x in ast.walk(value))
+            )
+    return False
+
+
+def _module_name_only(f: _File, name: str) -> bool:
+    """`name` is bound in the file only by `import name`."""
+    nodes = [n for (_scope, bound), ns in f.bindings.items() if bound == name for n in ns]
+    return (
+        bool(nodes)
+        and name not in f.declared
+        and all(isinstance(n, ast.alias) and n.name == name and n.asname is None and _import_of(f, n) for n in nodes)
+    )
+
+
+def _import_of(f: _File, alias: ast.alias) -> bool:
+    """The alias belongs to a plain `import` statement (not `from x import pickle`)."""
+    for node in ast.walk(f.tree):
+        if isinstance(node, ast.Import) and alias in node.names:
+            return True
+    return False
+
+
+def _dotted(expr: ast.expr) -> str:
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.insert(0, expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.insert(0, expr.id)
+        return ".".join(parts)
+    return ""
+
+
+def _argnames(expr: ast.expr) -> list[str]:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return [n.strip() for n in expr.value.split(",") if n.strip()]
+    if isinstance(expr, (ast.Tuple, ast.List)) and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in expr.elts):
+        return [str(e.value).strip() for e in expr.elts if isinstance(e, ast.Constant)]
+    raise _Refused
+
+
+def prove(root: Path, paths: Iterable[str]) -> list[dict[str, Any]]:
+    """`input.constant_pickles`: the proven loads of the source files `paths` (relative, with
+    `/`) under `root` (the gate's snapshot, or `gate evaluate --source-root`)."""
+    return [c.to_dict() for c in Prover(root, paths).prove()]
