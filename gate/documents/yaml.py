@@ -1,0 +1,411 @@
+"""YAML (and JSON) files written by people: data, waivers, baseline. One reading function, `loads`
+(`load` reads the file first), which gives the value and the line and column of every node.
+
+One library: PyYAML's libyaml parser (C) gives the events; `_Builder` makes plain values of them
+(dict, list, str, int, float, bool, None) under the YAML 1.2 core schema, remembering where each
+mapping key and sequence item stood. Until issue 18 a second reader, ruamel.yaml's round-trip
+loader, read every file the libyaml builder could not promise to read alike; measured on the
+shipped data and a waivers file (8 files, 22 KB, 2 shared cores), ruamel took 180-350 ms where
+the builder takes 2.5-5 ms (cold, imports included: 470-530 ms against 33-88 ms), so the builder
+stayed and now reads everything itself; ruamel is gone, and with it the tests that held the two
+to agreeing.
+
+Every file is bounded while its events are read, before anything larger than the text is built:
+at most `MAX_ALIASES` aliases, at most `MAX_ALIAS_NODES` nodes added by expanding them (a 1 KB
+alias bomb once took 36 s and 950 MB), at most `MAX_DEPTH` levels of nesting. Refused, each a
+`ConfigError` (exit 2) naming the file, line and column: a syntax error, a duplicate key (also
+two keys that are the same once written as text, `1` and `"1"`), a key that is not a scalar, a
+tag other than YAML's own (`!!str`, `!!int`, ...), a directive other than `%YAML 1.2`, several
+documents in one file, an undefined (or recursive) alias, NaN or an infinity, and a number no
+IEEE 754 double holds (the policy engines read the data as JSON, which has neither).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate.errors import ConfigError, Position
+
+MAX_ALIASES = 100
+"""Aliases one file may use (a stage profile merged into another takes a handful)."""
+MAX_ALIAS_NODES = 10_000
+"""Nodes (scalars and collections) that expanding the aliases may add to a file."""
+MAX_DEPTH = 64
+"""Levels of nesting (the deepest shipped file has five)."""
+_BOUND_HINT = f"a file may use {MAX_ALIASES} aliases adding {MAX_ALIAS_NODES} nodes, nested {MAX_DEPTH} levels: write the values out"
+
+Marks = dict[tuple[str | int, ...], tuple[int, int]]
+"""Where each node of a file stood: its path -> (line, column), 0-based: a mapping value by its
+key, a sequence item by where it starts."""
+
+
+@dataclass
+class Located:
+    """A plain Python value and where each part of it stood in the file."""
+
+    value: Any
+    path: str
+    marks: Marks = field(default_factory=dict, repr=False)
+
+    def position(self, json_path: Sequence[str | int]) -> Position:
+        """The line and column (1-based) of the node at `json_path`, or of its nearest known parent."""
+        pos = Position(line=1, column=1)
+        for i in range(1, len(json_path) + 1):
+            mark = self.marks.get(tuple(json_path[:i]))
+            if mark is None:
+                break
+            pos = Position(line=mark[0] + 1, column=mark[1] + 1)
+        return pos
+
+
+def load(path: str | Path, *, what: str = "file", timestamps_as_text: bool = False) -> Located:
+    """Read and load a YAML (or JSON, which is YAML) file with positions. Raises ConfigError (exit 2)."""
+    p = str(path)
+    try:
+        text = Path(p).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{what} not found", file=p) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {what}: {exc}", file=p) from None
+    return loads(text, p, what=what, timestamps_as_text=timestamps_as_text)
+
+
+def loads(text: str, path: str, *, what: str = "file", timestamps_as_text: bool = False) -> Located:
+    """Load YAML text already read; `path` names the file in errors (and, by its suffix, says JSON:
+    a `.json` file is also held to JSON's syntax, with JSON's line and column for its errors).
+
+    `timestamps_as_text` keeps plain timestamps as written (the waivers file judges them itself).
+    """
+    if path.endswith(".json"):
+        try:
+            json.loads(text, object_pairs_hook=_no_duplicates)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"invalid JSON in {what}: {exc.msg}", file=path, position=Position(exc.lineno, exc.colno)) from None
+        except ValueError as exc:
+            raise ConfigError(f"invalid JSON in {what}: {exc}", file=path) from None
+        except RecursionError:
+            pass  # the builder refuses the nesting, naming the node too deep
+    import yaml
+
+    loader = (getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(text)  # only its parser is used
+    builder = _Builder(path, what, timestamps_as_text)
+    try:
+        value = builder.build(loader.get_event)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if "nesting depth" in str(exc.problem) and mark is not None:  # libyaml's own ceiling (1000 levels)
+            raise _bound(f"{what} is nested deeper than {MAX_DEPTH} levels", path, mark) from None
+        raise ConfigError(
+            f"invalid YAML in {what}: {exc.problem or exc.context}",
+            file=path,
+            position=Position(mark.line + 1, mark.column + 1) if mark else None,
+        ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a NUL, a C1 control)
+        offset = exc.position
+        line = text.count("\n", 0, offset)
+        raise ConfigError(
+            f"invalid YAML in {what}: {exc.reason} (character {exc.character!r})",
+            file=path,
+            position=Position(line + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1),
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML in {what}: {exc}", file=path) from None
+    finally:
+        loader.dispose()
+    return Located(value=value, path=path, marks=builder.marks)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) != len(pairs):
+        keys = [k for k, _ in pairs]
+        dup = next(k for k in keys if keys.count(k) > 1)
+        raise ValueError(f"duplicate key {dup!r}")
+    return d
+
+
+def _bound(message: str, path: str, mark: Any) -> ConfigError:
+    return ConfigError(message, file=path, position=Position(mark.line + 1, mark.column + 1), hint=_BOUND_HINT)
+
+
+# --------------------------------------------------------------------------------------------
+# Plain scalars: YAML 1.2's core schema, as ruamel.yaml (the reader before) resolved it
+
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_TRUE = frozenset(("true", "True", "TRUE"))
+_FALSE = frozenset(("false", "False", "FALSE"))
+_FLOAT_12 = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_INT_12 = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")
+_TIMESTAMP = re.compile(
+    r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+    |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+    (?:[Tt]|[ \t]+)[0-9][0-9]?
+    :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+    (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+    re.X,
+)
+_LONGEST_NUMBER = 400
+"""Digits past which a number cannot fit a double (10**309 does not), refused before converting."""
+_YAML_TAG = "tag:yaml.org,2002:"
+_MERGE = object()
+_NO_KEY = object()
+
+
+class _Refused(Exception):
+    """What the builder refuses, with the event whose mark says where."""
+
+    def __init__(self, message: str, mark: Any, hint: str | None = None, *, whole: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.mark, self.hint, self.whole = message, mark, hint, whole
+
+
+def _number(text: str, kind: str, mark: Any) -> int | float:
+    """The int or float a plain (or `!!int`/`!!float`) scalar writes; refused when no double holds it."""
+    digits = text.replace("_", "")
+    if len(digits) > _LONGEST_NUMBER or digits.lstrip("+-").lower() in (".inf", ".nan"):
+        raise _Refused(
+            f"the number {text[:40]!r}{'…' if len(text) > 40 else ''} is not a finite 64-bit floating-point number",
+            mark,
+            "JSON and the policy engines have no NaN, no infinity and no larger number: quote it if it is text",
+        )
+    try:
+        if kind == "float":
+            value: int | float = float(digits)
+        else:
+            sign = -1 if digits.startswith("-") else 1
+            body = digits.lstrip("+-")
+            base = {"0b": 2, "0o": 8, "0x": 16}.get(body[:2], 10)
+            value = sign * int(body[2:] if base != 10 else body, base)
+        float(value)
+    except OverflowError:
+        value = float("inf")
+    except ValueError:
+        raise _Refused(f"{text!r} is not a valid {kind}", mark, "quote it if it is text") from None
+    if value - value != 0:  # inf (a float past the largest double)
+        raise _Refused(f"the number {text[:40]!r} does not fit a 64-bit floating-point number", mark, "quote it if it is text")
+    return value
+
+
+def _timestamp(text: str, mark: Any) -> str:
+    """A YAML timestamp as ISO 8601 text: a date as written, a time of day in UTC unless it names a zone."""
+    import yaml
+
+    try:
+        value = yaml.constructor.SafeConstructor().construct_yaml_timestamp(yaml.ScalarNode(_YAML_TAG + "timestamp", text))
+    except (ValueError, TypeError):  # 2026-13-01
+        raise _Refused(f"{text!r} is not a valid date", mark, "quote it if it is text") from None
+    if isinstance(value, dt.datetime):
+        return value.isoformat() if value.tzinfo is not None else value.isoformat() + "Z"
+    return str(value.isoformat())
+
+
+class _Frame:
+    """An open mapping or sequence: what it holds so far, where it is, the key whose value comes next."""
+
+    __slots__ = ("container", "explicit", "key", "key_mark", "merges", "path", "size", "anchor")
+
+    def __init__(self, container: dict[str, Any] | list[Any], path: tuple[str | int, ...], anchor: str | None) -> None:
+        self.container = container
+        self.path = path
+        self.anchor = anchor
+        self.key: Any = _NO_KEY
+        self.key_mark: Any = None
+        self.merges: list[dict[str, Any]] = []
+        self.explicit: set[str] = set()
+        self.size = 1
+
+
+class _Builder:
+    """Plain values from libyaml's events, bounded while they come, and the marks of their nodes."""
+
+    def __init__(self, path: str, what: str, timestamps_as_text: bool) -> None:
+        self.path, self.what, self.timestamps_as_text = path, what, timestamps_as_text
+        self.marks: Marks = {}
+
+    def build(self, get: Any) -> Any:
+        try:
+            return self._build(get)
+        except _Refused as exc:
+            mark = exc.mark
+            raise ConfigError(
+                exc.message if exc.whole else f"{exc.message} in {self.what}",
+                file=self.path,
+                position=Position(mark.line + 1, mark.column + 1),
+                hint=exc.hint,
+            ) from None
+
+    def _build(self, get: Any) -> Any:  # noqa: C901 - one event loop, each kind of event a branch
+        import yaml.events as ev
+
+        get()  # the stream's start
+        event = get()
+        if type(event) is ev.StreamEndEvent:
+            return None  # an empty file
+        if event.tags:
+            raise _Refused("a %TAG directive is not allowed", event.start_mark, "write YAML's own tags (!!str) or none")
+        if event.version is not None and tuple(event.version) != (1, 2):
+            raise _Refused(
+                f"YAML {'.'.join(map(str, event.version))} is not read", event.start_mark, "files are YAML 1.2: drop the directive"
+            )
+        stack: list[_Frame] = []
+        anchors: dict[str, tuple[Any, int]] = {}
+        aliases = added = 0
+        marks = self.marks
+        root: Any = _NO_KEY
+        while root is _NO_KEY:
+            event = get()
+            kind = type(event)
+            mark = event.start_mark
+            size = 1
+            plain_merge = False
+            if kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
+                frame = stack.pop()
+                value: Any = frame.container
+                if frame.merges:
+                    merged: dict[str, Any] = {}
+                    for source in frame.merges:  # the first of several merged mappings wins
+                        for k, v in source.items():
+                            merged.setdefault(k, v)
+                    merged.update(value)  # the mapping's own keys win over merged ones
+                    value = merged
+                size = frame.size
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = (value, size)
+                mark = None
+            elif kind is ev.AliasEvent:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    raise _Refused(f"the alias *{event.anchor} names no anchor before it (or its own parent)", mark)
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise _Refused(f"{self.what} uses more than {MAX_ALIASES} YAML aliases", mark, _BOUND_HINT, whole=True)
+                size = found[1]
+                added += size
+                if added > MAX_ALIAS_NODES:
+                    raise _Refused(
+                        f"the YAML aliases in {self.what} expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb)",
+                        mark,
+                        _BOUND_HINT,
+                        whole=True,
+                    )
+                value = copy.deepcopy(found[0]) if isinstance(found[0], (dict, list)) else found[0]
+            elif kind is ev.ScalarEvent:
+                value, plain_merge = self._scalar(event)
+                if event.anchor is not None:
+                    anchors[event.anchor] = (value, 1)
+            elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise _Refused(f"{self.what} is nested deeper than {MAX_DEPTH} levels", mark, _BOUND_HINT, whole=True)
+                want = "seq" if kind is ev.SequenceStartEvent else "map"
+                if event.tag not in (None, "!", _YAML_TAG + want):
+                    raise _Refused(
+                        f"the YAML tag {event.tag!r} is not supported", mark, "write YAML's own tags (!!str, !!map, ...) or none"
+                    )
+                top = stack[-1] if stack else None
+                if top is None:
+                    path: tuple[str | int, ...] = ()
+                elif type(top.container) is list:
+                    path = (*top.path, len(top.container))
+                    marks[path] = (mark.line, mark.column)
+                elif top.key is _NO_KEY:
+                    raise _Refused("a mapping key must be a scalar (text, a number, a date)", mark)
+                else:
+                    path = (*top.path, top.key if top.key is not _MERGE else "<<")
+                stack.append(_Frame([] if want == "seq" else {}, path, event.anchor))
+                continue
+            elif kind is ev.DocumentStartEvent:
+                raise _Refused("a second YAML document in one file", mark, "one file holds one document: remove the `---`")
+            else:  # nothing else comes between a document's start and its root node's end
+                raise _Refused(f"unexpected YAML event {kind.__name__}", mark)
+            top = stack[-1] if stack else None
+            if top is None:
+                root = value
+                continue
+            top.size += size
+            container = top.container
+            if type(container) is list:
+                if mark is not None:
+                    marks[top.path + (len(container),)] = (mark.line, mark.column)
+                container.append(value)
+            elif top.key is _NO_KEY:  # this node is a key
+                if plain_merge:
+                    top.key, top.key_mark = _MERGE, mark
+                    continue
+                if isinstance(value, (dict, list)):
+                    raise _Refused("a mapping key must be a scalar (text, a number, a date)", event.start_mark)
+                key = value if type(value) is str else str(value)
+                if key in top.explicit:
+                    raise _Refused(f"duplicate key {key!r}", mark, "each key may appear once per mapping")
+                top.explicit.add(key)
+                top.key, top.key_mark = key, mark
+                marks[top.path + (key,)] = (mark.line, mark.column)
+            else:
+                if top.key is _MERGE:
+                    sources = value if isinstance(value, list) else [value]
+                    if not sources or not all(isinstance(s, dict) for s in sources):
+                        raise _Refused("a merge key (<<) takes a mapping or a list of mappings", top.key_mark)
+                    if top.merges:
+                        raise _Refused("duplicate key '<<'", top.key_mark, "each key may appear once per mapping")
+                    top.merges = sources
+                else:
+                    assert isinstance(container, dict)
+                    container[top.key] = value
+                top.key = _NO_KEY
+        end = get()
+        if type(end) is not ev.DocumentEndEvent:
+            raise _Refused(f"unexpected YAML event {type(end).__name__}", end.start_mark)
+        after = get()
+        if type(after) is not ev.StreamEndEvent:
+            raise _Refused("a second YAML document in one file", after.start_mark, "one file holds one document: remove the `---`")
+        return root
+
+    def _scalar(self, event: Any) -> tuple[Any, bool]:
+        """(value, whether it is the plain merge key `<<`) of a scalar event."""
+        text: str = event.value
+        tag = event.tag
+        mark = event.start_mark
+        if tag is not None and tag != "!":
+            name = tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else None
+            if name == "str":
+                return text, False
+            if name in ("int", "float"):
+                return _number(text, name, mark), False
+            if name == "bool" and text in _TRUE | _FALSE:
+                return text in _TRUE, False
+            if name == "null" and text in _NULL:
+                return None, False
+            if name == "timestamp" and _TIMESTAMP.match(text):
+                return (text if self.timestamps_as_text else _timestamp(text, mark)), False
+            raise _Refused(f"the YAML tag {tag!r} is not supported here", mark, "write YAML's own tags (!!str, !!int, ...) or none")
+        if tag == "!" or not event.implicit[0]:  # quoted, block, or the non-specific tag: text
+            return text, False
+        if text in _NULL:
+            return None, False
+        if text in _TRUE:
+            return True, False
+        if text in _FALSE:
+            return False, False
+        first = text[0]
+        if first in "-+0123456789.":
+            if _FLOAT_12.match(text):
+                return _number(text, "float", mark), False
+            if first != "." and _INT_12.match(text):
+                return _number(text, "int", mark), False
+            if first in "0123456789" and _TIMESTAMP.match(text):
+                return (text if self.timestamps_as_text else _timestamp(text, mark)), False
+            return text, False
+        return text, text == "<<"
