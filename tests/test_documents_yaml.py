@@ -298,3 +298,27 @@ def test_metadata_reads_as_safe_load_reads_it() -> None:
         except yaml.YAMLError as exc:
             got = ("error", str(exc))
         assert got == expected, text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "line"),
+    [
+        ('{"a": NaN}', "NaN is not a JSON value", 1),
+        ('{"a": 1,\n "a": 2}', "duplicate key", 2),
+        ('{"a": 1e400}', "does not fit", 1),
+        ('{"a": ' + "[" * 70 + "]" * 70 + "}", "nested deeper than 64", 1),
+        ('{"a": 1} {"b": 2}', "extra data", 1),
+    ],
+)
+def test_a_json_file_is_read_by_the_json_reader_with_the_config_exit_code(text: str, expected: str, line: int) -> None:
+    with pytest.raises(ConfigError) as caught:
+        yamldoc.loads(text, "data.json", what="data file")
+    assert expected in str(caught.value) and "(in data file)" in caught.value.message
+    assert caught.value.exit_code == 2 and caught.value.position is not None and caught.value.position.line == line
+
+
+def test_a_json_file_keeps_its_positions_and_its_escapes() -> None:
+    located = yamldoc.loads('{\n  "a": [1,\n    {"b": "x"}]\n}\n', "data.json")
+    assert located.value == {"a": [1, {"b": "x"}]} and located.position(["a", 1, "b"]).line == 3
+    emoji = yamldoc.loads('{"s": "\\ud83d\\ude00 \\udc00"}', "data.json")  # libyaml refuses the escapes; JSON joins the pair
+    assert emoji.value == {"s": "\U0001f600 \ufffd"} and emoji.position(["s"]).line == 1

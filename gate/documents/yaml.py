@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -79,25 +78,44 @@ def load(path: str | Path, *, what: str = "file", timestamps_as_text: bool = Fal
 
 def loads(text: str, path: str, *, what: str = "file", timestamps_as_text: bool = False) -> Located:
     """Load YAML text already read; `path` names the file in errors (and, by its suffix, says JSON:
-    a `.json` file is also held to JSON's syntax, with JSON's line and column for its errors).
+    a `.json` file is read by the JSON reading function, with JSON's line and column for its errors).
 
     `timestamps_as_text` keeps plain timestamps as written (the waivers file judges them itself).
     """
     if path.endswith(".json"):
-        try:
-            json.loads(text, object_pairs_hook=_no_duplicates)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"invalid JSON in {what}: {exc.msg}", file=path, position=Position(exc.lineno, exc.colno)) from None
-        except ValueError as exc:
-            raise ConfigError(f"invalid JSON in {what}: {exc}", file=path) from None
-        except RecursionError:
-            pass  # the builder refuses the nesting, naming the node too deep
+        return _load_json(text, path, what)
+    builder = _Builder(path, what, timestamps_as_text)
+    return Located(value=_read(text, path, what, builder), path=path, marks=builder.marks)
+
+
+def _load_json(text: str, path: str, what: str) -> Located:
+    """A `.json` file: its value from the one JSON reading function (`gate.documents.json`: strict,
+    depth bounded at `MAX_DEPTH`, no NaN, numbers that fit a double), its positions from the YAML
+    events of the same text (JSON is YAML) when libyaml reads it (it refuses escaped surrogate
+    pairs, which JSON allows: such a file's errors name its first line)."""
+    from gate.documents.json import parse_json
+    from gate.errors import InputError
+
+    try:
+        value = parse_json(text, path, MAX_DEPTH)
+    except InputError as exc:
+        hint = _BOUND_HINT if "nested deeper" in exc.message else exc.hint
+        raise ConfigError(f"{exc.message} (in {what})", file=path, position=exc.position, hint=hint) from None
+    builder = _Builder(path, what, False)
+    try:
+        _read(text, path, what, builder)
+    except ConfigError:
+        return Located(value=value, path=path)
+    return Located(value=value, path=path, marks=builder.marks)
+
+
+def _read(text: str, path: str, what: str, builder: _Builder) -> Any:
+    """The builder's value of the text; libyaml's errors as ConfigError with their line and column."""
     import yaml
 
     loader = (getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(text)  # only its parser is used
-    builder = _Builder(path, what, timestamps_as_text)
     try:
-        value = builder.build(loader.get_event)
+        return builder.build(loader.get_event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if "nesting depth" in str(exc.problem) and mark is not None:  # libyaml's own ceiling (1000 levels)
@@ -119,16 +137,6 @@ def loads(text: str, path: str, *, what: str = "file", timestamps_as_text: bool 
         raise ConfigError(f"invalid YAML in {what}: {exc}", file=path) from None
     finally:
         loader.dispose()
-    return Located(value=value, path=path, marks=builder.marks)
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        keys = [k for k, _ in pairs]
-        dup = next(k for k in keys if keys.count(k) > 1)
-        raise ValueError(f"duplicate key {dup!r}")
-    return d
 
 
 def _bound(message: str, path: str, mark: Any) -> ConfigError:
