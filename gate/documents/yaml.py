@@ -243,10 +243,14 @@ class _Builder:
     def __init__(self, path: str, what: str, timestamps_as_text: bool) -> None:
         self.path, self.what, self.timestamps_as_text = path, what, timestamps_as_text
         self.marks: Marks = {}
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, nodes in it)
+        self.aliases = self.added = 0
 
     def build(self, get: Any) -> Any:
+        """The document's value from a parser's `get_event`; a refusal as ConfigError at its mark."""
         try:
-            return self._build(get)
+            return self._document(get)
         except _Refused as exc:
             mark = exc.mark
             raise ConfigError(
@@ -256,7 +260,8 @@ class _Builder:
                 hint=exc.hint,
             ) from None
 
-    def _build(self, get: Any) -> Any:  # noqa: C901 - one event loop, each kind of event a branch
+    def _document(self, get: Any) -> Any:
+        """One document: its directives checked, its nodes built, nothing after it."""
         import yaml.events as ev
 
         get()  # the stream's start
@@ -266,113 +271,11 @@ class _Builder:
         if event.tags:
             raise _Refused("a %TAG directive is not allowed", event.start_mark, "write YAML's own tags (!!str) or none")
         if event.version is not None and tuple(event.version) != (1, 2):
-            raise _Refused(
-                f"YAML {'.'.join(map(str, event.version))} is not read", event.start_mark, "files are YAML 1.2: drop the directive"
-            )
-        stack: list[_Frame] = []
-        anchors: dict[str, tuple[Any, int]] = {}
-        aliases = added = 0
-        marks = self.marks
+            version = ".".join(map(str, event.version))
+            raise _Refused(f"YAML {version} is not read", event.start_mark, "files are YAML 1.2: drop the directive")
         root: Any = _NO_KEY
         while root is _NO_KEY:
-            event = get()
-            kind = type(event)
-            mark = event.start_mark
-            size = 1
-            plain_merge = False
-            if kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
-                frame = stack.pop()
-                value: Any = frame.container
-                if frame.merges:
-                    merged: dict[str, Any] = {}
-                    for source in frame.merges:  # the first of several merged mappings wins
-                        for k, v in source.items():
-                            merged.setdefault(k, v)
-                    merged.update(value)  # the mapping's own keys win over merged ones
-                    value = merged
-                size = frame.size
-                if frame.anchor is not None:
-                    anchors[frame.anchor] = (value, size)
-                mark = None
-            elif kind is ev.AliasEvent:
-                found = anchors.get(event.anchor)
-                if found is None:
-                    raise _Refused(f"the alias *{event.anchor} names no anchor before it (or its own parent)", mark)
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise _Refused(f"{self.what} uses more than {MAX_ALIASES} YAML aliases", mark, _BOUND_HINT, whole=True)
-                size = found[1]
-                added += size
-                if added > MAX_ALIAS_NODES:
-                    raise _Refused(
-                        f"the YAML aliases in {self.what} expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb)",
-                        mark,
-                        _BOUND_HINT,
-                        whole=True,
-                    )
-                value = copy.deepcopy(found[0]) if isinstance(found[0], (dict, list)) else found[0]
-            elif kind is ev.ScalarEvent:
-                value, plain_merge = self._scalar(event)
-                if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1)
-            elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
-                if len(stack) >= MAX_DEPTH:
-                    raise _Refused(f"{self.what} is nested deeper than {MAX_DEPTH} levels", mark, _BOUND_HINT, whole=True)
-                want = "seq" if kind is ev.SequenceStartEvent else "map"
-                if event.tag not in (None, "!", _YAML_TAG + want):
-                    raise _Refused(
-                        f"the YAML tag {event.tag!r} is not supported", mark, "write YAML's own tags (!!str, !!map, ...) or none"
-                    )
-                top = stack[-1] if stack else None
-                if top is None:
-                    path: tuple[str | int, ...] = ()
-                elif type(top.container) is list:
-                    path = (*top.path, len(top.container))
-                    marks[path] = (mark.line, mark.column)
-                elif top.key is _NO_KEY:
-                    raise _Refused("a mapping key must be a scalar (text, a number, a date)", mark)
-                else:
-                    path = (*top.path, top.key if top.key is not _MERGE else "<<")
-                stack.append(_Frame([] if want == "seq" else {}, path, event.anchor))
-                continue
-            elif kind is ev.DocumentStartEvent:
-                raise _Refused("a second YAML document in one file", mark, "one file holds one document: remove the `---`")
-            else:  # nothing else comes between a document's start and its root node's end
-                raise _Refused(f"unexpected YAML event {kind.__name__}", mark)
-            top = stack[-1] if stack else None
-            if top is None:
-                root = value
-                continue
-            top.size += size
-            container = top.container
-            if type(container) is list:
-                if mark is not None:
-                    marks[top.path + (len(container),)] = (mark.line, mark.column)
-                container.append(value)
-            elif top.key is _NO_KEY:  # this node is a key
-                if plain_merge:
-                    top.key, top.key_mark = _MERGE, mark
-                    continue
-                if isinstance(value, (dict, list)):
-                    raise _Refused("a mapping key must be a scalar (text, a number, a date)", event.start_mark)
-                key = value if type(value) is str else str(value)
-                if key in top.explicit:
-                    raise _Refused(f"duplicate key {key!r}", mark, "each key may appear once per mapping")
-                top.explicit.add(key)
-                top.key, top.key_mark = key, mark
-                marks[top.path + (key,)] = (mark.line, mark.column)
-            else:
-                if top.key is _MERGE:
-                    sources = value if isinstance(value, list) else [value]
-                    if not sources or not all(isinstance(s, dict) for s in sources):
-                        raise _Refused("a merge key (<<) takes a mapping or a list of mappings", top.key_mark)
-                    if top.merges:
-                        raise _Refused("duplicate key '<<'", top.key_mark, "each key may appear once per mapping")
-                    top.merges = sources
-                else:
-                    assert isinstance(container, dict)
-                    container[top.key] = value
-                top.key = _NO_KEY
+            root = self._event(get(), ev)
         end = get()
         if type(end) is not ev.DocumentEndEvent:
             raise _Refused(f"unexpected YAML event {type(end).__name__}", end.start_mark)
@@ -380,6 +283,115 @@ class _Builder:
         if type(after) is not ev.StreamEndEvent:
             raise _Refused("a second YAML document in one file", after.start_mark, "one file holds one document: remove the `---`")
         return root
+
+    def _event(self, event: Any, ev: Any) -> Any:
+        """Take one event; the root's value once the root node is complete, else `_NO_KEY`."""
+        kind = type(event)
+        mark: Any = event.start_mark
+        size, plain_merge = 1, False
+        if kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
+            value, size = self._close()
+            mark = None  # a collection's mark was taken where it started
+        elif kind is ev.AliasEvent:
+            value, size = self._alias(event)
+        elif kind is ev.ScalarEvent:
+            value, plain_merge = self._scalar(event)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = (value, 1)
+        elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
+            self._open(event, "seq" if kind is ev.SequenceStartEvent else "map")
+            return _NO_KEY
+        elif kind is ev.DocumentStartEvent:
+            raise _Refused("a second YAML document in one file", mark, "one file holds one document: remove the `---`")
+        else:  # nothing else comes between a document's start and its root node's end
+            raise _Refused(f"unexpected YAML event {kind.__name__}", mark)
+        if not self.stack:
+            return value
+        self._place(value, size, mark, plain_merge)
+        return _NO_KEY
+
+    def _open(self, event: Any, want: str) -> None:
+        """A sequence or mapping starts: bounded in depth, its path and mark noted."""
+        mark = event.start_mark
+        if len(self.stack) >= MAX_DEPTH:
+            raise _Refused(f"{self.what} is nested deeper than {MAX_DEPTH} levels", mark, _BOUND_HINT, whole=True)
+        if event.tag not in (None, "!", _YAML_TAG + want):
+            raise _Refused(f"the YAML tag {event.tag!r} is not supported", mark, "write YAML's own tags (!!str, !!map, ...) or none")
+        top = self.stack[-1] if self.stack else None
+        if top is None:
+            path: tuple[str | int, ...] = ()
+        elif type(top.container) is list:
+            path = (*top.path, len(top.container))
+            self.marks[path] = (mark.line, mark.column)
+        elif top.key is _NO_KEY:
+            raise _Refused("a mapping key must be a scalar (text, a number, a date)", mark)
+        else:
+            path = (*top.path, top.key if top.key is not _MERGE else "<<")
+        self.stack.append(_Frame([] if want == "seq" else {}, path, event.anchor))
+
+    def _close(self) -> tuple[Any, int]:
+        """A sequence or mapping ends: (its value, merge keys applied; its nodes)."""
+        frame = self.stack.pop()
+        value: Any = frame.container
+        if frame.merges:
+            merged: dict[str, Any] = {}
+            for source in frame.merges:  # the first of several merged mappings wins
+                for k, v in source.items():
+                    merged.setdefault(k, v)
+            merged.update(value)  # the mapping's own keys win over merged ones
+            value = merged
+        if frame.anchor is not None:
+            self.anchors[frame.anchor] = (value, frame.size)
+        return value, frame.size
+
+    def _alias(self, event: Any) -> tuple[Any, int]:
+        """An alias: (a copy of its anchor's value; the nodes it adds), within the bounds."""
+        mark = event.start_mark
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            raise _Refused(f"the alias *{event.anchor} names no anchor before it (or its own parent)", mark)
+        self.aliases += 1
+        if self.aliases > MAX_ALIASES:
+            raise _Refused(f"{self.what} uses more than {MAX_ALIASES} YAML aliases", mark, _BOUND_HINT, whole=True)
+        value, size = found
+        self.added += size
+        if self.added > MAX_ALIAS_NODES:
+            message = f"the YAML aliases in {self.what} expand to more than {MAX_ALIAS_NODES} nodes (an alias bomb)"
+            raise _Refused(message, mark, _BOUND_HINT, whole=True)
+        return (copy.deepcopy(value) if isinstance(value, (dict, list)) else value), size
+
+    def _place(self, value: Any, size: int, mark: Any, plain_merge: bool) -> None:
+        """Put a complete node into the open collection: an item, a key, or a key's value."""
+        top = self.stack[-1]
+        top.size += size
+        container = top.container
+        if type(container) is list:
+            if mark is not None:
+                self.marks[top.path + (len(container),)] = (mark.line, mark.column)
+            container.append(value)
+        elif top.key is _NO_KEY:  # this node is a key
+            if plain_merge:
+                top.key, top.key_mark = _MERGE, mark
+                return
+            if isinstance(value, (dict, list)):
+                raise _Refused("a mapping key must be a scalar (text, a number, a date)", mark)
+            key = value if type(value) is str else str(value)
+            if key in top.explicit:
+                raise _Refused(f"duplicate key {key!r}", mark, "each key may appear once per mapping")
+            top.explicit.add(key)
+            top.key, top.key_mark = key, mark
+            self.marks[top.path + (key,)] = (mark.line, mark.column)
+        elif top.key is _MERGE:
+            sources = value if isinstance(value, list) else [value]
+            if not sources or not all(isinstance(s, dict) for s in sources):
+                raise _Refused("a merge key (<<) takes a mapping or a list of mappings", top.key_mark)
+            if top.merges:
+                raise _Refused("duplicate key '<<'", top.key_mark, "each key may appear once per mapping")
+            top.merges = sources
+            top.key = _NO_KEY
+        else:
+            container[top.key] = value
+            top.key = _NO_KEY
 
     def _scalar(self, event: Any) -> tuple[Any, bool]:
         """(value, whether it is the plain merge key `<<`) of a scalar event."""
