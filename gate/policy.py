@@ -166,7 +166,7 @@ def parse_metadata(module: Module) -> tuple[list[RuleMeta], set[str]]:
                 block.append(body[1:] if body.startswith(" ") else body)
                 j += 1
             try:
-                meta = _safe_load("\n".join(block)) or {}
+                meta = load_metadata_yaml("\n".join(block)) or {}
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 raise PolicyError(
@@ -188,9 +188,11 @@ def parse_metadata(module: Module) -> tuple[list[RuleMeta], set[str]]:
     return metas, decisions
 
 
-def _safe_load(text: str) -> Any:
-    """`yaml.safe_load` through libyaml (ten times faster); a text libyaml refuses is read again by
-    the pure-Python parser, so what is accepted and every error message stay `safe_load`'s."""
+def load_metadata_yaml(text: str) -> Any:
+    """A METADATA block's YAML, as `yaml.safe_load` (YAML 1.1, as OPA reads annotations) reads it,
+    through libyaml: 32 blocks of the shipped pack take 1.8 ms there and 56 ms in the pure-Python
+    parser (issue 18). A text libyaml refuses is read again by the pure-Python parser, so what is
+    accepted and every error message stay `safe_load`'s. Raises `yaml.YAMLError`."""
     import yaml
 
     try:

@@ -3,7 +3,7 @@
 Until issue 18 a libyaml fast reader stood beside ruamel.yaml's, and most tests here held the two
 to agreeing; ruamel is gone (the figures are in `gate/documents/yaml.py`), so these tests say what
 the one reader gives: YAML 1.2's core schema, positions, and what it refuses, each refusal first
-written as the attack it stops. METADATA blocks (`policy._safe_load`, libyaml with the pure-Python
+written as the attack it stops. METADATA blocks (`policy.load_metadata_yaml`, libyaml with the pure-Python
 parser as its fallback) still read as `yaml.safe_load` reads them.
 """
 
@@ -294,7 +294,7 @@ def test_metadata_reads_as_safe_load_reads_it() -> None:
         except yaml.YAMLError as exc:
             expected = ("error", str(exc))
         try:
-            got: Any = ("ok", policy._safe_load(text))
+            got: Any = ("ok", policy.load_metadata_yaml(text))
         except yaml.YAMLError as exc:
             got = ("error", str(exc))
         assert got == expected, text

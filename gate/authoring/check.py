@@ -42,6 +42,7 @@ from gate.policy import (
     data_path,
     is_data_file,
     is_policy_file,
+    load_metadata_yaml,
     load_policy,
     merge_like_opa,
     metadata_problems,
@@ -356,7 +357,7 @@ def _raw_block(text: str, rule_line: int) -> tuple[int, dict[str, Any]] | None:
         b = raw.lstrip()[1:]
         body.append(b[1:] if b.startswith(" ") else b)
     try:
-        value = yaml.safe_load("\n".join(body)) or {}
+        value = load_metadata_yaml("\n".join(body)) or {}
     except yaml.YAMLError:
         return k + 1, {}  # parse_metadata reports the YAML error itself
     return k + 1, value if isinstance(value, dict) else {}
