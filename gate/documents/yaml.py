@@ -25,12 +25,18 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+import yaml
+from yaml import events as ev
 
 from gate.errors import ConfigError, Position
+
+if TYPE_CHECKING:
+    from yaml.events import Event
 
 MAX_ALIASES = 100
 """Aliases one file may use (a stage profile merged into another takes a handful)."""
@@ -39,6 +45,14 @@ MAX_ALIAS_NODES = 10_000
 MAX_DEPTH = 64
 """Levels of nesting (the deepest shipped file has five)."""
 _BOUND_HINT = f"a file may use {MAX_ALIASES} aliases adding {MAX_ALIAS_NODES} nodes, nested {MAX_DEPTH} levels: write the values out"
+
+
+class _Mark(Protocol):
+    """Where libyaml (or the pure-Python parser) saw something: 0-based line and column."""
+
+    line: int
+    column: int
+
 
 Marks = dict[tuple[str | int, ...], tuple[int, int]]
 """Where each node of a file stood: its path -> (line, column), 0-based: a mapping value by its
@@ -111,8 +125,6 @@ def _load_json(text: str, path: str, what: str) -> Located:
 
 def _read(text: str, path: str, what: str, builder: _Builder) -> Any:
     """The builder's value of the text; libyaml's errors as ConfigError with their line and column."""
-    import yaml
-
     loader = (getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)(text)  # only its parser is used
     try:
         return builder.build(loader.get_event)
@@ -139,8 +151,16 @@ def _read(text: str, path: str, what: str, builder: _Builder) -> Any:
         loader.dispose()
 
 
-def _bound(message: str, path: str, mark: Any) -> ConfigError:
-    return ConfigError(message, file=path, position=Position(mark.line + 1, mark.column + 1), hint=_BOUND_HINT)
+def _bound(message: str, path: str, mark: _Mark) -> ConfigError:
+    return ConfigError(message, file=path, position=_position(mark), hint=_BOUND_HINT)
+
+
+def _where(mark: _Mark | None) -> tuple[int, int]:
+    return (mark.line, mark.column) if mark is not None else (0, 0)
+
+
+def _position(mark: _Mark | None) -> Position:
+    return Position(mark.line + 1, mark.column + 1) if mark is not None else Position(1, 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,12 +196,12 @@ _NO_KEY = object()
 class _Refused(Exception):
     """What the builder refuses, with the event whose mark says where."""
 
-    def __init__(self, message: str, mark: Any, hint: str | None = None, *, whole: bool = False) -> None:
+    def __init__(self, message: str, mark: _Mark | None, hint: str | None = None, *, whole: bool = False) -> None:
         super().__init__(message)
         self.message, self.mark, self.hint, self.whole = message, mark, hint, whole
 
 
-def _number(text: str, kind: str, mark: Any) -> int | float:
+def _number(text: str, kind: str, mark: _Mark | None) -> int | float:
     """The int or float a plain (or `!!int`/`!!float`) scalar writes; refused when no double holds it."""
     digits = text.replace("_", "")
     if len(digits) > _LONGEST_NUMBER or digits.lstrip("+-").lower() in (".inf", ".nan"):
@@ -208,10 +228,8 @@ def _number(text: str, kind: str, mark: Any) -> int | float:
     return value
 
 
-def _timestamp(text: str, mark: Any) -> str:
+def _timestamp(text: str, mark: _Mark | None) -> str:
     """A YAML timestamp as ISO 8601 text: a date as written, a time of day in UTC unless it names a zone."""
-    import yaml
-
     try:
         value = yaml.constructor.SafeConstructor().construct_yaml_timestamp(yaml.ScalarNode(_YAML_TAG + "timestamp", text))
     except (ValueError, TypeError):  # 2026-13-01
@@ -231,7 +249,7 @@ class _Frame:
         self.path = path
         self.anchor = anchor
         self.key: Any = _NO_KEY
-        self.key_mark: Any = None
+        self.key_mark: _Mark | None = None
         self.merges: list[dict[str, Any]] = []
         self.explicit: set[str] = set()
         self.size = 1
@@ -247,27 +265,26 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, nodes in it)
         self.aliases = self.added = 0
 
-    def build(self, get: Any) -> Any:
+    def build(self, get: Callable[[], Event | None]) -> Any:
         """The document's value from a parser's `get_event`; a refusal as ConfigError at its mark."""
         try:
             return self._document(get)
         except _Refused as exc:
-            mark = exc.mark
             raise ConfigError(
                 exc.message if exc.whole else f"{exc.message} in {self.what}",
                 file=self.path,
-                position=Position(mark.line + 1, mark.column + 1),
+                position=_position(exc.mark),
                 hint=exc.hint,
             ) from None
 
-    def _document(self, get: Any) -> Any:
+    def _document(self, get: Callable[[], Event | None]) -> Any:
         """One document: its directives checked, its nodes built, nothing after it."""
-        import yaml.events as ev
-
         get()  # the stream's start
         event = get()
-        if type(event) is ev.StreamEndEvent:
+        if isinstance(event, ev.StreamEndEvent):
             return None  # an empty file
+        if not isinstance(event, ev.DocumentStartEvent):
+            raise _Refused("a YAML document was expected", event.start_mark if event is not None else None)
         if event.tags:
             raise _Refused("a %TAG directive is not allowed", event.start_mark, "write YAML's own tags (!!str) or none")
         if event.version is not None and tuple(event.version) != (1, 2):
@@ -275,42 +292,42 @@ class _Builder:
             raise _Refused(f"YAML {version} is not read", event.start_mark, "files are YAML 1.2: drop the directive")
         root: Any = _NO_KEY
         while root is _NO_KEY:
-            root = self._event(get(), ev)
+            root = self._event(get())
         end = get()
-        if type(end) is not ev.DocumentEndEvent:
-            raise _Refused(f"unexpected YAML event {type(end).__name__}", end.start_mark)
+        if not isinstance(end, ev.DocumentEndEvent):
+            raise _Refused(f"unexpected YAML event {type(end).__name__}", end.start_mark if end is not None else None)
         after = get()
-        if type(after) is not ev.StreamEndEvent:
-            raise _Refused("a second YAML document in one file", after.start_mark, "one file holds one document: remove the `---`")
+        if not isinstance(after, ev.StreamEndEvent):
+            mark = after.start_mark if after is not None else None
+            raise _Refused("a second YAML document in one file", mark, "one file holds one document: remove the `---`")
         return root
 
-    def _event(self, event: Any, ev: Any) -> Any:
+    def _event(self, event: Event | None) -> Any:
         """Take one event; the root's value once the root node is complete, else `_NO_KEY`."""
-        kind = type(event)
-        mark: Any = event.start_mark
+        mark: _Mark | None = event.start_mark if event is not None else None
         size, plain_merge = 1, False
-        if kind is ev.SequenceEndEvent or kind is ev.MappingEndEvent:
+        if isinstance(event, ev.CollectionEndEvent):
             value, size = self._close()
             mark = None  # a collection's mark was taken where it started
-        elif kind is ev.AliasEvent:
+        elif isinstance(event, ev.AliasEvent):
             value, size = self._alias(event)
-        elif kind is ev.ScalarEvent:
+        elif isinstance(event, ev.ScalarEvent):
             value, plain_merge = self._scalar(event)
             if event.anchor is not None:
                 self.anchors[event.anchor] = (value, 1)
-        elif kind is ev.SequenceStartEvent or kind is ev.MappingStartEvent:
-            self._open(event, "seq" if kind is ev.SequenceStartEvent else "map")
+        elif isinstance(event, ev.CollectionStartEvent):
+            self._open(event, "seq" if isinstance(event, ev.SequenceStartEvent) else "map")
             return _NO_KEY
-        elif kind is ev.DocumentStartEvent:
+        elif isinstance(event, ev.DocumentStartEvent):
             raise _Refused("a second YAML document in one file", mark, "one file holds one document: remove the `---`")
         else:  # nothing else comes between a document's start and its root node's end
-            raise _Refused(f"unexpected YAML event {kind.__name__}", mark)
+            raise _Refused(f"unexpected YAML event {type(event).__name__}", mark)
         if not self.stack:
             return value
         self._place(value, size, mark, plain_merge)
         return _NO_KEY
 
-    def _open(self, event: Any, want: str) -> None:
+    def _open(self, event: ev.CollectionStartEvent, want: str) -> None:
         """A sequence or mapping starts: bounded in depth, its path and mark noted."""
         mark = event.start_mark
         if len(self.stack) >= MAX_DEPTH:
@@ -322,7 +339,7 @@ class _Builder:
             path: tuple[str | int, ...] = ()
         elif type(top.container) is list:
             path = (*top.path, len(top.container))
-            self.marks[path] = (mark.line, mark.column)
+            self.marks[path] = _where(mark)
         elif top.key is _NO_KEY:
             raise _Refused("a mapping key must be a scalar (text, a number, a date)", mark)
         else:
@@ -344,10 +361,10 @@ class _Builder:
             self.anchors[frame.anchor] = (value, frame.size)
         return value, frame.size
 
-    def _alias(self, event: Any) -> tuple[Any, int]:
+    def _alias(self, event: ev.AliasEvent) -> tuple[Any, int]:
         """An alias: (a copy of its anchor's value; the nodes it adds), within the bounds."""
         mark = event.start_mark
-        found = self.anchors.get(event.anchor)
+        found = self.anchors.get(event.anchor or "")
         if found is None:
             raise _Refused(f"the alias *{event.anchor} names no anchor before it (or its own parent)", mark)
         self.aliases += 1
@@ -360,14 +377,14 @@ class _Builder:
             raise _Refused(message, mark, _BOUND_HINT, whole=True)
         return (copy.deepcopy(value) if isinstance(value, (dict, list)) else value), size
 
-    def _place(self, value: Any, size: int, mark: Any, plain_merge: bool) -> None:
+    def _place(self, value: Any, size: int, mark: _Mark | None, plain_merge: bool) -> None:
         """Put a complete node into the open collection: an item, a key, or a key's value."""
         top = self.stack[-1]
         top.size += size
         container = top.container
         if type(container) is list:
             if mark is not None:
-                self.marks[top.path + (len(container),)] = (mark.line, mark.column)
+                self.marks[top.path + (len(container),)] = _where(mark)
             container.append(value)
         elif top.key is _NO_KEY:  # this node is a key
             if plain_merge:
@@ -380,7 +397,7 @@ class _Builder:
                 raise _Refused(f"duplicate key {key!r}", mark, "each key may appear once per mapping")
             top.explicit.add(key)
             top.key, top.key_mark = key, mark
-            self.marks[top.path + (key,)] = (mark.line, mark.column)
+            self.marks[top.path + (key,)] = _where(mark)
         elif top.key is _MERGE:
             sources = value if isinstance(value, list) else [value]
             if not sources or not all(isinstance(s, dict) for s in sources):
@@ -393,7 +410,7 @@ class _Builder:
             container[top.key] = value
             top.key = _NO_KEY
 
-    def _scalar(self, event: Any) -> tuple[Any, bool]:
+    def _scalar(self, event: ev.ScalarEvent) -> tuple[Any, bool]:
         """(value, whether it is the plain merge key `<<`) of a scalar event."""
         text: str = event.value
         tag = event.tag
