@@ -86,14 +86,14 @@ def parse_baseline(content: bytes, shown: str) -> set[str]:
         except ValueError as exc:
             raise ConfigError(f"invalid JSON in the {WHAT}: {exc}", file=path) from None
         except RecursionError:  # nested past Python's limit: refused where it gets too deep
-            from gate import yamlfile
+            from gate.documents import yaml as yamldoc
 
-            yamlfile.check_bounds(text, path, what=f"the {WHAT}")
+            yamldoc.loads(text, path, what=f"the {WHAT}")  # refuses the nesting, naming its line
             raise ConfigError(f"the {WHAT} is nested too deeply", file=path) from None
     else:
-        from gate import yamlfile
+        from gate.documents import yaml as yamldoc
 
-        value = yamlfile.loads(text, path, what=WHAT).value
+        value = yamldoc.loads(text, path, what=WHAT).value
     if not isinstance(value, dict) or value.get("schema") != BASELINE_SCHEMA:
         found = value.get("schema") if isinstance(value, dict) else None
         raise ConfigError(
@@ -107,20 +107,18 @@ def parse_baseline(content: bytes, shown: str) -> set[str]:
 
 
 def _validate(value: Any, path: str, text: str) -> None:
-    from gate import yamlfile
+    from gate.documents import schema as docschema
+    from gate.documents import yaml as yamldoc
 
-    if yamlfile.is_valid(value, "baseline"):  # jsonschema-rs; the Python one only to describe an error
+    if docschema.is_valid(value, "baseline"):
         return
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(yamlfile.load_schema("baseline"))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-    if error is None:
+    found = docschema.problems(value, "baseline")
+    if not found:
         return
+    error = found[0]
     # Only now pay for the positions: re-read with the YAML loader (JSON is YAML).
-    located = yamlfile.loads(text, path, what=WHAT)
-    where = "/".join(str(x) for x in error.absolute_path) or "(top level)"
-    raise ConfigError(f"invalid {WHAT} at {where}: {error.message}", file=path, position=located.position(list(error.absolute_path)))
+    located = yamldoc.loads(text, path, what=WHAT)
+    raise ConfigError(f"invalid {WHAT} at {error.where}: {error.message}", file=path, position=located.position(list(error.path)))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

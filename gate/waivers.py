@@ -299,16 +299,10 @@ class WaiverSet:
 
 
 def _load(path: str, shown: str, content: bytes | None = None) -> Any:
-    """Load the file with positions, keeping YAML timestamps as their text.
-
-    gate.yamlfile.load turns `2026-13-01` into a loader exception without a line, and turns a
-    zone-less time into UTC silently; the expiry must be judged from exactly what was written,
-    with its line. So this is yamlfile.load with one difference: a constructor that keeps
-    timestamps as strings (a subclass, so the shared loader is not changed). Like yamlfile.load,
-    a file libyaml reads to the same value goes the fast way (`yamlfile.fast_read`), with the
-    same positions.
-    """
-    from gate import yamlfile
+    """Load the file with positions (`gate.documents.yaml`), keeping YAML timestamps as their text:
+    the expiry is judged from exactly what was written (`2026-13-01` with its line, a zone-less
+    time refused rather than taken as UTC)."""
+    from gate.documents import yaml as yamldoc
 
     try:
         text = Path(path).read_text(encoding="utf-8-sig") if content is None else _text(content)
@@ -318,43 +312,7 @@ def _load(path: str, shown: str, content: bytes | None = None) -> Any:
         raise ConfigError(f"{WHAT} is a directory", file=shown) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read the {WHAT}: {exc}", file=shown) from None
-    fast = yamlfile.fast_read(text, timestamps_as_text=True)
-    if fast is not None:
-        return yamlfile.Located(value=fast[0], path=shown, _root=None, _marks=fast[1])
-    yamlfile.check_bounds(text, shown, what=f"the {WHAT}")  # aliases and nesting, before ruamel builds it
-
-    from ruamel.yaml import YAML
-    from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-    class _TextTimestamps(RoundTripConstructor):
-        pass
-
-    _TextTimestamps.add_constructor("tag:yaml.org,2002:timestamp", _TextTimestamps.construct_yaml_str)
-
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _TextTimestamps
-    yaml.allow_duplicate_keys = False
-    try:
-        root = yaml.load(text)
-    except DuplicateKeyError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(
-            f"duplicate key in the {WHAT}: {exc.problem}",
-            file=shown,
-            position=Position(mark.line + 1, mark.column + 1) if mark else None,
-            hint="each key may appear once per waiver",
-        ) from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise ConfigError(
-            f"invalid YAML in the {WHAT}: {exc.problem or exc.context}",
-            file=shown,
-            position=Position(mark.line + 1, mark.column + 1) if mark else None,
-        ) from None
-    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
-        raise ConfigError(f"invalid YAML in the {WHAT}: {exc}", file=shown) from None
-    return yamlfile.Located(value=yamlfile._plain(root), path=shown, _root=root)
+    return yamldoc.loads(text, shown, what=f"the {WHAT}", timestamps_as_text=True)
 
 
 def _text(content: bytes) -> str:
@@ -363,37 +321,29 @@ def _text(content: bytes) -> str:
 
 
 def _check_schema(value: Any, position: Any, shown: str) -> None:
-    """Validate against waivers.schema.json; the message and line of the first error say what to fix.
-
-    jsonschema-rs passes a valid file (`yamlfile.is_valid`); the Python jsonschema, a second of
-    imports, is loaded only to describe what is wrong.
-    """
-    from gate import yamlfile
+    """Validate against waivers.schema.json; the message and line of the first error say what to fix."""
+    from gate.documents import schema as docschema
 
     if value is None:
         raise ConfigError(f"the {WHAT} is empty", file=shown, position=Position(1, 1), hint="write `waivers: []` for no waivers")
-    if yamlfile.is_valid(value, "waivers"):
+    if docschema.is_valid(value, "waivers"):
         return
-    import jsonschema
-
-    schema = yamlfile.load_schema("waivers")
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(value), key=lambda e: (_path_key(e.absolute_path), _PRIORITY.get(str(e.validator), 9), e.message))
+    errors = sorted(docschema.problems(value, "waivers"), key=lambda e: (_path_key(e.path), _PRIORITY.get(e.keyword, 9), e.message))
     if not errors:
         return
+    known_keys = sorted(docschema.load_schema("waivers")["$defs"]["waiver"]["properties"])
     err = errors[0]
-    where = list(err.absolute_path)
-    known = sorted(schema["$defs"]["waiver"]["properties"]) if len(where) == 2 else ["waivers"]
+    where = list(err.path)
+    known = known_keys if len(where) == 2 else ["waivers"]
     instance = err.instance
-    if err.validator == "additionalProperties" and isinstance(instance, dict):
-        allowed = set(err.schema.get("properties") or {})
-        extra = sorted(k for k in instance if k not in allowed)[0]
+    if err.keyword == "additionalProperties" and err.unexpected:
+        extra = sorted(err.unexpected)[0]
         near = difflib.get_close_matches(extra, known, n=1)
         # The suggestion is part of the message: it is the fix, and every output shows the message.
         hint = f"did you mean {near[0]!r}?" if near else f"known keys: {', '.join(known)}"
         raise ConfigError(f"{_at(where, value)}: unknown key {extra!r} ({hint})", file=shown, position=position([*where, extra]))
-    if err.validator == "required" and isinstance(instance, dict):
-        missing = [k for k in err.validator_value if k not in instance]
+    if err.keyword == "required" and err.missing is not None:
+        missing = [err.missing]
         need = "a waiver needs id, reason, approved_by and expires (a date within the horizon)"
         raise ConfigError(
             f"{_at(where, value)}: required key {missing[0]!r} is missing",
@@ -401,34 +351,34 @@ def _check_schema(value: Any, position: Any, shown: str) -> None:
             position=position(where),
             hint=need if len(where) == 2 else None,
         )
-    if err.validator == "anyOf" and len(where) == 2:
+    if err.keyword == "anyOf" and len(where) == 2:
         raise ConfigError(
             f"{_at(where, value)}: names no finding and no scope",
             file=shown,
             position=position(where),
             hint="give `finding` (a fingerprint) or at least one of rule, path, package, vulnerability",
         )
-    if err.validator == "pattern" and where and where[-1] in ("id", "rule", "vulnerability"):
+    if err.keyword == "pattern" and where and where[-1] in ("id", "rule", "vulnerability"):
         raise ConfigError(
             f"{_at(where, value)}: {where[-1]} {instance!r} must be an exact value (not blank, no spaces, no wildcard * ? [ ] {{ }})",
             file=shown,
             position=position(where),
         )
-    if err.validator == "pattern" and where and where[-1] == "expires":
+    if err.keyword == "pattern" and where and where[-1] == "expires":
         raise ConfigError(
             f"{_at(where, value)}: expires {instance!r} is not a date (YYYY-MM-DD) or an RFC 3339 time with a zone (2026-06-30T12:00:00Z)",
             file=shown,
             position=position(where),
         )
-    if err.validator == "pattern" and where and where[-1] == "finding":
+    if err.keyword == "pattern" and where and where[-1] == "finding":
         raise ConfigError(
             f"{_at(where, value)}: finding {instance!r} is not a finding id (the hex fingerprint shown in the verdict)",
             file=shown,
             position=position(where),
         )
-    if err.validator in ("minLength", "pattern") and isinstance(instance, str) and not instance.strip():
+    if err.keyword in ("minLength", "pattern") and isinstance(instance, str) and not instance.strip():
         raise ConfigError(f"{_at(where, value)}: must not be empty", file=shown, position=position(where))
-    if err.validator == "type" and where and where[-1] == "expires":
+    if err.keyword == "type" and where and where[-1] == "expires":
         raise ConfigError(
             f"{_at(where, value)}: expires must be a date (YYYY-MM-DD) or an RFC 3339 time, not {instance!r}",
             file=shown,

@@ -13,12 +13,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import pytest
 
 from gate.baseline import BASELINE_SCHEMA, build_baseline, load_baseline
+from gate.documents.schema import load_schema
 from gate.errors import ConfigError
-from gate.yamlfile import load_schema
 from tests.conftest import POLICIES, run_gate
 from tests.governance_support import TIME, finding, real_scans, reordered, write
 
@@ -31,7 +31,7 @@ def test_build_is_sorted_unique_and_valid_against_the_schema() -> None:
         )
     )
     doc = build_baseline(findings, created="2026-07-01T12:00:00Z", gate_version="0.1.0")
-    jsonschema.validate(doc, load_schema("baseline"))
+    jsonschema_rs.validate(load_schema("baseline"), doc)
     assert doc["schema"] == BASELINE_SCHEMA
     assert [e["id"] for e in doc["findings"]] == ["a" * 32, "b" * 32, "c" * 32]
     assert doc["findings"][2] == {"id": "c" * 32, "tool": "bandit", "rule_id": "B602", "path": None, "package": "pkg:pypi/jinja2@3.1.2"}
@@ -58,7 +58,7 @@ BAD = [
         5,
         "does not match",
     ),
-    ("missing-findings", '{\n  "schema": "gate.baseline/v1"\n}\n', 1, "'findings' is a required property"),
+    ("missing-findings", '{\n  "schema": "gate.baseline/v1"\n}\n', 1, '"findings" is a required property'),
     ("unknown-key", '{\n  "schema": "gate.baseline/v1",\n  "findings": [],\n  "extra": 1\n}\n', 1, "Additional properties"),
 ]
 
@@ -125,7 +125,7 @@ def baseline_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.slow
 def test_gate_baseline_writes_a_valid_deterministic_file(baseline_file: Path, tmp_path: Path) -> None:
     doc = json.loads(baseline_file.read_text())
-    jsonschema.validate(doc, load_schema("baseline"))
+    jsonschema_rs.validate(load_schema("baseline"), doc)
     assert doc["created"] == TIME
     assert len(doc["findings"]) == 8  # bandit 5 + semgrep 3 over the sample project
     scans = real_scans()

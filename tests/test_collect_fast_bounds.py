@@ -1,6 +1,6 @@
 """The JSON bounds (depth, numbers) checked without walking the document, and exactly as before.
 
-`gate.collect.parse_json` bounds the nesting with the interpreter's recursion limit set so that
+`gate.documents.json.parse_json` bounds the nesting with the interpreter's recursion limit set so that
 the C scanner refuses exactly the first level too deep, notes infinite floats as the scanner
 makes them, and looks for integers of 309 digits in a sample of the text; only a document that
 may break a bound is walked (`_check_tree`) and, if it does, located. These tests hold the fast
@@ -19,8 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate import collect
-from gate.collect import Limits, parse_json
+from gate.collect import DEFAULT_MAX_DEPTH
+from gate.documents import json as collect
+from gate.documents.json import parse_json
 from gate.errors import InputError
 
 
@@ -53,10 +54,10 @@ def test_depth_is_refused_exactly_past_the_limit(limit: int, inner: str, kind: s
         text = nest(inner, levels, kind)
         depth = depth_of(json.loads(text))
         if depth <= limit:
-            assert parse_json(text, "x.json", Limits(max_depth=limit)) == json.loads(text)
+            assert parse_json(text, "x.json", limit) == json.loads(text)
         else:
             with pytest.raises(InputError) as err:
-                parse_json(text, "x.json", Limits(max_depth=limit))
+                parse_json(text, "x.json", limit)
             assert f"nested deeper than {limit} levels" in str(err.value)
             where = collect._first_too_deep(text, limit)
             assert where is not None
@@ -65,7 +66,7 @@ def test_depth_is_refused_exactly_past_the_limit(limit: int, inner: str, kind: s
 
 def test_brackets_inside_strings_do_not_count() -> None:
     text = json.dumps({"a": "[" * 500, "b": ["]]]]", "{{{{"]})
-    assert parse_json(text, "x.json", Limits(max_depth=2)) == json.loads(text)
+    assert parse_json(text, "x.json", 2) == json.loads(text)
 
 
 @pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12 counts the C scanner's recursion apart from the limit Python sets")
@@ -99,17 +100,17 @@ def test_an_ordinary_document_takes_the_bounded_path() -> None:
 def test_numbers_no_double_holds_are_refused_with_their_position(literal: str, ok: bool, prefix: str) -> None:
     text = prefix + literal + ("}" if prefix.startswith("{") else "")
     if ok:
-        assert parse_json(text, "x.json", Limits()) == json.loads(text)
+        assert parse_json(text, "x.json", DEFAULT_MAX_DEPTH) == json.loads(text)
         return
     with pytest.raises(InputError) as err:
-        parse_json(text, "x.json", Limits())
+        parse_json(text, "x.json", DEFAULT_MAX_DEPTH)
     assert "does not fit a 64-bit floating-point number" in str(err.value)
     assert err.value.position is not None and err.value.position.column == len(prefix) + 1
 
 
 def test_long_digit_runs_in_strings_are_not_numbers() -> None:
     text = json.dumps({"hash": "7" * 5000, "n": [1, 2, 3]})
-    assert parse_json(text, "x.json", Limits()) == json.loads(text)
+    assert parse_json(text, "x.json", DEFAULT_MAX_DEPTH) == json.loads(text)
 
 
 @pytest.mark.parametrize("length", [300, 308, 309, 310, 340])
@@ -138,10 +139,10 @@ json_values = st.recursive(
 def test_any_document_is_judged_as_its_depth_says(value: Any, limit: int, indent: int | None) -> None:
     text = json.dumps(value, indent=indent)
     if depth_of(value) <= limit:
-        assert parse_json(text, "x.json", Limits(max_depth=limit)) == json.loads(text)
+        assert parse_json(text, "x.json", limit) == json.loads(text)
     else:
         with pytest.raises(InputError, match=f"nested deeper than {limit} levels"):
-            parse_json(text, "x.json", Limits(max_depth=limit))
+            parse_json(text, "x.json", limit)
 
 
 def containers(value: Any) -> list[Any]:
@@ -175,7 +176,7 @@ def test_a_bad_number_anywhere_is_found_where_it_is(value: Any, bad: str, at: in
     if depth_of(value) > 128:
         return
     with pytest.raises(InputError, match="does not fit a 64-bit floating-point number") as err:
-        parse_json(text, "x.json", Limits())
+        parse_json(text, "x.json", DEFAULT_MAX_DEPTH)
     assert err.value.position is not None and err.value.position.column == text.index(bad) + 1
 
 
@@ -196,7 +197,7 @@ def test_no_garbage_collection_runs_inside_the_bounded_parse() -> None:
     gc.set_threshold(1, 1, 1)  # a collection at nearly every allocation
     gc.enable()
     try:
-        assert parse_json(text, "x.json", Limits()) == json.loads(text)
+        assert parse_json(text, "x.json", DEFAULT_MAX_DEPTH) == json.loads(text)
     finally:
         gc.callbacks.remove(watch)
         gc.set_threshold(*threshold)

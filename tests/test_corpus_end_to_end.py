@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import jsonschema_rs
 import pytest
 
 from tests.conftest import POLICIES, REPO, corpus_params, require_shared, run_gate
 
 SCHEMAS = REPO / "gate" / "schemas"
-_validators: dict[str, jsonschema.Draft202012Validator] = {}
+_validators: dict[str, jsonschema_rs.Draft202012Validator] = {}
 
 
-def validator(name: str) -> jsonschema.Draft202012Validator:
+def validator(name: str) -> jsonschema_rs.Draft202012Validator:
     if name not in _validators:
-        _validators[name] = jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
+        _validators[name] = jsonschema_rs.Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
     return _validators[name]
 
 

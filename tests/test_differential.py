@@ -274,11 +274,11 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _input_schema() -> Any:
-    import jsonschema
+    import jsonschema_rs
 
-    from gate.yamlfile import load_schema
+    from gate.documents.schema import load_schema
 
-    return jsonschema.Draft202012Validator(load_schema("input"))
+    return jsonschema_rs.Draft202012Validator(load_schema("input"))
 
 
 INPUT_SCHEMA = _input_schema()

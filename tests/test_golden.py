@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import pytest
 
 from gate.cli.evaluate import CI_VARIABLES
@@ -116,8 +116,7 @@ def validate(name: str, text: str) -> None:
     elif name in ("json", "input"):
         schema_name = "verdict.schema.json" if name == "json" else "input.schema.json"
         schema = json.loads((REPO / "gate" / "schemas" / schema_name).read_text(encoding="utf-8"))
-        cls = jsonschema.validators.validator_for(schema)
-        cls(schema, format_checker=cls.FORMAT_CHECKER).validate(json.loads(text))
+        jsonschema_rs.validator_for(schema, validate_formats=True).validate(json.loads(text))
     elif name == "junit":
         from lxml import etree
 

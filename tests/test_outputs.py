@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import defusedxml.ElementTree as ET
-import jsonschema
+import jsonschema_rs
 import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -43,8 +43,7 @@ def validate_sarif(log: Any) -> None:
     """Validate against the official SARIF 2.1.0 schema (draft-04, as it declares)."""
     require_shared()
     schema = json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text())
-    cls = jsonschema.validators.validator_for(schema)
-    cls(schema, format_checker=cls.FORMAT_CHECKER).validate(log)
+    jsonschema_rs.validator_for(schema, validate_formats=True).validate(log)
 
 
 def markdown_tokens(text: str) -> list[Token]:
@@ -385,7 +384,7 @@ VSA_SCHEMA: dict[str, Any] = {
 def test_vsa_statement_has_the_required_fields(tmp_path: Path) -> None:
     out = render_all(tmp_path, str(CORE / "high.sarif"), extra=("--repository", "octo/app", "--commit", "a" * 40))
     st = json.loads(out["vsa"])
-    jsonschema.Draft202012Validator(VSA_SCHEMA).validate(st)
+    jsonschema_rs.Draft202012Validator(VSA_SCHEMA).validate(st)
     p = st["predicate"]
     assert p["verificationResult"] == "FAILED" and p["verifiedLevels"] == ["FAILED"]
     assert p["resourceUri"] == "git+https://github.com/octo/app@" + "a" * 40
@@ -397,7 +396,7 @@ def test_vsa_statement_has_the_required_fields(tmp_path: Path) -> None:
 
 def test_vsa_passed_and_waivers_applied(tmp_path: Path) -> None:
     st = json.loads(render_all(tmp_path, str(CORE / "clean.sarif"))["vsa"])
-    jsonschema.Draft202012Validator(VSA_SCHEMA).validate(st)
+    jsonschema_rs.Draft202012Validator(VSA_SCHEMA).validate(st)
     assert st["predicate"]["verificationResult"] == "PASSED" and st["predicate"]["verifiedLevels"] == ["POLICY_GATE_DEFAULT"]
     (tmp_path / "h").mkdir()
     st = json.loads(hostile(tmp_path / "h")["vsa"])
@@ -411,7 +410,7 @@ def test_vsa_of_an_error_verdict_is_still_a_valid_statement(tmp_path: Path) -> N
     res = run_gate(["evaluate", str(tmp_path / "missing.sarif"), "--policy", str(CORE / "policy"), *T, "--output", f"vsa={out}"])
     assert res.exit_code == 3
     st = json.loads(out.read_text())
-    jsonschema.Draft202012Validator(VSA_SCHEMA).validate(st)
+    jsonschema_rs.Draft202012Validator(VSA_SCHEMA).validate(st)
     assert st["predicate"]["verificationResult"] == "FAILED"
 
 

@@ -470,9 +470,9 @@ def test_fail_on_never_exits_0_and_every_output_says_what_would_have_closed(tmp_
     assert any(note in n["message"]["text"] for n in run["invocations"][0]["toolExecutionNotifications"])
     ext = next(v for k, v in vsa(out)["predicate"].items() if k.startswith("https://"))
     assert ext["reportOnly"] == {"would_exit_code": 10} and vsa(out)["predicate"]["verificationResult"] == "FAILED"
-    import jsonschema
+    import jsonschema_rs
 
-    jsonschema.validate(verdict, json.loads((REPO / "gate" / "schemas" / "verdict.schema.json").read_text()))
+    jsonschema_rs.validate(json.loads((REPO / "gate" / "schemas" / "verdict.schema.json").read_text()), verdict)
 
 
 def test_fail_on_never_from_the_environment_and_errors_keep_their_codes(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-import jsonschema
+import jsonschema_rs
 import pytest
 
 from gate.authoring.check import check_policy, decision_heads, empty_input, sample_input
@@ -91,8 +91,8 @@ def test_unknown_function_is_found_by_the_trial_evaluations(tmp_path: Path) -> N
 def test_sample_input_is_a_valid_input_document(stage: str) -> None:
     schema = json.loads((REPO / "gate" / "schemas" / "input.schema.json").read_text(encoding="utf-8"))
     doc = sample_input(stage)
-    jsonschema.validate(doc, schema)
-    jsonschema.validate(empty_input(stage), schema)
+    jsonschema_rs.validate(schema, doc)
+    jsonschema_rs.validate(schema, empty_input(stage))
     assert {f["kind"] for f in doc["findings"]} == {"sast", "dependency", "secret", "iac", "license", "other"}
 
 

@@ -615,6 +615,9 @@ def test_hostile_xml_is_refused_quickly(tmp_path: Path, kind: str) -> None:
 
 def test_jsonschema_rs_agrees_with_the_librarys_validator() -> None:
     """Same verdict and path as cyclonedx-python-lib's JsonValidator (slow: small documents only)."""
+    # The library's validator needs the Python jsonschema, no dependency of the gate (issue 18); the
+    # scanners extra brings it (semgrep), so CI runs this.
+    pytest.importorskip("jsonschema", reason="the reference validator needs the Python jsonschema (pip install -e '.[scanners]')")
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonValidator
 

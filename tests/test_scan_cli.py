@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import pytest
 from conftest import REPO, Result, run_gate
 from scan_support import require_tools
@@ -141,8 +141,8 @@ def test_run_is_recorded_in_the_verdict(vulnerable: Run) -> None:
         assert s["exit_code"] == (1 if s["name"] == "bandit" else 0)
         assert Path(s["report"]).is_file()
     assert run["wall_time"] >= max(s["duration"] for s in run["scanners"])
-    jsonschema.validate(vulnerable.verdict, _schema("verdict.schema.json"))
-    jsonschema.validate(vulnerable.document, _schema("input.schema.json"))
+    jsonschema_rs.validate(_schema("verdict.schema.json"), vulnerable.verdict)
+    jsonschema_rs.validate(_schema("input.schema.json"), vulnerable.document)
 
 
 def test_reports_are_kept_and_judged_as_gate_evaluate_would(vulnerable: Run, tmp_path: Path) -> None:

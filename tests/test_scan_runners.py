@@ -13,7 +13,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import pytest
 from conftest import REPO
 from scan_support import require_tools
@@ -185,7 +185,7 @@ def test_incomplete_run_becomes_a_schema_valid_scan_entry(vulnerable_run: ScanRu
     assert entry["errors"] == list(_by_name(vulnerable_run)["pip-audit"].errors)
     assert (entry["findings"], entry["components"]) == (0, 0)
     schema = json.loads((REPO / "gate" / "schemas" / "input.schema.json").read_text(encoding="utf-8"))
-    jsonschema.validate(entry, schema["properties"]["scans"]["items"])
+    jsonschema_rs.validate(schema["properties"]["scans"]["items"], entry)
 
 
 def test_pip_audit_socket_timeout_stays_under_the_time_limit() -> None:

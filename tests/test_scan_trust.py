@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import pytest
 from conftest import REPO, run_gate
 from scan_support import require_tools
@@ -538,8 +538,8 @@ def test_exclusions_and_unscanned_are_on_the_record(hiding_run: tuple[int, str, 
 def test_schemas_accept_the_new_records(hiding_run: tuple[int, str, dict[str, Any], dict[str, Any]]) -> None:
     _, _, verdict, document = hiding_run
     schemas = REPO / "gate" / "schemas"
-    jsonschema.validate(document, json.loads((schemas / "input.schema.json").read_text(encoding="utf-8")))
-    jsonschema.validate(verdict, json.loads((schemas / "verdict.schema.json").read_text(encoding="utf-8")))
+    jsonschema_rs.validate(json.loads((schemas / "input.schema.json").read_text(encoding="utf-8")), document)
+    jsonschema_rs.validate(json.loads((schemas / "verdict.schema.json").read_text(encoding="utf-8")), verdict)
 
 
 def test_prepared_errors_make_a_run_incomplete() -> None:

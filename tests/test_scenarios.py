@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import jsonschema
+import jsonschema_rs
 import pytest
 import yaml
 
@@ -47,9 +47,9 @@ def test_scenario(folder: Path, tmp_path: Path) -> None:
     verdict = json.loads(verdict_path.read_text())
     assert res.exit_code == expect["exit_code"], (res.stdout, res.stderr, verdict.get("error"))
     assert verdict["exit_code"] == expect["exit_code"]
-    jsonschema.validate(verdict, _schema("verdict"))
+    jsonschema_rs.validate(_schema("verdict"), verdict)
     if verdict["decision"] != "error":
-        jsonschema.validate(json.loads(input_path.read_text()), _schema("input"))
+        jsonschema_rs.validate(_schema("input"), json.loads(input_path.read_text()))
     if "decision" in expect:
         assert verdict["decision"] == expect["decision"]
     for key in ("violations", "warnings"):

@@ -416,13 +416,13 @@ def test_database_evidence_in_the_input_document_and_verdict(tmp_path: Path) -> 
 
 
 def test_documents_validate_against_the_schemas(tmp_path: Path) -> None:
-    import jsonschema
+    import jsonschema_rs
 
     db = build_db(tmp_path, [record("PYSEC-0000-26", "demo")])
     _, doc, verdict = evaluate(tmp_path, db, [pypi("demo", "1.0"), pypi("demo", None)])
     schemas = REPO / "gate" / "schemas"
-    jsonschema.validate(doc, json.loads((schemas / "input.schema.json").read_text()))
-    jsonschema.validate(verdict, json.loads((schemas / "verdict.schema.json").read_text()))
+    jsonschema_rs.validate(json.loads((schemas / "input.schema.json").read_text()), doc)
+    jsonschema_rs.validate(json.loads((schemas / "verdict.schema.json").read_text()), verdict)
 
 
 def test_waivers_and_vex_apply_to_database_findings(tmp_path: Path) -> None:

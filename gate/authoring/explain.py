@@ -43,17 +43,15 @@ def load_verdict(path: str) -> dict[str, Any]:
 
 
 def _validate(doc: Mapping[str, Any], path: str) -> None:
-    import jsonschema
+    from gate.documents import schema as docschema
 
-    from gate import yamlfile
-
-    validator = jsonschema.Draft202012Validator(yamlfile.load_schema("verdict"))
-    errors = sorted(validator.iter_errors(doc), key=lambda e: ([str(p) for p in e.absolute_path], e.message))
+    if docschema.is_valid(doc, "verdict"):
+        return
+    errors = docschema.problems(doc, "verdict")
     if errors:
         err = errors[0]
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise InputError(f"invalid verdict at {where}: {clean(err.message, 200)}{more}", file=path)
+        raise InputError(f"invalid verdict at {err.where}: {clean(err.message, 200)}{more}", file=path)
 
 
 # --------------------------------------------------------------------------------------------

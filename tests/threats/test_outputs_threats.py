@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import jsonschema_rs
 import pytest
 from defusedxml import ElementTree as ET
 
@@ -31,9 +31,9 @@ NASTY = [
 ]
 
 
-def sarif_validator() -> jsonschema.Draft7Validator:
+def sarif_validator() -> jsonschema_rs.Draft7Validator:
     require_shared()
-    return jsonschema.Draft7Validator(json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text()))
+    return jsonschema_rs.Draft7Validator(json.loads((SHARED / "schemas" / "sarif-schema-2.1.0.json").read_text()))
 
 
 def run_all(tmp_path: Path, *reports: str) -> tuple[int, dict[str, str]]:

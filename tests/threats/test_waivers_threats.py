@@ -69,9 +69,9 @@ CASES = [
         "duplicate key",
         GOOD.replace("    rule: R1\n", "    rule: R1\n    rule: R2\n"),
         "4:5",
-        'duplicate key in the waivers file: found duplicate key "rule"',
+        "duplicate key 'rule' in the waivers file",
     ),
-    ("duplicate expires", GOOD + "    expires: 2026-12-02\n", "7:5", 'found duplicate key "expires"'),
+    ("duplicate expires", GOOD + "    expires: 2026-12-02\n", "7:5", "duplicate key 'expires' in the waivers file"),
     ("duplicate id", GOOD + GOOD.replace("waivers:\n", ""), "7:5", "waiver 2 (W-1): duplicate id (first used on line 2)"),
 ]
 

@@ -2,7 +2,7 @@
 
 The attack (issue 14): a 1 KB YAML alias bomb in a baseline (nine levels of nine aliases each)
 took 36 s and 950 MB before it was refused; the same in a waivers or a data file. Each is now
-refused from the parser's events before anything builds the document (`yamlfile.check_bounds`),
+refused from the parser's events before anything builds the document (`gate.documents.yaml`),
 in well under a second, with exit 2 and the file, line and column of the alias (or node) that
 crossed the bound. Variants: an anchor chain through merge keys (`<<`), nesting past Python's
 recursion limit (YAML, and a JSON baseline, which was an internal error, exit 6), and many small
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gate import yamlfile
+from gate.documents import yaml as yamldoc
 from gate.errors import ConfigError
 from tests.threats.helpers import CORE, CORE_POLICY, evaluate, said
 
@@ -90,7 +90,7 @@ def test_the_bound_costs_milliseconds_and_little_memory(attack: str) -> None:
     started = time.perf_counter()
     try:
         with pytest.raises(ConfigError) as caught:
-            yamlfile.loads(text, "hostile.yaml", what="data file")
+            yamldoc.loads(text, "hostile.yaml", what="data file")
         elapsed = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -117,6 +117,6 @@ def test_a_few_aliases_and_merge_keys_still_load() -> None:
         "stages:\n  base: &base {fail_on: deny, block_existing: false}\n"
         "  staging: {<<: *base, block_existing: true}\n  prod:\n    <<: *base\n    fail_on: warn\n"
     )
-    value = yamlfile.loads(text, "profiles.yaml", what="data file").value
+    value = yamldoc.loads(text, "profiles.yaml", what="data file").value
     assert value["stages"]["prod"] == {"fail_on": "warn", "block_existing": False}
     assert value["stages"]["staging"]["block_existing"] is True
