@@ -49,3 +49,196 @@ def test_make_baseline_is_what_gate_baseline_writes(tmp_path: Path) -> None:
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(doc))
     assert doc["findings"], "the example's findings are fingerprinted"
     assert os.path.basename(str(out)) in res.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# The commands only wire: no loading, collecting, preparing or evaluating in gate/cli
+
+
+# What a command may not do itself (it calls the one library function that does): each name is a
+# function of the library's inside, imported or called by a CLI module before this round.
+LIBRARY_INSIDES = frozenset(
+    {
+        "load_policy",
+        "load_policy_path",
+        "resolve_policy",
+        "check_data",
+        "validate_data",
+        "collect",
+        "prepare",
+        "get_engine",
+        "build_bundle",
+        "compare",
+        "run_all",
+        "get_runner",
+        "component_count",
+        "age_days",
+        "fill_unreached",
+        "report_lines",
+        "mark_report_only",
+        "SbomRunner",
+    }
+)
+
+
+def test_no_cli_module_reaches_into_the_library() -> None:
+    """Every `gate/cli` module imports and calls only the one function per command (and option
+    helpers): the rule the CLI used to break in `policy compare` (two evaluations and the
+    comparison), `gate scan` (policy load, coverage, the scanners), `policy test` (the engine)."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "gate" / "cli").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Call):
+                func = node.func
+                names = [func.id] if isinstance(func, ast.Name) else [func.attr] if isinstance(func, ast.Attribute) else []
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n in LIBRARY_INSIDES]
+    assert found == [], found
+
+
+def test_every_report_format_choice_has_a_renderer() -> None:
+    """`policy check`, `policy compare` and `vulndb status` take `--format` from their renderers'
+    tables (a wrong value is exit 2 when parsed), and every member renders."""
+    import click
+
+    from gate.authoring import check, compare
+    from gate.cli import cli
+    from gate.vulndb import status
+
+    tables = {("policy", "check"): check.RENDERERS, ("policy", "compare"): compare.RENDERERS, ("vulndb", "status"): status.RENDERERS}
+    for (group_name, name), table in tables.items():
+        group = cli.get_command(click.Context(cli), group_name)
+        assert isinstance(group, click.Group)
+        command = group.get_command(click.Context(group), name)
+        assert command is not None
+        option = next(p for p in command.params if p.name == "format_")
+        assert isinstance(option.type, click.Choice) and sorted(option.type.choices) == sorted(table), name
+    report = check.check_policy(REPO / "policies")
+    for render in check.RENDERERS.values():
+        assert render(report).stdout.endswith("\n")
+    assert json.loads(check.render_json(report).stdout)["schema"] == check.REPORT_SCHEMA
+    res = run_gate(["vulndb", "status", "--db", "/nonexistent/db", "--format", "yaml"])
+    assert res.exit_code == 2 and "'yaml' is not one of" in res.stderr
+
+
+def test_a_policy_that_cannot_load_stops_gate_run_before_any_scanner(tmp_path: Path) -> None:
+    """`scan_and_evaluate`: the policy is loaded first (its coverage data decides what is scanned);
+    when it cannot be, nothing is scanned and the error verdict says why (exit 4)."""
+    from gate.runner import Config
+    from gate.scanning import ScanConfig, scan_and_evaluate
+
+    class Display:
+        entered = False
+
+        def __enter__(self) -> Display:
+            Display.entered = True
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def event(self, event: object) -> None:
+            return None
+
+        def tick(self) -> None:
+            return None
+
+    outcome = scan_and_evaluate(ScanConfig(path=str(tmp_path), out=str(tmp_path / "out")), Config(policy=str(tmp_path / "none")), Display())
+    assert outcome.verdict["decision"] == "error" and outcome.exit_code == 4
+    assert not Display.entered and not (tmp_path / "out").exists()
+
+
+def test_what_if_is_what_policy_compare_prints() -> None:
+    from gate.authoring.compare import render_json, what_if
+    from gate.runner import Config
+
+    config = Config(reports=(str(REPORTS / "bandit.json"),), time="2026-12-06T00:00:00Z")
+    result = what_if(str(REPO / "policies"), str(REPO / "policies"), config, fail_on_change=True)
+    assert result.errors == () and result.exit_code == 0 and result.comparison is not None
+    res = run_gate(
+        ["policy", "compare", str(REPO / "policies"), str(REPO / "policies"), str(REPORTS / "bandit.json")]
+        + ["--time", "2026-12-06T00:00:00Z", "--format", "json"]
+    )
+    assert res.exit_code == 0 and res.stdout == render_json(result.comparison)
+    broken = what_if("/nonexistent/old", str(REPO / "policies"), config)
+    assert broken.comparison is None and broken.exit_code == 4 and "old policy (/nonexistent/old)" in broken.errors[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 20: the process ends without the interpreter's teardown, and nothing is lost
+
+
+def test_in_process_nothing_is_kept() -> None:
+    """Click's runner (and any caller of `cli.main`) keeps nothing: only the console script's
+    `main` holds the documents until the process ends."""
+    import gate.cli as package
+
+    res = run_gate(["evaluate", str(REPORTS / "bandit.json"), "--policy", str(REPO / "policies"), "-q"])
+    assert res.exit_code == 10
+    assert package._KEPT == []
+
+
+FAST = """
+import sys, gate.cli as c
+real = c.exit_process
+marker = sys.argv.pop(1)
+def marked(code):
+    open(marker, "w").write(str(code))
+    real(code)
+c.exit_process = marked
+sys.argv = ["gate", *sys.argv[1:]]
+c.main()
+"""
+PLAIN = "import sys\nfrom gate.cli import cli\nsys.argv = ['gate', *sys.argv[1:]]\ncli.main()\n"
+
+
+def _gate_process(tmp_path: Path, name: str, code: str, args: list[str]) -> tuple[int, bytes, bytes, dict[str, bytes], bool]:
+    import subprocess
+    import sys
+
+    out = tmp_path / name
+    out.mkdir()
+    marker = out / "exited-early"
+    files = ["json", "sarif", "junit", "markdown", "input", "console"]
+    argv = [str(a).replace("{out}", str(out)) for a in args]
+    argv += [f"--output={f}={out}/verdict.{f}" for f in files if "{bad}" not in " ".join(args)]
+    argv = [a.replace("{bad}", str(tmp_path / "a-file")) for a in argv]
+    extra = [str(marker)] if code is FAST else []
+    proc = subprocess.run([sys.executable, "-c", code, *extra, *argv], capture_output=True, check=False, cwd=tmp_path)  # noqa: S603
+    written = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "exited-early"}
+    return proc.returncode, proc.stdout, proc.stderr, written, marker.exists()
+
+
+@pytest.mark.slow
+def test_the_early_exit_gives_the_same_code_and_bytes(tmp_path: Path) -> None:
+    """`gate evaluate` through the console script's `main` (which ends the process as soon as the
+    outputs are written) and through `cli.main` (the interpreter's usual exit): the same exit
+    code, the same stdout (a pipe, the whole JSON verdict) and stderr, the same `--output` files."""
+    args = ["evaluate", *(str(REPORTS / n) for n in ("bandit.json", "semgrep.sarif", "sbom.cdx.json"))]
+    args += ["--policy", str(REPO / "policies"), "--time", "2026-12-06T00:00:00Z", "--no-timing", "--format", "json"]
+    fast = _gate_process(tmp_path, "fast", FAST, args)
+    plain = _gate_process(tmp_path, "plain", PLAIN, args)
+    assert fast[4], "the console script ended the process early"
+    assert not plain[4]
+    assert fast[0] == plain[0] == 10
+    assert len(fast[1]) > 65536, "more than a pipe's buffer went through stdout"
+    assert fast[1:4] == plain[1:4]
+    assert sorted(fast[3]) == sorted(f"verdict.{f}" for f in ("json", "sarif", "junit", "markdown", "input", "console"))
+
+
+@pytest.mark.slow
+def test_an_output_write_error_keeps_its_exit_code_with_the_early_exit(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("a file, not a folder\n")
+    args = ["evaluate", str(REPORTS / "bandit.json"), "--policy", str(REPO / "policies"), "--time", "2026-12-06T00:00:00Z", "--no-timing"]
+    args += ["--output", "json={bad}/verdict.json"]
+    fast = _gate_process(tmp_path, "fast", FAST, args)
+    plain = _gate_process(tmp_path, "plain", PLAIN, args)
+    assert fast[0] == plain[0] == 5, fast[2]
+    assert fast[1:3] == plain[1:3]
+    assert b"cannot write the json output" in fast[2]
+    assert fast[4], "the early exit was taken on the error path too"

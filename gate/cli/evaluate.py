@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gate.cli import config_option, verbose_option
+from gate.cli import config_option, keep_until_exit, verbose_option
 from gate.cli.choices import OutputPair, reader_format_choice
 from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits
 from gate.engine.registry import ENGINES
@@ -320,10 +320,12 @@ def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]], o
         click.echo(get_formatter(format_, options).render(outcome.verdict, outcome.document), nl=False)
         for text in error_lines(str(exc)):
             click.echo(text, err=True)
+        keep_until_exit(outcome)
         return int(exc.exit_code)
     rendered = get_formatter(format_, options).render(outcome.verdict, outcome.document)
     stream_err = format_ == "console" and outcome.error is not None
     click.echo(rendered, nl=False, err=stream_err)
+    keep_until_exit(outcome)
     return outcome.exit_code
 
 
