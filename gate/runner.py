@@ -109,10 +109,7 @@ def resolve_policy(config: Config, governance: Governance | None = None) -> Poli
     """
     gov = governance or Governance.open(config.policy_ref, config.repo_root)
     key = verification_key(config, gov)
-    if gov.ref is not None:
-        policy = gov.policy(config.policy or "policies", config.data, key)
-    else:
-        policy = gov.policy(policy_root(config.policy), config.data, key)
+    policy = gov.policy(gov.policy_root(config.policy), config.data, key)
     if config.policy_digest and policy.digest != config.policy_digest:
         raise PolicyError(
             f"policy digest {policy.digest} differs from the pinned {config.policy_digest}: refused",

@@ -474,24 +474,34 @@ PROJECT_POLICY_FOLDER = "policies"
 trusted ref's root under `--policy-ref`)."""
 
 
-def policy_root(given: str | None = None, *, has_policies: bool | None = None) -> str:
+def policy_root(given: str | None = None, *, source: Source | None = None, has_policies: bool | None = None) -> str:
     """The policy folder (or bundle) a command uses: `given` (`--policy`), else the project's
     `policies` folder where it has one, else the pack shipped with the gate.
 
     The one place this rule lives: `gate evaluate`/`run`/`baseline`, `gate policy ...` and the
-    GitHub Action (whose bash asks it with `has_policies=False` when the trusted ref has no
-    `policies` folder, so a folder the change itself adds is never used). `has_policies` None: look
-    in the working folder.
+    GitHub Action (`policy_root_at_ref`). Whether the project has its folder is asked of `source`:
+    under `--policy-ref` the trusted ref (a folder the change itself adds to the work tree never
+    counts), else the working folder. `has_policies` overrides the question.
     """
     if given:
         return given
     if has_policies is None:
-        has_policies = Path(PROJECT_POLICY_FOLDER).is_dir()
+        if isinstance(source, GitRef) and source.inside(PROJECT_POLICY_FOLDER):
+            has_policies = source.node(PROJECT_POLICY_FOLDER) is not None
+        else:  # the work tree, or a folder outside the repository (the CI's own)
+            has_policies = WorkTree().node(PROJECT_POLICY_FOLDER) == "folder"
     if has_policies:
         return PROJECT_POLICY_FOLDER
     from gate.policy import default_policy_dir
 
     return str(default_policy_dir())
+
+
+def policy_root_at_ref(policy_ref: str, repo_root: str | None = None) -> str:
+    """`policy_root` as a trusted ref decides it, asked by the GitHub Action before it runs the
+    gate: `policies` when the ref has that folder (relative to the current directory), else the
+    shipped pack. ConfigError when the repository or the ref cannot be read."""
+    return policy_root(source=Governance.open(policy_ref, repo_root).source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -591,6 +601,16 @@ class Governance:
             if here.is_symlink():
                 return f"{here.relative_to(ref.repo.root).as_posix()} -> {os.readlink(here)}"
         return None
+
+    def policy_root(self, given: str | None) -> str:
+        """`policy_root` asked of the trusted source. Under a ref without a policy folder, the
+        work tree's own `policies` folder (added by the change) is listed as not used."""
+        root = policy_root(given, source=self.source)
+        ref = self.ref
+        if ref is not None and not given and root != PROJECT_POLICY_FOLDER and ref.inside(PROJECT_POLICY_FOLDER):
+            if self.work.node(PROJECT_POLICY_FOLDER) == "folder":
+                self.note(PROJECT_POLICY_FOLDER, "policy", "added", f"not in {ref.ref}: not used; the pack shipped with the gate judged")
+        return root
 
     def policy(self, path: str, extra_data: Sequence[str], key: tuple[str, bytes] | None) -> PolicySet:
         """The policies (folder or bundle) and `--data` files from the trusted source."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,17 +28,70 @@ def test_policy_root_prefers_the_given_then_the_project_folder_then_the_pack(tmp
     assert policy_root() == str(default_policy_dir())
     (tmp_path / "policies").mkdir()
     assert policy_root() == "policies"
-    assert policy_root(has_policies=False) == str(default_policy_dir()), "the Action's answer for a ref without policies/"
+    assert policy_root(has_policies=False) == str(default_policy_dir())
     assert policy_root("elsewhere") == "elsewhere"
 
 
 def test_the_rule_is_written_once() -> None:
-    """No other module (nor the Action's bash) spells `./policies, else the pack` again."""
+    """No other module (nor the Action's bash) spells `./policies, else the pack` again: the
+    Action asks `policy_root_at_ref` instead of looking for the folder at the ref with git."""
     pattern = 'Path("policies").is_dir()'
     holders = [str(p.relative_to(REPO)) for p in (REPO / "gate").rglob("*.py") if pattern in p.read_text(encoding="utf-8")]
     assert holders == [], holders
     action = (REPO / "action.yml").read_text(encoding="utf-8")
-    assert "policy_root(has_policies=False)" in action and "default_policy_dir" not in action
+    assert "policy_root_at_ref(" in action and "default_policy_dir" not in action
+    assert "cat-file" not in action, "the Action's bash no longer asks git whether the ref has policies/"
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)  # noqa: S603, S607
+    return done.stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_base_without_policies_is_judged_by_the_pack_not_by_the_folder_the_change_adds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The attack the Action's bash held off with git of its own: the base commit has no
+    `policies/` (the project uses the shipped pack) and the change adds a `policies/` folder that
+    denies nothing. The gate alone failed closed (it read `policies` from the ref, where it is
+    missing: exit 4), so the Action looked at the ref with `git cat-file` and chose the pack. Now
+    `policy_root` asks the ref itself, for the gate and for the Action (`policy_root_at_ref`): the
+    shipped pack judges (exit 10 on the example), and the change's folder is listed as not used."""
+    from gate.sources import Governance, policy_root_at_ref
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("sample\n")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    base = _git(repo, "rev-parse", "HEAD")
+    (repo / "policies").mkdir()
+    (repo / "policies" / "allow.rego").write_text("package gate.allow\n\nimport rego.v1\n\ndeny contains v if {\n\tfalse\n\tv := {}\n}\n")
+    monkeypatch.chdir(repo)
+    assert policy_root() == "policies", "the work tree has its own folder now"
+    assert policy_root_at_ref(base, str(repo)) == str(default_policy_dir()), "the ref has none: the shipped pack"
+    gov = Governance.open(base, str(repo))
+    assert gov.policy_root(None) == str(default_policy_dir())
+    assert [(e["path"], e["change"]) for e in gov.not_used] == [("policies", "added")]
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "policies")
+    assert policy_root_at_ref("HEAD", str(repo)) == "policies", "a ref with the folder keeps it"
+    out = tmp_path / "verdict.json"
+    res = run_gate(["evaluate", str(REPORTS / "bandit.json"), "--policy-ref", base, "--repo-root", str(repo), "--output", f"json={out}"])
+    verdict = json.loads(out.read_text(encoding="utf-8"))
+    assert verdict["policy"]["path"] == str(default_policy_dir()) and res.exit_code == 10, res.stderr
+    assert ("policies", "added") in {(e["path"], e["change"]) for e in verdict["not_used"]}
 
 
 def test_make_baseline_is_what_gate_baseline_writes(tmp_path: Path) -> None:
