@@ -143,6 +143,7 @@ def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env).stdout.strip()
 
 
+@pytest.mark.slow
 def test_folder_git_ref_bundle_revision_and_manifest_share_one_digest(tmp_path: Path) -> None:
     """Before: the folder's digest hashed its files (tests included), the bundle's was the
     archive's sha256 and its revision the git commit: three identities for one policy set."""

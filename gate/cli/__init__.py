@@ -64,6 +64,10 @@ class GateGroup(click.Group):
         gc.disable()
         try:
             self._main(args, prog_name, verbose, extra)
+        except SystemExit as exc:
+            if _KEPT:  # still without the collector: its first pass would walk every kept object
+                _exit_early(exc)
+            raise
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -263,15 +267,15 @@ def _exit_early(exc: SystemExit) -> None:
     import threading
 
     code = 0 if exc.code is None else exc.code
-    if not isinstance(code, int) or threading.active_count() > 1:
-        return
     try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
+        if isinstance(code, int) and threading.active_count() == 1:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:
+                    stream.flush()
+            exit_process(code)
     except (OSError, ValueError):
-        return
-    exit_process(code)
+        pass
+    _KEPT.clear()  # the usual exit: freed now, by reference counts, before the collector is back
 
 
 def main() -> None:
@@ -280,9 +284,4 @@ def main() -> None:
     the interpreter's teardown."""
     global _KEEP
     _KEEP = True
-    try:
-        cli.main()
-    except SystemExit as exc:
-        if _KEPT:
-            _exit_early(exc)
-        raise
+    cli.main()
