@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -696,6 +697,35 @@ def trusted_config(path: str, policy_ref: str, repo_root: str | None = None) -> 
             hint="commit it on the trusted branch, or keep a CI-only config outside the repository",
         )
     return got[0], got[1], gov.not_used
+
+
+def read_config(path: str, policy_ref: str | None = None, repo_root: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`--config FILE`: the `[gate]` table of a gate.toml (or the whole file when it has none),
+    and the work tree's change set aside. Under `--policy-ref` a config file inside the
+    repository is read from the ref (`trusted_config`). ConfigError (2) naming the file when it
+    is missing, not TOML, or its table is not a table."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
+    shown = path
+    not_used: list[dict[str, Any]] = []
+    if policy_ref:
+        shown, content, not_used = trusted_config(path, policy_ref, repo_root)
+    else:
+        try:
+            with open(path, "rb") as fh:
+                content = fh.read()
+        except FileNotFoundError:
+            raise ConfigError("config file not found", file=path) from None
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=shown) from None
+    section = data.get("gate", data)
+    if not isinstance(section, dict):
+        raise ConfigError("the [gate] table must be a table", file=shown)
+    return section, not_used
 
 
 def _governs(rel: str) -> bool:

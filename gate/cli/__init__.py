@@ -177,29 +177,11 @@ def _policy_ref_of(ctx: click.Context) -> tuple[str | None, str | None]:
 
 
 def _config_section(ctx: click.Context, value: str, ref: str | None, repo_root: str | None) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10
-        import tomli as tomllib
-    shown = value
-    if ref:
-        from gate.sources import trusted_config
+    from gate.sources import read_config
 
-        shown, content, not_used = trusted_config(value, ref, repo_root)
+    section, not_used = read_config(value, ref, repo_root)
+    if ref:
         ctx.meta["gate.not_used"] = not_used
-    else:
-        try:
-            with open(value, "rb") as fh:
-                content = fh.read()
-        except FileNotFoundError:
-            raise ConfigError("config file not found", file=value) from None
-    try:
-        data = tomllib.loads(content.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=shown) from None
-    section = data.get("gate", data)
-    if not isinstance(section, dict):
-        raise ConfigError("the [gate] table must be a table", file=shown)
     return section
 
 
