@@ -172,9 +172,11 @@ def test_every_report_format_choice_has_a_renderer() -> None:
         assert command is not None
         option = next(p for p in command.params if p.name == "format_")
         assert isinstance(option.type, click.Choice) and sorted(option.type.choices) == sorted(table), name
-    report = check.check_policy(REPO / "policies")
+    problem = check.Problem("data", "not a mapping", file="policies/config/x.yaml", line=3, column=1, excerpt="x: [")
+    report = check.CheckReport(root="policies", modules=["a.rego"], problems=[problem])
     for render in check.RENDERERS.values():
         assert render(report).stdout.endswith("\n")
+    assert "policies/config/x.yaml:3:1: data error: not a mapping" in check.render_text(report).stderr
     assert json.loads(check.render_json(report).stdout)["schema"] == check.REPORT_SCHEMA
     res = run_gate(["vulndb", "status", "--db", "/nonexistent/db", "--format", "yaml"])
     assert res.exit_code == 2 and "'yaml' is not one of" in res.stderr
@@ -207,6 +209,20 @@ def test_a_policy_that_cannot_load_stops_gate_run_before_any_scanner(tmp_path: P
     assert not Display.entered and not (tmp_path / "out").exists()
 
 
+def test_what_if_names_the_side_that_cannot_be_evaluated() -> None:
+    from gate.authoring.compare import what_if
+    from gate.runner import Config
+
+    config = Config(reports=(str(REPORTS / "bandit.json"),), time="2026-12-06T00:00:00Z")
+    broken = what_if("/nonexistent/old", "/nonexistent/new", config)
+    assert broken.comparison is None and broken.exit_code == 4
+    assert [line.split(":")[1] for line in broken.errors] == [
+        " error with the new policy (/nonexistent/new)",
+        " error with the old policy (/nonexistent/old)",
+    ]
+
+
+@pytest.mark.slow
 def test_what_if_is_what_policy_compare_prints() -> None:
     from gate.authoring.compare import render_json, what_if
     from gate.runner import Config

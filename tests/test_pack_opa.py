@@ -57,6 +57,7 @@ def _opa(*args: str) -> subprocess.CompletedProcess[str]:
 # OPA's own checks, no gate in the loop
 
 
+@pytest.mark.slow
 def test_opa_test_passes_on_the_pack() -> None:
     """Before: 64 of 222 tests failed, because only the gate merged policies/data/*.yaml into
     data.config (OPA put them at data.data)."""
