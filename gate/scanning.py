@@ -14,9 +14,9 @@ import dataclasses
 import shutil
 import tempfile
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Protocol
 
 from gate.errors import ConfigError, GateError, InputError, OutputError
@@ -33,8 +33,14 @@ stays available by name."""
 DEFAULT_SCANNER_TIMEOUT = 600.0
 
 
-class Display(AbstractContextManager[Any], Protocol):
+class Display(Protocol):
     """What the scanners' progress is shown on (entered around the run)."""
+
+    def __enter__(self) -> object:
+        """The display starts."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        """The display ends (the run ended, or failed)."""
 
     def event(self, event: Event) -> None:
         """A scanner started or ended."""

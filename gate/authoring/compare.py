@@ -29,7 +29,7 @@ from gate.output.console import location_of
 from gate.output.text import clean
 
 if TYPE_CHECKING:
-    from gate.runner import Config
+    from gate.runner import Config, Outcome
 
 LEVELS = {"violations": "deny", "warnings": "warn"}
 EVIDENCE_KEYS = ("findings", "components", "scans", "details")
@@ -193,8 +193,9 @@ class WhatIf:
     exit_code: int
 
 
-def _error_line(label: str, policy: str, verdict: Mapping[str, Any], error: object | None) -> str:
-    text = str(error) if error is not None else str((verdict.get("error") or {}).get("message"))
+def _error_line(label: str, policy: str, outcome: Outcome) -> str:
+    err = outcome.error
+    text = str(err) if err is not None else str((outcome.verdict.get("error") or {}).get("message"))
     return clean(f"gate: error with the {label} policy ({policy}): {text}", 2000)
 
 
@@ -216,7 +217,7 @@ def what_if(old: str, new: str, config: Config, *, fail_on_change: bool = False)
     after = evaluate(replace(config, policy=new))
     failed = [(label, path, o) for label, path, o in (("new", new, after), ("old", old, before)) if o.verdict["decision"] == "error"]
     if failed:
-        lines = tuple(_error_line(label, path, o.verdict, o.error) for label, path, o in failed)
+        lines = tuple(_error_line(label, path, o) for label, path, o in failed)
         return WhatIf(None, lines, failed[0][2].exit_code)
     result = compare(before.verdict, after.verdict, old_label="old", new_label="new")
     return WhatIf(result, (), int(ExitCode.DENY) if fail_on_change and result.changed else 0)

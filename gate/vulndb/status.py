@@ -9,43 +9,61 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from gate.output.text import clean
 from gate.vulndb import store
 
-TEXT_KEYS = ("path", "source", "fetched", "newest_record", "records", "withdrawn", "ecosystems", "sha256", "age_days")
-"""The lines of the text format, in order."""
+
+@dataclass(frozen=True)
+class Status:
+    """A database described: its manifest, where it is, and its age in whole days."""
+
+    manifest: store.Manifest
+    path: str
+    age_days: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The manifest's fields with `path` and `age_days` (the JSON format)."""
+        return {**self.manifest.to_dict(), "path": self.path, "age_days": self.age_days}
 
 
-def status(db_dir: str | Path | None, now: dt.datetime) -> dict[str, Any]:
-    """The database at `db_dir` (None: the per-user cache) described: its manifest, its path and
-    its age in whole days at `now`. Raises ConfigError when it is missing or damaged."""
+def status(db_dir: str | Path | None, now: dt.datetime) -> Status:
+    """The database at `db_dir` (None: the per-user cache) described, its age taken at `now`.
+    Raises ConfigError when it is missing or damaged."""
     from gate.vulndb.match import age_days
 
     folder = store.db_dir_of(db_dir)
     database = store.load(folder)
-    return {**database.manifest.to_dict(), "path": str(folder), "age_days": age_days(database, now)}
+    return Status(manifest=database.manifest, path=str(folder), age_days=age_days(database, now))
 
 
-def render_text(doc: Mapping[str, Any]) -> str:
+def render_text(st: Status) -> str:
     """One `key: value` line per field (lists joined by commas)."""
-    lines = []
-    for key in TEXT_KEYS:
-        value = doc[key]
-        text = ", ".join(value) if isinstance(value, list) else str(value)
-        lines.append(f"{key + ':':15} {clean(text)}\n")
-    return "".join(lines)
+    m = st.manifest
+    fields = (
+        ("path", st.path),
+        ("source", m.source),
+        ("fetched", m.fetched),
+        ("newest_record", str(m.newest_record)),
+        ("records", str(m.records)),
+        ("withdrawn", str(m.withdrawn)),
+        ("ecosystems", ", ".join(m.ecosystems)),
+        ("sha256", m.sha256),
+        ("age_days", str(st.age_days)),
+    )
+    return "".join(f"{key + ':':15} {clean(text)}\n" for key, text in fields)
 
 
-def render_json(doc: Mapping[str, Any]) -> str:
+def render_json(st: Status) -> str:
     """The description as one JSON object."""
-    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    return json.dumps(st.to_dict(), indent=2, sort_keys=True) + "\n"
 
 
-RENDERERS: dict[str, Callable[[Mapping[str, Any]], str]] = {"text": render_text, "json": render_json}
+RENDERERS: dict[str, Callable[[Status], str]] = {"text": render_text, "json": render_json}
 """`gate vulndb status --format` choices (the first is the default)."""
 
 
