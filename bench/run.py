@@ -168,22 +168,30 @@ def finish(*args, **kwargs):
     finally:
         marks["outputs_written"] = time.monotonic()
 command.finish = finish  # console report and --output files rendered and written
-from gate.cli import main
+import gate.cli as package
+def write_marks():
+    marks["main_returned"] = time.monotonic()
+    if os.environ.get("GATE_BENCH_PHASES"):
+        with open(os.environ["GATE_BENCH_PHASES"], "w") as fh:
+            json.dump(marks, fh)
+real_exit = getattr(package, "exit_process", None)
+def exit_process(code):
+    write_marks()
+    real_exit(code)
+package.exit_process = exit_process  # the console script ends the process here once outputs are written
 sys.argv = ["gate", *sys.argv[1:]]
 code = 0
 try:
-    main()
+    package.main()
 except SystemExit as exc:
     code = exc.code
-marks["main_returned"] = time.monotonic()
-if os.environ.get("GATE_BENCH_PHASES"):
-    with open(os.environ["GATE_BENCH_PHASES"], "w") as fh:
-        json.dump(marks, fh)
+write_marks()
 sys.exit(code)
 """
 """The `gate` console script (`gate.cli.main`), with time marks: where the runner is entered and
-returns the verdict, and where the command returns; the outputs are written in between the last
-two, and interpreter exit comes after. Everything else runs as `gate evaluate` runs."""
+returns the verdict, and where the command returns (or the console script ends the process,
+`gate.cli.exit_process`); the outputs are written in between the last two, and interpreter exit
+comes after. Everything else runs as `gate evaluate` runs."""
 
 
 def _phases(path: Path, spawned: float, ended: float) -> dict[str, float]:

@@ -73,6 +73,9 @@ class Config:
     timing: bool = True
     """False (`--no-timing`): the verdict's `timing` is an empty object, so two runs on the same
     inputs with the same `--time` give the same bytes in every format."""
+    report_only: bool = False
+    """`--fail-on never`: a pass or fail verdict records the exit code it would have had and exits
+    0 (`gate.verdict.mark_report_only`); an error verdict keeps its code."""
 
 
 @dataclass
@@ -108,10 +111,7 @@ def resolve_policy(config: Config, governance: Governance | None = None) -> Poli
     """
     gov = governance or Governance.open(config.policy_ref, config.repo_root)
     key = verification_key(config, gov)
-    if gov.ref is not None:
-        policy = gov.policy(config.policy or "policies", config.data, key)
-    else:
-        policy = gov.policy(policy_root(config.policy), config.data, key)
+    policy = gov.policy(gov.policy_root(config.policy), config.data, key)
     if config.policy_digest and policy.digest != config.policy_digest:
         raise PolicyError(
             f"policy digest {policy.digest} differs from the pinned {config.policy_digest}: refused",
@@ -167,6 +167,15 @@ def _context(config: Config, stage: str, now: dt.datetime) -> Context:
 
 def evaluate(config: Config) -> Outcome:
     """Run one evaluation end to end. GateErrors become an error verdict; bugs propagate."""
+    outcome = _evaluate(config)
+    if config.report_only:
+        from gate.verdict import mark_report_only
+
+        mark_report_only(outcome.verdict)
+    return outcome
+
+
+def _evaluate(config: Config) -> Outcome:
     timing: dict[str, float] = {}
     started = time.perf_counter()
     policy: PolicySet | None = None

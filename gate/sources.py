@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -474,24 +475,34 @@ PROJECT_POLICY_FOLDER = "policies"
 trusted ref's root under `--policy-ref`)."""
 
 
-def policy_root(given: str | None = None, *, has_policies: bool | None = None) -> str:
+def policy_root(given: str | None = None, *, source: Source | None = None, has_policies: bool | None = None) -> str:
     """The policy folder (or bundle) a command uses: `given` (`--policy`), else the project's
     `policies` folder where it has one, else the pack shipped with the gate.
 
     The one place this rule lives: `gate evaluate`/`run`/`baseline`, `gate policy ...` and the
-    GitHub Action (whose bash asks it with `has_policies=False` when the trusted ref has no
-    `policies` folder, so a folder the change itself adds is never used). `has_policies` None: look
-    in the working folder.
+    GitHub Action (`policy_root_at_ref`). Whether the project has its folder is asked of `source`:
+    under `--policy-ref` the trusted ref (a folder the change itself adds to the work tree never
+    counts), else the working folder. `has_policies` overrides the question.
     """
     if given:
         return given
     if has_policies is None:
-        has_policies = Path(PROJECT_POLICY_FOLDER).is_dir()
+        if isinstance(source, GitRef) and source.inside(PROJECT_POLICY_FOLDER):
+            has_policies = source.node(PROJECT_POLICY_FOLDER) is not None
+        else:  # the work tree, or a folder outside the repository (the CI's own)
+            has_policies = WorkTree().node(PROJECT_POLICY_FOLDER) == "folder"
     if has_policies:
         return PROJECT_POLICY_FOLDER
     from gate.policy import default_policy_dir
 
     return str(default_policy_dir())
+
+
+def policy_root_at_ref(policy_ref: str, repo_root: str | None = None) -> str:
+    """`policy_root` as a trusted ref decides it, asked by the GitHub Action before it runs the
+    gate: `policies` when the ref has that folder (relative to the current directory), else the
+    shipped pack. ConfigError when the repository or the ref cannot be read."""
+    return policy_root(source=Governance.open(policy_ref, repo_root).source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -592,6 +603,16 @@ class Governance:
                 return f"{here.relative_to(ref.repo.root).as_posix()} -> {os.readlink(here)}"
         return None
 
+    def policy_root(self, given: str | None) -> str:
+        """`policy_root` asked of the trusted source. Under a ref without a policy folder, the
+        work tree's own `policies` folder (added by the change) is listed as not used."""
+        root = policy_root(given, source=self.source)
+        ref = self.ref
+        if ref is not None and not given and root != PROJECT_POLICY_FOLDER and ref.inside(PROJECT_POLICY_FOLDER):
+            if self.work.node(PROJECT_POLICY_FOLDER) == "folder":
+                self.note(PROJECT_POLICY_FOLDER, "policy", "added", f"not in {ref.ref}: not used; the pack shipped with the gate judged")
+        return root
+
     def policy(self, path: str, extra_data: Sequence[str], key: tuple[str, bytes] | None) -> PolicySet:
         """The policies (folder or bundle) and `--data` files from the trusted source."""
         extra = []
@@ -676,6 +697,35 @@ def trusted_config(path: str, policy_ref: str, repo_root: str | None = None) -> 
             hint="commit it on the trusted branch, or keep a CI-only config outside the repository",
         )
     return got[0], got[1], gov.not_used
+
+
+def read_config(path: str, policy_ref: str | None = None, repo_root: str | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`--config FILE`: the `[gate]` table of a gate.toml (or the whole file when it has none),
+    and the work tree's change set aside. Under `--policy-ref` a config file inside the
+    repository is read from the ref (`trusted_config`). ConfigError (2) naming the file when it
+    is missing, not TOML, or its table is not a table."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10
+        import tomli as tomllib
+    shown = path
+    not_used: list[dict[str, Any]] = []
+    if policy_ref:
+        shown, content, not_used = trusted_config(path, policy_ref, repo_root)
+    else:
+        try:
+            with open(path, "rb") as fh:
+                content = fh.read()
+        except FileNotFoundError:
+            raise ConfigError("config file not found", file=path) from None
+    try:
+        data = tomllib.loads(content.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=shown) from None
+    section = data.get("gate", data)
+    if not isinstance(section, dict):
+        raise ConfigError("the [gate] table must be a table", file=shown)
+    return section, not_used
 
 
 def _governs(rel: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -22,8 +23,14 @@ POLICIES = REPO / "policies"
 def pytest_configure(config: pytest.Config) -> None:
     """A per-user vulnerability database (`~/.cache/policy-gate/vulndb`, made by a developer's or
     an earlier session's `gate vulndb update`) would be matched against every SBOM in the tests and
-    change their answers: the tests get an empty cache folder of their own."""
+    change their answers: the tests get an empty cache folder of their own.
+
+    With PYTHONDONTWRITEBYTECODE=1 (set on the development machine) pytest rewrote the asserts of
+    every test module again on every run, half of the fast lane's collection (5 s of CPU): the
+    test run keeps its compiled modules (`__pycache__`, ignored by git), as it does anywhere else.
+    """
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="gate-tests-cache-")
+    sys.dont_write_bytecode = False
 
 
 def require_shared() -> Path:

@@ -572,6 +572,7 @@ def test_a_working_directory_the_change_made_a_symlink_is_refused(tmp_path: Path
     assert "working-directory goes through a symbolic link" in result.steps[2].stdout
 
 
+@pytest.mark.slow
 def test_the_vulnerability_database_is_cached_weekly_and_refreshed_from_the_trusted_source(tmp_path: Path) -> None:
     """The action keeps the database with actions/cache under a weekly key and, on a miss (the
     stand-in's cache always misses), refreshes it with `gate vulndb update` from the source the
@@ -597,6 +598,7 @@ def test_the_vulnerability_database_is_cached_weekly_and_refreshed_from_the_trus
     assert any(i.get("tool") == "gate-vulndb" for i in verdict["inputs"])
 
 
+@pytest.mark.slow
 def test_a_failed_refresh_of_the_vulnerability_database_does_not_stop_the_gate(tmp_path: Path) -> None:
     """Offline (this machine) the default source cannot be fetched: the refresh step fails, the job
     goes on (continue-on-error), and the verdict says there was no database."""
@@ -626,6 +628,7 @@ def test_bad_vulnerability_database_inputs_stop_with_a_message(tmp_path: Path, i
     assert [s.exit_code for s in result.steps] == [2] and message in result.steps[0].stdout
 
 
+@pytest.mark.slow
 def test_a_cached_database_the_change_could_have_written_is_not_used_unrefreshed(tmp_path: Path) -> None:
     """Attack: on pull_request the change's own workflows can save an actions/cache entry under the
     action's key in the scope restored first; an empty (or doctored) database would match nothing.

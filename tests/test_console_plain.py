@@ -100,12 +100,14 @@ def test_plain_output_carries_no_workflow_command(verdict: dict[str, Any]) -> No
 
 
 def test_the_cli_writes_plain_text_to_a_pipe_and_never_imports_rich(tmp_path: Path) -> None:
+    # `cli.main`, not the console script's `main`: that one ends the process once the outputs are
+    # written (os._exit), before this could look at the imported modules.
     script = (
         "import sys\n"
-        "from gate.cli import main\n"
+        "from gate.cli import cli\n"
         "sys.argv = ['gate', 'evaluate', sys.argv[1], '--policy', sys.argv[2], '--time', '2026-11-26T12:00:00Z']\n"
         "try:\n"
-        "    main()\n"
+        "    cli.main()\n"
         "except SystemExit:\n"
         "    pass\n"
         "sys.stderr.write('rich imported\\n' if any(m == 'rich' or m.startswith('rich.') for m in sys.modules) else 'no rich\\n')\n"

@@ -79,6 +79,7 @@ def pack_input(tmp_path_factory: pytest.TempPathFactory) -> tuple[PolicySet, str
     return load_policy(REPO / "policies", include_tests=False), json.dumps(json.loads(out.read_text(encoding="utf-8")))
 
 
+@pytest.mark.slow
 def test_the_same_answers_with_one_two_and_four_workers_and_with_the_probe(
     pack_input: tuple[PolicySet, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,6 +25,7 @@ def test_ruff_finds_nothing(args: list[str]) -> None:
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_mypy_strict_finds_nothing() -> None:
     """`mypy` as pyproject.toml configures it (strict; packages gate, scanners, sbom) reports no
     error. Run through this interpreter, so the checked environment is the one the tests import;

@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,7 @@ def _reference(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(_values)
 def test_the_fast_encoder_writes_the_standard_text(value: Any) -> None:
@@ -53,6 +55,7 @@ def test_control_characters_and_log_markers_are_still_escaped() -> None:
     assert text.endswith("}\n")
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(_values)
 def test_the_file_bytes_are_the_text_as_utf8(value: Any) -> None:

@@ -60,6 +60,7 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[dict[s
     return {n: _verdict(base / str(n), n, n // 4) for n in (500, 4000)}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", FORMATS)
 def test_each_format_grows_linearly(name: str, verdicts: dict[int, tuple[dict[str, Any], dict[str, Any]]]) -> None:
     small, large = (_calls(name, *verdicts[n]) for n in (500, 4000))

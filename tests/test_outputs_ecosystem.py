@@ -423,6 +423,7 @@ def test_a_malformed_subject_is_a_usage_error(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "gate: error:" in res.stderr and "NAME@sha256:HEX" in res.stderr
 
 
+@pytest.mark.slow
 def test_vsa_reads_gitlab_and_jenkins_variables_not_github_com(tmp_path: Path) -> None:
     sha = "c" * 40
     env = {
@@ -475,6 +476,7 @@ def test_fail_on_never_exits_0_and_every_output_says_what_would_have_closed(tmp_
     jsonschema_rs.validate(json.loads((REPO / "gate" / "schemas" / "verdict.schema.json").read_text()), verdict)
 
 
+@pytest.mark.slow
 def test_fail_on_never_from_the_environment_and_errors_keep_their_codes(tmp_path: Path) -> None:
     res = run_gate(["evaluate", str(EXAMPLE / "reports"), "--stage", "prod", *T], env={"GATE_FAIL_ON": "never"})
     assert res.exit_code == 0 and "would have failed with exit 10" in res.stdout

@@ -57,6 +57,7 @@ def _opa(*args: str) -> subprocess.CompletedProcess[str]:
 # OPA's own checks, no gate in the loop
 
 
+@pytest.mark.slow
 def test_opa_test_passes_on_the_pack() -> None:
     """Before: 64 of 222 tests failed, because only the gate merged policies/data/*.yaml into
     data.config (OPA put them at data.data)."""
@@ -143,6 +144,7 @@ def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True, env=env).stdout.strip()
 
 
+@pytest.mark.slow
 def test_folder_git_ref_bundle_revision_and_manifest_share_one_digest(tmp_path: Path) -> None:
     """Before: the folder's digest hashed its files (tests included), the bundle's was the
     archive's sha256 and its revision the git commit: three identities for one policy set."""

@@ -140,6 +140,7 @@ def test_source_order_is_a_sort_by_source_and_index(runs: list[tuple[str, list[i
     assert pipeline._in_source_order(records, indexes, sources) == expected
 
 
+@pytest.mark.slow
 def test_prepare_matches_the_definitions_on_generated_reports(tmp_path: Path) -> None:
     generate = bench_generator()
     files = [str(p) for p in generate.generate_set(tmp_path / "1k", 600, 200, seed="pipeline")]

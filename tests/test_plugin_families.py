@@ -78,8 +78,9 @@ def _options(command: click.Command, prefix: str = "") -> dict[str, click.Option
 
 def test_the_cli_choices_are_the_registries_members() -> None:
     """Every `--as`, `--engine`, the verdict's `--format` and `--scanners` of every command takes its
-    values from its family's registry (so help, validation and dispatch cannot drift). (`policy
-    check` and `vulndb status` have report formats of their own, `text` and `json`.)"""
+    values from its family's registry (so help, validation and dispatch cannot drift). (The report
+    formats of `policy check`, `policy compare` and `vulndb status` come from their `RENDERERS`:
+    tests/test_cli_wiring.py::test_every_report_format_choice_has_a_renderer.)"""
     seen = set()
     for where, option in _options(cli).items():
         flag = where.rsplit(" ", 1)[-1]

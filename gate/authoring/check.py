@@ -25,13 +25,14 @@ import datetime as dt
 import difflib
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gate import __version__
 from gate.errors import ConfigError, ExitCode, GateError, PolicyError, Position
+from gate.output.text import clean
 from gate.policy import (
     DECISIONS,
     DEFAULT_DATA,
@@ -58,6 +59,7 @@ ANNOTATION_KEYS = frozenset(
 CUSTOM_KEYS = frozenset({"id", "severity", "control", "remediation", "effective_on", "stages"})
 
 POLICY_KINDS = ("load", "compile", "metadata", "forbidden")
+REPORT_SCHEMA = "gate.policy-check/v1"
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,17 @@ class Problem:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file or "", self.line or 0, self.column or 0, self.message)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem in the JSON report."""
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "excerpt": self.excerpt,
+        }
 
     @classmethod
     def from_error(cls, kind: str, exc: GateError) -> Problem:
@@ -123,6 +136,21 @@ class CheckReport:
         if "data" in kinds:
             return int(ExitCode.USAGE)
         return int(ExitCode.OPEN)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the JSON document `gate policy check --format json` prints (`gate.policy-check/v1`)."""
+        return {
+            "schema": REPORT_SCHEMA,
+            "root": self.root,
+            "digest": self.digest,
+            "modules": self.modules,
+            "tests": self.tests,
+            "data_files": self.data_files,
+            "rules": [m.to_dict() for m in self.rules],
+            "problems": [p.to_dict() for p in self.problems],
+            "notes": [p.to_dict() for p in self.notes],
+            "exit_code": self.exit_code,
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -611,3 +639,76 @@ def _finish(report: CheckReport) -> None:
     """Each problem once, in file and line order."""
     report.problems = sorted(set(report.problems), key=Problem.sort_key)
     report.notes = sorted(set(report.notes), key=Problem.sort_key)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A report as the CLI prints it: the body on stdout, the problems (text format) on stderr."""
+
+    stdout: str
+    stderr: str = ""
+
+
+LABELS = {
+    "compile": "compile error",
+    "forbidden": "forbidden builtin",
+    "metadata": "METADATA error",
+    "data": "data error",
+    "load": "error",
+}
+
+
+def _problem_lines(p: Problem, label: str) -> list[str]:
+    where = clean(p.where())
+    lines = [f"{where}: {label}: {clean(p.message)}" if where else f"{label}: {clean(p.message)}"]
+    lines.extend("    " + clean(ln) for ln in p.excerpt.splitlines())
+    return lines
+
+
+def _joined(lines: Sequence[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+def render_text(report: CheckReport) -> Rendered:
+    """For the terminal: the rule table and the summary line on stdout, each problem and note on
+    stderr with its file:line:column (every piece of policy text cleaned)."""
+    err: list[str] = []
+    for problem in report.problems:
+        err.extend(_problem_lines(problem, LABELS.get(problem.kind, "error")))
+    for note in report.notes:
+        err.extend(_problem_lines(note, "note"))
+    out: list[str] = []
+    if report.rules:
+        rows = [
+            (
+                clean(m.id or "(no id)", 40),
+                m.decision,
+                clean(m.severity or "?", 10),
+                clean(m.title or "(no title)", 70),
+                clean(f"{m.file}:{m.line}"),
+            )
+            for m in report.rules
+        ]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        out.append(f"rules ({len(rows)}):")
+        for r in rows:
+            out.append("  " + "  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4])
+    n = len(report.problems)
+    out.append(
+        f"policy check: {len(report.modules)} module(s), {len(report.tests)} test module(s), {len(report.data_files)} data file(s), "
+        f"{len(report.rules)} rule(s): " + (f"{n} problem(s); exit {report.exit_code}" if n else "no problems")
+    )
+    return Rendered(stdout=_joined(out), stderr=_joined(err))
+
+
+def render_json(report: CheckReport) -> Rendered:
+    """The report as one JSON document (`gate.policy-check/v1`) on stdout."""
+    return Rendered(stdout=json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+RENDERERS: dict[str, Callable[[CheckReport], Rendered]] = {"text": render_text, "json": render_json}
+"""`gate policy check --format` choices (the first is the default)."""

@@ -20,13 +20,16 @@ applied, because that is what a pipeline would see.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from gate.authoring.mdtext import escape
 from gate.output.console import location_of
 from gate.output.text import clean
+
+if TYPE_CHECKING:
+    from gate.runner import Config, Outcome
 
 LEVELS = {"violations": "deny", "warnings": "warn"}
 EVIDENCE_KEYS = ("findings", "components", "scans", "details")
@@ -180,6 +183,46 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str = 
     return result
 
 
+@dataclass(frozen=True)
+class WhatIf:
+    """`gate policy compare`'s answer: the comparison, or the error of each side that could not
+    be evaluated (the new side's first), and the exit code."""
+
+    comparison: Comparison | None
+    errors: tuple[str, ...]
+    exit_code: int
+
+
+def _error_line(label: str, policy: str, outcome: Outcome) -> str:
+    err = outcome.error
+    text = str(err) if err is not None else str((outcome.verdict.get("error") or {}).get("message"))
+    return clean(f"gate: error with the {label} policy ({policy}): {text}", 2000)
+
+
+def what_if(old: str, new: str, config: Config, *, fail_on_change: bool = False) -> WhatIf:
+    """Judge `config`'s reports under the `old` and the `new` policy (folder or bundle) with one
+    clock, and compare the verdicts.
+
+    Exit 0 (it informs), or 10 with `fail_on_change` when anything changed. When either side
+    cannot be evaluated: no comparison, each failed side's error line, and the exit code of the
+    first (the new side's first).
+    """
+    from gate.errors import ExitCode
+    from gate.runner import evaluate, resolve_time
+    from gate.verdict import format_time
+
+    # One clock for both sides, or effective dates and waiver expiry could differ between them.
+    config = replace(config, time=format_time(resolve_time(config.time)))
+    before = evaluate(replace(config, policy=old))
+    after = evaluate(replace(config, policy=new))
+    failed = [(label, path, o) for label, path, o in (("new", new, after), ("old", old, before)) if o.verdict["decision"] == "error"]
+    if failed:
+        lines = tuple(_error_line(label, path, o) for label, path, o in failed)
+        return WhatIf(None, lines, failed[0][2].exit_code)
+    result = compare(before.verdict, after.verdict, old_label="old", new_label="new")
+    return WhatIf(result, (), int(ExitCode.DENY) if fail_on_change and result.changed else 0)
+
+
 # --------------------------------------------------------------------------------------------
 # Rendering
 
@@ -283,4 +326,5 @@ def render_markdown(cmp: Comparison) -> str:
     return "\n".join(out) + "\n"
 
 
-RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
+RENDERERS: dict[str, Callable[[Comparison], str]] = {"text": render_text, "json": render_json, "markdown": render_markdown}
+"""`gate policy compare --format` choices."""

@@ -8,6 +8,7 @@ policy folder; no clock), and every piece of metadata escaped so it shows as wri
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from gate.authoring.mdtext import code, escape, paragraphs
 from gate.policy import PolicySet, RuleMeta
@@ -113,3 +114,20 @@ def _rule_section(m: RuleMeta, root: str) -> Sequence[str]:
     lines.append("**Remediation:** " + (paragraphs(m.remediation) or "_none given_"))
     lines.append("")
     return lines
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """`gate policy doc`'s document and how many rules it lists."""
+
+    text: str
+    rules: int
+
+
+def catalogue(root: str | None, *, title: str = "Policy catalogue") -> Catalogue:
+    """The catalogue of the policy folder at `root` (None: `gate.sources.policy_root`)."""
+    from gate.policy import load_policy
+    from gate.sources import policy_root
+
+    policy = load_policy(policy_root(root), include_tests=False)
+    return Catalogue(render_catalogue(policy, title=title), len(policy.rules))

@@ -161,3 +161,27 @@ def report_lines(
         lines.append(f"gate: coverage {s.percent:.1f}% is below --coverage-min {coverage_min:g}%")
         code = int(ExitCode.DENY)
     return lines, code
+
+
+def run_policy_tests(
+    root: str | None,
+    *,
+    engine: str = "embedded",
+    timeout: float = 120.0,
+    coverage_min: float = 0.0,
+    verbose: bool = False,
+    show_uncovered: bool = True,
+) -> tuple[list[str], int]:
+    """`gate policy test`: run the Rego unit tests of the policy folder at `root` (None:
+    `gate.sources.policy_root`) on `engine`; (lines to print, exit code) as `report_lines` says.
+
+    When every test passes, the modules no test reached are counted as 0% covered
+    (`fill_unreached`). Raises PolicyError when a module does not compile.
+    """
+    from gate.engine.registry import get_engine
+    from gate.sources import load_policy_path, policy_root
+
+    policy = load_policy_path(policy_root(root), include_tests=True)
+    run = get_engine(engine).run_tests(policy, timeout=timeout)
+    unreached = fill_unreached(run, policy, timeout=timeout) if run.results and all(t.passed for t in run.results) else []
+    return report_lines(run, coverage_min=coverage_min, verbose=verbose, show_uncovered=show_uncovered, unreached=unreached)

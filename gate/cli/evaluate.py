@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gate.cli import config_option, verbose_option
+from gate.cli import config_option, keep_until_exit, verbose_option
 from gate.cli.choices import OutputPair, reader_format_choice
 from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDINGS, Limits
 from gate.engine.registry import ENGINES
@@ -215,6 +215,7 @@ def build_config(reports: Sequence[str], as_format: str | None, **kw: Any) -> Co
         source_root=kw.get("source_root"),
         vuln_db=kw.get("vuln_db"),
         timing=not kw.get("no_timing"),
+        report_only=kw["fail_on"] == "never",
     )
 
 
@@ -226,18 +227,12 @@ def _config_not_used() -> list[dict[str, Any]]:
 
 def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]], options: OutputOptions | None = None) -> None:
     """Write each requested format to its file; any failure is an OutputError (exit 5)."""
+    from gate.cli.files import write_file
     from gate.output.registry import get_formatter
 
     for name, path in outputs:
         data = get_formatter(name, options).render_bytes(outcome.verdict, outcome.document)  # UTF-8, `\n` line ends
-        try:
-            parent = os.path.dirname(path)
-            if parent:
-                os.makedirs(parent, exist_ok=True)
-            with open(path, "wb") as fh:
-                fh.write(data)
-        except OSError as exc:
-            raise OutputError(f"cannot write the {name} output: {exc.strerror or exc}", file=path) from None
+        write_file(path, data, what=f"the {name} output")
         del data  # the verdict JSON is 100 MB at 10^5 findings: gone before the next format renders
 
 
@@ -315,36 +310,23 @@ def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> Outpu
     )
 
 
-def finish(
-    outcome: Outcome,
-    format_: str,
-    outputs: Sequence[tuple[str, str]],
-    options: OutputOptions | None = None,
-    *,
-    report_only: bool = False,
-) -> int:
-    """Render to the console and the files; the exit code (5 when an output failed).
-
-    `report_only` (`--fail-on never`): a pass or fail verdict is marked with the exit code it
-    would have had and the run exits 0; an error verdict keeps its code (it never passes).
-    """
+def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]], options: OutputOptions | None = None) -> int:
+    """Render to the console and the files; the exit code (5 when an output failed)."""
     from gate.output.registry import get_formatter
     from gate.output.text import error_lines
 
-    if report_only:
-        from gate.verdict import mark_report_only
-
-        mark_report_only(outcome.verdict)
     try:
         write_outputs(outcome, outputs, options)
     except OutputError as exc:
         click.echo(get_formatter(format_, options).render(outcome.verdict, outcome.document), nl=False)
         for text in error_lines(str(exc)):
             click.echo(text, err=True)
+        keep_until_exit(outcome)
         return int(exc.exit_code)
     rendered = get_formatter(format_, options).render(outcome.verdict, outcome.document)
     stream_err = format_ == "console" and outcome.error is not None
     click.echo(rendered, nl=False, err=stream_err)
+    keep_until_exit(outcome)
     return outcome.exit_code
 
 
@@ -360,7 +342,7 @@ def evaluate_command(reports: tuple[str, ...], as_format: str | None, **kw: Any)
     options = output_options(kw)
     config = build_config(reports, as_format, **kw)
     outcome = evaluate(config)
-    return finish(outcome, kw["format_"], outputs, options, report_only=kw["fail_on"] == "never")
+    return finish(outcome, kw["format_"], outputs, options)
 
 
 @click.command("baseline")
@@ -387,15 +369,11 @@ def baseline_command(
     vuln_db: str | None,
 ) -> int:
     """Write the fingerprints of today's findings as a baseline file."""
-    from pathlib import Path
-
+    from gate.cli.files import write_file
     from gate.output.json_format import dump
     from gate.runner import make_baseline
 
     baseline = make_baseline(reports, as_format=as_format, policy=policy, time_text=time_, allow_empty=allow_empty, vuln_db=vuln_db)
-    try:
-        Path(output).write_text(dump(baseline), encoding="utf-8")
-    except OSError as exc:
-        raise OutputError(f"cannot write the baseline: {exc.strerror or exc}", file=output) from None
+    write_file(output, dump(baseline).encode("utf-8"), what="the baseline")
     click.echo(f"baseline: {len(baseline['findings'])} finding fingerprint(s) written to {output}", err=True)
     return 0

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import click
 
-from gate.bundle import DEFAULT_KEY_ID, SIGNING_ALGORITHMS, build_bundle
+from gate.authoring.bundle import make_bundle
+from gate.bundle import DEFAULT_KEY_ID, SIGNING_ALGORITHMS
 from gate.cli import verbose_option
-from gate.cli.policy_test import default_dir
-from gate.policy import load_policy
-from gate.runner import check_data
 
 
 @click.command("bundle")
@@ -43,13 +41,7 @@ def bundle_command(
     Prints the policy digest on stdout (the folder's, which the bundle and its manifest carry
     too): pin it with --policy-digest.
     """
-    root = directory or default_dir()
-    policy = load_policy(root, include_tests=False)
-    check_data(policy)  # the data the runner would refuse is not shipped either
-    if revision is None:
-        revision = policy.digest
-    file_sha = build_bundle(policy, output, revision=revision, signing_key=signing_key, signing_alg=signing_alg, key_id=signing_key_id)
-    signed = f"signed {signing_alg}" if signing_key else "unsigned"
-    click.echo(f"gate: wrote {output} (file {file_sha}): revision {revision}, {len(policy.policy_modules())} modules, {signed}", err=True)
-    click.echo(policy.digest)
+    built = make_bundle(directory, output, revision=revision, signing_key=signing_key, signing_alg=signing_alg, key_id=signing_key_id)
+    click.echo(built.summary(), err=True)
+    click.echo(built.digest)
     return 0

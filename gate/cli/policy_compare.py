@@ -6,20 +6,11 @@ from typing import Any
 
 import click
 
-from gate.authoring.compare import RENDERERS, compare
+from gate.authoring.compare import RENDERERS, what_if
 from gate.cli import verbose_option
 from gate.cli.choices import reader_format_choice
 from gate.engine.registry import ENGINES
-from gate.errors import ExitCode
-from gate.output.text import clean
-from gate.runner import Config, Outcome, evaluate, resolve_time
-from gate.verdict import format_time
-
-
-def _error_line(label: str, policy: str, outcome: Outcome) -> str:
-    err = outcome.error
-    text = str(err) if err is not None else str((outcome.verdict.get("error") or {}).get("message"))
-    return clean(f"gate: error with the {label} policy ({policy}): {text}", 2000)
+from gate.runner import Config
 
 
 @click.command("compare")
@@ -49,29 +40,10 @@ def compare_command(old: str, new: str, reports: tuple[str, ...], format_: str, 
     Exit 0 (it informs), or 10 with --fail-on-change when something changed. When either
     side cannot be evaluated, that side's error and exit code (the new side's first).
     """
-    # One clock for both sides, or effective dates and waiver expiry could differ between them.
-    now = format_time(resolve_time(time_))
-    common = {
-        "reports": tuple(reports),
-        "as_format": kw["as_format"],
-        "data": tuple(kw["data"]),
-        "waivers": kw["waivers"],
-        "baseline": kw["baseline"],
-        "stage": kw["stage"],
-        "engine": kw["engine"],
-        "eval_timeout": kw["eval_timeout"],
-        "time": now,
-        "allow_empty": kw["allow_empty"],
-    }
-    before = evaluate(Config(policy=old, **common))
-    after = evaluate(Config(policy=new, **common))
-    failed = [(label, path, o) for label, path, o in (("new", new, after), ("old", old, before)) if o.verdict["decision"] == "error"]
-    if failed:
-        for label, path, outcome in failed:
-            click.echo(_error_line(label, path, outcome), err=True)
-        return int(failed[0][2].exit_code)
-    result = compare(before.verdict, after.verdict, old_label="old", new_label="new")
-    click.echo(RENDERERS[format_](result), nl=False)
-    if fail_on_change and result.changed:
-        return int(ExitCode.DENY)
-    return 0
+    config = Config(reports=tuple(reports), time=time_, **{**kw, "data": tuple(kw["data"])})
+    result = what_if(old, new, config, fail_on_change=fail_on_change)
+    for line in result.errors:
+        click.echo(line, err=True)
+    if result.comparison is not None:
+        click.echo(RENDERERS[format_](result.comparison), nl=False)
+    return result.exit_code

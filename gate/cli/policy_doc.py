@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from gate.authoring.doc import render_catalogue
+from gate.authoring.doc import catalogue
 from gate.cli import verbose_option
-from gate.cli.policy_test import default_dir
-from gate.errors import OutputError
-from gate.policy import load_policy
+from gate.cli.files import write_file
 
 
 @click.command("doc")
@@ -21,18 +17,10 @@ from gate.policy import load_policy
 def doc_command(directory: str | None, output: str | None, title: str) -> int:
     """Markdown catalogue of every rule (id, title, severity, control, stages, effective date,
     description, remediation), grouped by control, from the METADATA annotations."""
-    policy = load_policy(directory or default_dir(), include_tests=False)
-    text = render_catalogue(policy, title=title)
+    doc = catalogue(directory, title=title)
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(doc.text, nl=False)
         return 0
-    try:
-        parent = os.path.dirname(output)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        with open(output, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-    except OSError as exc:
-        raise OutputError(f"cannot write the catalogue: {exc.strerror or exc}", file=output) from None
-    click.echo(f"policy doc: {len(policy.rules)} rule(s) written to {output}", err=True)
+    write_file(output, doc.text.encode("utf-8"), what="the catalogue")
+    click.echo(f"policy doc: {doc.rules} rule(s) written to {output}", err=True)
     return 0

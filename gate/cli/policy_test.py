@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import click
 
-from gate.authoring.testrun import fill_unreached, report_lines
+from gate.authoring.testrun import run_policy_tests
 from gate.cli import verbose_option
-from gate.engine.registry import ENGINES, get_engine
-from gate.sources import load_policy_path, policy_root
-
-
-def default_dir() -> str:
-    """./policies if present, else the shipped pack (`gate.sources.policy_root`)."""
-    return policy_root()
+from gate.engine.registry import ENGINES
 
 
 @click.command("test")
@@ -39,11 +33,9 @@ def test_command(directory: str | None, engine: str, coverage_min: float, timeou
     policy modules (not the tests). Exit 0 when every test passes and coverage meets
     --coverage-min, 10 otherwise, 4 when a module does not compile.
     """
-    root = directory or default_dir()
-    policy = load_policy_path(root, include_tests=True)
-    run = get_engine(engine).run_tests(policy, timeout=timeout)
-    unreached = fill_unreached(run, policy, timeout=timeout) if run.results and all(t.passed for t in run.results) else []
-    lines, code = report_lines(run, coverage_min=coverage_min, verbose=verbose_tests, show_uncovered=not no_uncovered, unreached=unreached)
+    lines, code = run_policy_tests(
+        directory, engine=engine, timeout=timeout, coverage_min=coverage_min, verbose=verbose_tests, show_uncovered=not no_uncovered
+    )
     for line in lines:
         click.echo(line, err=line.startswith("gate: "))
     return code

@@ -10,12 +10,8 @@ to stderr: a live display on a terminal, plain lines in CI (not a TTY, or CI=tru
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
-import time
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -24,20 +20,12 @@ import click
 from gate.cli import config_option, verbose_option
 from gate.cli.choices import ScannerList
 from gate.cli.evaluate import build_config, evaluation_options, finish, output_options, parse_outputs
-from gate.errors import ConfigError, GateError, InputError, OutputError
 from gate.output.text import clean
-from gate.runner import check_data, evaluate, resolve_policy
-from scanners.run.coverage import CoverageRules
+from gate.scanning import DEFAULT_OUT, DEFAULT_SCANNER_TIMEOUT, DEFAULT_SCANNERS, ScanConfig, generate_sbom, scan_and_evaluate, scan_project
 from scanners.run.interface import RunRecord
-from scanners.run.parallel import Event, ScanRun, run_all
-from scanners.run.registry import SCANNERS, UnknownScanner, get_runner, parse_scanners
+from scanners.run.parallel import Event
+from scanners.run.registry import SCANNERS
 
-DEFAULT_OUT = "gate-reports"
-# The default scanners: dependency evidence comes from the generated SBOM matched against the
-# vulnerability database (gate vulndb), so nothing is installed; pip-audit (which resolves the
-# project by installing it) stays available by name.
-DEFAULT_SCANNERS = ("bandit", "semgrep", "sbom")
-DEFAULT_SCANNER_TIMEOUT = 600.0
 PROGRESS_MODES = ("auto", "live", "plain", "off")
 
 
@@ -211,91 +199,18 @@ def describe(record: RunRecord) -> str:
 # Wiring
 
 
-def _scanners(text: str | tuple[str, ...]) -> tuple[str, ...]:
-    if isinstance(text, tuple):
-        return text  # already checked by Click (ScannerList)
-    try:
-        return parse_scanners(text)
-    except UnknownScanner as exc:
-        raise click.BadParameter(str(exc), param_hint="--scanners") from None
-
-
-def _target(path: str) -> Path:
-    target = Path(path)
-    if not target.exists():
-        raise InputError("no such directory to scan", file=path)
-    if not target.is_dir():
-        raise InputError("the path to scan must be a project directory", file=path)
-    return target
-
-
-def _out_dir(out: str) -> Path:
-    directory = Path(out)
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the report folder: {exc.strerror or exc}", file=out) from None
-    return directory
-
-
-def coverage_rules(data: Mapping[str, Any]) -> CoverageRules:
-    """The data's coverage section (`coverage.exclude`, anchored globs); invalid data is exit 2."""
-    try:
-        return CoverageRules.from_data(data)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-
-
-def scan(
-    path: str,
-    *,
-    scanners: str | tuple[str, ...],
-    out: str,
-    scanner_timeout: float,
-    semgrep_config: Sequence[str],
-    pip_audit_service: str,
-    progress: str,
-    rules: CoverageRules | None = None,
-    private: Path | None = None,
-) -> ScanRun:
-    """Run the selected scanners on `path`; every worker thread has ended on return.
-
-    The tools write into a fresh private folder (mode 0700, under `private` or a new temporary
-    one), never into `out`; the run returned names each report by its copy in `out`, which this
-    writes from the bytes recorded when each tool ended (for humans: the gate never reads them).
-    """
-    names = _scanners(scanners)
-    target = _target(path)
-    out_dir = _out_dir(out)
-    runners = [get_runner(n, semgrep_configs=semgrep_config, pip_audit_service=pip_audit_service) for n in names]
-    display = make_progress(progress, names, path, scanner_timeout)
-    own = private is None
-    folder = Path(tempfile.mkdtemp(prefix="gate-run-")) if private is None else private
-    try:
-        reports = folder / "reports"
-        reports.mkdir(mode=0o700)
-        with display:
-            run = run_all(runners, target, reports, scanner_timeout, rules=rules, on_event=display.event, tick=display.tick)
-        shown = run.relocated(out_dir)
-        try:
-            shown.copy_reports(out_dir)
-        except OSError as exc:
-            raise OutputError(f"cannot keep a copy of the reports: {exc.strerror or exc}", file=out) from None
-        return shown
-    finally:
-        if own:
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _policy_for_scan(kw: Mapping[str, Any]) -> Any:
-    """The policy set `gate run` evaluates with, loaded before scanning for its coverage data; None
-    when it cannot be loaded (the evaluation then reports that error, and nothing is scanned)."""
-    try:
-        policy = resolve_policy(build_config((), None, **kw))
-        check_data(policy)
-    except GateError:
-        return None
-    return policy
+def scan_config(
+    path: str, scanners: tuple[str, ...], out: str, scanner_timeout: float, semgrep_config: Sequence[str], pip_audit_service: str
+) -> ScanConfig:
+    """The scanner options as the library's frozen config."""
+    return ScanConfig(
+        path=path,
+        scanners=tuple(scanners),
+        out=out,
+        timeout=scanner_timeout,
+        semgrep_configs=tuple(semgrep_config),
+        pip_audit_service=pip_audit_service,
+    )
 
 
 @click.command("run")
@@ -304,7 +219,7 @@ def _policy_for_scan(kw: Mapping[str, Any]) -> Any:
 @evaluation_options
 def run_command(
     path: str,
-    scanners: str | tuple[str, ...],
+    scanners: tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: tuple[str, ...],
@@ -323,41 +238,12 @@ def run_command(
     """
     outputs = parse_outputs(kw["outputs"])
     shown = output_options(kw, scan_root=path)
-    report_only = kw["fail_on"] == "never"
-    policy = _policy_for_scan(kw)
-    if policy is None:  # the evaluation reports why the policy could not be loaded
-        return finish(evaluate(build_config((), None, **kw)), kw["format_"], outputs, shown, report_only=report_only)
     if kw.get("quiet") and progress == "auto":
         progress = "off"  # --quiet: the decision line and errors only
-    rules = coverage_rules(policy.data)
-    private = Path(tempfile.mkdtemp(prefix="gate-run-"))
-    try:
-        run = scan(
-            path,
-            scanners=scanners,
-            out=out,
-            scanner_timeout=scanner_timeout,
-            semgrep_config=semgrep_config,
-            pip_audit_service=pip_audit_service,
-            progress=progress,
-            rules=rules,
-            private=private,
-        )
-        extra = run.extra_scans()
-        options = {
-            **kw,
-            # With incomplete runs recorded there is evidence to judge even if no report was written.
-            "allow_empty": bool(kw["allow_empty"] or extra),
-            "run_info": run.to_dict(),
-            "extra_scans": extra,
-            "recorded_reports": run.verified_reports,
-            "unscanned": tuple(run.unscanned()) if run.survey is not None else (),
-            "constant_pickles": run.constant_pickles if run.survey is not None else (),
-        }
-        outcome = evaluate(build_config((), None, **options))
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
-    return finish(outcome, kw["format_"], outputs, shown, report_only=report_only)
+    display = make_progress(progress, scanners, path, scanner_timeout)
+    config = scan_config(path, scanners, out, scanner_timeout, semgrep_config, pip_audit_service)
+    outcome = scan_and_evaluate(config, build_config((), None, **kw), display)
+    return finish(outcome, kw["format_"], outputs, shown)
 
 
 @click.command("scan")
@@ -367,7 +253,7 @@ def run_command(
 @verbose_option
 def scan_command(
     path: str,
-    scanners: str | tuple[str, ...],
+    scanners: tuple[str, ...],
     out: str,
     scanner_timeout: float,
     semgrep_config: tuple[str, ...],
@@ -381,29 +267,12 @@ def scan_command(
     was scanned, and 3 when a scanner did not complete (failed, timed out, not installed) or a
     source file went unscanned: `gate evaluate` of the folder alone would not see that.
     """
-    from gate.runner import Config
-
-    policy = resolve_policy(Config())
-    run = scan(
-        path,
-        scanners=scanners,
-        out=out,
-        scanner_timeout=scanner_timeout,
-        semgrep_config=semgrep_config,
-        pip_audit_service=pip_audit_service,
-        progress=progress,
-        rules=coverage_rules(policy.data),
-    )
-    for report in run.reports():
+    display = make_progress(progress, scanners, path, scanner_timeout)
+    result = scan_project(scan_config(path, scanners, out, scanner_timeout, semgrep_config, pip_audit_service), display)
+    for report in result.run.reports():
         click.echo(report)
-    failed = run.incomplete()
-    if failed:
-        names = "; ".join(f"{r.name} ({r.status}: {clean(r.errors[0] if r.errors else '', 200)})" for r in failed)
-        raise InputError(f"{len(failed)} scanner(s) did not complete: {names}", file=run.out_dir)
-    missed = run.unscanned()
-    if missed:
-        first = "; ".join(f"{clean(e['path'], 200)} ({clean(e['reason'], 200)})" for e in missed[:5])
-        raise InputError(f"{len(missed)} source file(s) no code scanner scanned: {first}", file=path)
+    if result.error is not None:
+        raise result.error
     return 0
 
 
@@ -439,27 +308,6 @@ def sbom_command(path: str, output: str, environment: str | None, timeout: float
     The project's lock file (poetry.lock, Pipfile.lock, uv.lock), else its requirements*.txt,
     else its pyproject.toml dependencies describe it; cyclonedx-py writes the SBOM.
     """
-    from scanners.run.sbom import SbomRunner, component_count
-
-    target = _target(path)
-    out = Path(output)
-    if out.parent != Path() and not out.parent.is_dir():
-        try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create the folder for the SBOM: {exc.strerror or exc}", file=output) from None
-    started = time.monotonic()
-    record = SbomRunner(environment=environment, output=out).run(target, out.parent, timeout)
-    if record.status == "not_applicable":
-        raise InputError(
-            f"{record.notes[0] if record.notes else 'nothing to describe'}; use --environment to describe an installed environment",
-            file=path,
-        )
-    if record.status in ("unavailable", "skipped"):
-        raise ConfigError(record.errors[0])
-    source = next((n for n in record.notes if n.startswith("from ")), "")
-    if not record.complete or record.report is None:
-        raise InputError(f"SBOM generation {source} {record.status}: {clean(record.errors[0] if record.errors else '', 500)}", file=path)
-    components = component_count(record, output)
-    click.echo(f"gate: sbom: {components} component(s) {source} written to {clean(output)} in {time.monotonic() - started:.1f} s", err=True)
+    generated = generate_sbom(path, output, environment=environment, timeout=timeout)
+    click.echo(generated.summary(), err=True)
     return 0

@@ -5,11 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import click
 
 from gate.cli import verbose_option
+from gate.cli.choices import LazyChoices
 
 
 def _db_option(fn: click.decorators.FC) -> click.decorators.FC:
@@ -66,8 +66,9 @@ def update_command(source: str | None, db: str | None, ecosystems: tuple[str, ..
     """Build (or replace, atomically) the database from the OSV export or a local source."""
     from gate import __version__
     from gate.vulndb import store
+    from gate.vulndb.status import update_summary
 
-    db_dir = Path(db) if db else store.default_db_dir()
+    db_dir = store.db_dir_of(db)
     show = sys.stderr.isatty() if progress is None else progress
     with _progress(show) as report:
         manifest = store.update(
@@ -78,37 +79,27 @@ def update_command(source: str | None, db: str | None, ecosystems: tuple[str, ..
             timeout=timeout,
             gate_version=__version__,
         )
-    click.echo(
-        f"vulndb: {manifest.records} record(s) ({', '.join(manifest.ecosystems) or 'no ecosystem'}; "
-        f"{manifest.withdrawn} withdrawn left out) from {manifest.source} written to {db_dir} ({manifest.sha256})",
-        err=True,
-    )
+    click.echo(update_summary(manifest, db_dir), err=True)
     return 0
+
+
+def _status_formats() -> tuple[str, ...]:
+    from gate.vulndb.status import RENDERERS
+
+    return tuple(RENDERERS)
 
 
 @vulndb_group.command("status")
 @_db_option
-@click.option("--format", "format_", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format", "format_", type=click.Choice(LazyChoices(_status_formats)), default="text", show_default=True, help="Output format."
+)
 @click.option("--time", "time_", envvar="GATE_TIME", help='"Now" for the age (RFC 3339).')
 @verbose_option
 def status_command(db: str | None, format_: str, time_: str | None) -> int:
     """Print the database's source, time fetched, record count, digest and age (checking the digest)."""
-    import json
-
-    from gate.output.text import clean
     from gate.runner import resolve_time
-    from gate.vulndb import store
-    from gate.vulndb.match import age_days
+    from gate.vulndb.status import RENDERERS, status
 
-    db_dir = Path(db) if db else store.default_db_dir()
-    database = store.load(db_dir)
-    m = database.manifest
-    doc = {**m.to_dict(), "path": str(db_dir), "age_days": age_days(database, resolve_time(time_))}
-    if format_ == "json":
-        click.echo(json.dumps(doc, indent=2, sort_keys=True))
-        return 0
-    for key in ("path", "source", "fetched", "newest_record", "records", "withdrawn", "ecosystems", "sha256", "age_days"):
-        value = doc[key]
-        text = ", ".join(value) if isinstance(value, list) else str(value)
-        click.echo(f"{key + ':':15} {clean(text)}")
+    click.echo(RENDERERS[format_](status(db, resolve_time(time_))), nl=False)
     return 0

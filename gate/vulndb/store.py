@@ -43,6 +43,11 @@ def default_db_dir() -> Path:
     return Path(base) / "policy-gate" / "vulndb"
 
 
+def db_dir_of(given: str | Path | None) -> Path:
+    """`--db` / `--vuln-db` as given, else the per-user cache folder (`default_db_dir`)."""
+    return Path(given) if given else default_db_dir()
+
+
 @dataclass(frozen=True)
 class Manifest:
     """What `manifest.json` says about a database."""
