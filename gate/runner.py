@@ -12,18 +12,18 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gate import __version__
 from gate.collect import Limits, collect
-from gate.engine.interface import Engine, RawDecision
 from gate.errors import ConfigError, GateError, PolicyError
-from gate.pipeline import Context, Prepared, prepare
+from gate.pipeline import Context, prepare
 from gate.policy import PolicySet
+from gate.records import EngineInfo, InputDocument, NotUsedRecord, Prepared, ScanRecord, UnscannedRecord, Verdict
 from gate.sources import Governance, policy_root
-from gate.verdict import build_verdict, decide, format_time, parse_time
+from gate.verdict import Decision, RunInfo, build_verdict, decide, format_time, parse_time
 
 DEFAULT_STAGE = "default"
 
@@ -77,8 +77,8 @@ class Config:
 class Outcome:
     """A verdict and the input document it was judged on (None when the run stopped early)."""
 
-    verdict: dict[str, Any]
-    document: dict[str, Any] | None
+    verdict: Verdict
+    document: InputDocument | None
     policy: PolicySet | None = None
     error: GateError | None = None
 
@@ -169,7 +169,9 @@ def evaluate(config: Config) -> Outcome:
     started = time.perf_counter()
     policy: PolicySet | None = None
     prepared: Prepared | None = None
-    engine_info: dict[str, Any] | None = None
+    input_json: str | None = None
+    lean: Lean | None = None
+    engine_info: EngineInfo | None = None
     context: Context | None = None
     try:
         now = resolve_time(config.time)
@@ -211,73 +213,85 @@ def evaluate(config: Config) -> Outcome:
             unscanned_entries = tuple(_unscanned_in(config.source_root, reports, policy.data, config.limits))
         if gov.ref is not None:
             reports = trusted_vex(gov, reports, config.limits)
-        not_used = gov.not_used
         t0 = time.perf_counter()
         reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, policy.data, now)
         timing["vulndb"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
         del reports  # the document holds copies; the model objects need not outlive it
-        prepared.document["vulndb"] = vulndb
+        document = prepared.document
+        document["vulndb"] = vulndb
         if vulndb_scan is not None:
-            prepared.document["scans"].append(vulndb_scan)
+            document["scans"].append(cast("ScanRecord", vulndb_scan))
         if config.extra_scans:
-            prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
+            document["scans"].extend(cast("ScanRecord", dict(s)) for s in config.extra_scans)
         if unscanned_entries is not None:
-            prepared.document["unscanned"] = _unscanned(unscanned_entries, policy.data)
-        input_json = json.dumps(prepared.document, ensure_ascii=False)
+            document["unscanned"] = _unscanned(unscanned_entries, policy.data)
+        input_json = json.dumps(document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
+        lean = Lean.of(prepared, input_json)  # while the engine works, the document is kept only as its JSON
+        del document
+        prepared = input_json = None
         from gate.engine.registry import get_engine
 
         engine = get_engine(config.engine, **_engine_options(config))
         engine_info = {"name": config.engine, "version": engine.version()}
         t0 = time.perf_counter()
-        raw = evaluate_lean(engine, policy, prepared, input_json, config.eval_timeout)
+        raw = engine.evaluate(policy, lean.input_json, timeout=config.eval_timeout)
         engine_info["version"] = engine.version()  # a server engine knows its bundle revision only now
-        del input_json
+        prepared, lean = lean.restored(), None
         timing["evaluate"] = time.perf_counter() - t0
-        violations, warnings, not_applicable, decision, exit_code = decide(raw, policy, stage=stage, now=now, fail_on=fail_on)
+        decision = decide(raw, policy, stage=stage, now=now, fail_on=fail_on)
         timing["total"] = time.perf_counter() - started
-        verdict = build_verdict(
-            decision=decision,
-            exit_code=exit_code,
-            violations=violations,
-            warnings=warnings,
-            document=prepared.document,
+        run = RunInfo(
             policy=policy.to_dict(),
             engine=engine_info,
             context=context.to_dict(),
             timing=_rounded(timing) if config.timing else {},
-            waived=prepared.waived,
-            waivers_expired=prepared.waivers_expired,
-            waivers_unused=prepared.waivers_unused,
-            waivers_expiring=prepared.waivers_expiring,
-            vex_applied=prepared.vex_applied,
-            not_applicable=not_applicable,
-            extra={
-                **_extra(config, policy, prepared.document, violations, warnings, prepared),
-                "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
-                **({"unscanned": prepared.document["unscanned"]} if "unscanned" in prepared.document else {}),
-                "vulndb": vulndb,
-            },
+            run=dict(config.run_info) if config.run_info else None,
+            rules={rid: policy.rules[rid].to_dict() for rid in sorted(policy.rules)},
+            not_used=cast("list[NotUsedRecord]", gov.not_used),
+            vulndb=vulndb,
         )
-        return Outcome(verdict=verdict, document=prepared.document, policy=policy)
+        return Outcome(verdict=build_verdict(decision, prepared, run), document=prepared.document, policy=policy)
     except GateError as exc:
+        if prepared is None and lean is not None:  # the engine failed: the document back from its JSON
+            prepared = lean.restored()
         timing["total"] = time.perf_counter() - started
-        verdict = build_verdict(
-            decision="error",
-            exit_code=int(exc.exit_code),
-            violations=[],
-            warnings=[],
-            document=prepared.document if prepared else None,
+        run = RunInfo(
             policy=policy.to_dict() if policy else None,
             engine=engine_info,
             context=context.to_dict() if context else None,
             timing=_rounded(timing) if config.timing else {},
-            error=exc,
-            extra={"findings": {}, "run": dict(config.run_info) if config.run_info else None},
+            run=dict(config.run_info) if config.run_info else None,
         )
+        verdict = build_verdict(Decision.failed(exc), prepared, run)
         return Outcome(verdict=verdict, document=prepared.document if prepared else None, policy=policy, error=exc)
+
+
+@dataclass(frozen=True)
+class Lean:
+    """A prepared run whose input document is held only as its JSON, while the engine works.
+
+    The engine's workers hold their own copy of the input, parsed from the JSON; the parent's
+    copy as Python objects would be the largest thing in memory, and nothing reads it then.
+    Keeping only the JSON and parsing it again afterwards costs a twentieth of the run's time at
+    10^5 findings and keeps the whole run under 1 GiB. The JSON round trip gives back an equal
+    document (it was built of JSON values), also when the engine fails.
+    """
+
+    governance: Prepared
+    """The prepared run with an empty document: the waiver and VEX records the verdict reports."""
+    input_json: str
+
+    @classmethod
+    def of(cls, prepared: Prepared, input_json: str) -> Lean:
+        """`prepared` without its document (the caller drops its own reference to it)."""
+        return cls(replace(prepared, document=cast("InputDocument", {})), input_json)
+
+    def restored(self) -> Prepared:
+        """The prepared run with its document read back from the JSON."""
+        return replace(self.governance, document=cast("InputDocument", json.loads(self.input_json)))
 
 
 def make_baseline(
@@ -353,22 +367,6 @@ def _vulndb(
     if attached.report is not None:
         reports = [*reports, attached.report]
     return reports, attached.info, attached.scan
-
-
-def evaluate_lean(engine: Engine, policy: PolicySet, prepared: Prepared, input_json: str, timeout: float) -> RawDecision:
-    """Evaluate with the Python input document set aside, and read it back from its JSON after.
-
-    While the engine works (its workers hold their own copy of the input, parsed from the JSON),
-    the parent's copy as Python objects is the largest thing in memory and nothing reads it:
-    dropping it and parsing the JSON again afterwards costs a twentieth of the run's time at
-    10^5 findings and keeps the whole run under 1 GiB. The JSON round trip gives back an equal
-    document (it was built of JSON values), also when the engine fails.
-    """
-    prepared.document = {}
-    try:
-        return engine.evaluate(policy, input_json, timeout=timeout)
-    finally:
-        prepared.document = json.loads(input_json)
 
 
 def check_data(policy: PolicySet) -> None:
@@ -489,7 +487,7 @@ def _unscanned_in(root: str, reports: Sequence[Any], data: Mapping[str, Any], li
     return unscanned(survey(folder, rules), covered, "reports that list the files they scanned")
 
 
-def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[UnscannedRecord]:
     """`input.unscanned`: each file with `test_code` from the data's test-path globs, as findings have it."""
     from gate.paths import compile_globs
 
@@ -508,45 +506,3 @@ def _engine_options(config: Config) -> dict[str, Any]:
 
 def _rounded(timing: Mapping[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in sorted(timing.items())}
-
-
-def _extra(
-    config: Config,
-    policy: PolicySet,
-    document: Mapping[str, Any],
-    violations: Sequence[Mapping[str, Any]],
-    warnings: Sequence[Mapping[str, Any]],
-    prepared: Prepared,
-) -> dict[str, Any]:
-    """The findings cited as evidence (compact, with locations), the rules' metadata, the run."""
-    cited: set[str] = set()
-    for e in (*violations, *warnings):
-        cited.update(e["evidence"]["findings"])
-    cited.update(str(w.get("finding")) for w in prepared.waived)
-    by_id = {f["id"]: f for f in document["findings"] if f["id"] in cited}
-    compact = {
-        fid: {
-            "tool": f["tool"],
-            "rule_id": f["rule_id"],
-            "rule_name": f["rule_name"],
-            "kind": f["kind"],
-            "severity": f["severity"],
-            "message": f["message"],
-            "location": f["location"],
-            "package": f["package"],
-            "cwe": f["cwe"],
-            "test_code": f["test_code"],
-            "baseline": f["baseline"],
-            "duplicates": f["duplicates"],
-            "waiver": f["waiver"],
-            "vex": f["vex"],
-            "help_uri": f["help_uri"],
-            "source": f["source"],
-        }
-        for fid, f in sorted(by_id.items())
-    }
-    return {
-        "findings": compact,
-        "rules": {rid: policy.rules[rid].to_dict() for rid in sorted(policy.rules)},
-        "run": dict(config.run_info) if config.run_info else None,
-    }

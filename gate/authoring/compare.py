@@ -22,11 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gate.authoring.mdtext import escape
 from gate.output.console import location_of
 from gate.output.text import clean
+
+if TYPE_CHECKING:
+    from gate.records import Verdict
 
 LEVELS = {"violations": "deny", "warnings": "warn"}
 EVIDENCE_KEYS = ("findings", "components", "scans", "details")
@@ -101,7 +104,7 @@ class Side:
                 # The same key twice on one side (a rule that emits two messages for the same
                 # evidence): the deny wins, as it does for the gate.
                 if k not in out or (level == "deny" and out[k].level == "warn"):
-                    out[k] = Item(level, e, location_of(self.verdict, e))
+                    out[k] = Item(level, e, location_of(cast("Verdict", self.verdict), e))  # a verdict the runner built
         return out
 
     def summary(self) -> dict[str, Any]:

@@ -18,7 +18,8 @@ from gate.verdict import format_time
 
 def _error_line(label: str, policy: str, outcome: Outcome) -> str:
     err = outcome.error
-    text = str(err) if err is not None else str((outcome.verdict.get("error") or {}).get("message"))
+    record = outcome.verdict["error"]
+    text = str(err) if err is not None else str(record["message"] if record else None)
     return clean(f"gate: error with the {label} policy ({policy}): {text}", 2000)
 
 
