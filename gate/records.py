@@ -227,9 +227,9 @@ class _EntryBase(TypedDict):
     rule: str
     title: str
     severity: str
-    control: str | None
+    control: str
     msg: str
-    remediation: str | None
+    remediation: str
     evidence: Evidence
     effective_on: str | None
 
