@@ -9,6 +9,7 @@ and waivers mark the findings they cover before evaluation).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -72,7 +73,7 @@ class _Paths:
     is `app/main.py`, and a path outside the root is never test code.
     """
 
-    def __init__(self, test_re: Any) -> None:
+    def __init__(self, test_re: re.Pattern[str] | None) -> None:
         self.test_re = test_re
         self.seen: dict[str, tuple[str | None, bool]] = {}
 
@@ -80,8 +81,9 @@ class _Paths:
         known = self.seen.get(raw) if raw is not None else None
         if known is None:
             path = normalise(raw)
-            form = match_form(raw) if self.test_re is not None else None
-            known = (path, bool(form and self.test_re.match(form)))
+            test_re = self.test_re
+            form = match_form(raw) if test_re is not None else None
+            known = (path, bool(form and test_re is not None and test_re.match(form)))
             if raw is not None:
                 self.seen[raw] = known
         return known

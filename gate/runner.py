@@ -14,16 +14,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from gate import __version__
-from gate.collect import Limits, collect
+from gate.collect import Limits, Report, collect
 from gate.errors import ConfigError, GateError, PolicyError
 from gate.pipeline import Context, prepare
 from gate.policy import PolicySet
 from gate.records import EngineInfo, InputDocument, NotUsedRecord, Prepared, ScanRecord, UnscannedRecord, Verdict
 from gate.sources import Governance, policy_root
 from gate.verdict import Decision, RunInfo, build_verdict, decide, format_time, parse_time
+
+if TYPE_CHECKING:  # imported on use: a run without waivers never loads the module
+    from gate.model import VexStatement
+    from gate.waivers import WaiverSet
 
 DEFAULT_STAGE = "default"
 
@@ -333,8 +337,8 @@ def make_baseline(
 
 
 def _vulndb(
-    config: Config, reports: list[Any], profile: Mapping[str, Any], data: Mapping[str, Any], now: dt.datetime
-) -> tuple[list[Any], dict[str, Any], dict[str, Any] | None]:
+    config: Config, reports: list[Report], profile: Mapping[str, Any], data: Mapping[str, Any], now: dt.datetime
+) -> tuple[list[Report], dict[str, Any], dict[str, Any] | None]:
     """Match the run's SBOM components against the vulnerability database (gate/vulndb).
 
     The database is `--vuln-db` / `GATE_VULN_DB` / the config file's `vuln_db`, else the per-user
@@ -381,7 +385,7 @@ def check_data(policy: PolicySet) -> None:
     validate_data(policy.data, policy.root)
 
 
-def load_waivers(gov: Governance, path: str, *, now: dt.datetime, horizon_days: int, warn_before_days: int) -> Any:
+def load_waivers(gov: Governance, path: str, *, now: dt.datetime, horizon_days: int, warn_before_days: int) -> WaiverSet:
     """The waivers file from the trusted source (a WaiverSet).
 
     Under `--policy-ref`, a waivers file the ref does not have waives nothing (the work tree's is
@@ -418,7 +422,7 @@ def load_trusted_baseline(gov: Governance, path: str) -> set[str]:
     return parse_baseline(got[1], got[0])
 
 
-def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
+def trusted_vex(gov: Governance, reports: list[Report], limits: Limits) -> list[Report]:
     """Under --policy-ref, VEX statements count only as the trusted ref holds them.
 
     A report whose work-tree copy carries VEX statements is looked up at the ref by name: the
@@ -443,7 +447,7 @@ def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
             continue
         got = gov.file(r.path, "vex", what="VEX document")
         if got is None:
-            vex: tuple[Any, ...] = ()
+            vex: tuple[VexStatement, ...] = ()
         else:
             shown, content = got
             vex = tuple(read_document(content, shown, limits=limits).result.vex)
@@ -453,7 +457,7 @@ def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
     return out
 
 
-def _unscanned_in(root: str, reports: Sequence[Any], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
+def _unscanned_in(root: str, reports: Sequence[Report], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
     """`gate evaluate --source-root DIR`: the source files under DIR that no report lists as scanned.
 
     The project is surveyed with the data's coverage rules, as `gate run` does; a report covers
