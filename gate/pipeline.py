@@ -25,8 +25,11 @@ from gate.records import (
     ComponentRecord,
     ContextRecord,
     FindingRecord,
+    InputDocument,
+    JsonObject,
     Prepared,
     ScanRecord,
+    UnscannedRecord,
     VexApplied,
     VexMark,
     WaivedRecord,
@@ -536,8 +539,15 @@ def prepare(
     waivers: WaiverSet | None = None,
     baseline: set[str] | None = None,
     extra_vex: Sequence[VexStatement] = (),
+    extra_scans: Sequence[ScanRecord] = (),
+    vulndb: JsonObject | None = None,
+    unscanned: list[UnscannedRecord] | None = None,
 ) -> Prepared:
     """Build the input document from the reports, the data, the waivers and the baseline.
+
+    `extra_scans` are scans the run records itself (the vulnerability database's, `gate run`'s),
+    after the reports' own; `vulndb` and `unscanned` become the document's keys of those names
+    (left out when None). The document is complete when it is returned: nothing edits it after.
 
     Raises ConfigError (exit 2) for a `test_paths` glob that names nothing: the data files are
     checked with their lines as they are loaded (`gate.policy.check_data_scopes`); this is the
@@ -589,15 +599,20 @@ def prepare(
         states = configured if isinstance(configured, list) else DEFAULT_SUPPRESSING_STATES
         waived = sorted([*waived, *vex_waived(findings, vex_applied, states)], key=lambda r: (str(r["finding"]), str(r["waiver"])))
     findings = _in_source_order(findings, [f.index for f in raw], raw_sources)
+    document: InputDocument = {
+        "schema": INPUT_SCHEMA,
+        "context": context.to_dict(),
+        "findings": findings,
+        "components": components,
+        "scans": [*(_scan_dict(r, config_data) for r in reports), *extra_scans],
+        "waivers": waiver_entries,
+    }
+    if vulndb is not None:
+        document["vulndb"] = vulndb
+    if unscanned is not None:
+        document["unscanned"] = unscanned
     return Prepared(
-        document={
-            "schema": INPUT_SCHEMA,
-            "context": context.to_dict(),
-            "findings": findings,
-            "components": components,
-            "scans": [_scan_dict(r, config_data) for r in reports],
-            "waivers": waiver_entries,
-        },
+        document=document,
         waived=waived,
         waivers_expired=expired,
         waivers_unused=unused,

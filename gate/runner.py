@@ -221,20 +221,21 @@ def evaluate(config: Config) -> Outcome:
         reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, policy.data, now)
         timing["vulndb"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
+        own_scans = [*([vulndb_scan] if vulndb_scan is not None else []), *(dict(s) for s in config.extra_scans)]
+        prepared = prepare(
+            reports,
+            context=context,
+            config_data=policy.data,
+            waivers=waivers,
+            baseline=baseline,
+            extra_scans=cast("list[ScanRecord]", own_scans),
+            vulndb=vulndb,
+            unscanned=_unscanned(unscanned_entries, policy.data) if unscanned_entries is not None else None,
+        )
         del reports  # the document holds copies; the model objects need not outlive it
-        document = prepared.document
-        document["vulndb"] = vulndb
-        if vulndb_scan is not None:
-            document["scans"].append(cast("ScanRecord", vulndb_scan))
-        if config.extra_scans:
-            document["scans"].extend(cast("ScanRecord", dict(s)) for s in config.extra_scans)
-        if unscanned_entries is not None:
-            document["unscanned"] = _unscanned(unscanned_entries, policy.data)
-        input_json = json.dumps(document, ensure_ascii=False)
+        input_json = json.dumps(prepared.document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
         lean = Lean.of(prepared, input_json)  # while the engine works, the document is kept only as its JSON
-        del document
         prepared = input_json = None
         from gate.engine.registry import get_engine
 
