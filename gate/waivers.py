@@ -265,7 +265,7 @@ class WaiverSet:
             if chosen is None:
                 continue
             f["waiver"] = chosen.record()
-            loc = f["location"]
+            loc = f.get("location")
             out.waived.append(
                 {
                     "finding": f["id"],
@@ -274,9 +274,9 @@ class WaiverSet:
                     "approved_by": chosen.approved_by,
                     "expires": chosen.expires,
                     "ticket": chosen.ticket,
-                    "rule_id": f["rule_id"],
-                    "tool": f["tool"],
-                    "path": loc["path"] if loc is not None else None,
+                    "rule_id": f.get("rule_id"),
+                    "tool": f.get("tool"),
+                    "path": loc.get("path") if loc else None,
                 }
             )
         for w in self.waivers:
