@@ -9,6 +9,7 @@ and waivers mark the findings they cover before evaluation).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,6 +21,21 @@ from gate.fingerprint import fingerprints
 from gate.model import Component, Finding, VexStatement
 from gate.paths import compile_globs, match_form, normalise, scope_problem
 from gate.purl import canonical_or_text
+from gate.records import (
+    ComponentRecord,
+    ConstantPickleRecord,
+    ContextRecord,
+    FindingRecord,
+    InputDocument,
+    JsonObject,
+    Prepared,
+    ScanRecord,
+    UnscannedRecord,
+    VexApplied,
+    VexMark,
+    WaivedRecord,
+    WaiverEntry,
+)
 from scanners.claims import Producers, completeness
 
 if TYPE_CHECKING:  # imported on use: a run without waivers or VEX never loads the module
@@ -40,7 +56,8 @@ class Context:
     commit: str | None = None
     pull_request: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ContextRecord:
+        """`input.context`."""
         return {
             "stage": self.stage,
             "repository": self.repository,
@@ -52,18 +69,6 @@ class Context:
         }
 
 
-@dataclass
-class Prepared:
-    """The input document and what the verdict needs to report about the run's governance."""
-
-    document: dict[str, Any]
-    waived: list[dict[str, Any]] = field(default_factory=list)
-    waivers_expired: list[dict[str, Any]] = field(default_factory=list)
-    waivers_unused: list[dict[str, Any]] = field(default_factory=list)
-    waivers_expiring: list[dict[str, Any]] = field(default_factory=list)
-    vex_applied: list[dict[str, Any]] = field(default_factory=list)
-
-
 class _Paths:
     """Each distinct path a run reports, normalised and judged test code once (findings share files).
 
@@ -72,7 +77,7 @@ class _Paths:
     is `app/main.py`, and a path outside the root is never test code.
     """
 
-    def __init__(self, test_re: Any) -> None:
+    def __init__(self, test_re: re.Pattern[str] | None) -> None:
         self.test_re = test_re
         self.seen: dict[str, tuple[str | None, bool]] = {}
 
@@ -80,14 +85,15 @@ class _Paths:
         known = self.seen.get(raw) if raw is not None else None
         if known is None:
             path = normalise(raw)
-            form = match_form(raw) if self.test_re is not None else None
-            known = (path, bool(form and self.test_re.match(form)))
+            test_re = self.test_re
+            form = match_form(raw) if test_re is not None else None
+            known = (path, bool(form and test_re is not None and test_re.match(form)))
             if raw is not None:
                 self.seen[raw] = known
         return known
 
 
-def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths) -> dict[str, Any]:
+def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, paths: _Paths) -> FindingRecord:
     loc = f.location
     path, test_code = paths.get(loc.path) if loc else (None, False)
     pkg = f.package
@@ -127,7 +133,7 @@ def _finding_dict(f: Finding, fid: str, source_path: str, source_format: str, pa
     }
 
 
-def _component_dict(c: Component, source_path: str, source_format: str) -> dict[str, Any]:
+def _component_dict(c: Component, source_path: str, source_format: str) -> ComponentRecord:
     return {
         "name": c.name,
         "version": c.version,
@@ -142,7 +148,7 @@ def _component_dict(c: Component, source_path: str, source_format: str) -> dict[
     }
 
 
-def _scan_dict(r: Report, config_data: Mapping[str, Any]) -> dict[str, Any]:
+def _scan_dict(r: Report, config_data: Mapping[str, Any]) -> ScanRecord:
     res = r.result
     complete, errors = completeness(res, config_data)  # a report that hid results is incomplete
     return {
@@ -162,7 +168,7 @@ def _scan_dict(r: Report, config_data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def duplicate_key(finding: Mapping[str, Any]) -> tuple[str, str, Any] | None:
+def duplicate_key(finding: FindingRecord) -> tuple[str, str, Any] | None:
     """What a finding is compared on for duplicates: ("pkg", name, version) for a dependency
     finding, ("code", path, line) for a located finding with a CWE, else None (never linked)."""
     pkg = finding["package"]
@@ -212,7 +218,7 @@ class WeaknessFamilies:
                 by_rule[str(rule).lower()].add(name)
         return cls({k: frozenset(v) for k, v in by_cwe.items()}, {k: frozenset(v) for k, v in by_rule.items()})
 
-    def of(self, finding: Mapping[str, Any]) -> frozenset[str]:
+    def of(self, finding: FindingRecord) -> frozenset[str]:
         """The weakness families of a finding (see the class docstring)."""
         listed = self.by_rule.get(f"{str(finding['tool']).lower()}:{str(finding['rule_id']).lower()}")
         if listed:
@@ -225,7 +231,7 @@ class WeaknessFamilies:
 
 
 def link_duplicates(
-    findings: list[dict[str, Any]],
+    findings: list[FindingRecord],
     line_window: int,
     keys: Sequence[tuple[str, str, Any] | None] | None = None,
     families: WeaknessFamilies | None = None,
@@ -310,7 +316,7 @@ def link_duplicates(
 _SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-def spread_waivers(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def spread_waivers(findings: list[FindingRecord]) -> list[WaivedRecord]:
     """One waiver covers one flaw: a waiver on a finding also covers the findings linked to it
     (`duplicates`), as far as it names their flaw; the records of the findings it came to cover.
 
@@ -324,36 +330,36 @@ def spread_waivers(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     through a finding it came to cover. Inline suppressions and VEX do not spread.
     """
     by_id = {f["id"]: f for f in findings}
-    waived = [f for f in findings if f.get("waiver") is not None and f["duplicates"]]
-    out: list[dict[str, Any]] = []
-    for f in waived:
-        top = _SEVERITY_RANK.get(str(f.get("severity")), len(_SEVERITY_RANK))
+    waived = [(f, f["waiver"]) for f in findings if f["waiver"] is not None and f["duplicates"]]  # before any spreads
+    out: list[WaivedRecord] = []
+    for f, mark in waived:
+        top = _SEVERITY_RANK.get(str(f["severity"]), len(_SEVERITY_RANK))
         for other_id in f["duplicates"]:
             g = by_id.get(other_id)
-            if g is None or g.get("waiver") is not None:
+            if g is None or g["waiver"] is not None:
                 continue
-            if f["package"] is None and _SEVERITY_RANK.get(str(g.get("severity")), len(_SEVERITY_RANK)) > top:
+            if f["package"] is None and _SEVERITY_RANK.get(str(g["severity"]), len(_SEVERITY_RANK)) > top:
                 continue
-            g["waiver"] = dict(f["waiver"])
-            loc = g.get("location") or {}
+            g["waiver"] = {**mark}
+            loc = g["location"]
             out.append(
                 {
                     "finding": g["id"],
-                    "waiver": f["waiver"]["id"],
-                    "reason": f["waiver"].get("reason"),
-                    "approved_by": f["waiver"].get("approved_by"),
-                    "expires": f["waiver"].get("expires"),
-                    "ticket": f["waiver"].get("ticket"),
-                    "rule_id": g.get("rule_id"),
-                    "tool": g.get("tool"),
-                    "path": loc.get("path"),
+                    "waiver": mark["id"],
+                    "reason": mark["reason"],
+                    "approved_by": mark["approved_by"],
+                    "expires": mark["expires"],
+                    "ticket": mark["ticket"],
+                    "rule_id": g["rule_id"],
+                    "tool": g["tool"],
+                    "path": loc["path"] if loc is not None else None,
                     "linked_to": f["id"],
                 }
             )
     return out
 
 
-def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]) -> list[dict[str, Any]]:
+def apply_vex(findings: list[FindingRecord], statements: Sequence[VexStatement]) -> list[VexApplied]:
     """Mark the findings VEX statements speak about; return what was applied, for the verdict.
 
     VEX speaks about dependency vulnerabilities only (issue 14: a CycloneDX entry `id: B602`
@@ -383,9 +389,10 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
         for vid in sorted({st.vulnerability, *st.aliases}):
             if vid:
                 index[vid.casefold()].append(n)
-    applied = []
+    applied: list[VexApplied] = []
     for f in findings:
-        if f.get("kind") != "dependency" or not (f.get("package") or {}).get("purl"):
+        pkg = f["package"]
+        if f["kind"] != "dependency" or pkg is None or not pkg["purl"]:
             continue
         ids = {str(i).casefold() for i in (f["rule_id"], *f["cve"], *f["aliases"]) if i}
         candidates = sorted({n for vid in ids for n in index.get(vid, ())})
@@ -395,29 +402,32 @@ def apply_vex(findings: list[dict[str, Any]], statements: Sequence[VexStatement]
         if not matching:
             continue
         chosen = statements[_latest(matching, statements)]
-        f["vex"] = {
+        mark: VexMark = {
             "state": chosen.state,
             "justification": chosen.justification,
             "detail": chosen.detail,
             "response": list(chosen.response),
             "source": chosen.source,
         }
-        applied.append({"finding": f["id"], "vulnerability": chosen.vulnerability, "products": list(chosen.products), **f["vex"]})
+        f["vex"] = mark
+        applied.append({"finding": f["id"], "vulnerability": chosen.vulnerability, "products": list(chosen.products), **mark})
     return applied
 
 
-def _about(st: VexStatement, f: Mapping[str, Any]) -> bool:
+def _about(st: VexStatement, f: FindingRecord) -> bool:
     """Whether a statement (whose ids match) speaks about this finding's package and version."""
     from gate.purl import build, parts
     from gate.waivers import purl_matches
 
-    pkg = f.get("package") or {}
-    purl = str(pkg.get("purl") or "")
+    pkg = f["package"]
+    if pkg is None:
+        return False
+    purl = str(pkg["purl"] or "")
     try:
         ptype, namespace, name, version, qualifiers, subpath = parts(purl)
     except ValueError:
         return False
-    if version is None and pkg.get("version"):
+    if version is None and pkg["version"]:
         purl = build(ptype, namespace, name, str(pkg["version"]), qualifiers, subpath)
     for product in st.products:
         try:
@@ -429,9 +439,7 @@ def _about(st: VexStatement, f: Mapping[str, Any]) -> bool:
     return False
 
 
-def vex_waived(
-    findings: Sequence[Mapping[str, Any]], applied: Sequence[Mapping[str, Any]], suppressing: Sequence[str]
-) -> list[dict[str, Any]]:
+def vex_waived(findings: Sequence[FindingRecord], applied: Sequence[VexApplied], suppressing: Sequence[str]) -> list[WaivedRecord]:
     """The findings a suppressing VEX state covers (and no waiver does), as entries of the
     verdict's `waived` list: every output shows and counts them exactly like waived findings.
 
@@ -440,31 +448,31 @@ def vex_waived(
     """
     states = set(suppressing)
     by_id = {str(f["id"]): f for f in findings}
-    out = []
+    out: list[WaivedRecord] = []
     for a in applied:
         f = by_id.get(str(a["finding"]))
-        if f is None or f.get("waiver") is not None or a.get("state") not in states:
+        if f is None or f["waiver"] is not None or a["state"] not in states:
             continue
-        why = f"{a['state']} ({a['justification']})" if a.get("justification") else str(a["state"])
-        if a.get("detail"):
+        why = f"{a['state']} ({a['justification']})" if a["justification"] else str(a["state"])
+        if a["detail"]:
             why += f": {a['detail']}"
-        loc = f.get("location") or {}
+        loc = f["location"]
         out.append(
             {
                 "finding": f["id"],
                 "waiver": "VEX",
                 "by": "vex",
                 "reason": why,
-                "approved_by": a.get("source"),
+                "approved_by": a["source"],
                 "expires": None,
                 "ticket": None,
-                "rule_id": f.get("rule_id"),
-                "tool": f.get("tool"),
-                "path": loc.get("path"),
-                "vulnerability": a.get("vulnerability"),
-                "state": a.get("state"),
-                "justification": a.get("justification"),
-                "source": a.get("source"),
+                "rule_id": f["rule_id"],
+                "tool": f["tool"],
+                "path": loc["path"] if loc is not None else None,
+                "vulnerability": a["vulnerability"],
+                "state": a["state"],
+                "justification": a["justification"],
+                "source": a["source"],
             }
         )
     return out
@@ -490,7 +498,7 @@ def _latest(candidates: Sequence[int], statements: Sequence[VexStatement]) -> in
     return max(candidates)
 
 
-def _in_source_order(findings: list[dict[str, Any]], indexes: Sequence[int], sources: Sequence[str]) -> list[dict[str, Any]]:
+def _in_source_order(findings: list[FindingRecord], indexes: Sequence[int], sources: Sequence[str]) -> list[FindingRecord]:
     """The findings sorted by (source path, index in the source), stably, as `sorted` with that key.
 
     They come report by report, each report's in reading order (ascending indexes), so the
@@ -502,7 +510,7 @@ def _in_source_order(findings: list[dict[str, Any]], indexes: Sequence[int], sou
         if end == len(findings) or sources[end] != sources[start]:
             runs.setdefault(sources[start], []).append((start, end))
             start = end
-    out: list[dict[str, Any]] = []
+    out: list[FindingRecord] = []
     for source in sorted(runs):
         spans = runs[source]
         part = [i for a, b in spans for i in range(a, b)]
@@ -524,6 +532,32 @@ def _decide_kinds(raw: list[Finding], formats: Sequence[str], producers: Produce
             raw[i] = replace(f, kind=kind, package=f.package if kind == "dependency" else None)
 
 
+def constant_pickles(findings: Sequence[FindingRecord], proven: Sequence[Mapping[str, Any]]) -> list[ConstantPickleRecord]:
+    """`input.constant_pickles`: the findings whose call the gate proved loads a constant data
+    pickle (scanners.run.constant_pickles), each with the place and the globals the pickle imports.
+
+    A finding is listed only when it and every finding linked to it as the same flaw
+    (`duplicates`) sit on a proven line: a linked report a line away may be another call.
+    """
+    at = {(str(p["path"]), int(p["line"])): p for p in proven}
+    by_id = {f["id"]: f for f in findings}
+
+    def place(f: FindingRecord) -> tuple[str, int] | None:
+        loc: Mapping[str, Any] = f.get("location") or {}
+        path = match_form(loc.get("path"))
+        line = loc.get("start_line")
+        return (path, line) if path and isinstance(line, int) and (path, line) in at else None
+
+    out: list[ConstantPickleRecord] = []
+    for f in findings:
+        here = place(f)
+        if here is None or not f.get("test_code"):
+            continue
+        if all(d in by_id and place(by_id[d]) is not None for d in f.get("duplicates") or []):
+            out.append({"finding": f["id"], "path": here[0], "line": here[1], "imports": [str(i) for i in at[here]["imports"]]})
+    return out
+
+
 def prepare(
     reports: Sequence[Report],
     *,
@@ -532,8 +566,18 @@ def prepare(
     waivers: WaiverSet | None = None,
     baseline: set[str] | None = None,
     extra_vex: Sequence[VexStatement] = (),
+    extra_scans: Sequence[ScanRecord] = (),
+    vulndb: JsonObject | None = None,
+    unscanned: list[UnscannedRecord] | None = None,
+    proven_pickles: Sequence[Mapping[str, Any]] = (),
 ) -> Prepared:
     """Build the input document from the reports, the data, the waivers and the baseline.
+
+    `extra_scans` are scans the run records itself (the vulnerability database's, `gate run`'s),
+    after the reports' own; `vulndb` and `unscanned` become the document's keys of those names
+    (left out when None). `proven_pickles` are the pickle loads the gate proved, from the tree it
+    surveyed, read constant data pickles (scanners.run.constant_pickles); the findings on them become
+    `constant_pickles`. The document is complete when it is returned: nothing edits it after.
 
     Raises ConfigError (exit 2) for a `test_paths` glob that names nothing: the data files are
     checked with their lines as they are loaded (`gate.policy.check_data_scopes`); this is the
@@ -556,7 +600,7 @@ def prepare(
         formats.extend([r.result.format] * len(r.result.findings))
     _decide_kinds(raw, formats, Producers.from_data(config_data))
     ids = fingerprints(raw, raw_sources)
-    findings: list[dict[str, Any]] = []
+    findings: list[FindingRecord] = []
     keys: list[tuple[str, str, Any] | None] = []
     for i, f in enumerate(raw):
         record = _finding_dict(f, ids[i], raw_sources[i], formats[i], paths)
@@ -569,30 +613,43 @@ def prepare(
         for rec in findings:
             rec["baseline"] = "existing" if rec["id"] in baseline else "new"
     statements = [st for r in reports for st in r.result.vex] + list(extra_vex)
-    prepared = Prepared(document={})
-    prepared.vex_applied = apply_vex(findings, statements)
-    waiver_entries: list[dict[str, Any]] = []
+    vex_applied = apply_vex(findings, statements)
+    waived: list[WaivedRecord] = []
+    expired: list[WaiverEntry] = []
+    unused: list[WaiverEntry] = []
+    expiring: list[WaiverEntry] = []
+    waiver_entries: list[WaiverEntry] = []
     if waivers is not None:
         outcome = waivers.apply(findings, context.time)
-        prepared.waived = outcome.waived
-        prepared.waivers_expired = outcome.expired
-        prepared.waivers_unused = outcome.unused
-        prepared.waivers_expiring = outcome.expiring
+        expired, unused, expiring = outcome.expired, outcome.unused, outcome.expiring
         waiver_entries = waivers.entries()
-        prepared.waived = sorted([*prepared.waived, *spread_waivers(findings)], key=lambda r: (str(r["finding"]), str(r["waiver"])))
-    if prepared.vex_applied:
+        waived = sorted([*outcome.waived, *spread_waivers(findings)], key=lambda r: (str(r["finding"]), str(r["waiver"])))
+    if vex_applied:
         configured = (config_data.get("vex") or {}).get("suppressing_states")
         states = configured if isinstance(configured, list) else DEFAULT_SUPPRESSING_STATES
-        prepared.waived = sorted(
-            [*prepared.waived, *vex_waived(findings, prepared.vex_applied, states)], key=lambda r: (str(r["finding"]), str(r["waiver"]))
-        )
+        waived = sorted([*waived, *vex_waived(findings, vex_applied, states)], key=lambda r: (str(r["finding"]), str(r["waiver"])))
     findings = _in_source_order(findings, [f.index for f in raw], raw_sources)
-    prepared.document = {
+    document: InputDocument = {
         "schema": INPUT_SCHEMA,
         "context": context.to_dict(),
         "findings": findings,
         "components": components,
-        "scans": [_scan_dict(r, config_data) for r in reports],
+        "scans": [*(_scan_dict(r, config_data) for r in reports), *extra_scans],
         "waivers": waiver_entries,
     }
-    return prepared
+    if vulndb is not None:
+        document["vulndb"] = vulndb
+    if unscanned is not None:
+        document["unscanned"] = unscanned
+    if proven_pickles:
+        pickles = constant_pickles(findings, proven_pickles)
+        if pickles:
+            document["constant_pickles"] = pickles
+    return Prepared(
+        document=document,
+        waived=waived,
+        waivers_expired=expired,
+        waivers_unused=unused,
+        waivers_expiring=expiring,
+        vex_applied=vex_applied,
+    )

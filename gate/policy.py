@@ -31,6 +31,7 @@ from gate.errors import ConfigError, PolicyError, Position
 from gate.policy_safety import FORBIDDEN as FORBIDDEN
 from gate.policy_safety import check_forbidden as check_forbidden
 from gate.policy_safety import forbidden_calls as forbidden_calls
+from gate.records import PolicyInfo, RuleRecord
 
 DATA_DIR = "config"
 """The folder of a policy pack whose data files OPA loads at `data.config` (and the gate too)."""
@@ -63,7 +64,7 @@ class RuleMeta:
     related: tuple[str, ...] = ()
     """`related_resources` links (the rule's own documentation)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RuleRecord:
         return {
             "id": self.id,
             "title": self.title,
@@ -122,7 +123,8 @@ class PolicySet:
         """`data` as the engines receive it."""
         return {"config": self.data}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> PolicyInfo:
+        """The verdict's `policy`."""
         return {"path": self.root, "source": self.source, "digest": self.digest, "revision": self.revision}
 
 

@@ -12,18 +12,22 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gate import __version__
-from gate.collect import Limits, collect
-from gate.engine.interface import Engine, RawDecision
+from gate.collect import Limits, Report, collect
 from gate.errors import ConfigError, GateError, PolicyError
-from gate.pipeline import Context, Prepared, prepare
+from gate.pipeline import Context, prepare
 from gate.policy import PolicySet
+from gate.records import EngineInfo, InputDocument, NotUsedRecord, Prepared, ScanRecord, UnscannedRecord, Verdict
 from gate.sources import Governance, policy_root
-from gate.verdict import build_verdict, decide, format_time, parse_time
+from gate.verdict import Decision, RunInfo, build_verdict, decide, format_time, parse_time
+
+if TYPE_CHECKING:  # imported on use: a run without waivers never loads the module
+    from gate.model import VexStatement
+    from gate.waivers import WaiverSet
 
 DEFAULT_STAGE = "default"
 
@@ -82,8 +86,8 @@ class Config:
 class Outcome:
     """A verdict and the input document it was judged on (None when the run stopped early)."""
 
-    verdict: dict[str, Any]
-    document: dict[str, Any] | None
+    verdict: Verdict
+    document: InputDocument | None
     policy: PolicySet | None = None
     error: GateError | None = None
 
@@ -180,7 +184,9 @@ def _evaluate(config: Config) -> Outcome:
     started = time.perf_counter()
     policy: PolicySet | None = None
     prepared: Prepared | None = None
-    engine_info: dict[str, Any] | None = None
+    input_json: str | None = None
+    lean: Lean | None = None
+    engine_info: EngineInfo | None = None
     context: Context | None = None
     try:
         now = resolve_time(config.time)
@@ -222,78 +228,90 @@ def _evaluate(config: Config) -> Outcome:
             unscanned_entries = tuple(_unscanned_in(config.source_root, reports, policy.data, config.limits))
         if gov.ref is not None:
             reports = trusted_vex(gov, reports, config.limits)
-        not_used = gov.not_used
         t0 = time.perf_counter()
         reports, vulndb, vulndb_scan = _vulndb(config, reports, profile, policy.data, now)
         timing["vulndb"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        prepared = prepare(reports, context=context, config_data=policy.data, waivers=waivers, baseline=baseline)
-        del reports  # the document holds copies; the model objects need not outlive it
-        prepared.document["vulndb"] = vulndb
-        if vulndb_scan is not None:
-            prepared.document["scans"].append(vulndb_scan)
-        if config.extra_scans:
-            prepared.document["scans"].extend(dict(s) for s in config.extra_scans)
-        if unscanned_entries is not None:
-            prepared.document["unscanned"] = _unscanned(unscanned_entries, policy.data)
+        own_scans = [*([vulndb_scan] if vulndb_scan is not None else []), *(dict(s) for s in config.extra_scans)]
         proven = config.constant_pickles
         if config.source_root is not None and proven is None:
             proven = tuple(_constant_pickles_in(config.source_root, policy.data))
-        if proven:
-            prepared.document["constant_pickles"] = _constant_pickles(prepared.document, proven)
+        prepared = prepare(
+            reports,
+            context=context,
+            config_data=policy.data,
+            waivers=waivers,
+            baseline=baseline,
+            extra_scans=cast("list[ScanRecord]", own_scans),
+            vulndb=vulndb,
+            unscanned=_unscanned(unscanned_entries, policy.data) if unscanned_entries is not None else None,
+            proven_pickles=proven or (),
+        )
+        del reports  # the document holds copies; the model objects need not outlive it
         input_json = json.dumps(prepared.document, ensure_ascii=False)
         timing["prepare"] = time.perf_counter() - t0
+        lean = Lean.of(prepared, input_json)  # while the engine works, the document is kept only as its JSON
+        prepared = input_json = None
         from gate.engine.registry import get_engine
 
         engine = get_engine(config.engine, **_engine_options(config))
         engine_info = {"name": config.engine, "version": engine.version()}
         t0 = time.perf_counter()
-        raw = evaluate_lean(engine, policy, prepared, input_json, config.eval_timeout)
+        raw = engine.evaluate(policy, lean.input_json, timeout=config.eval_timeout)
         engine_info["version"] = engine.version()  # a server engine knows its bundle revision only now
-        del input_json
+        prepared, lean = lean.restored(), None
         timing["evaluate"] = time.perf_counter() - t0
-        violations, warnings, not_applicable, decision, exit_code = decide(raw, policy, stage=stage, now=now, fail_on=fail_on)
+        decision = decide(raw, policy, stage=stage, now=now, fail_on=fail_on)
         timing["total"] = time.perf_counter() - started
-        verdict = build_verdict(
-            decision=decision,
-            exit_code=exit_code,
-            violations=violations,
-            warnings=warnings,
-            document=prepared.document,
+        run = RunInfo(
             policy=policy.to_dict(),
             engine=engine_info,
             context=context.to_dict(),
             timing=_rounded(timing) if config.timing else {},
-            waived=prepared.waived,
-            waivers_expired=prepared.waivers_expired,
-            waivers_unused=prepared.waivers_unused,
-            waivers_expiring=prepared.waivers_expiring,
-            vex_applied=prepared.vex_applied,
-            not_applicable=not_applicable,
-            extra={
-                **_extra(config, policy, prepared.document, violations, warnings, prepared),
-                "not_used": sorted(not_used, key=lambda e: (str(e["path"]), str(e["change"]))),
-                **({"unscanned": prepared.document["unscanned"]} if "unscanned" in prepared.document else {}),
-                "vulndb": vulndb,
-            },
+            run=dict(config.run_info) if config.run_info else None,
+            rules={rid: policy.rules[rid].to_dict() for rid in sorted(policy.rules)},
+            not_used=cast("list[NotUsedRecord]", gov.not_used),
+            vulndb=vulndb,
         )
-        return Outcome(verdict=verdict, document=prepared.document, policy=policy)
+        return Outcome(verdict=build_verdict(decision, prepared, run), document=prepared.document, policy=policy)
     except GateError as exc:
+        if prepared is None and lean is not None:  # the engine failed: the document back from its JSON
+            prepared = lean.restored()
         timing["total"] = time.perf_counter() - started
-        verdict = build_verdict(
-            decision="error",
-            exit_code=int(exc.exit_code),
-            violations=[],
-            warnings=[],
-            document=prepared.document if prepared else None,
+        run = RunInfo(
             policy=policy.to_dict() if policy else None,
             engine=engine_info,
             context=context.to_dict() if context else None,
             timing=_rounded(timing) if config.timing else {},
-            error=exc,
-            extra={"findings": {}, "run": dict(config.run_info) if config.run_info else None},
+            run=dict(config.run_info) if config.run_info else None,
         )
+        verdict = build_verdict(Decision.failed(exc), prepared, run)
         return Outcome(verdict=verdict, document=prepared.document if prepared else None, policy=policy, error=exc)
+
+
+@dataclass(frozen=True)
+class Lean:
+    """A prepared run whose input document is held only as its JSON, while the engine works.
+
+    The engine's workers hold their own copy of the input, parsed from the JSON; the parent's
+    copy as Python objects would be the largest thing in memory, and nothing reads it then.
+    Keeping only the JSON and parsing it again afterwards costs a twentieth of the run's time at
+    10^5 findings and keeps the whole run under 1 GiB. The JSON round trip gives back an equal
+    document (it was built of JSON values), also when the engine fails.
+    """
+
+    governance: Prepared
+    """The prepared run with an empty document: the waiver and VEX records the verdict reports."""
+    input_json: str
+
+    @classmethod
+    def of(cls, prepared: Prepared, input_json: str) -> Lean:
+        """`prepared` without its document (the caller drops its own reference to it)."""
+        return cls(replace(prepared, document=cast("InputDocument", {})), input_json)
+
+    def restored(self) -> Prepared:
+        """The prepared run with its document read back from the JSON."""
+        return replace(self.governance, document=cast("InputDocument", json.loads(self.input_json)))
 
 
 def make_baseline(
@@ -335,8 +353,8 @@ def make_baseline(
 
 
 def _vulndb(
-    config: Config, reports: list[Any], profile: Mapping[str, Any], data: Mapping[str, Any], now: dt.datetime
-) -> tuple[list[Any], dict[str, Any], dict[str, Any] | None]:
+    config: Config, reports: list[Report], profile: Mapping[str, Any], data: Mapping[str, Any], now: dt.datetime
+) -> tuple[list[Report], dict[str, Any], dict[str, Any] | None]:
     """Match the run's SBOM components against the vulnerability database (gate/vulndb).
 
     The database is `--vuln-db` / `GATE_VULN_DB` / the config file's `vuln_db`, else the per-user
@@ -371,22 +389,6 @@ def _vulndb(
     return reports, attached.info, attached.scan
 
 
-def evaluate_lean(engine: Engine, policy: PolicySet, prepared: Prepared, input_json: str, timeout: float) -> RawDecision:
-    """Evaluate with the Python input document set aside, and read it back from its JSON after.
-
-    While the engine works (its workers hold their own copy of the input, parsed from the JSON),
-    the parent's copy as Python objects is the largest thing in memory and nothing reads it:
-    dropping it and parsing the JSON again afterwards costs a twentieth of the run's time at
-    10^5 findings and keeps the whole run under 1 GiB. The JSON round trip gives back an equal
-    document (it was built of JSON values), also when the engine fails.
-    """
-    prepared.document = {}
-    try:
-        return engine.evaluate(policy, input_json, timeout=timeout)
-    finally:
-        prepared.document = json.loads(input_json)
-
-
 def check_data(policy: PolicySet) -> None:
     """Validate the merged data against the data schema (ConfigError, exit 2, when invalid).
 
@@ -399,7 +401,7 @@ def check_data(policy: PolicySet) -> None:
     validate_data(policy.data, policy.root)
 
 
-def load_waivers(gov: Governance, path: str, *, now: dt.datetime, horizon_days: int, warn_before_days: int) -> Any:
+def load_waivers(gov: Governance, path: str, *, now: dt.datetime, horizon_days: int, warn_before_days: int) -> WaiverSet:
     """The waivers file from the trusted source (a WaiverSet).
 
     Under `--policy-ref`, a waivers file the ref does not have waives nothing (the work tree's is
@@ -436,7 +438,7 @@ def load_trusted_baseline(gov: Governance, path: str) -> set[str]:
     return parse_baseline(got[1], got[0])
 
 
-def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
+def trusted_vex(gov: Governance, reports: list[Report], limits: Limits) -> list[Report]:
     """Under --policy-ref, VEX statements count only as the trusted ref holds them.
 
     A report whose work-tree copy carries VEX statements is looked up at the ref by name: the
@@ -461,7 +463,7 @@ def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
             continue
         got = gov.file(r.path, "vex", what="VEX document")
         if got is None:
-            vex: tuple[Any, ...] = ()
+            vex: tuple[VexStatement, ...] = ()
         else:
             shown, content = got
             vex = tuple(read_document(content, shown, limits=limits).result.vex)
@@ -471,7 +473,7 @@ def trusted_vex(gov: Governance, reports: list[Any], limits: Any) -> list[Any]:
     return out
 
 
-def _unscanned_in(root: str, reports: Sequence[Any], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
+def _unscanned_in(root: str, reports: Sequence[Report], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
     """`gate evaluate --source-root DIR`: the source files under DIR that no report lists as scanned.
 
     The project is surveyed with the data's coverage rules, as `gate run` does; a report covers
@@ -518,36 +520,7 @@ def _constant_pickles_in(root: str, data: Mapping[str, Any]) -> list[dict[str, A
     return prove(Path(root), survey(Path(root), rules).paths)
 
 
-def _constant_pickles(document: Mapping[str, Any], proven: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """`input.constant_pickles`: the findings whose call the gate proved loads a constant data
-    pickle (scanners.run.constant_pickles), each with the place and the globals the pickle imports.
-
-    A finding is listed only when it and every finding linked to it as the same flaw
-    (`duplicates`) sit on a proven line: a linked report a line away may be another call.
-    """
-    from gate.paths import match_form
-
-    at = {(str(p["path"]), int(p["line"])): p for p in proven}
-    findings = document.get("findings") or []
-    by_id = {f["id"]: f for f in findings}
-
-    def place(f: Mapping[str, Any]) -> tuple[str, int] | None:
-        loc = f.get("location") or {}
-        path = match_form(loc.get("path"))
-        line = loc.get("start_line")
-        return (path, line) if path and isinstance(line, int) and (path, line) in at else None
-
-    out = []
-    for f in findings:
-        here = place(f)
-        if here is None or not f.get("test_code"):
-            continue
-        if all(d in by_id and place(by_id[d]) is not None for d in f.get("duplicates") or []):
-            out.append({"finding": f["id"], "path": here[0], "line": here[1], "imports": list(at[here]["imports"])})
-    return out
-
-
-def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[UnscannedRecord]:
     """`input.unscanned`: each file with `test_code` from the data's test-path globs, as findings have it."""
     from gate.paths import compile_globs
 
@@ -566,45 +539,3 @@ def _engine_options(config: Config) -> dict[str, Any]:
 
 def _rounded(timing: Mapping[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in sorted(timing.items())}
-
-
-def _extra(
-    config: Config,
-    policy: PolicySet,
-    document: Mapping[str, Any],
-    violations: Sequence[Mapping[str, Any]],
-    warnings: Sequence[Mapping[str, Any]],
-    prepared: Prepared,
-) -> dict[str, Any]:
-    """The findings cited as evidence (compact, with locations), the rules' metadata, the run."""
-    cited: set[str] = set()
-    for e in (*violations, *warnings):
-        cited.update(e["evidence"]["findings"])
-    cited.update(str(w.get("finding")) for w in prepared.waived)
-    by_id = {f["id"]: f for f in document["findings"] if f["id"] in cited}
-    compact = {
-        fid: {
-            "tool": f["tool"],
-            "rule_id": f["rule_id"],
-            "rule_name": f["rule_name"],
-            "kind": f["kind"],
-            "severity": f["severity"],
-            "message": f["message"],
-            "location": f["location"],
-            "package": f["package"],
-            "cwe": f["cwe"],
-            "test_code": f["test_code"],
-            "baseline": f["baseline"],
-            "duplicates": f["duplicates"],
-            "waiver": f["waiver"],
-            "vex": f["vex"],
-            "help_uri": f["help_uri"],
-            "source": f["source"],
-        }
-        for fid, f in sorted(by_id.items())
-    }
-    return {
-        "findings": compact,
-        "rules": {rid: policy.rules[rid].to_dict() for rid in sorted(policy.rules)},
-        "run": dict(config.run_info) if config.run_info else None,
-    }

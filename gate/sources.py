@@ -731,3 +731,24 @@ def read_config(path: str, policy_ref: str | None = None, repo_root: str | None 
 def _governs(rel: str) -> bool:
     """The files of a policy folder whose change matters: what the loader reads, and a signature."""
     return is_policy_file(rel) or rel.split("/")[-1] in (".signatures.json", ".manifest")
+
+
+def git_toplevel(path: str | os.PathLike[str]) -> str | None:
+    """`git rev-parse --show-toplevel` from `path` (git only reads; nothing of the tree runs)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        folder = folder.parent
+    try:
+        done = subprocess.run(  # noqa: S603 - a fixed git command, no shell
+            ["git", "rev-parse", "--show-toplevel"],  # noqa: S607 - git from PATH, as trusted.py uses it
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    top = done.stdout.strip()
+    return top if done.returncode == 0 and top else None

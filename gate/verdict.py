@@ -12,11 +12,30 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
 
 from gate.engine.interface import RawDecision
 from gate.errors import ExitCode, GateError, PolicyError
 from gate.policy import PolicySet, RuleMeta
+from gate.records import (
+    CompactFinding,
+    ContextRecord,
+    EngineInfo,
+    Entry,
+    ErrorRecord,
+    Evidence,
+    FindingRecord,
+    InputSummary,
+    JsonObject,
+    NotApplicable,
+    NotUsedRecord,
+    PolicyInfo,
+    Prepared,
+    RuleRecord,
+    Verdict,
+    WaivedRecord,
+)
 
 VERDICT_SCHEMA = "gate.verdict/v1"
 EVIDENCE_KEYS = ("findings", "components", "scans", "details")
@@ -41,23 +60,24 @@ def format_time(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def _normalise_evidence(raw: Any, rule: str) -> dict[str, list[str]]:
+def _normalise_evidence(raw: Any, rule: str) -> Evidence:
     if raw is None:
-        return {k: [] for k in EVIDENCE_KEYS}
+        return {"findings": [], "components": [], "scans": [], "details": []}
     if isinstance(raw, list):  # a bare list of finding ids is accepted
         raw = {"findings": raw}
     if not isinstance(raw, dict):
         raise PolicyError(f"rule {rule} emitted evidence of type {type(raw).__name__}; an object is expected")
-    out: dict[str, list[str]] = {}
-    for key in EVIDENCE_KEYS:
+
+    def ids(key: str) -> list[str]:
         items = raw.get(key) or []
         if not isinstance(items, list):
             items = [items]
-        out[key] = sorted({i if isinstance(i, str) else json.dumps(i, sort_keys=True) for i in items})
-    return out
+        return sorted({i if isinstance(i, str) else json.dumps(i, sort_keys=True) for i in items})
+
+    return {"findings": ids("findings"), "components": ids("components"), "scans": ids("scans"), "details": ids("details")}
 
 
-def _entry(item: Any, meta_by_id: Mapping[str, RuleMeta], decision: str) -> dict[str, Any]:
+def _entry(item: Any, meta_by_id: Mapping[str, RuleMeta], decision: str) -> Entry:
     if not isinstance(item, dict):
         raise PolicyError(f"a {decision} rule emitted {json.dumps(item)[:120]}; an object with `rule` and `msg` is expected")
     rule = item.get("rule")
@@ -82,11 +102,11 @@ def _entry(item: Any, meta_by_id: Mapping[str, RuleMeta], decision: str) -> dict
     }
 
 
-def _sort_key(e: Mapping[str, Any]) -> tuple[str, str, str]:
+def _sort_key(e: Entry) -> tuple[str, str, str]:
     return (e["rule"], e["msg"], json.dumps(e["evidence"], sort_keys=True))
 
 
-def _sort_entries(entries: list[dict[str, Any]]) -> None:
+def _sort_entries(entries: list[Entry]) -> None:
     """Sort in place by `_sort_key`, serialising the evidence only where rule and message tie.
 
     Sorting by (rule, msg) and then each run of equal (rule, msg) by its evidence gives the same
@@ -102,7 +122,7 @@ def _sort_entries(entries: list[dict[str, Any]]) -> None:
             start = i
 
 
-def _identity(decision: str, e: Mapping[str, Any]) -> tuple[Any, ...]:
+def _identity(decision: str, e: Entry) -> tuple[str | tuple[str, ...] | None, ...]:
     """What makes two entries the same: every field (strings or None) and the evidence lists."""
     return (
         decision,
@@ -113,23 +133,37 @@ def _identity(decision: str, e: Mapping[str, Any]) -> tuple[Any, ...]:
         e["msg"],
         e["remediation"],
         e["effective_on"],
-        *(tuple(e["evidence"][k]) for k in EVIDENCE_KEYS),
+        tuple(e["evidence"]["findings"]),
+        tuple(e["evidence"]["components"]),
+        tuple(e["evidence"]["scans"]),
+        tuple(e["evidence"]["details"]),
     )
 
 
-def decide(
-    raw: RawDecision,
-    policy: PolicySet,
-    *,
-    stage: str,
-    now: dt.datetime,
-    fail_on: str,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], str, int]:
-    """(violations, warnings, not_applicable, decision, exit code) from the raw decision."""
-    violations: list[dict[str, Any]] = []
-    warnings: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    seen: set[tuple[Any, ...]] = set()
+@dataclass(frozen=True)
+class Decision:
+    """What the policies decided, once the gate's own semantics are applied (`decide`), or the
+    error that stopped the run (`Decision.failed`): an error verdict has no violations at all."""
+
+    decision: Literal["pass", "fail", "error"]
+    exit_code: int
+    violations: list[Entry] = field(default_factory=list)
+    warnings: list[Entry] = field(default_factory=list)
+    not_applicable: list[NotApplicable] = field(default_factory=list)
+    error: GateError | None = None
+
+    @classmethod
+    def failed(cls, error: GateError) -> Decision:
+        """The decision of a run a GateError stopped: `error`, with the error's exit code."""
+        return cls("error", int(error.exit_code), error=error)
+
+
+def decide(raw: RawDecision, policy: PolicySet, *, stage: str, now: dt.datetime, fail_on: str) -> Decision:
+    """The decision (violations, warnings, rules not meant for the stage, pass or fail, exit code) from the raw decision."""
+    violations: list[Entry] = []
+    warnings: list[Entry] = []
+    skipped: list[NotApplicable] = []
+    seen: set[tuple[str | tuple[str, ...] | None, ...]] = set()
     for decision, items in (("deny", raw.deny), ("warn", raw.warn)):
         for item in items:
             e = _entry(item, policy.rules, decision)
@@ -156,38 +190,42 @@ def decide(
             (violations if decision == "deny" else warnings).append(e)
     _sort_entries(violations)
     _sort_entries(warnings)
-    unique_skipped = sorted({json.dumps(s, sort_keys=True) for s in skipped})
+    not_applicable = [cast("NotApplicable", json.loads(s)) for s in sorted({json.dumps(s, sort_keys=True) for s in skipped})]
     if violations:
-        return violations, warnings, [json.loads(s) for s in unique_skipped], "fail", int(ExitCode.DENY)
+        return Decision("fail", int(ExitCode.DENY), violations, warnings, not_applicable)
     if warnings and fail_on == "warn":
-        return violations, warnings, [json.loads(s) for s in unique_skipped], "fail", int(ExitCode.WARN)
-    return violations, warnings, [json.loads(s) for s in unique_skipped], "pass", int(ExitCode.OPEN)
+        return Decision("fail", int(ExitCode.WARN), violations, warnings, not_applicable)
+    return Decision("pass", int(ExitCode.OPEN), violations, warnings, not_applicable)
 
 
-def build_verdict(
-    *,
-    decision: str,
-    exit_code: int,
-    violations: Sequence[dict[str, Any]],
-    warnings: Sequence[dict[str, Any]],
-    document: Mapping[str, Any] | None,
-    policy: Mapping[str, Any] | None,
-    engine: Mapping[str, Any] | None,
-    context: Mapping[str, Any] | None,
-    timing: Mapping[str, Any],
-    waived: Sequence[Mapping[str, Any]] = (),
-    waivers_expired: Sequence[Mapping[str, Any]] = (),
-    waivers_unused: Sequence[Mapping[str, Any]] = (),
-    waivers_expiring: Sequence[Mapping[str, Any]] = (),
-    vex_applied: Sequence[Mapping[str, Any]] = (),
-    not_applicable: Sequence[Mapping[str, Any]] = (),
-    error: GateError | None = None,
-    extra: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The verdict document (`gate.verdict/v1`). On error: no violations at all, never a partial list."""
-    scans = list(document["scans"]) if document else []
-    findings = document["findings"] if document else []
-    inputs = [
+@dataclass(frozen=True)
+class RunInfo:
+    """What the verdict says about the run itself: which policies and engine, when, how long.
+
+    `rules`, `not_used` and `vulndb` are reported by a run that reached a decision; an error
+    verdict leaves them out.
+    """
+
+    policy: PolicyInfo | None = None
+    engine: EngineInfo | None = None
+    context: ContextRecord | None = None
+    timing: dict[str, float] = field(default_factory=dict)
+    run: JsonObject | None = None
+    """`gate run`'s record of the scanners it ran (None for `gate evaluate`)."""
+    rules: dict[str, RuleRecord] = field(default_factory=dict)
+    not_used: list[NotUsedRecord] = field(default_factory=list)
+    vulndb: JsonObject | None = None
+
+
+def build_verdict(decision: Decision, prepared: Prepared | None, run: RunInfo) -> Verdict:
+    """The verdict document (`gate.verdict/v1`). On error: no violations at all, never a partial list.
+
+    `prepared` is None when the run stopped before the input document was built.
+    """
+    document = prepared.document if prepared is not None else None
+    scans = document["scans"] if document is not None else []
+    findings = document["findings"] if document is not None else []
+    inputs: list[InputSummary] = [
         {
             "path": s["path"],
             "sha256": s["sha256"],
@@ -201,46 +239,85 @@ def build_verdict(
         }
         for s in scans
     ]
-    if error is not None:
-        violations, warnings = [], []
-        waived = waivers_expired = waivers_unused = waivers_expiring = vex_applied = not_applicable = []
+    failed = decision.error is not None
+    governance = prepared if prepared is not None and not failed else None
+    waived = governance.waived if governance is not None else []
     by_sev: dict[str, int] = {}
     for f in findings:
         by_sev[f["severity"]] = by_sev.get(f["severity"], 0) + 1
-    verdict: dict[str, Any] = {
+    verdict: Verdict = {
         "schema": VERDICT_SCHEMA,
-        "decision": decision,
-        "exit_code": exit_code,
+        "decision": decision.decision,
+        "exit_code": decision.exit_code,
         "summary": {
-            "violations": len(violations),
-            "warnings": len(warnings),
+            "violations": len(decision.violations),
+            "warnings": len(decision.warnings),
             "findings": len(findings),
-            "components": len(document["components"]) if document else 0,
+            "components": len(document["components"]) if document is not None else 0,
             "waived": len(waived),
             "findings_by_severity": dict(sorted(by_sev.items())),
             "inputs": len(inputs),
         },
-        "violations": list(violations),
-        "warnings": list(warnings),
+        "violations": list(decision.violations),
+        "warnings": list(decision.warnings),
         "waived": sorted(waived, key=lambda w: (str(w.get("finding")), str(w.get("waiver")))),
-        "waivers_expired": list(waivers_expired),
-        "waivers_unused": list(waivers_unused),
-        "waivers_expiring": list(waivers_expiring),
-        "vex": list(vex_applied),
-        "not_applicable": list(not_applicable),
+        "waivers_expired": list(governance.waivers_expired) if governance is not None else [],
+        "waivers_unused": list(governance.waivers_unused) if governance is not None else [],
+        "waivers_expiring": list(governance.waivers_expiring) if governance is not None else [],
+        "vex": list(governance.vex_applied) if governance is not None else [],
+        "not_applicable": list(decision.not_applicable),
         "inputs": inputs,
-        "policy": dict(policy) if policy else None,
-        "engine": dict(engine) if engine else None,
-        "context": dict(context) if context else None,
-        "timing": dict(timing),
-        "error": error.to_dict() if error is not None else None,
+        "policy": run.policy or None,
+        "engine": run.engine or None,
+        "context": run.context or None,
+        "timing": dict(run.timing),
+        "error": cast("ErrorRecord", decision.error.to_dict()) if decision.error is not None else None,
     }
-    if extra:
-        verdict.update(extra)
+    if failed:
+        verdict["findings"] = {}
+        verdict["run"] = dict(run.run) if run.run else None
+        return verdict
+    verdict["findings"] = cited_findings(decision, waived, findings)
+    verdict["rules"] = run.rules
+    verdict["run"] = dict(run.run) if run.run else None
+    verdict["not_used"] = sorted(run.not_used, key=lambda e: (str(e["path"]), str(e["change"])))
+    if document is not None and "unscanned" in document:
+        verdict["unscanned"] = document["unscanned"]
+    verdict["vulndb"] = run.vulndb
     return verdict
 
 
-def mark_report_only(verdict: dict[str, Any]) -> None:
+def cited_findings(decision: Decision, waived: Sequence[WaivedRecord], findings: Sequence[FindingRecord]) -> dict[str, CompactFinding]:
+    """The findings the verdict cites (as evidence, or waived), by id, with what the formats show of them."""
+    cited: set[str] = set()
+    for e in (*decision.violations, *decision.warnings):
+        cited.update(e["evidence"]["findings"])
+    cited.update(str(w.get("finding")) for w in waived)
+    by_id = {f["id"]: f for f in findings if f["id"] in cited}
+    return {
+        fid: {
+            "tool": f["tool"],
+            "rule_id": f["rule_id"],
+            "rule_name": f["rule_name"],
+            "kind": f["kind"],
+            "severity": f["severity"],
+            "message": f["message"],
+            "location": f["location"],
+            "package": f["package"],
+            "cwe": f["cwe"],
+            "test_code": f["test_code"],
+            "baseline": f["baseline"],
+            "duplicates": f["duplicates"],
+            "waiver": f["waiver"],
+            "vex": f["vex"],
+            "help_uri": f["help_uri"],
+            "source": f["source"],
+        }
+        for fid, f in sorted(by_id.items())
+    }
+
+
+def mark_report_only(verdict: Verdict) -> None:
     """`--fail-on never`: record the exit code the verdict would have had, and open the exit (0).
 
     The decision stays what the policies said (`fail` stays `fail`, so no attestation claims a

@@ -36,6 +36,7 @@ from typing import Any
 
 from gate.errors import ConfigError, Position
 from gate.paths import glob_match, scope_problem
+from gate.records import FindingRecord, WaivedRecord, WaiverEntry, WaiverMark
 
 WHAT = "waivers file"
 SCOPE_FIELDS = ("finding", "rule", "path", "package", "vulnerability")
@@ -86,7 +87,7 @@ class Waiver:
                 return False
         return True
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> WaiverMark:
         """What a finding's `waiver` field says about the waiver covering it."""
         return {
             "id": self.id,
@@ -96,11 +97,11 @@ class Waiver:
             "ticket": self.ticket,
         }
 
-    def entry(self) -> dict[str, Any]:
+    def entry(self) -> WaiverEntry:
         """The JSON-safe entry for `input.waivers` and the verdict's waiver lists."""
         return {
             "id": self.id,
-            **self.scope(),
+            **self.scope(),  # type: ignore[typeddict-item]  # only WaiverEntry's scope keys
             "reason": self.reason,
             "approved_by": self.approved_by,
             "expires": self.expires,
@@ -115,10 +116,10 @@ class Waiver:
 class Applied:
     """What applying the waivers to one run's findings gave."""
 
-    waived: list[dict[str, Any]] = field(default_factory=list)
-    expired: list[dict[str, Any]] = field(default_factory=list)
-    unused: list[dict[str, Any]] = field(default_factory=list)
-    expiring: list[dict[str, Any]] = field(default_factory=list)
+    waived: list[WaivedRecord] = field(default_factory=list)
+    expired: list[WaiverEntry] = field(default_factory=list)
+    unused: list[WaiverEntry] = field(default_factory=list)
+    expiring: list[WaiverEntry] = field(default_factory=list)
 
 
 class WaiverSet:
@@ -235,11 +236,11 @@ class WaiverSet:
         """No waivers at all (e.g. a waivers file the trusted ref does not have)."""
         return cls((), path=path, now=now, warn_before_days=warn_before_days)
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[WaiverEntry]:
         """The validated entries for `input.waivers` (file order, JSON-safe, with flags)."""
         return [w.entry() for w in self.waivers]
 
-    def apply(self, findings: list[dict[str, Any]], now_rfc3339: str | None = None) -> Applied:
+    def apply(self, findings: list[FindingRecord], now_rfc3339: str | None = None) -> Applied:
         """Mark the findings the waivers cover (`finding["waiver"]`) and report on the waivers.
 
         The first waiver in file order that covers a finding is the one recorded on it; every
@@ -264,7 +265,7 @@ class WaiverSet:
             if chosen is None:
                 continue
             f["waiver"] = chosen.record()
-            loc = f.get("location") or {}
+            loc = f.get("location")
             out.waived.append(
                 {
                     "finding": f["id"],
@@ -275,7 +276,7 @@ class WaiverSet:
                     "ticket": chosen.ticket,
                     "rule_id": f.get("rule_id"),
                     "tool": f.get("tool"),
-                    "path": loc.get("path"),
+                    "path": loc.get("path") if loc else None,
                 }
             )
         for w in self.waivers:

@@ -78,12 +78,10 @@ def _outcome(engine: Engine, policy: PolicySet, document: dict[str, Any]) -> dic
     fail_on = str(stage_profile(policy, stage).get("fail_on") or "deny")
     try:
         raw = engine.evaluate(policy, json.dumps(document, ensure_ascii=False), timeout=60)
-        violations, warnings, _, decision, code = decide(
-            raw, policy, stage=stage, now=parse_time(document["context"]["time"]), fail_on=fail_on
-        )
+        decided = decide(raw, policy, stage=stage, now=parse_time(document["context"]["time"]), fail_on=fail_on)
     except GateError as exc:
         return {"decision": "error", "exit_code": int(exc.exit_code), "kind": exc.kind}
-    return {"decision": decision, "exit_code": code, "violations": violations, "warnings": warnings}
+    return {"decision": decided.decision, "exit_code": decided.exit_code, "violations": decided.violations, "warnings": decided.warnings}
 
 
 def _assert_same(pack: Pack, document: dict[str, Any]) -> dict[str, Any]:

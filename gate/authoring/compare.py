@@ -22,13 +22,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gate.authoring.mdtext import escape
 from gate.output.console import location_of
 from gate.output.text import clean
 
 if TYPE_CHECKING:
+    from gate.records import Verdict
     from gate.runner import Config, Outcome
 
 LEVELS = {"violations": "deny", "warnings": "warn"}
@@ -104,7 +105,7 @@ class Side:
                 # The same key twice on one side (a rule that emits two messages for the same
                 # evidence): the deny wins, as it does for the gate.
                 if k not in out or (level == "deny" and out[k].level == "warn"):
-                    out[k] = Item(level, e, location_of(self.verdict, e))
+                    out[k] = Item(level, e, location_of(cast("Verdict", self.verdict), e))  # a verdict the runner built
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -195,7 +196,8 @@ class WhatIf:
 
 def _error_line(label: str, policy: str, outcome: Outcome) -> str:
     err = outcome.error
-    text = str(err) if err is not None else str((outcome.verdict.get("error") or {}).get("message"))
+    record = outcome.verdict["error"]
+    text = str(err) if err is not None else str(record["message"] if record else None)
     return clean(f"gate: error with the {label} policy ({policy}): {text}", 2000)
 
 

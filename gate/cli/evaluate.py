@@ -277,8 +277,9 @@ def parse_subjects(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
 def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> OutputOptions:
     """The formatters' view of the run's surroundings, read here (the CLI), not in the formatters."""
     import shutil
+    import sys
 
-    from gate.output.locate import git_toplevel
+    from gate.sources import git_toplevel
 
     source_root = kw.get("source_root")
     if source_root:
@@ -297,9 +298,16 @@ def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> Outpu
     if cap and not cap.isdigit():
         raise click.BadParameter(f"GATE_MARKDOWN_MAX_BYTES={cap!r} is not a number of bytes")
     width = max(80, shutil.get_terminal_size(fallback=(80, 24)).columns)
+    isatty = getattr(sys.stdout, "isatty", None)
+    try:
+        interactive = bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        interactive = False
     return OutputOptions(
         source_root=source_root,
         scan_root=os.path.abspath(scan_root) if scan_root else None,
+        working_dir=os.getcwd(),
+        interactive=interactive,
         subjects=parse_subjects(kw.get("subjects") or ()),
         ci={k: os.environ[k] for k in CI_VARIABLES if os.environ.get(k)},
         width=width,

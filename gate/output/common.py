@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from gate.records import CompactFinding, Entry, ErrorRecord, InputDocument, LocationRecord, NotUsedRecord, RuleRecord, Verdict, WaivedRecord
+
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4, "unknown": 5}
 LEVEL_ORDER = {"deny": 0, "warn": 1, "waived": 2}
 LEVELS = ("deny", "warn", "waived")
@@ -37,21 +39,24 @@ class Result:
     msg: str
     remediation: str
     finding_id: str | None
-    finding: Mapping[str, Any] | None
-    entry: Mapping[str, Any] | None
-    waiver: Mapping[str, Any] | None = None
+    finding: CompactFinding | None
+    entry: Entry | None
+    waiver: WaivedRecord | None = None
     related: tuple[str, ...] = ()
     """The other findings the entry cites (the rest of a cross-tool group), by id."""
+
+    def _location(self) -> LocationRecord | None:
+        return self.finding.get("location") if self.finding else None
 
     @property
     def path(self) -> str | None:
         """The file the result is about: the finding's location, else the report it came from."""
-        loc = (self.finding or {}).get("location") or {}
-        path = loc.get("path")
+        loc = self._location()
+        path = loc.get("path") if loc else None
         if path:
             return str(path)
-        source = (self.finding or {}).get("source") or {}
-        if source.get("path"):
+        source = self.finding.get("source") if self.finding else None
+        if source and source.get("path"):
             return str(source["path"])
         if self.waiver and self.waiver.get("path"):
             return str(self.waiver["path"])
@@ -59,14 +64,14 @@ class Result:
 
     @property
     def start_line(self) -> int | None:
-        loc = (self.finding or {}).get("location") or {}
-        line = loc.get("start_line")
+        loc = self._location()
+        line = loc.get("start_line") if loc else None
         return int(line) if isinstance(line, int) and not isinstance(line, bool) and line > 0 else None
 
     @property
     def end_line(self) -> int | None:
-        loc = (self.finding or {}).get("location") or {}
-        line = loc.get("end_line")
+        loc = self._location()
+        line = loc.get("end_line") if loc else None
         start = self.start_line
         if isinstance(line, int) and not isinstance(line, bool) and start is not None and line >= start:
             return line
@@ -75,7 +80,9 @@ class Result:
     @property
     def package(self) -> str | None:
         """The package the finding is about (its purl, else name@version)."""
-        pkg = (self.finding or {}).get("package") or {}
+        pkg = self.finding.get("package") if self.finding else None
+        if not pkg:
+            return None
         if pkg.get("purl"):
             return str(pkg["purl"])
         if pkg.get("name"):
@@ -84,15 +91,15 @@ class Result:
 
     def where(self) -> str:
         """`path:line`, the package, or the first component or scan the evidence names ('' if none)."""
-        path = (self.finding or {}).get("location") or {}
-        if path.get("path"):
-            return f"{path['path']}:{self.start_line}" if self.start_line else str(path["path"])
+        loc = self._location()
+        if loc and loc.get("path"):
+            return f"{loc['path']}:{self.start_line}" if self.start_line else str(loc["path"])
         if self.package:
             return self.package
-        ev = (self.entry or {}).get("evidence") or {}
-        for key in ("components", "scans"):
-            if ev.get(key):
-                return str(ev[key][0])
+        ev = self.entry.get("evidence") if self.entry else None
+        for cited in (ev.get("components"), ev.get("scans")) if ev else ():
+            if cited:
+                return str(cited[0])
         return self.path or ""
 
     def fingerprint(self) -> str:
@@ -102,10 +109,10 @@ class Result:
         return hashlib.sha256(f"{self.rule}\x1f{self.msg}".encode()).hexdigest()[:32]
 
 
-def _cites_location(msg: str, f: Mapping[str, Any] | None) -> bool:
+def _cites_location(msg: str, f: CompactFinding | None) -> bool:
     """Whether `msg` names the finding's `path:line` (not a longer line number: `app.py:4` is not in `app.py:40`)."""
-    loc = (f or {}).get("location") or {}
-    if not loc.get("path") or not isinstance(loc.get("start_line"), int):
+    loc = f.get("location") if f else None
+    if not loc or not loc.get("path") or not isinstance(loc.get("start_line"), int):
         return False
     where = f"{loc['path']}:{loc['start_line']}"
     at = msg.find(where)
@@ -117,7 +124,7 @@ def _cites_location(msg: str, f: Mapping[str, Any] | None) -> bool:
     return False
 
 
-def primary_finding(entry: Mapping[str, Any], findings: Mapping[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+def primary_finding(entry: Entry, findings: Mapping[str, CompactFinding]) -> tuple[str | None, tuple[str, ...]]:
     """(the primary finding's id, the other cited ids) of a violation or warning.
 
     The primary is the cited finding whose `path:line` the message names (the rule wrote the
@@ -134,12 +141,12 @@ def primary_finding(entry: Mapping[str, Any], findings: Mapping[str, Any]) -> tu
     return first, tuple(i for i in ids if i != first)
 
 
-def results(verdict: Mapping[str, Any]) -> list[Result]:
+def results(verdict: Verdict) -> list[Result]:
     """Every result of the verdict (one per violation, warning and waived finding), most important first."""
     findings = verdict.get("findings") or {}
     out: list[Result] = []
-    for level, key in (("deny", "violations"), ("warn", "warnings")):
-        for e in verdict.get(key) or []:
+    for level, entries in (("deny", verdict.get("violations")), ("warn", verdict.get("warnings"))):
+        for e in entries or []:
             fid, related = primary_finding(e, findings)
             out.append(
                 Result(
@@ -159,9 +166,9 @@ def results(verdict: Mapping[str, Any]) -> list[Result]:
     for w in verdict.get("waived") or []:
         fid = str(w.get("finding"))
         f = findings.get(fid)
-        sev = str((f or {}).get("severity") or "unknown")
-        msg = str((f or {}).get("message") or "")
-        rule = str((f or {}).get("rule_id") or w.get("rule_id") or "waived")
+        sev = str((f.get("severity") if f else None) or "unknown")
+        msg = str((f.get("message") if f else None) or "")
+        rule = str((f.get("rule_id") if f else None) or w.get("rule_id") or "waived")
         out.append(Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w))
     out.sort(
         key=lambda r: (
@@ -179,10 +186,11 @@ def results(verdict: Mapping[str, Any]) -> list[Result]:
 
 def package_name(r: Result) -> str | None:
     """The Python package a result is about: its finding's package, else the first PyPI component it cites."""
-    pkg = (r.finding or {}).get("package") or {}
-    if pkg.get("name"):
+    pkg = r.finding.get("package") if r.finding else None
+    if pkg and pkg.get("name"):
         return str(pkg["name"])
-    for purl in ((r.entry or {}).get("evidence") or {}).get("components") or []:
+    ev = r.entry.get("evidence") if r.entry else None
+    for purl in (ev.get("components") if ev else None) or []:
         m = re.match(r"pkg:pypi/([^@?#/]+)", str(purl))
         if m:
             return m.group(1)
@@ -235,7 +243,7 @@ class Summary:
         )
 
 
-def report_only_note(verdict: Mapping[str, Any]) -> str | None:
+def report_only_note(verdict: Verdict) -> str | None:
     """'report-only: would have failed with exit N' for a report-only run that would have closed."""
     ro = verdict.get("report_only")
     if not isinstance(ro, Mapping):
@@ -246,12 +254,12 @@ def report_only_note(verdict: Mapping[str, Any]) -> str | None:
     return "report-only: would have passed"
 
 
-def summarize(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = None, items: Sequence[Result] | None = None) -> Summary:
+def summarize(verdict: Verdict, document: InputDocument | None = None, items: Sequence[Result] | None = None) -> Summary:
     """The one place the counts come from: the verdict's entries, its waived list and summary.
 
     `items` is `results(verdict)` when the caller has it already (it is not computed twice).
     """
-    s = verdict.get("summary") or {}
+    s: Mapping[str, object] = verdict.get("summary") or {}
     if items is None:
         items = results(verdict)
     by_rule: dict[str, dict[str, int]] = {}
@@ -260,7 +268,7 @@ def summarize(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = N
     if document is not None:
         suppressed = sum(1 for f in document.get("findings") or [] if f.get("suppressed") is True)
     else:
-        suppressed = int(s.get("suppressed", 0))
+        suppressed = _count(s, "suppressed", 0)
     ro = verdict.get("report_only")
     would = ro.get("would_exit_code") if isinstance(ro, Mapping) else None
     return Summary(
@@ -270,16 +278,21 @@ def summarize(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = N
         warnings=len(verdict.get("warnings") or []),
         waived=len(verdict.get("waived") or []),
         suppressed=suppressed,
-        findings=int(s.get("findings", 0)),
-        components=int(s.get("components", 0)),
-        inputs=int(s.get("inputs", len(verdict.get("inputs") or []))),
+        findings=_count(s, "findings", 0),
+        components=_count(s, "components", 0),
+        inputs=_count(s, "inputs", len(verdict.get("inputs") or [])),
         results=len(items),
         by_rule=dict(sorted(by_rule.items())),
         would_exit=would if isinstance(would, int) else None,
     )
 
 
-def totals(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = None) -> dict[str, int]:
+def _count(summary: Mapping[str, object], key: str, default: int) -> int:
+    value = summary.get(key, default)
+    return int(value) if isinstance(value, (int, float, str)) else default
+
+
+def totals(verdict: Verdict, document: InputDocument | None = None) -> dict[str, int]:
     """The counts every format states (from `summarize`)."""
     sm = summarize(verdict, document)
     return {
@@ -292,14 +305,15 @@ def totals(verdict: Mapping[str, Any], document: Mapping[str, Any] | None = None
     }
 
 
-def waived_by(w: Mapping[str, Any] | None) -> str:
+def waived_by(w: WaivedRecord | None) -> str:
     """Who set a waived finding aside, in one phrase every format uses.
 
     `W-2026-014 (expires 2026-09-30)` for a waiver; `VEX statement in vex.json: not_affected
     (code_not_reachable)` for a finding a suppressing VEX state covers (`by: "vex"`), which every
     format shows and counts exactly like a waived one.
     """
-    w = w or {}
+    if w is None:
+        return "None (expires None)"
     if w.get("by") == "vex":
         state = f"{w.get('state')} ({w.get('justification')})" if w.get("justification") else str(w.get("state"))
         return f"VEX statement in {w.get('source') or 'a VEX document'}: {state}"
@@ -314,20 +328,30 @@ def count_by_level(items: list[Result]) -> dict[str, int]:
     return out
 
 
-def iter_rules(verdict: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+def iter_rules(verdict: Verdict) -> Iterator[tuple[str, RuleRecord]]:
     """(id, metadata) of every rule of the policy set, sorted by id."""
     rules = verdict.get("rules") or {}
     for rid in sorted(rules):
         yield rid, rules[rid]
 
 
-def error_text(err: Mapping[str, Any]) -> str:
+def error_where(err: ErrorRecord | None) -> str:
+    """`file:line:column` of an error verdict's error, as far as it is known ('' if not at all)."""
+    if not err:
+        return ""
+    pos = err.get("position")
+    return str(err.get("file") or "") + "".join(f":{v}" for v in ((pos.get("line"), pos.get("column")) if pos else ()) if v)
+
+
+def error_text(err: ErrorRecord | None) -> str:
     """An error verdict's message, with the fix when the error names one (`hint`)."""
+    if err is None:
+        return ""
     message = str(err.get("message") or "")
     return f"{message} ({err['hint']})" if err.get("hint") else message
 
 
-def not_used(verdict: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def not_used(verdict: Verdict) -> list[NotUsedRecord]:
     """What the work tree changed in policies, data or waivers that the gate did not use (--policy-ref)."""
     return [e for e in verdict.get("not_used") or [] if isinstance(e, Mapping)]
 

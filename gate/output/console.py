@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import io
 import re
-import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from gate.output.common import Result, error_text, not_used, primary_finding, report_only_note, results, summarize
 from gate.output.interface import Formatter
 from gate.output.text import clean, error_lines
+from gate.records import Entry, InputDocument, Verdict
 
 COLUMNS = ("rule", "rule severity", "scanner severity", "where", "message")
 WAIVED_COLUMNS = ("waiver", "rule", "scanner severity", "where", "message")
@@ -31,29 +30,29 @@ _STYLE = {"deny": "bold red", "warn": "yellow", "waived": "dim"}
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def location_of(verdict: Mapping[str, Any], entry: Mapping[str, Any]) -> str:
+def location_of(verdict: Verdict, entry: Entry) -> str:
     """`path:line` of the entry's primary finding (the one its message names), or its package, component or scan."""
     findings = verdict.get("findings") or {}
-    ev = entry.get("evidence") or {}
+    ev = entry.get("evidence")
     fid, _related = primary_finding(entry, findings)
     f = findings.get(fid) if fid else None
-    if f and f.get("location") and f["location"].get("path"):
-        loc = f["location"]
+    loc = f.get("location") if f else None
+    if loc and loc.get("path"):
         return f"{loc['path']}:{loc['start_line']}" if loc.get("start_line") else str(loc["path"])
-    if f and f.get("package"):
-        p = f["package"]
+    p = f.get("package") if f else None
+    if p:
         return str(p.get("purl") or f"{p.get('name')}@{p.get('version')}")
-    for key in ("components", "scans"):
-        if ev.get(key):
-            return str(ev[key][0])
+    for cited in (ev.get("components"), ev.get("scans")) if ev else ():
+        if cited:
+            return str(cited[0])
     return ""
 
 
 def row_cells(r: Result) -> list[str]:
     """The cells of one result's row (each one safe line)."""
-    scanner = str((r.finding or {}).get("severity") or "-")
+    scanner = str((r.finding.get("severity") if r.finding else None) or "-")
     if r.level == "waived":
-        head = clean((r.waiver or {}).get("waiver") or "", 40)
+        head = clean((r.waiver.get("waiver") if r.waiver else None) or "", 40)
         return [head, clean(r.rule, 40), clean(scanner, 10), clean(r.where(), 60), clean(r.msg, 200)]
     return [clean(r.rule, 40), clean(r.severity, 10), clean(scanner, 10), clean(r.where(), 60), clean(r.msg, 200)]
 
@@ -80,18 +79,18 @@ class ConsoleFormatter(Formatter):
     name = "console"
     max_rows = 200
     interactive: bool | None = None
-    """Draw with rich; None: when standard output is a terminal."""
+    """Draw with rich; None: as the options say (`OutputOptions.interactive`)."""
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        interactive = self.interactive if self.interactive is not None else _isatty()
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
+        interactive = self.interactive if self.interactive is not None else self.options.interactive
         lines: list[str] = []
         tables: list[tuple[int, str, str, list[list[str]]]] = []  # (index in lines, level, title, rows)
         decision = verdict["decision"]
         if decision == "error":
-            err = verdict.get("error") or {}
-            where = err.get("file") or ""
-            pos = err.get("position") or {}
-            if where and pos.get("line"):
+            err = verdict.get("error")
+            where = (err.get("file") if err else None) or ""
+            pos = err.get("position") if err else None
+            if where and pos and pos.get("line"):
                 where += f":{pos['line']}" + (f":{pos['column']}" if pos.get("column") else "")
             message = (str(where) + ": " if where else "") + error_text(err)
             return _join(error_lines(message, f"gate: error (exit {verdict['exit_code']}): "))
@@ -110,7 +109,8 @@ class ConsoleFormatter(Formatter):
         lines.append(f"{sm.suppressed} suppressed inline; {sm.findings} finding(s), {sm.components} component(s) from {sm.inputs} input(s)")
         changed = not_used(verdict)
         if changed:
-            source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
+            pol = verdict.get("policy")
+            source = (pol.get("revision") if pol else None) or "the trusted ref"
             lines.append(
                 clean(
                     f"{len(changed)} change(s) to governing files (policies, data, waivers, baseline, VEX, config) "
@@ -161,6 +161,7 @@ class ConsoleFormatter(Formatter):
             emoji=False,
             markup=False,
             soft_wrap=False,
+            _environ={},  # rich would read TERM, FORCE_COLOR, COLUMNS...: the options decide, not the environment
         )
         table = Table(title=title, show_lines=False, expand=False)
         for i, col in enumerate(header):
@@ -181,11 +182,3 @@ class ConsoleFormatter(Formatter):
 
 def _join(lines: Sequence[str]) -> str:
     return "".join(line + "\n" for line in lines)
-
-
-def _isatty() -> bool:
-    isatty: Callable[[], bool] | None = getattr(sys.stdout, "isatty", None)
-    try:
-        return bool(isatty and isatty())
-    except ValueError:  # a closed stream
-        return False

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from gate.output.common import LEVELS, Result, error_text, not_used, report_only_note, results, summarize, waived_by
 from gate.output.interface import Formatter
 from gate.output.locate import repo_path
 from gate.output.text import neutralise
+from gate.records import InputDocument, Verdict
 
 # GitHub's display limits per step, for each kind of annotation.
 MAX_PER_KIND = 10
@@ -77,17 +77,17 @@ class GithubFormatter(Formatter):
     name = "github"
     max_per_kind = MAX_PER_KIND
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         if verdict["decision"] == "error":
-            err = verdict.get("error") or {}
-            pos = err.get("position") or {}
+            err = verdict.get("error")
+            pos = err.get("position") if err else None
             line = command(
                 "error",
                 f"policy gate error (exit {verdict['exit_code']}): {error_text(err)}",
                 title="policy-gate",
-                file=err.get("file"),
-                line=pos.get("line"),
-                col=pos.get("column"),
+                file=err.get("file") if err else None,
+                line=pos.get("line") if pos else None,
+                col=pos.get("column") if pos else None,
             )
             return line + "\n"
         all_results = results(verdict)
@@ -103,7 +103,8 @@ class GithubFormatter(Formatter):
         if changed:
             paths = ", ".join(f"{e.get('path')} ({e.get('change')})" for e in changed[:20])
             more = f" and {len(changed) - 20} more" if len(changed) > 20 else ""
-            source = (verdict.get("policy") or {}).get("revision") or "the trusted ref"
+            pol = verdict.get("policy")
+            source = (pol.get("revision") if pol else None) or "the trusted ref"
             lines.append(
                 command(
                     "warning",
@@ -140,16 +141,15 @@ class GithubFormatter(Formatter):
     def _annotation(self, r: Result) -> str:
         title = f"{r.rule}: {r.title}" if r.title else r.rule
         if r.level == "waived":
-            w = r.waiver or {}
-            msg = f"waived by {waived_by(w)}: {r.msg}"
+            msg = f"waived by {waived_by(r.waiver)}: {r.msg}"
         else:
             msg = r.msg
             if r.package and r.package not in msg:
                 msg += f"\nPackage: {r.package}"
             if r.remediation:
                 msg += f"\nRemediation: {r.remediation}"
-        loc = (r.finding or {}).get("location") or {}
-        file = repo_path(str(loc["path"]), self.options.scan_root, self.options.source_root) if loc.get("path") else None
+        loc = r.finding.get("location") if r.finding else None
+        file = repo_path(str(loc["path"]), self.options.findings_base, self.options.source_root) if loc and loc.get("path") else None
         return command(
             COMMAND[r.level], msg, title=title, file=file, line=r.start_line if file else None, endLine=r.end_line if file else None
         )

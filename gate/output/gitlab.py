@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from gate.output.common import Result, package_name, report_only_note, results, unique_fingerprints
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
 from gate.output.locate import SourceTree, repo_path
+from gate.records import InputDocument, Verdict
 
 SEVERITY = {"critical": "blocker", "high": "critical", "medium": "major", "low": "minor", "info": "info"}
 _WARN_CAP = {"blocker": "minor", "critical": "minor", "major": "minor"}
@@ -49,10 +49,10 @@ class GitlabCodeQualityFormatter(Formatter):
 
     name = "gitlab-codequality"
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         all_results = results(verdict)
         fingerprints = unique_fingerprints(all_results)
-        tree = SourceTree(self.options.source_root, self.options.scan_root)
+        tree = SourceTree(self.options.source_root, self.options.findings_base)
         issues = [self._issue(r, fp, tree) for r, fp in zip(all_results, fingerprints, strict=True)]
         note = report_only_note(verdict)
         if note:  # a report-only run says what would have closed the gate here too, as one info issue
@@ -72,8 +72,8 @@ class GitlabCodeQualityFormatter(Formatter):
 
     def _issue(self, r: Result, fingerprint: str, tree: SourceTree) -> dict[str, Any]:
         if r.level == "waived":
-            w = r.waiver or {}
-            text = f"[waived] {r.rule}: waived by {w.get('waiver')} (expires {w.get('expires')}): {r.msg}"
+            w = r.waiver
+            text = f"[waived] {r.rule}: waived by {w.get('waiver') if w else None} (expires {w.get('expires') if w else None}): {r.msg}"
         else:
             text = f"[{LABEL[r.level]}] {r.rule}: {r.msg}"
         if len(text) > MAX_DESCRIPTION:
@@ -95,16 +95,17 @@ class GitlabCodeQualityFormatter(Formatter):
 
     def _where(self, r: Result, tree: SourceTree) -> tuple[str, int]:
         """(path relative to the repository root, line): the finding, the manifest line, the report; line 1 when none."""
-        loc = (r.finding or {}).get("location") or {}
-        if loc.get("path"):
-            return repo_path(str(loc["path"]), self.options.scan_root, self.options.source_root), r.start_line or 1
+        loc = r.finding.get("location") if r.finding else None
+        if loc and loc.get("path"):
+            return repo_path(str(loc["path"]), self.options.findings_base, self.options.source_root), r.start_line or 1
         name = package_name(r)
         placed = tree.manifest_line(name) if name else None
         if placed:
             return placed
-        ev = (r.entry or {}).get("evidence") or {}
-        path = r.path or (str(ev["scans"][0]) if ev.get("scans") else "")
-        rel = repo_path(path, None, self.options.source_root) if path else "."
+        ev = r.entry.get("evidence") if r.entry else None
+        scans = ev.get("scans") if ev else None
+        path = r.path or (str(scans[0]) if scans else "")
+        rel = repo_path(path, self.options.working_dir, self.options.source_root) if path else "."
         # GitLab reads only paths inside the repository: evidence outside it (a vulnerability
         # database in the runner's cache, a report in $CI_BUILDS_DIR/..) is placed on the pipeline's
         # own configuration, as the report-only notice is.

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from gate.output.interface import Formatter
+from gate.records import InputDocument, Verdict
 
 # JSON already escapes C0 controls, so no string can break a line. What it leaves raw, and this
 # escapes (JSON-equivalently, so the document reads back the same): the runner's legacy
@@ -74,10 +74,10 @@ class JsonFormatter(Formatter):
 
     name = "json"
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         return dump(verdict)
 
-    def render_bytes(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> bytes:
+    def render_bytes(self, verdict: Verdict, document: InputDocument | None) -> bytes:
         return dump_bytes(verdict)
 
 
@@ -86,8 +86,8 @@ class InputFormatter(Formatter):
 
     name = "input"
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         return dump(document if document is not None else {})
 
-    def render_bytes(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> bytes:
+    def render_bytes(self, verdict: Verdict, document: InputDocument | None) -> bytes:
         return dump_bytes(document if document is not None else {})

@@ -24,11 +24,11 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # noqa: S405 - used to write XML, never to parse it
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from gate.output.common import Result, error_text, iter_rules, not_used, report_only_note, results, summarize, waived_by
+from gate.output.common import Result, error_text, error_where, iter_rules, not_used, report_only_note, results, summarize, waived_by
 from gate.output.interface import Formatter
 from gate.output.text import clean
+from gate.records import InputDocument, Verdict
 
 MAX_LINES = 500
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -72,9 +72,10 @@ class JunitFormatter(Formatter):
 
     name = "junit"
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         suite = ET.Element("testsuite", {"name": "policy-gate"})
-        stamp = _timestamp((verdict.get("context") or {}).get("time"))
+        ctx = verdict.get("context")
+        stamp = _timestamp(ctx.get("time") if ctx else None)
         if stamp:
             suite.set("timestamp", stamp)
         all_results = results(verdict)
@@ -86,16 +87,16 @@ class JunitFormatter(Formatter):
         rules = dict(iter_rules(verdict))
         failures = errors = skipped = 0
         if verdict["decision"] == "error":
-            err = verdict.get("error") or {}
+            err = verdict.get("error")
             case = ET.SubElement(suite, "testcase", {"classname": "policy-gate.evaluation", "name": "evaluation", "time": "0"})
-            pos = err.get("position") or {}
-            where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
-            e = ET.SubElement(case, "error", {"message": line(error_text(err), 1000), "type": line(err.get("kind", "error"), 40)})
+            where = error_where(err)
+            kind = err.get("kind", "error") if err else "error"
+            e = ET.SubElement(case, "error", {"message": line(error_text(err), 1000), "type": line(kind, 40)})
             e.text = line((where + ": " if where else "") + error_text(err))
             errors = 1
         else:
             for rid in sorted({*rules, *by_rule}):
-                meta = rules.get(rid, {})
+                meta: Mapping[str, object] = rules.get(rid) or {}
                 name = f"{rid} {meta.get('title', '')}".strip()
                 case = ET.SubElement(
                     suite,

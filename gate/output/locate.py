@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from array import array
 from itertools import accumulate
@@ -39,34 +38,17 @@ MAX_SOURCE_BYTES = 2 * 1024 * 1024  # larger files (generated, minified): no has
 MANIFESTS = ("requirements.txt", "requirements-prod.txt", "requirements/base.txt", "requirements/prod.txt", "pyproject.toml")
 
 
-def git_toplevel(path: str | os.PathLike[str]) -> str | None:
-    """`git rev-parse --show-toplevel` from `path` (git only reads; nothing of the tree runs)."""
-    folder = Path(path)
-    if not folder.is_dir():
-        folder = folder.parent
-    try:
-        done = subprocess.run(  # noqa: S603 - a fixed git command, no shell
-            ["git", "rev-parse", "--show-toplevel"],  # noqa: S607 - git from PATH, as trusted.py uses it
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-            env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    top = done.stdout.strip()
-    return top if done.returncode == 0 and top else None
+def repo_path(path: str, base_dir: str | None, source_root: str | None) -> str:
+    """A path relative to the source root (POSIX separators); unchanged when it cannot be rebased.
 
-
-def repo_path(path: str, scan_root: str | None, source_root: str | None) -> str:
-    """A finding's path relative to the source root (POSIX separators); unchanged when it cannot be rebased."""
+    A relative `path` is relative to `base_dir` (the scan root or the working directory, as the
+    caller knows it), else to the source root itself.
+    """
     if path.startswith("file://"):
         path = path[7:]
     if not source_root:
         return path
-    base = Path(scan_root or os.getcwd())
+    base = Path(base_dir or source_root)
     full = Path(path) if os.path.isabs(path) else base / path
     try:
         rel = os.path.relpath(os.path.normpath(os.path.abspath(full)), os.path.abspath(source_root))

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from gate.output.common import (
     SEVERITY_ORDER,
     Result,
     error_text,
+    error_where,
     github_slug,
     iter_rules,
     not_used,
@@ -37,6 +37,7 @@ from gate.output.common import (
 )
 from gate.output.interface import Formatter
 from gate.output.text import neutralise
+from gate.records import InputDocument, RuleRecord, Verdict
 
 DEFAULT_MAX_BYTES = 1024 * 1024
 MIN_MAX_BYTES = 8000
@@ -88,12 +89,12 @@ class MarkdownFormatter(Formatter):
 
     name = "markdown"
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         limit = max(MIN_MAX_BYTES, self.options.markdown_max_bytes or DEFAULT_MAX_BYTES)
         docs = self.options.docs_url
         decision = verdict["decision"]
         head = {"pass": "✅ Policy gate: open", "fail": "❌ Policy gate: closed", "error": "⚠️ Policy gate: error"}[decision]
-        ctx = verdict.get("context") or {}
+        ctx = verdict.get("context")
         all_results = results(verdict)
         sm = summarize(verdict, document, all_results)
         note = report_only_note(verdict)
@@ -103,9 +104,8 @@ class MarkdownFormatter(Formatter):
         if note:
             lines += ["> [!NOTE]", f"> {note} (`--fail-on never`: this run does not block).", ""]
         if decision == "error":
-            err = verdict.get("error") or {}
-            pos = err.get("position") or {}
-            where = str(err.get("file") or "") + "".join(f":{pos[k]}" for k in ("line", "column") if pos.get(k))
+            err = verdict.get("error")
+            where = error_where(err)
             message = (f"{where}: " if where else "") + error_text(err)
             lines += [
                 f"Exit code {verdict['exit_code']}: {code(message, 1000, cell=False)}",
@@ -115,15 +115,15 @@ class MarkdownFormatter(Formatter):
             "| violations | warnings | waived | suppressed inline | results | findings | components | stage | exit code |",
             "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
             f"| {sm.violations} | {sm.warnings} | {sm.waived} | {sm.suppressed} | {sm.results} | {sm.findings} | {sm.components} "
-            f"| {code(ctx.get('stage') or 'default', 40)} | {verdict['exit_code']} |",
+            f"| {code((ctx.get('stage') if ctx else None) or 'default', 40)} | {verdict['exit_code']} |",
             "",
         ]
         changed = not_used(verdict)
         sections: list[tuple[str, str, list[str]]] = []
         changed_section: tuple[str, str, list[str]] | None = None
         if changed:
-            pol = verdict.get("policy") or {}
-            source = code(pol.get("revision") or pol.get("path") or "the trusted ref", 80, cell=False)
+            pol = verdict.get("policy")
+            source = code((pol.get("revision") or pol.get("path") if pol else None) or "the trusted ref", 80, cell=False)
             lines += [
                 "> [!WARNING]",
                 f"> This change edits files that govern the gate ({len(changed)} file(s)). They were **not used**: the gate "
@@ -160,17 +160,16 @@ class MarkdownFormatter(Formatter):
                 header = ["| rule | rule severity | scanner severity | where | message |", "|---|---|---|---|---|"]
                 body = [
                     f"| {_rule_cell(r.rule, links.get(r.rule))} | {_severity(r.severity)} "
-                    f"| {_severity(str((r.finding or {}).get('severity') or '-')) if r.finding else '-'} "
+                    f"| {_severity(str(r.finding.get('severity') or '-')) if r.finding else '-'} "
                     f"| {code(r.where(), 160)} | {code(r.msg, 400)} |"
                     for r in rows
                 ]
             sections.append((f"### {title} ({len(rows)})", level, [*header, *body]))
-        for key, title in (
-            ("waivers_expired", "Expired waivers (no longer applied)"),
-            ("waivers_expiring", "Waivers expiring soon"),
-            ("waivers_unused", "Unused waivers"),
+        for key, title, items in (
+            ("waivers_expired", "Expired waivers (no longer applied)", verdict.get("waivers_expired") or []),
+            ("waivers_expiring", "Waivers expiring soon", verdict.get("waivers_expiring") or []),
+            ("waivers_unused", "Unused waivers", verdict.get("waivers_unused") or []),
         ):
-            items = verdict.get(key) or []
             if items:
                 body = ["| waiver | expires | approved by |", "|---|---|---|"]
                 body += [f"| {code(w.get('id'), 60)} | {code(w.get('expires'), 40)} | {code(w.get('approved_by'), 60)} |" for w in items]
@@ -180,13 +179,13 @@ class MarkdownFormatter(Formatter):
         return self._fit(lines, sections, rule_section, footer, limit)
 
     def _waived_row(self, r: Result) -> str:
-        w = r.waiver or {}
+        w: Mapping[str, object] = r.waiver or {}
         return (
             f"| {code(w.get('waiver'), 60)} | {code(r.rule, 60)} | {code(r.where(), 160)} | {code(w.get('reason'), 200)} "
             f"| {code(w.get('approved_by'), 60)} | {code(w.get('expires') or '-', 30)} |"
         )
 
-    def _rules_section(self, cited: Sequence[str], meta: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    def _rules_section(self, cited: Sequence[str], meta: Mapping[str, RuleRecord]) -> list[str]:
         known = [rid for rid in cited if rid in meta]
         if not known:
             return []
@@ -204,9 +203,9 @@ class MarkdownFormatter(Formatter):
                 out += [f"Remediation: {code(m.get('remediation'), 600, cell=False)}", ""]
         return out
 
-    def _footer(self, verdict: Mapping[str, Any]) -> str:
-        pol = verdict.get("policy") or {}
-        eng = verdict.get("engine") or {}
+    def _footer(self, verdict: Verdict) -> str:
+        pol = verdict.get("policy")
+        eng = verdict.get("engine")
         parts = []
         if pol:
             parts.append(f"policy {code(pol.get('path'), 200, cell=False)}")

@@ -53,6 +53,7 @@ from gate.output.interface import Formatter
 from gate.output.json_format import dump
 from gate.output.locate import SourceTree, repo_path
 from gate.output.text import neutralise
+from gate.records import InputDocument, Verdict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 MAX_RESULTS = 25_000
@@ -117,7 +118,7 @@ class SarifFormatter(Formatter):
     max_results = MAX_RESULTS
     max_gzip_bytes = MAX_GZIP_BYTES
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
         all_results = results(verdict)
         shown = min(len(all_results), self.max_results)
         text = self._render(verdict, document, all_results, shown)
@@ -136,10 +137,10 @@ class SarifFormatter(Formatter):
             text = self._render(verdict, document, all_results, lo)
         return text
 
-    def _render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None, all_results: Sequence[Result], count: int) -> str:
+    def _render(self, verdict: Verdict, document: InputDocument | None, all_results: Sequence[Result], count: int) -> str:
         rule_meta = dict(iter_rules(verdict))
         docs = self.options.docs_url
-        tree = SourceTree(self.options.source_root, self.options.scan_root)
+        tree = SourceTree(self.options.source_root, self.options.findings_base)
         fingerprints = unique_fingerprints(all_results)
         shown = list(all_results[:count])
         omitted = len(all_results) - len(shown)
@@ -187,14 +188,14 @@ class SarifFormatter(Formatter):
             "findings": sm.findings,
             "components": sm.components,
         }
-        ctx = verdict.get("context") or {}
+        ctx = verdict.get("context")
         invocation: dict[str, Any] = {
             "executionSuccessful": verdict["decision"] != "error",
             "exitCode": int(verdict["exit_code"]),
         }
         if notifications:
             invocation["toolExecutionNotifications"] = notifications
-        if ctx.get("time"):
+        if ctx and ctx.get("time"):
             invocation["endTimeUtc"] = ctx["time"]
         run: dict[str, Any] = {
             "tool": {
@@ -208,14 +209,14 @@ class SarifFormatter(Formatter):
             },
             "invocations": [invocation],
             "results": sarif_results,
-            "automationDetails": {"id": f"policy-gate/{ctx.get('stage') or 'default'}/"},
+            "automationDetails": {"id": f"policy-gate/{(ctx.get('stage') if ctx else None) or 'default'}/"},
             "columnKind": "unicodeCodePoints",
             "properties": {
                 "decision": verdict["decision"],
                 "exitCode": int(verdict["exit_code"]),
                 "totals": {**t, "results": len(all_results), "resultsShown": len(shown), "resultsOmitted": omitted},
                 "byRule": {rid: dict(c) for rid, c in sm.by_rule.items()},
-                "policyDigest": (verdict.get("policy") or {}).get("digest"),
+                "policyDigest": pol.get("digest") if (pol := verdict.get("policy")) else None,
             },
         }
         changed = not_used(verdict)
@@ -264,13 +265,13 @@ class SarifFormatter(Formatter):
         self,
         r: Result,
         index: Mapping[str, int],
-        verdict: Mapping[str, Any],
-        document: Mapping[str, Any] | None,
+        verdict: Verdict,
+        document: InputDocument | None,
         tree: SourceTree,
         fingerprint: str,
     ) -> dict[str, Any]:
         rid = WAIVED_RULE if r.level == "waived" else r.rule
-        f = r.finding or {}
+        f: Mapping[str, Any] = r.finding or {}
         if r.level == "waived":
             text = f"Waived by {waived_by(r.waiver)}: {r.msg}"
         else:
@@ -297,7 +298,7 @@ class SarifFormatter(Formatter):
         path: str | None
         line: int | None
         if loc.get("path"):
-            path, line, end = repo_path(str(loc["path"]), self.options.scan_root, self.options.source_root), r.start_line, r.end_line
+            path, line, end = repo_path(str(loc["path"]), self.options.findings_base, self.options.source_root), r.start_line, r.end_line
         elif (name := package_name(r)) and (placed := tree.manifest_line(name)):
             path, line = placed  # relative to the source root already
             end = line
@@ -307,7 +308,7 @@ class SarifFormatter(Formatter):
                 path, line = self._evidence_path(r, verdict, document, self._component_paths(document))
             end = line
             if path:  # a report, an SBOM or a policy file: named relative to the working directory
-                path = repo_path(path, None, self.options.source_root)
+                path = repo_path(path, self.options.working_dir, self.options.source_root)
         if path:
             phys: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(path)}}
             if self.options.source_root and not os.path.isabs(path):
@@ -319,13 +320,13 @@ class SarifFormatter(Formatter):
                     res["partialFingerprints"]["primaryLocationLineHash"] = line_hash
             res["locations"] = [{"physicalLocation": phys}]
         if r.level == "waived":
-            w = r.waiver or {}
+            w: Mapping[str, Any] = r.waiver or {}
             res["suppressions"] = [
                 {
                     "kind": "external",
                     "status": "accepted",
                     "justification": sarif_text(
-                        f"{waived_by(w)}: {w.get('reason')}"
+                        f"{waived_by(r.waiver)}: {w.get('reason')}"
                         if w.get("by") == "vex"
                         else f"{w.get('waiver')}: {w.get('reason')} (approved by {w.get('approved_by')}, expires {w.get('expires')})",
                         2000,
@@ -334,9 +335,9 @@ class SarifFormatter(Formatter):
             ]
         return res
 
-    _paths_cache: tuple[Mapping[str, Any] | None, dict[str, tuple[int, str]]] | None = None
+    _paths_cache: tuple[InputDocument | None, dict[str, tuple[int, str]]] | None = None
 
-    def _component_paths(self, document: Mapping[str, Any] | None) -> dict[str, tuple[int, str]]:
+    def _component_paths(self, document: InputDocument | None) -> dict[str, tuple[int, str]]:
         """purl -> (position, SBOM path) of the first component with that purl and a source path,
         built once per document: a per-result scan of the components was quadratic (issue 20:
         thousands of package results times 5,000 components)."""
@@ -344,20 +345,20 @@ class SarifFormatter(Formatter):
         if cached is not None and cached[0] is document:
             return cached[1]
         index: dict[str, tuple[int, str]] = {}
-        for i, c in enumerate((document or {}).get("components") or []):
-            purl, source = c.get("purl"), c.get("source") or {}
-            if isinstance(purl, str) and purl not in index and source.get("path"):
+        for i, c in enumerate((document.get("components") if document else None) or []):
+            purl, source = c.get("purl"), c.get("source")
+            if isinstance(purl, str) and purl not in index and source and source.get("path"):
                 index[purl] = (i, str(source["path"]))
         self._paths_cache = (document, index)
         return index
 
     @staticmethod
     def _evidence_path(
-        r: Result, verdict: Mapping[str, Any], document: Mapping[str, Any] | None, paths: Mapping[str, tuple[int, str]]
+        r: Result, verdict: Verdict, document: InputDocument | None, paths: Mapping[str, tuple[int, str]]
     ) -> tuple[str | None, int | None]:
         """Where a result about no finding points: the scan or the SBOM it cites (the first such
         component in the document's order), else the rule's own file."""
-        ev = (r.entry or {}).get("evidence") or {}
+        ev: Mapping[str, Any] = (r.entry.get("evidence") if r.entry else None) or {}
         if ev.get("scans"):
             return str(ev["scans"][0]), None
         purls = set(ev.get("components") or [])
@@ -365,8 +366,9 @@ class SarifFormatter(Formatter):
             hits = [paths[p] for p in purls if isinstance(p, str) and p in paths]
             if hits:
                 return min(hits)[1], None
-        meta = (verdict.get("rules") or {}).get(r.rule) or {}
-        root = str((verdict.get("policy") or {}).get("path") or "")
+        meta: Mapping[str, Any] = (verdict.get("rules") or {}).get(r.rule) or {}
+        policy = verdict.get("policy")
+        root = str((policy.get("path") if policy else None) or "")
         if ":" in root and not os.path.isabs(root):  # REF:path, a policy folder read from git
             root = root.split(":", 1)[1]
         if meta.get("file") and root and not os.path.isabs(root) and not root.endswith((".tar.gz", ".tgz")):

@@ -41,6 +41,7 @@ from gate import __version__
 from gate.output.common import not_used, safe_url, totals
 from gate.output.interface import Formatter
 from gate.output.json_format import dump
+from gate.records import ContextRecord, InputDocument, Verdict
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/verification_summary/v1"
@@ -60,11 +61,11 @@ class VsaFormatter(Formatter):
 
     name = "vsa"
 
-    def _repository(self, ctx: Mapping[str, Any]) -> tuple[str, str]:
+    def _repository(self, ctx: ContextRecord | None) -> tuple[str, str]:
         """(`git+URL` of the repository or '', commit or ''): the CLI's context first, then the CI's variables."""
         ci = self.options.ci
-        repo = str(ctx.get("repository") or "")
-        commit = str(ctx.get("commit") or "").lower()
+        repo = str((ctx.get("repository") if ctx else None) or "")
+        commit = str((ctx.get("commit") if ctx else None) or "").lower()
         url = ""
         if repo.startswith(("https://", "http://")):
             url = repo
@@ -99,9 +100,9 @@ class VsaFormatter(Formatter):
                 return url
         return VERIFIER_FALLBACK
 
-    def render(self, verdict: Mapping[str, Any], document: Mapping[str, Any] | None) -> str:
-        ctx = verdict.get("context") or {}
-        policy = verdict.get("policy") or {}
+    def render(self, verdict: Verdict, document: InputDocument | None) -> str:
+        ctx = verdict.get("context")
+        policy: Mapping[str, Any] = verdict.get("policy") or {}
         repo_uri, commit = self._repository(ctx)
         subjects: list[dict[str, Any]] = []
         subject_kind = "artifacts"
@@ -118,7 +119,7 @@ class VsaFormatter(Formatter):
             subject_kind = "none"
             subjects.append({"name": "no-input", "digest": {"sha256": hashlib.sha256(b"").hexdigest()}})
         passed = verdict["decision"] == "pass"
-        stage = str(ctx.get("stage") or "default")
+        stage = str((ctx.get("stage") if ctx else None) or "default")
         level = "POLICY_GATE_" + (re.sub(r"[^A-Z0-9]+", "_", stage.upper()).strip("_") or "DEFAULT")
         if repo_uri and _HEX_COMMIT.fullmatch(commit):
             resource = f"{repo_uri}@{commit}"
@@ -131,10 +132,12 @@ class VsaFormatter(Formatter):
         if digest.startswith("sha256:"):
             policy_desc["digest"] = {"sha256": digest.split(":", 1)[1]}
         verifier: dict[str, Any] = {"id": self._verifier_id(), "version": {"policy-gate": __version__}}
-        engine = verdict.get("engine") or {}
-        if engine.get("name") and engine.get("version"):
+        engine = verdict.get("engine")
+        if engine and engine.get("name") and engine.get("version"):
             verifier["version"][f"engine-{engine['name']}"] = str(engine["version"])
-        time_verified = ctx.get("time") or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        time_verified = (ctx.get("time") if ctx else None) or dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
         predicate: dict[str, Any] = {
             "verifier": verifier,
             "timeVerified": time_verified,
@@ -156,7 +159,7 @@ class VsaFormatter(Formatter):
                 ],
                 "notUsed": [dict(e) for e in not_used(verdict)],
                 "policyRevision": policy.get("revision"),
-                "error": (verdict.get("error") or {}).get("message"),
+                "error": err.get("message") if (err := verdict.get("error")) else None,
             },
         }
         statement = {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": PREDICATE_TYPE, "predicate": predicate}
