@@ -13,25 +13,17 @@ import re
 from typing import Any, Final
 
 from gate.errors import InputError
+from gate.model import type_name
 
 _PATH_PART: Final = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
 
 
 def json_type(value: Any) -> str:
-    """How an error names the JSON type of `value` ("an array", "the number 5", "null")."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}" if isinstance(value, int) and abs(value) < 10**12 else "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
+    """How an error names the JSON type of `value` ("an array", "null"); an integer of up to 12
+    digits is shown as itself ("the number 5"), as SARIF's indexes and lines are."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**12:
+        return f"the number {value!r}"
+    return type_name(value)
 
 
 def pointer(path: str) -> str:
