@@ -104,14 +104,13 @@ def result_traits(rule: Traits, rule_ids: set[str], id_words: set[str], rule_has
     )
 
 
-def severity(by_score: str | None, level: str | None, rule_level: str | None) -> str:
+def severity(by_score: str | None, level: str | None, rule_level: str) -> str:
     """The gate's severity: from security-severity when there is one, else from the result's
-    level, else the rule's configured level, else the spec's default level "warning"."""
+    level (already checked), else the rule's configured level (`rules.configured_level`, which
+    falls back to the spec's default "warning")."""
     if by_score is not None:
         return by_score
-    if level is None:
-        level = rule_level
-    return LEVEL_SEVERITY[level] if level is not None else "medium"
+    return LEVEL_SEVERITY[level if level is not None else rule_level]
 
 
 def bad_level(walk: Walk, path: str, value: Any) -> InputError:

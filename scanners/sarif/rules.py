@@ -58,7 +58,7 @@ class Rule:
     name: str | None
     description: str | None
     help_uri: str | None
-    level: Any
+    level: str
     messages: dict[str, Any]
     component_messages: dict[str, Any]
     facts: Facts
@@ -79,8 +79,8 @@ class Run:
     extensions: list[Component]
     artifacts: list[Any]
     taxonomies: list[dict[str, Any]]
-    overrides: dict[str, Any]
-    policy_levels: dict[str, Any]
+    overrides: dict[str, str]
+    policy_levels: dict[str, str]
     rules: dict[tuple[int, int | None, str | None], Rule] = field(default_factory=dict)
     # (ruleId, ruleIndex) -> (rule, whether the reference was broken), for results without `rule`
     fast: dict[tuple[str | None, int | None], tuple[Rule, bool]] = field(default_factory=dict)
@@ -136,9 +136,9 @@ def tool_component(run: Run, ref: Any) -> Component | None:
 # Configured levels
 
 
-def policy_levels(walk: Walk, run: dict[str, Any], path: str) -> dict[str, Any]:
+def policy_levels(walk: Walk, run: dict[str, Any], path: str) -> dict[str, str]:
     """Rule id -> level configured by `run.policies` (a later policy wins, per the spec)."""
-    levels: dict[str, Any] = {}
+    levels: dict[str, str] = {}
     policies = walk.arr(run.get("policies"), f"{path}.policies") or []
     for k, raw in enumerate(policies):
         policy = component(walk, raw, k, f"{path}.policies[{k}]")
@@ -150,9 +150,9 @@ def policy_levels(walk: Walk, run: dict[str, Any], path: str) -> dict[str, Any]:
     return levels
 
 
-def overrides(walk: Walk, run: dict[str, Any], r: Run) -> dict[str, Any]:
+def overrides(walk: Walk, run: dict[str, Any], r: Run) -> dict[str, str]:
     """Rule id -> level from `invocations[].ruleConfigurationOverrides` (the first one wins)."""
-    out: dict[str, Any] = {}
+    out: dict[str, str] = {}
     invocations = walk.arr(run.get("invocations"), f"{r.path}.invocations") or []
     for k, inv in enumerate(invocations):
         if not isinstance(inv, dict):
@@ -164,7 +164,7 @@ def overrides(walk: Walk, run: dict[str, Any], r: Run) -> dict[str, Any]:
             desc, conf = ov.get("descriptor"), ov.get("configuration")
             if not isinstance(desc, dict) or not isinstance(conf, dict) or "level" not in conf:
                 continue
-            check_level(walk, conf["level"], f"{r.path}.invocations[{k}].ruleConfigurationOverrides[{n}].configuration.level")
+            level = check_level(walk, conf["level"], f"{r.path}.invocations[{k}].ruleConfigurationOverrides[{n}].configuration.level")
             rid = as_str(desc.get("id"))
             if rid is None:
                 comp = tool_component(r, desc.get("toolComponent"))
@@ -172,11 +172,11 @@ def overrides(walk: Walk, run: dict[str, Any], r: Run) -> dict[str, Any]:
                 if comp is not None and idx is not None and idx < len(comp.rules):
                     rid = as_str(comp.rules[idx].get("id"))
             if rid is not None:
-                out.setdefault(rid, conf["level"])
+                out.setdefault(rid, level)
     return out
 
 
-def configured_level(walk: Walk, run: Run, rule: dict[str, Any], rpath: str, ids: tuple[str | None, str | None]) -> Any:
+def configured_level(walk: Walk, run: Run, rule: dict[str, Any], rpath: str, ids: tuple[str | None, str | None]) -> str:
     """A rule's level: an invocation's override, else a run policy's, else the rule's own
     `defaultConfiguration.level` (each looked up by the rule's own id, then the result's), else
     the spec's default "warning"."""
