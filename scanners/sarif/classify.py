@@ -3,9 +3,10 @@
 * Kind: only the result's own hint (`classify`). The gate decides a finding's kind from the
   trusted producer table (`scanners/claims.py`), where the hint only chooses among the kinds the
   table lets the tool write. Results of a kind other than `fail` are counted, not findings.
-* Severity follows GitHub code scanning: `security-severity` (result, then rule) by CVSS bands,
-  else the SARIF `level` (result, then the rule's configured level, see `rules.configured_level`),
-  else the spec default "warning" (`severity`).
+* Severity follows GitHub code scanning: `security-severity` (result, then rule) by CVSS bands
+  (`Traits.severity`), else the SARIF `level` by `LEVEL_SEVERITY` (the result's, else the rule's
+  configured level, see `rules.configured_level`, which falls back to the spec default "warning").
+  The reader applies it inline, in its hot loop.
 * Suppressions: a result with `suppressions` is in the log, so it was recorded, not hidden
   (`suppressed` when one is accepted). bandit's SARIF formatter drops `# nosec` results and
   copies bandit's counts into `run.properties.metrics`; those counts are hidden suppressions.
@@ -102,15 +103,6 @@ def result_traits(rule: Traits, rule_ids: set[str], id_words: set[str], rule_has
         severity=severity_from_score(merged.score) if merged.score is not None else rule.severity,
         confidence=merged.confidence or rule.confidence,
     )
-
-
-def severity(by_score: str | None, level: str | None, rule_level: str) -> str:
-    """The gate's severity: from security-severity when there is one, else from the result's
-    level (already checked), else the rule's configured level (`rules.configured_level`, which
-    falls back to the spec's default "warning")."""
-    if by_score is not None:
-        return by_score
-    return LEVEL_SEVERITY[level if level is not None else rule_level]
 
 
 def bad_level(walk: Walk, path: str, value: Any) -> InputError:

@@ -21,7 +21,6 @@ from scanners.sarif.classify import (
     counted_other_kind,
     hidden_suppressions,
     result_traits,
-    severity,
     suppressions,
 )
 from scanners.sarif.facts import NO_WORDS, Facts, facts_from_key_lines, fill_package, package_from, props_facts
@@ -225,19 +224,22 @@ class LogReader:
         level = result.get("level")
         if level is not None and (type(level) is not str or level not in LEVEL_SEVERITY):
             raise bad_level(self.walk, f"{run.path}.results[{j}].level", level)
-        message = self._message_of(run, result, j, rule)
+        msg = result.get("message")
+        if isinstance(msg, dict):
+            text = msg.get("text")
+            message = text if isinstance(text, str) and not msg.get("arguments") else _message(msg, rule)
+        elif msg is None:
+            message = ""
+        else:
+            raise self._bad(run, j, ".message", "an object", msg)
         location, snippet = self._location(run, result, j)
-        suppressed = False
-        sups: tuple[str, ...] = ()
         raw_sup = result.get("suppressions")
-        if raw_sup:
-            suppressed, sups = suppressions(self.walk, f"{run.path}.results[{j}].suppressions", raw_sup)
-        elif raw_sup is not None and not isinstance(raw_sup, list):
-            raise self._bad(run, j, ".suppressions", "an array", raw_sup)
+        suppressed, sups = (False, ()) if raw_sup is None else self._suppressions(run, j, raw_sup)
         return Finding(
             tool=run.tool,
             rule_id=rule.rule_id,
-            severity=severity(traits.severity, level, rule.level),
+            # security-severity, else the result's level, else the rule's configured one (classify.py)
+            severity=traits.severity if traits.severity is not None else LEVEL_SEVERITY[rule.level if level is None else level],
             message=message,
             index=position,
             kind=traits.kind,
@@ -290,14 +292,13 @@ class LogReader:
                     break
         return hint
 
-    def _message_of(self, run: Run, result: dict[str, Any], j: int, rule: Rule) -> str:
-        msg = result.get("message")
-        if isinstance(msg, dict):
-            text = msg.get("text")
-            return text if isinstance(text, str) and not msg.get("arguments") else _message(msg, rule)
-        if msg is None:
-            return ""
-        raise self._bad(run, j, ".message", "an object", msg)
+    def _suppressions(self, run: Run, j: int, raw: Any) -> tuple[bool, tuple[str, ...]]:
+        """A result's `suppressions` (`classify.suppressions`); an empty array is none."""
+        if raw:
+            return suppressions(self.walk, f"{run.path}.results[{j}].suppressions", raw)
+        if not isinstance(raw, list):
+            raise self._bad(run, j, ".suppressions", "an array", raw)
+        return False, ()
 
     def _location(self, run: Run, result: dict[str, Any], j: int) -> tuple[Location | None, str | None]:
         """The first physical location: its URI as text (never resolved) and its region."""

@@ -82,7 +82,7 @@ class Run:
     overrides: dict[str, str]
     policy_levels: dict[str, str]
     rules: dict[tuple[int, int | None, str | None], Rule] = field(default_factory=dict)
-    # (ruleId, ruleIndex) -> (rule, whether the reference was broken), for results without `rule`
+    # (ruleId, ruleIndex) -> (rule, whether the reference was broken), for rules of the driver
     fast: dict[tuple[str | None, int | None], tuple[Rule, bool]] = field(default_factory=dict)
 
 
@@ -343,20 +343,28 @@ def resolve_rule(walk: Walk, run: Run, result: dict[str, Any], j: int) -> Rule:
     if type(index) is not int or index < 0:
         index = None
     ref = result.get("rule")
-    if ref is None:
-        hit = run.fast.get((rule_id, index))
-        if hit is None:
-            hit = _lookup_rule(walk, run, run.driver, rule_id, index)
-            run.fast[(rule_id, index)] = hit
-    else:
+    comp: Component | None = run.driver
+    if ref is not None:
         if not isinstance(ref, dict):
             raise walk.type_error(f"{run.path}.results[{j}].rule", "an object", ref)
         if rule_id is None:
             rule_id = as_str(ref.get("id"))
         if index is None:
             index = as_index(ref.get("index"))
-        comp = tool_component(run, ref.get("toolComponent"))
-        hit = (rule_of(walk, run, None, None, rule_id), True) if comp is None else _lookup_rule(walk, run, comp, rule_id, index)
+        tc = ref.get("toolComponent")
+        if tc is not None:
+            comp = tool_component(run, tc)
+    if comp is run.driver:
+        # Most results name a rule of the driver (CodeQL writes both `ruleId` and `rule`): one
+        # lookup per (ruleId, ruleIndex) and run.
+        hit = run.fast.get((rule_id, index))
+        if hit is None:
+            hit = _lookup_rule(walk, run, run.driver, rule_id, index)
+            run.fast[(rule_id, index)] = hit
+    elif comp is None:
+        hit = (rule_of(walk, run, None, None, rule_id), True)
+    else:
+        hit = _lookup_rule(walk, run, comp, rule_id, index)
     if hit[1]:
         walk.count("unresolved:rule")
     return hit[0]
