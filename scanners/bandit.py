@@ -48,7 +48,6 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from gate.errors import InputError
 from gate.model import Finding, Location, ReadResult, as_text
 from gate.model import ShapeError as _Shape
 from gate.model import is_int as _is_int
@@ -58,7 +57,7 @@ from gate.model import req as _req
 from gate.model import req_int as _req_int
 from gate.model import req_str as _req_str
 from gate.model import type_name as _type_name
-from scanners.interface import ReportReader
+from scanners.interface import ReportReader, read_checked
 
 _SEVERITY = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNDEFINED": "unknown"}
 _CONFIDENCE = _SEVERITY
@@ -106,10 +105,7 @@ class BanditReader(ReportReader):
 
     def read(self, doc: Any, source: str) -> ReadResult:
         """Every result as a finding; `errors` make the scan incomplete."""
-        try:
-            return self._read(doc)
-        except _Shape as exc:
-            raise InputError(f"not a valid bandit report: {exc}", file=source) from None
+        return read_checked(self._read, doc, source, "bandit")
 
     def _read(self, doc: Any) -> ReadResult:
         if not isinstance(doc, dict):

@@ -10,9 +10,11 @@ it did not understand.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from gate.model import ReadResult
+from gate.errors import InputError
+from gate.model import ReadResult, ShapeError
 
 
 class ReportReader(ABC):
@@ -31,3 +33,13 @@ class ReportReader(ABC):
     @abstractmethod
     def read(self, doc: Any, source: str) -> ReadResult:
         """Build the model from `doc`, or raise `InputError(file=source)` saying what is wrong."""
+
+
+def read_checked(read: Callable[[Any], ReadResult], doc: Any, source: str, report: str) -> ReadResult:
+    """`read(doc)` by a reader that raises `gate.model.ShapeError` for a document of the wrong
+    shape: that becomes the `InputError` "not a valid <report> report: <path> <problem>", naming
+    `source`."""
+    try:
+        return read(doc)
+    except ShapeError as exc:
+        raise InputError(f"not a valid {report} report: {exc}", file=source) from None

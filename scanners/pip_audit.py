@@ -37,14 +37,13 @@ from typing import Any, ClassVar
 
 from packageurl import PackageURL
 
-from gate.errors import InputError
 from gate.model import Component, Finding, Package, ReadResult
 from gate.model import ShapeError as _Shape
 from gate.model import at as _at
 from gate.model import opt_str as _opt_str
 from gate.model import req_str as _req_str
 from gate.model import type_name as _type_name
-from scanners.interface import ReportReader
+from scanners.interface import ReportReader, read_checked
 
 _UNRESERVED = re.compile(r"[A-Za-z0-9._~-]+")
 _SEPARATORS = re.compile(r"[-_.]+")
@@ -107,10 +106,7 @@ class PipAuditReader(ReportReader):
 
     def read(self, doc: Any, source: str) -> ReadResult:
         """Every vulnerability as a finding, every dependency as a component."""
-        try:
-            return self._read(doc)
-        except _Shape as exc:
-            raise InputError(f"not a valid pip-audit report: {exc}", file=source) from None
+        return read_checked(self._read, doc, source, "pip-audit")
 
     def _read(self, doc: Any) -> ReadResult:
         deps: list[Any]

@@ -15,17 +15,32 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import DATA
+from tests.conftest import DATA, POLICIES, run_gate
 
 GOV = DATA / "governance"
 SAMPLE = GOV / "sample"
 BIN = Path(sys.executable).parent
 TIME = "2026-07-01T12:00:00Z"
+
+
+def evaluate(
+    tmp_path: Path, reports: Iterable[Path], *args: str, policy: Path = POLICIES, time: str = TIME
+) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """`gate evaluate` of `reports` under `policy` at `time`, the JSON verdict and the input
+    document written to `tmp_path`; (exit code, verdict, input document). The verdict must not be
+    an error verdict."""
+    verdict, doc = tmp_path / "verdict.json", tmp_path / "input.json"
+    outputs = ["--output", f"json={verdict}", "--output", f"input={doc}"]
+    res = run_gate(["evaluate", *map(str, reports), "--policy", str(policy), "--time", time, *outputs, *args])
+    v = json.loads(verdict.read_text())
+    assert v["error"] is None, (res.stdout, res.stderr)
+    return res.exit_code, v, json.loads(doc.read_text())
 
 
 def finding(fid: str = "a" * 32, **over: Any) -> dict[str, Any]:

@@ -11,6 +11,16 @@ import pytest
 
 from scanners.run.interface import find_program
 
+OFFLINE = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "no_proxy": "",
+}
+"""Environment of a scan without network: any proxy that refuses connections is "the
+vulnerability service cannot be reached", whatever the machine's own network."""
+
 
 def require_tools(*programs: str) -> None:
     """Skip (or, under GATE_REQUIRE_TOOLS=1, fail) unless every program is installed."""

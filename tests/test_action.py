@@ -34,77 +34,17 @@ import jsonschema_rs
 import pytest
 import yaml
 
+from tests.action_support import TIME, commit, git, init_repo, pull_request, run_local, sample_repo
 from tests.composite_runner import ActionRun, run_action
 from tests.conftest import DATA, REPO, SHARED, require_shared, run_gate
 from tests.workflow_commands import commands
 
-OUT = DATA / "outputs"
-TIME = "2026-11-26T12:00:00Z"
-
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()  # noqa: S603, S607
-
-
-def sample_repo(tmp_path: Path, *, base_policies: bool = True) -> tuple[Path, str, str]:
-    """A repository whose head commit weakens the base commit's policies and waivers; (path, base, head)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("sample\n")
-    if base_policies:
-        shutil.copytree(OUT / "policy", repo / "policies")
-        (repo / "waivers.yaml").write_text((OUT / "waivers.yaml").read_text())
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
-    base = git(repo, "rev-parse", "HEAD")
-    # The change: every deny becomes a warning, a waiver for everything it can name, hostile reports.
-    if not base_policies:
-        shutil.copytree(OUT / "policy", repo / "policies")
-    rego = repo / "policies" / "outputs.rego"
-    rego.write_text(rego.read_text().replace("deny contains", "warn contains"))
-    (repo / "waivers.yaml").write_text(
-        (OUT / "waivers.yaml").read_text()
-        + "  - id: W-SELF-APPROVED\n    rule: R1\n    reason: the change approves itself\n"
-        + "    approved_by: the author\n    expires: 2026-12-30\n"
-    )
-    (repo / "reports").mkdir()
-    for name in ("hostile.sarif", "hostile.cdx.json"):
-        shutil.copy(OUT / name, repo / "reports" / name)
-    shutil.copy(DATA / "core" / "clean.sarif", repo / "reports" / "clean.sarif")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "head: weaken the rules")
-    return repo, base, git(repo, "rev-parse", "HEAD")
-
-
-def pull_request(base: str, head: str) -> dict[str, Any]:
-    """The `github` context of a pull_request event."""
-    return {
-        "event_name": "pull_request",
-        "repository": "octo/sample",
-        "sha": head,
-        "ref": "refs/pull/7/merge",
-        "server_url": "https://github.com",
-        "event": {"pull_request": {"number": 7, "base": {"sha": base}, "head": {"sha": head}}},
-    }
-
-
-def run(tmp_path: Path, repo: Path, github: dict[str, Any], **with_: str) -> ActionRun:
-    temp = tmp_path / "runner-temp"
-    temp.mkdir(exist_ok=True)
-    # The weekly database refresh has tests of its own (test_the_vulnerability_database_*); here it
-    # would only try the network.
-    inputs = {"install": "false", "python": sys.executable, "waivers": "waivers.yaml", "vuln-db-update": "never", **with_}
-    return run_action(REPO, with_=inputs, github=github, workspace=repo, runner_temp=temp, extra_env={"GATE_TIME": TIME})
+def run(tmp_path: Path, repo: Path, github: dict[str, Any], *, extra_env: dict[str, str] | None = None, **with_: str) -> ActionRun:
+    """The action run locally (`run_local`) with the change's waivers file, as most tests want it."""
+    return run_local(tmp_path, repo, github, extra_env=extra_env, **{"waivers": "waivers.yaml", **with_})
 
 
 def check_log(run_: ActionRun) -> list[str]:
@@ -298,13 +238,8 @@ def test_a_clean_runner_installs_from_the_lock_with_hashes_and_runs_the_example(
     among them `venv/__main__.py` and `pip/__main__.py`, which the old install step (`python -m
     venv` in the checkout) ran instead of the real ones. The example's reports close the gate.
     """
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("sample\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
-    base = git(repo, "rev-parse", "HEAD")
+    repo = init_repo(tmp_path)
+    base = commit(repo, "base")
     shutil.copytree(REPO / "examples" / "reports", repo / "reports")
     head = plant_shadows(repo)
     temp = tmp_path / "runner-temp"
@@ -422,9 +357,7 @@ def plant_shadows(repo: Path) -> str:
         path = repo / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "head: shadow the gate")
-    return git(repo, "rev-parse", "HEAD")
+    return commit(repo, "head: shadow the gate")
 
 
 @pytest.mark.slow
@@ -432,26 +365,12 @@ def test_shadow_modules_in_the_work_tree_do_not_replace_the_gate(tmp_path: Path)
     repo, base, _ = sample_repo(tmp_path)
     head = plant_shadows(repo)
     # The job's environment points Python at the checkout too, as a careless earlier step might.
-    temp = tmp_path / "runner-temp"
-    temp.mkdir()
-    result = run_action(
-        REPO,
-        with_={
-            "install": "false",
-            "python": sys.executable,
-            "waivers": "waivers.yaml",
-            "reports": "reports/hostile.sarif",
-            "vuln-db-update": "never",
-        },
-        github=pull_request(base, head),
-        workspace=repo,
-        runner_temp=temp,
-        extra_env={
-            "GATE_TIME": TIME,
-            "PYTHONPATH": str(repo),
-            "PYTHONSTARTUP": str(repo / "sitecustomize.py"),
-            "PYTHONUSERBASE": str(repo),
-        },
+    result = run(
+        tmp_path,
+        repo,
+        pull_request(base, head),
+        reports="reports/hostile.sarif",
+        extra_env={"PYTHONPATH": str(repo), "PYTHONSTARTUP": str(repo / "sitecustomize.py"), "PYTHONUSERBASE": str(repo)},
     )
     assert "shadow" not in result.log, result.log[-2000:]
     assert [s.exit_code for s in result.steps] == [0, 0, 0, 10], [s.stderr[-2000:] for s in result.steps]
@@ -572,21 +491,26 @@ def test_a_working_directory_the_change_made_a_symlink_is_refused(tmp_path: Path
     assert "working-directory goes through a symbolic link" in result.steps[2].stdout
 
 
+def run_with_a_database_refresh(tmp_path: Path, source: Path) -> ActionRun:
+    """The sample change with the example's SBOM, the action refreshing the database weekly from `source`."""
+    repo, base, head = sample_repo(tmp_path)
+    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
+    return run(
+        tmp_path,
+        repo,
+        pull_request(base, head),
+        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
+        **{"vuln-db-update": "weekly", "vuln-db-source": str(source)},
+    )
+
+
 @pytest.mark.slow
 def test_the_vulnerability_database_is_cached_weekly_and_refreshed_from_the_trusted_source(tmp_path: Path) -> None:
     """The action keeps the database with actions/cache under a weekly key and, on a miss (the
     stand-in's cache always misses), refreshes it with `gate vulndb update` from the source the
     workflow names, here the OSV extract shipped in examples/; the gate then matches the SBOM
     against it (GATE_VULN_DB)."""
-    repo, base, head = sample_repo(tmp_path)
-    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
-    result = run(
-        tmp_path,
-        repo,
-        pull_request(base, head),
-        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
-        **{"vuln-db-update": "weekly", "vuln-db-source": str(REPO / "examples" / "vulndb")},
-    )
+    result = run_with_a_database_refresh(tmp_path, REPO / "examples" / "vulndb")
     names = [s.name for s in result.steps]
     assert names.index("Refresh the vulnerability database") < names.index("Evaluate")
     assert [s.exit_code for s in result.steps] == [0, 0, 0, 0, 10], [s.stderr[-2000:] for s in result.steps]
@@ -602,15 +526,7 @@ def test_the_vulnerability_database_is_cached_weekly_and_refreshed_from_the_trus
 def test_a_failed_refresh_of_the_vulnerability_database_does_not_stop_the_gate(tmp_path: Path) -> None:
     """Offline (this machine) the default source cannot be fetched: the refresh step fails, the job
     goes on (continue-on-error), and the verdict says there was no database."""
-    repo, base, head = sample_repo(tmp_path)
-    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
-    result = run(
-        tmp_path,
-        repo,
-        pull_request(base, head),
-        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
-        **{"vuln-db-update": "weekly", "vuln-db-source": str(tmp_path / "no-such-source")},
-    )
+    result = run_with_a_database_refresh(tmp_path, tmp_path / "no-such-source")
     assert [s.exit_code for s in result.steps][-1] == 10
     refresh = next(s for s in result.steps if s.name == "Refresh the vulnerability database")
     assert refresh.exit_code != 0 and "no-such-source" in refresh.stderr
@@ -634,19 +550,11 @@ def test_a_cached_database_the_change_could_have_written_is_not_used_unrefreshed
     action's key in the scope restored first; an empty (or doctored) database would match nothing.
     Here a copy sits where the cache would restore it and the refresh fails: the copy is removed,
     and the verdict says there was no database, rather than judging by it."""
-    repo, base, head = sample_repo(tmp_path)
-    shutil.copy(REPO / "examples" / "reports" / "sbom.cdx.json", repo / "reports" / "sbom.cdx.json")
     planted = tmp_path / "runner-temp" / "policy-gate-vulndb"
     planted.parent.mkdir(parents=True, exist_ok=True)
     res = run_gate(["vulndb", "update", "--source", str(REPO / "examples" / "vulndb"), "--db", str(planted)])
     assert res.exit_code == 0, res.stderr
-    result = run(
-        tmp_path,
-        repo,
-        pull_request(base, head),
-        reports="reports/hostile.sarif\nreports/sbom.cdx.json",
-        **{"vuln-db-update": "weekly", "vuln-db-source": str(tmp_path / "unreachable")},
-    )
+    result = run_with_a_database_refresh(tmp_path, tmp_path / "unreachable")
     refresh = next(s for s in result.steps if s.name == "Refresh the vulnerability database")
     assert refresh.exit_code == 1 and "not trusted on a pull_request event" in refresh.stdout
     assert not planted.exists()

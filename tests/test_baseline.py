@@ -20,7 +20,7 @@ from gate.baseline import BASELINE_SCHEMA, build_baseline, load_baseline
 from gate.documents.schema import load_schema
 from gate.errors import ConfigError
 from tests.conftest import POLICIES, run_gate
-from tests.governance_support import TIME, finding, real_scans, reordered, write
+from tests.governance_support import TIME, evaluate, finding, real_scans, reordered, write
 
 
 def test_build_is_sorted_unique_and_valid_against_the_schema() -> None:
@@ -90,25 +90,7 @@ def test_a_hand_written_yaml_baseline_is_read(tmp_path: Path) -> None:
 
 
 def _evaluate(tmp_path: Path, reports: list[Path], *args: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    verdict, doc = tmp_path / "verdict.json", tmp_path / "input.json"
-    res = run_gate(
-        [
-            "evaluate",
-            *map(str, reports),
-            "--policy",
-            str(POLICIES),
-            "--time",
-            TIME,
-            "--output",
-            f"json={verdict}",
-            "--output",
-            f"input={doc}",
-            *args,
-        ]
-    )
-    v = json.loads(verdict.read_text())
-    assert v["error"] is None, (res.stdout, res.stderr)
-    return res.exit_code, v, json.loads(doc.read_text())
+    return evaluate(tmp_path, reports, *args)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ import re
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,9 @@ from markdown_it import MarkdownIt
 
 from gate.output.interface import OutputOptions
 from gate.output.markdown import MarkdownFormatter
-from tests.composite_runner import run_action, substitute
+from tests.action_support import commit, pull_request, run_local, sample_repo
+from tests.composite_runner import ActionRun, substitute
 from tests.conftest import REPO
-from tests.test_action import TIME, git, pull_request, sample_repo
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -110,31 +109,20 @@ def post_comment(tmp_path: Path, artifact: Path) -> str:
     return body.read_text()
 
 
+def run_on_hostile_violations(tmp: Path, *, count: int, pad: int, limit: str) -> ActionRun:
+    """The sample change (tests/action_support.py) with a SARIF log of `count` hostile violations
+    (`hostile_sarif`), judged by the action with `summary-max-bytes: limit`."""
+    repo, base, _ = sample_repo(tmp)
+    (repo / "reports" / "many.sarif").write_text(json.dumps(hostile_sarif(count, pad)))
+    head = commit(repo, "many")
+    return run_local(tmp, repo, pull_request(base, head), reports="reports/many.sarif", **{"summary-max-bytes": limit})
+
+
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The action run once on 300 hostile violations with summary-max-bytes 200,000: its outputs."""
     tmp = tmp_path_factory.mktemp("truncation")
-    repo, base, _ = sample_repo(tmp)
-    (repo / "reports" / "many.sarif").write_text(json.dumps(hostile_sarif(300, 260)))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "many")
-    head = git(repo, "rev-parse", "HEAD")
-    temp = tmp / "runner-temp"
-    temp.mkdir()
-    result = run_action(
-        REPO,
-        with_={
-            "install": "false",
-            "python": sys.executable,
-            "reports": "reports/many.sarif",
-            "vuln-db-update": "never",
-            "summary-max-bytes": "200000",
-        },
-        github=pull_request(base, head),
-        workspace=repo,
-        runner_temp=temp,
-        extra_env={"GATE_TIME": TIME},
-    )
+    result = run_on_hostile_violations(tmp, count=300, pad=260, limit="200000")
     assert result.outputs["decision"] == "fail", [s.stderr[-2000:] for s in result.steps]
     return {"tmp": tmp, "outputs": result.outputs, "verdict": json.loads(Path(result.outputs["verdict"]).read_text())}
 
@@ -189,26 +177,7 @@ def test_every_cap_cuts_on_whole_rows_and_stays_inert(hostile_run: dict[str, Any
 @pytest.mark.slow
 @pytest.mark.parametrize("limit", ["8000", "65001", "1048576"])
 def test_the_action_writes_an_inert_comment_at_any_summary_max_bytes(tmp_path: Path, limit: str) -> None:
-    repo, base, _ = sample_repo(tmp_path)
-    (repo / "reports" / "many.sarif").write_text(json.dumps(hostile_sarif(200, 300)))
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "many")
-    temp = tmp_path / "runner-temp"
-    temp.mkdir()
-    result = run_action(
-        REPO,
-        with_={
-            "install": "false",
-            "python": sys.executable,
-            "reports": "reports/many.sarif",
-            "vuln-db-update": "never",
-            "summary-max-bytes": limit,
-        },
-        github=pull_request(base, git(repo, "rev-parse", "HEAD")),
-        workspace=repo,
-        runner_temp=temp,
-        extra_env={"GATE_TIME": TIME},
-    )
+    result = run_on_hostile_violations(tmp_path, count=200, pad=300, limit=limit)
     assert result.outputs["decision"] == "fail"
     assert len(result.summary.encode()) <= max(int(limit), 8000) and live_markup(result.summary) == []
     posted = post_comment(tmp_path, Path(result.outputs["output-dir"]))

@@ -10,13 +10,13 @@ which is the figure least disturbed by a busy machine.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.bench_support import load_bench
 
 REPO = Path(__file__).resolve().parents[1]
 GATE = str(Path(sys.executable).parent / "gate")
@@ -26,20 +26,8 @@ TIME = "2026-06-01T00:00:00Z"
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="times processes through os.wait4 and /proc")
 
 
-def _load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"gate_bench_{name}", REPO / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    return module
-
-
-bench = _load("run")
-generate = _load("generate")
+bench = load_bench("run")
+generate = load_bench("generate")
 
 
 def _best(argv: list[str], runs: int, ok: tuple[int, ...] = (0, 10, 11)) -> dict[str, Any]:

@@ -9,10 +9,7 @@ duplicates by brute force over every pair, order by a plain sort.
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -22,21 +19,9 @@ from hypothesis import strategies as st
 from gate import pipeline
 from gate.collect import collect
 from gate.pipeline import Context, WeaknessFamilies, link_duplicates, prepare
-from tests.conftest import REPO
+from tests.bench_support import load_bench
 
 CONTEXT = Context(stage="default", time="2026-11-26T12:00:00Z", gate_version="test")
-
-
-def bench_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gate_bench_generate_for_pipeline", REPO / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
-    return module
 
 
 def brute_force_duplicates(findings: list[dict[str, Any]], window: int, families: WeaknessFamilies | None = None) -> dict[str, list[str]]:
@@ -142,7 +127,7 @@ def test_source_order_is_a_sort_by_source_and_index(runs: list[tuple[str, list[i
 
 @pytest.mark.slow
 def test_prepare_matches_the_definitions_on_generated_reports(tmp_path: Path) -> None:
-    generate = bench_generator()
+    generate = load_bench("generate")
     files = [str(p) for p in generate.generate_set(tmp_path / "1k", 600, 200, seed="pipeline")]
     reports = collect(list(reversed(files)))  # given out of order on purpose
     prepared = prepare(reports, context=CONTEXT, config_data={"test_paths": ["tests/**"]})

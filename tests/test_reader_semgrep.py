@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import copy
 import json
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CORPUS, DATA, corpus_params, require_shared
-from reader_support import ReaderHarness
+from reader_support import ReaderHarness, assert_reads_in_linear_time, corpus_document, repeated_results
 from reader_support import by_line as _by_line
 from reader_support import doc as _doc
 from reader_support import json_documents as json_documents_of_samples_and_corpus
 
 from gate.collect import read_report
 from gate.errors import InputError
-from gate.model import ReadResult
 from scanners.bandit import BanditReader
 from scanners.pip_audit import PipAuditReader
 from scanners.semgrep import SemgrepReader
@@ -42,16 +39,8 @@ def test_corpus_file_reads_as_its_document_says(path: Path | None) -> None:
     if path is None:
         require_shared()
         return
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        # Not one document (the 2020 stream of concatenated results): refused at line:column.
-        with pytest.raises(InputError) as info:
-            read_report(str(path))
-        assert info.value.file == str(path)
-        assert info.value.position is not None
-        assert (info.value.position.line, info.value.position.column) == (exc.lineno, exc.colno)
+    raw = corpus_document(path)  # None: not one document (the 2020 stream of concatenated results), refused at line:column
+    if raw is None:
         return
     result = read_report(str(path)).result
     assert result.format == "semgrep"
@@ -325,24 +314,7 @@ def test_read_report_detects_and_reads_a_sample() -> None:
 # Scale
 
 
-def _timed_read(count: int) -> tuple[ReadResult, float]:
-    raw = _doc(SAMPLE_FOR_SCALE)
-    template = raw["results"]
-    raw["results"] = [copy.copy(template[i % len(template)]) for i in range(count)]
-    started = time.perf_counter()
-    result = _read(raw)
-    return result, time.perf_counter() - started
-
-
 @pytest.mark.slow
 def test_a_hundred_thousand_results_read_in_linear_time() -> None:
     """About a second for 100k results on a quiet machine; the bounds leave room for a busy CI."""
-    small, small_time = _timed_read(20_000)
-    assert len(small.findings) == 20_000
-    del small
-    result, elapsed = _timed_read(100_000)
-    assert len(result.findings) == 100_000
-    assert result.findings[-1].index == 99_999
-    assert elapsed < 4.0, f"100k results took {elapsed:.2f}s"
-    # Five times the results: a quadratic step would take twenty-five times as long.
-    assert elapsed < 12 * max(small_time, 0.01), f"20k: {small_time:.2f}s, 100k: {elapsed:.2f}s"
+    assert_reads_in_linear_time(_read, lambda n: repeated_results(SAMPLE_FOR_SCALE, n))

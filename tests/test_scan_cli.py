@@ -15,21 +15,12 @@ from typing import Any
 import jsonschema_rs
 import pytest
 from conftest import REPO, Result, run_gate
-from scan_support import require_tools
+from scan_support import OFFLINE, require_tools
 
 VULNERABLE = REPO / "examples" / "vulnerable-app"
 CLEAN = REPO / "examples" / "clean-app"
 SCHEMAS = REPO / "gate" / "schemas"
 TIME = "2026-11-26T12:00:00Z"
-# Any proxy that refuses connections is "the vulnerability service cannot be reached", whatever
-# the machine's own network.
-OFFLINE = {
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "",
-    "no_proxy": "",
-}
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from typing import Any
 import jsonschema_rs
 import pytest
 from conftest import REPO, run_gate
-from scan_support import require_tools
+from scan_support import OFFLINE, require_tools
 from scan_trust_trees import FLAW, HIDDEN, build_hook_tree, hiding_tree
 
 from gate.errors import InputError
@@ -34,13 +34,6 @@ from scanners.run.sbom import Checked, SbomRunner, check_requirements, checked_r
 from scanners.run.semgrep import SemgrepRunner
 
 TIME = "2026-11-26T12:00:00Z"
-OFFLINE = {
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "https_proxy": "http://127.0.0.1:9",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "",
-    "no_proxy": "",
-}
 JOB_FILES = ("GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH", "GITHUB_STEP_SUMMARY")
 SECRETS = {
     "GITHUB_TOKEN": "ghs_x",

@@ -18,6 +18,7 @@ import pytest
 from gate.policy import load_policy
 from tests.conftest import POLICIES, run_gate
 from tests.governance_support import GOV, TIME, write
+from tests.governance_support import evaluate as governance_evaluate
 
 STAGES = GOV / "stages"
 PIP_AUDIT = STAGES / "pip-audit-unfixable.json"
@@ -34,26 +35,9 @@ def b404(tmp_path: Path) -> Path:
 
 
 def evaluate(tmp_path: Path, reports: list[Path], *args: str, policy: Path = POLICIES) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    verdict, doc = tmp_path / "verdict.json", tmp_path / "input.json"
-    res = run_gate(
-        [
-            "evaluate",
-            *map(str, reports),
-            "--policy",
-            str(policy),
-            "--time",
-            TIME,
-            "--output",
-            f"json={verdict}",
-            "--output",
-            f"input={doc}",
-            *args,
-        ]
-    )
-    v = json.loads(verdict.read_text())
-    assert v["error"] is None, (res.stdout, res.stderr)
-    assert res.exit_code == v["exit_code"]
-    return res.exit_code, v, json.loads(doc.read_text())
+    code, verdict, doc = governance_evaluate(tmp_path, reports, *args, policy=policy)
+    assert code == verdict["exit_code"]
+    return code, verdict, doc
 
 
 def cited(entries: list[dict[str, Any]]) -> set[str]:

@@ -7,7 +7,6 @@ report with a CycloneDX VEX and an OpenVEX document, through the shipped policie
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,7 @@ import pytest
 
 from gate.model import VexStatement
 from gate.pipeline import apply_vex
-from tests.conftest import POLICIES, run_gate
-from tests.governance_support import GOV, TIME, dependency
+from tests.governance_support import GOV, dependency, evaluate
 
 VEX = GOV / "vex"
 
@@ -145,26 +143,7 @@ def test_a_statement_for_another_product_does_not_override_the_matching_one() ->
 
 
 def _evaluate(tmp_path: Path, *reports: Path, extra: tuple[str, ...] = ()) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    verdict = tmp_path / "verdict.json"
-    doc = tmp_path / "input.json"
-    res = run_gate(
-        [
-            "evaluate",
-            *map(str, reports),
-            "--policy",
-            str(POLICIES),
-            "--time",
-            TIME,
-            "--output",
-            f"json={verdict}",
-            "--output",
-            f"input={doc}",
-            *extra,
-        ]
-    )
-    v = json.loads(verdict.read_text())
-    assert v["error"] is None, (res.stdout, res.stderr)
-    return res.exit_code, v, json.loads(doc.read_text())
+    return evaluate(tmp_path, reports, *extra)
 
 
 def _blocking_findings(verdict: dict[str, Any]) -> set[str]:

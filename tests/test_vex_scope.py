@@ -117,29 +117,27 @@ def test_attack_a_statement_about_another_component_or_version_covers_nothing(tm
     assert verdict["vex"] == [] and verdict["summary"]["waived"] == 0
 
 
-def test_a_cyclonedx_version_range_is_not_resolved_and_covers_nothing(tmp_path: Path) -> None:
-    audit = VEX / "pip-audit-vulns.json"
-    vuln = {
-        "id": "CVE-2024-22195",
-        "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
-        "affects": [{"ref": "jinja", "versions": [{"range": "vers:pypi/>=3.0.0|<4.0.0", "status": "affected"}]}],
-    }
+def _jinja_statement(tmp_path: Path, affects: dict[str, Any], component_version: str | None = None) -> tuple[dict[str, Any], str]:
+    """pip-audit's jinja2 3.1.2 advisories with a CycloneDX VEX statement CVE-2024-22195
+    `not_affected` whose one `affects` entry is `affects`, on the component `jinja` (purl without
+    version, `component_version` as its own); the verdict and the gate's output."""
+    vuln = {"id": "CVE-2024-22195", "analysis": {"state": "not_affected", "justification": "code_not_reachable"}, "affects": [affects]}
     comp = {"type": "library", "name": "jinja2", "purl": "pkg:pypi/jinja2", "bom-ref": "jinja"}
+    if component_version is not None:
+        comp["version"] = component_version
     vex = write(tmp_path / "vex.cdx.json", json.dumps(_cyclonedx_vex([vuln], [comp])))
-    _, verdict, out = _run(tmp_path, audit, vex)
+    _, verdict, out = _run(tmp_path, VEX / "pip-audit-vulns.json", vex)
+    return verdict, out
+
+
+def test_a_cyclonedx_version_range_is_not_resolved_and_covers_nothing(tmp_path: Path) -> None:
+    affects = {"ref": "jinja", "versions": [{"range": "vers:pypi/>=3.0.0|<4.0.0", "status": "affected"}]}
+    verdict, out = _jinja_statement(tmp_path, affects)
     assert verdict["vex"] == [], out
 
 
 def test_a_cyclonedx_single_affected_version_names_the_version(tmp_path: Path) -> None:
-    audit = VEX / "pip-audit-vulns.json"
-    vuln = {
-        "id": "CVE-2024-22195",
-        "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
-        "affects": [{"ref": "jinja", "versions": [{"version": "3.1.2", "status": "affected"}]}],
-    }
-    comp = {"type": "library", "name": "jinja2", "purl": "pkg:pypi/jinja2", "bom-ref": "jinja"}
-    vex = write(tmp_path / "vex.cdx.json", json.dumps(_cyclonedx_vex([vuln], [comp])))
-    _, verdict, out = _run(tmp_path, audit, vex)
+    verdict, out = _jinja_statement(tmp_path, {"ref": "jinja", "versions": [{"version": "3.1.2", "status": "affected"}]})
     covered = {e["vulnerability"] for e in verdict["vex"]}
     assert covered == {"CVE-2024-22195"}, out
 
@@ -147,15 +145,7 @@ def test_a_cyclonedx_single_affected_version_names_the_version(tmp_path: Path) -
 @pytest.mark.slow
 @pytest.mark.parametrize(("version", "covers"), [("3.1.2", True), ("3.1.3", False)])
 def test_a_cyclonedx_component_without_purl_version_is_taken_at_its_own_version(tmp_path: Path, version: str, covers: bool) -> None:
-    audit = VEX / "pip-audit-vulns.json"
-    vuln = {
-        "id": "CVE-2024-22195",
-        "analysis": {"state": "not_affected", "justification": "code_not_reachable"},
-        "affects": [{"ref": "jinja"}],
-    }
-    comp = {"type": "library", "name": "jinja2", "version": version, "purl": "pkg:pypi/jinja2", "bom-ref": "jinja"}
-    vex = write(tmp_path / "vex.cdx.json", json.dumps(_cyclonedx_vex([vuln], [comp])))
-    _, verdict, out = _run(tmp_path, audit, vex)
+    verdict, out = _jinja_statement(tmp_path, {"ref": "jinja"}, component_version=version)
     pip_audit = {e["finding"] for e in verdict["vex"]} & {w["finding"] for w in verdict["waived"] if w.get("tool") == "pip-audit"}
     assert bool(pip_audit) is covers, out
 

@@ -24,7 +24,7 @@ from gate.errors import ConfigError
 from gate.output.registry import FORMATS
 from gate.waivers import WaiverSet
 from tests.conftest import REPO, run_gate
-from tests.governance_support import GOV, dependency, finding, write
+from tests.governance_support import GOV, dependency, evaluate, finding, write
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 7, 1, 12, 0, 0, tzinfo=UTC)
@@ -444,27 +444,7 @@ def test_the_gate_judges_expiry_by_utc_whatever_the_runner_zone(tmp_path: Path) 
 
 
 def _run(tmp_path: Path, waivers: Path, now: str = "2026-07-01T12:00:00Z", *extra: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
-    verdict, doc = tmp_path / "verdict.json", tmp_path / "input.json"
-    res = run_gate(
-        [
-            "evaluate",
-            str(BANDIT),
-            "--policy",
-            str(POLICY),
-            "--waivers",
-            str(waivers),
-            "--time",
-            now,
-            "--output",
-            f"json={verdict}",
-            "--output",
-            f"input={doc}",
-            *extra,
-        ]
-    )
-    v = json.loads(verdict.read_text())
-    assert v["error"] is None, (res.stdout, res.stderr)
-    return res.exit_code, v, json.loads(doc.read_text())
+    return evaluate(tmp_path, [BANDIT], "--waivers", str(waivers), *extra, policy=POLICY, time=now)
 
 
 GOOD = textwrap.dedent(
