@@ -517,7 +517,8 @@ def _constant_pickles_in(root: str, data: Mapping[str, Any]) -> list[dict[str, A
         rules = CoverageRules.from_data(data)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return prove(Path(root), survey(Path(root), rules).paths)
+    surveyed = survey(Path(root), rules)
+    return prove(Path(root), surveyed.paths, [rel for rel, _glob in surveyed.excluded])
 
 
 def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[UnscannedRecord]:

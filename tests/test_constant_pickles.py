@@ -510,3 +510,124 @@ def test_evaluate_with_source_root_judges_the_proof(tmp_path: Path, payload: byt
     assert doc["decision"] == decision, doc["violations"]
     if payload is None:
         assert any(w["rule"] == "GATE-SAST-003" for w in doc["warnings"])
+
+
+# -- round 2 (red team): the project class is not what its class statement says at run time ----
+
+# Popen(["sh", "-c", "echo pwned"]) through the project's class: REDUCE calls Job(args).
+PAYLOAD_JOB = b"cpkg.models\nJob\n((lVsh\naV-c\naVecho pwned\natR."
+PAYLOAD_POINT_CALL = b"cpkg.models\nPoint\n(Vecho pwned\ntR."
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        "import subprocess\n\n\nclass Job(subprocess.Popen):\n    pass\n",
+        "from subprocess import Popen\n\n\nclass Job(Popen):\n    pass\n",
+        "import threading\n\n\nclass Base(threading.Thread):\n    pass\n\n\nclass Job(Base):\n    pass\n",
+        # fail closed: a metaclass's __call__ decides what Job(...) runs
+        "import abc\n\n\nclass Job(metaclass=abc.ABCMeta):\n    pass\n",
+    ],
+)
+def test_attack_a_project_class_that_inherits_a_command_runner(tmp_path: Path, models: str) -> None:
+    """Attack (round 2): `class Job(subprocess.Popen): pass` is a class statement of the tree, so
+    the pickle `pkg.models.Job(["sh", "-c", ...])` was proven data: REDUCE calls Popen with the
+    command the opaque bytes choose. A project class now has no bases but `object`, the tree's
+    own classes of the same file (checked the same way) or an Enum, and no keywords."""
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": models,
+            "tests/test_x.py": f"import pickle\n\n\ndef test_x():\n    blob = {PAYLOAD_JOB!r}\n    pickle.loads(blob)\n",
+        },
+    )
+    assert _proven(root) == []
+
+
+def test_project_classes_with_data_bases_are_still_proven(tmp_path: Path) -> None:
+    """What attrs' backward-compatibility pickles need: an Enum, `object`, a base of the same file."""
+    models = (
+        "import enum\n\n\nclass Base(object):\n    pass\n\n\nclass Job(Base):\n    pass\n\n\nclass _Nothing(enum.Enum):\n    NOTHING = 1\n"
+    )
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": models,
+            "tests/test_x.py": f"import pickle\n\n\ndef test_x():\n    blob = {PAYLOAD_JOB!r}\n    pickle.loads(blob)\n",
+        },
+    )
+    assert [c["imports"] for c in _proven(root)] == [["pkg.models.Job"]]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # pytest's default import mode puts tests/ (no __init__.py) first on sys.path: the
+        # unpickler's `import pkg` finds tests/pkg, not the root's pkg the proof read.
+        {"tests/pkg/__init__.py": "", "tests/pkg/models.py": "import os\n\nPoint = os.system\n"},
+        {"tests/pkg/__init__.py": "import os\nimport sys\n\nsys.modules['pkg.models'] = os\n"},
+        {"tests/helpers/pkg/models.py": "import os\n\nPoint = os.system\n"},
+        # another file replaces the class or the module before the test runs
+        {"tests/conftest.py": "import os\n\nimport pkg.models\n\npkg.models.Point = os.system\n"},
+        {"tests/test_a.py": "import os\nfrom unittest import mock\n\nmock.patch('pkg.models.Point', os.system).start()\n"},
+        {"tests/test_a.py": "import os\nfrom pkg import models\n\nvars(models)['Point'] = os.system\n"},
+        {"tests/test_a.py": "import os\nfrom unittest import mock\n\nimport pkg\n\nmock.patch.multiple(pkg.models, Point=os.system)\n"},
+        {"tests/test_a.py": "import os\nimport sys\n\nsys.modules.update({'pkg.models': os})\n"},
+        {"tests/test_a.py": "import os\nfrom sys import modules\n\nmodules['pkg.models'] = os\n"},
+    ],
+)
+def test_attack_the_module_the_unpickler_imports_is_another_one(tmp_path: Path, files: dict[str, str]) -> None:
+    """Attack (round 2): the proof read pkg/models.py, but at run time `pkg.models.Point` is
+    os.system: another file of the same module name earlier on sys.path, or a file that rebinds
+    the module or its attribute (`sys.modules[...] =`, `pkg.models.Point =`, mock.patch).
+    The pickle (`Point("echo pwned")`) names only the project class."""
+    models = "class Point:\n    pass\n\n\nclass system:\n    pass\n"
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": models,
+            **files,
+            "tests/test_x.py": f"import pickle\n\n\ndef test_x():\n    blob = {PAYLOAD_POINT_CALL!r}\n    pickle.loads(blob)\n",
+        },
+    )
+    assert _proven(root) == []
+    for rel in files:
+        (root / rel).unlink()
+    assert len(_proven(root)) == 1  # the same tree without the other file: proven
+
+
+def test_attack_setattr_from_another_file(tmp_path: Path) -> None:
+    """Attack (round 2): `setattr(models, "Point", os.system)` at the top of another test module
+    (run at collection, before the load)."""
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": "class Point:\n    pass\n",
+            "tests/test_a.py": "import os\n\nfrom pkg import models\n\nsetattr(models, 'Point', os.system)\n",
+            "tests/test_x.py": f"import pickle\n\n\ndef test_x():\n    blob = {PAYLOAD_POINT_CALL!r}\n    pickle.loads(blob)\n",
+        },
+    )
+    assert _proven(root) == []
+
+
+def test_attack_a_shadowing_module_in_an_excluded_folder(tmp_path: Path) -> None:
+    """Attack (round 2): the shadowing `pkg/models.py` sits in a folder the coverage rules
+    exclude (vendored code): the prover is not given it, but `import pkg.models` may find it."""
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": "class Point:\n    pass\n",
+            "third_party/pkg/__init__.py": "",
+            "third_party/pkg/models.py": "import os\n\nPoint = os.system\n",
+            "tests/test_x.py": f"import pickle\n\n\ndef test_x():\n    blob = {PAYLOAD_POINT_CALL!r}\n    pickle.loads(blob)\n",
+        },
+    )
+    surveyed = ["pkg/__init__.py", "pkg/models.py", "tests/test_x.py"]
+    excluded = ["third_party/pkg/__init__.py", "third_party/pkg/models.py"]
+    assert len(prove(root, surveyed)) == 1  # what the gate gave the prover before round 2
+    assert prove(root, surveyed, excluded) == []

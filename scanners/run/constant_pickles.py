@@ -324,10 +324,14 @@ class _File:
 class Prover:
     """Proves constant pickle loads in a set of source files under one root."""
 
-    def __init__(self, root: Path, paths: Iterable[str]) -> None:
+    def __init__(self, root: Path, paths: Iterable[str], excluded: Iterable[str] = ()) -> None:
         self.root = root
         self.paths = {p for p in paths if p.endswith(".py")}
+        # files the coverage rules exclude: not read, but a module of theirs may be the one
+        # `import` finds (a folder put on sys.path by pytest's `pythonpath` or import mode)
+        self.names = self.paths | {p for p in excluded if p.endswith(".py")}
         self._files: dict[str, _File | None] = {}
+        self._rebound: frozenset[str] | None = None
 
     def shadowed(self) -> bool:
         """True when the tree defines a module that would shadow the standard library's pickle."""
@@ -580,18 +584,123 @@ class Prover:
             return False
         stem = module.replace(".", "/")
         files = [c for c in (f"{stem}.py", f"{stem}/__init__.py", f"src/{stem}.py", f"src/{stem}/__init__.py") if c in self.paths]
-        if len(files) != 1:
+        if len(files) != 1 or not self._only_location(module, files[0]):
+            return False
+        if name in self.rebound_names() or self.rebound_names() is _ANY:
             return False
         f = self.file(files[0])
         if f is None or (f.tree, "__getattr__") in f.bindings:
             return False
         nodes = f.bindings.get((f.tree, name)) or []
         classes = [n for n in nodes if isinstance(n, ast.ClassDef)]
-        if len(classes) != 1 or name in f.declared:
+        if len(classes) != 1 or name in f.declared or not _data_class(f, classes[0], 0):
             return False
         # Besides its class statement, the name may only be re-bound to a call on the class,
         # after it (`Attribute = _add_hash(Attribute, ...)`: a decorator written as a call).
         return all(n is classes[0] or _decorates(f, n, name, classes[0]) for n in nodes)
+
+    def _only_location(self, module: str, chosen: str) -> bool:
+        """No other surveyed file can be what `import module` finds at run time (round 2 attack):
+        pytest's default import mode puts a test folder without __init__.py first on sys.path,
+        so `tests/pkg/models.py` (or `tests/pkg/__init__.py`, which runs first and may replace
+        `sys.modules['pkg.models']`) would be imported instead of the root's `pkg/models.py`.
+        Every file named like the module or one of its packages, at any depth, must be the
+        chosen file or a package `__init__.py` above it."""
+        root = chosen[: len(chosen) - len(module.replace(".", "/")) - len("/__init__.py" if chosen.endswith("/__init__.py") else ".py")]
+        parts = module.split(".")
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i])
+            allowed = {chosen} if i == len(parts) else {f"{root}{prefix}/__init__.py"}
+            for tail in (f"{prefix}.py", f"{prefix}/__init__.py"):
+                for p in self.names:
+                    if (p == tail or p.endswith("/" + tail)) and p not in allowed:
+                        return False
+        return True
+
+    def rebound_names(self) -> frozenset[str]:
+        """Names some surveyed file may rebind on another module (round 2 attack), or `_ANY`
+        when a file writes `sys.modules`: `pkg.models.Point = os.system` in a conftest.py or a
+        test module run before the load, `mock.patch("pkg.models.Point", ...)`,
+        `vars(models)["Point"] = ...`, `patch.multiple(models, Point=...)`. Collected from every
+        attribute written or deleted, every string given to a call after its first argument (the
+        attribute of setattr-like calls), the last part of every dotted or colon string given to
+        a call, every keyword name and every constant key written by subscript. A name passed
+        through a helper or built at run time is not seen (SECURITY.md VI, residual)."""
+        if self._rebound is None:
+            names: set[str] = set()
+            for rel in sorted(self.paths):
+                f = self.file(rel)
+                if f is None:
+                    self._rebound = _ANY
+                    return _ANY
+                for node in ast.walk(f.tree):
+                    if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                        names.add(node.attr)
+                    elif isinstance(node, ast.Call):
+                        names.update(k.arg for k in node.keywords if k.arg)
+                        for i, a in enumerate(node.args):
+                            if isinstance(a, ast.Constant) and isinstance(a.value, str):
+                                if i > 0:  # setattr(obj, "Point", x), patch.object(m, "Point", x)
+                                    names.add(a.value)
+                                if "." in a.value or ":" in a.value:  # patch("pkg.models.Point", x)
+                                    names.update({a.value.rsplit(".", 1)[-1], a.value.rsplit(":", 1)[-1]})
+                    elif isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                        key = node.slice
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            names.add(key.value)
+                    if _writes_sys_modules(node):
+                        self._rebound = _ANY
+                        return _ANY
+            self._rebound = frozenset(names)
+        return self._rebound
+
+
+_ANY: Final = frozenset({"*"})
+"""`Prover.rebound_names` when a file writes `sys.modules`: no project class is proven."""
+
+_ENUM_BASES: Final = frozenset({"Enum", "IntEnum", "Flag", "IntFlag", "StrEnum"})
+
+
+def _writes_sys_modules(node: ast.AST) -> bool:
+    """`modules` (sys.modules) written by subscript, changed by a method, handed to a call
+    (`monkeypatch.setitem(sys.modules, ...)`, `patch.dict(sys.modules, ...)`) or imported by name."""
+    if isinstance(node, ast.alias):
+        return node.name == "modules" or node.asname == "modules"
+    if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return isinstance(node.value, ast.Attribute) and node.value.attr == "modules"
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "modules":
+            return True
+        args = [*node.args, *(k.value for k in node.keywords)]
+        return any(isinstance(a, ast.Attribute) and a.attr == "modules" for a in args)
+    return False
+
+
+def _data_class(f: _File, cls: ast.ClassDef, depth: int) -> bool:
+    """The class statement's bases run no caller-chosen code when the pickle calls or rebuilds
+    the class (round 2 attack: `class Job(subprocess.Popen): pass` made `Job(["sh", ...])` a
+    "project class"): no keywords (a metaclass's __call__), and each base is `object`, an Enum
+    (`enum.Enum` with `enum` bound only by `import enum`), or a top-level class of the same
+    file bound once by its class statement that passes the same test."""
+    if cls.keywords or depth > 20:
+        return False
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id == "object" and (f.tree, "object") not in f.bindings:
+            continue
+        if (
+            isinstance(base, ast.Attribute)
+            and base.attr in _ENUM_BASES
+            and isinstance(base.value, ast.Name)
+            and base.value.id == "enum"
+            and _module_name_only(f, "enum")
+        ):
+            continue
+        if isinstance(base, ast.Name):
+            parent = f.only_binding(f.tree, base.id)
+            if isinstance(parent, ast.ClassDef) and parent is not cls and _data_class(f, parent, depth + 1):
+                continue
+        return False
+    return True
 
 
 def _decorates(f: _File, node: ast.AST, name: str, cls: ast.ClassDef) -> bool:
@@ -644,7 +753,9 @@ def _argnames(expr: ast.expr) -> list[str]:
     raise _Refused
 
 
-def prove(root: Path, paths: Iterable[str]) -> list[dict[str, Any]]:
+def prove(root: Path, paths: Iterable[str], excluded: Iterable[str] = ()) -> list[dict[str, Any]]:
     """`input.constant_pickles`: the proven loads of the source files `paths` (relative, with
-    `/`) under `root` (the gate's snapshot, or `gate evaluate --source-root`)."""
-    return [c.to_dict() for c in Prover(root, paths).prove()]
+    `/`) under `root` (the gate's snapshot, or `gate evaluate --source-root`); `excluded`: the
+    source files the coverage rules left out (their names only: no module of theirs may be
+    mistaken for a project class's)."""
+    return [c.to_dict() for c in Prover(root, paths, excluded).prove()]
