@@ -347,12 +347,12 @@ def pep440_vers(requirement: str, name: str) -> str | None:
             elif op == "==" and text.endswith(".*"):
                 prefix = text[:-2]
                 parts.append((Version(f"{prefix}.dev0"), f">={prefix}.dev0"))
-                upper = _bump(Version(prefix).release)
+                upper = _bump(Version(prefix).release, Version(prefix).epoch)
                 parts.append((Version(f"{upper}.dev0"), f"<{upper}.dev0"))
             elif op == "~=":
                 release = Version(text).release
                 parts.append((Version(text), f">={text}"))
-                upper = _bump(release[:-1])
+                upper = _bump(release[:-1], Version(text).epoch)
                 parts.append((Version(upper), f"<{upper}"))
             else:
                 return None
@@ -363,13 +363,16 @@ def pep440_vers(requirement: str, name: str) -> str | None:
     return "vers:pypi/" + "|".join(c for _, c in sorted(parts, key=lambda p: (p[0], p[1])))
 
 
-def _bump(release: tuple[int, ...]) -> str:
-    """`2.2` -> `3`... the release with its last part incremented (`1.4` of `~=1.4.5` -> `1.5`)."""
+def _bump(release: tuple[int, ...], epoch: int = 0) -> str:
+    """`2.2` -> `3`... the release with its last part incremented (`1.4` of `~=1.4.5` -> `1.5`),
+    under the same epoch (`1!1.4` -> `1!2`: without it the bound fell below the lower one and the
+    range admitted nothing, so no advisory matched; red team, round 2)."""
     if not release:
         from packaging.version import InvalidVersion
 
         raise InvalidVersion("empty release")
-    return ".".join([*(str(p) for p in release[:-1]), str(release[-1] + 1)])
+    bumped = ".".join([*(str(p) for p in release[:-1]), str(release[-1] + 1)])
+    return f"{epoch}!{bumped}" if epoch else bumped
 
 
 def _direct_refs(bom: Mapping[str, Any], subject: dict[str, Any]) -> set[str] | None:

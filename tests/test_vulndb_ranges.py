@@ -162,3 +162,20 @@ def test_a_range_the_gate_cannot_read_stays_unmatched(tmp_path: Path) -> None:
     assert code == 10
     assert "GATE-VULNDB-003" in _rules(verdict, "violations")
     assert [u["reason"] for u in doc["vulndb"]["unmatched"]] == ["no version"]
+
+
+def test_attack_an_epoch_in_a_compatible_release_range(tmp_path: Path) -> None:
+    """Attack (red team, round 2): `~=1!1.4` and `==1!1.*` were read as `>=1!1.4|<2` (the upper
+    bound lost its epoch): an interval that admits nothing, so no advisory overlapped and the
+    vulnerable 1!1.4 to 1!1.8 passed prod as clean. The bound keeps the epoch now, and a range
+    that admits no version is not judged (unmatched: it blocks in prod)."""
+    assert pep440_vers("epo~=1!1.4", "epo") == "vers:pypi/>=1!1.4|<1!2"
+    assert pep440_vers("epo==1!1.*", "epo") == "vers:pypi/>=1!1.dev0|<1!2.dev0"
+    assert vers_interval("vers:pypi/<1|>=2", "PyPI") is None  # admits nothing
+    assert vers_interval("vers:pypi/>=2|<2", "PyPI") is None
+    records = [record("PYSEC-0000-90", "epo", [{"introduced": "1!1.0"}, {"fixed": "1!1.9"}])]
+    db = build_db(tmp_path, records)
+    for requirement in ("epo~=1!1.4", "epo==1!1.*"):
+        code, _, verdict = evaluate(tmp_path, db, [ranged("epo", requirement)], "--stage", "prod")
+        assert code == 10, requirement
+        assert {"GATE-VULNDB-005", "GATE-VULNDB-006"} & _rules(verdict, "violations"), requirement

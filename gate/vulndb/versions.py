@@ -193,7 +193,8 @@ def vers_interval(text: str, ecosystem: str) -> tuple[Bound, Bound] | None:
     Simple: `*`, or at most one lower bound (`>=`, `>`), at most one upper bound (`<`, `<=`) and
     any exclusions (`!=`, which are ignored: an excluded version does not make a range safe, and
     counting it keeps the judgement on the strict side), or a single `=` (a pin). The vers
-    scheme must be the component's ecosystem (pypi); anything else: None (unmatched).
+    scheme must be the component's ecosystem (pypi); anything else, or a range that admits no
+    version: None (unmatched).
     """
     scheme, sep, rest = text.removeprefix("vers:").partition("/")
     if not text.startswith("vers:") or not sep or base_ecosystem(ecosystem) != "PyPI" or scheme.lower() != "pypi":
@@ -229,6 +230,8 @@ def vers_interval(text: str, ecosystem: str) -> tuple[Bound, Bound] | None:
             upper = (v, op == "<=")
     if pins > 1 or (pins == 1 and len([x for x in rest.split("|") if not x.strip().startswith("!=")]) != 1):
         return None
+    if lower is not None and upper is not None and (lower[0] > upper[0] or (lower[0] == upper[0] and not (lower[1] and upper[1]))):
+        return None  # admits no version: nothing overlaps it, so it would read as clean (red team, round 2)
     return lower, upper
 
 
