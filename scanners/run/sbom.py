@@ -275,7 +275,8 @@ def checked_requirements(target: Path, manifest: Manifest) -> Checked:
     if manifest.kind == "poetry":
         lines = _lock_lines(_load_toml(target / manifest.files[0]), manifest.files[0], skip_local=False)
     elif manifest.kind == "uv":
-        lines = _lock_lines(_load_toml(target / manifest.files[0]), manifest.files[0], skip_local=True)
+        declared = _declared_lines(target / manifest.base / "pyproject.toml")
+        lines = _lock_lines(_load_toml(target / manifest.files[0]), manifest.files[0], skip_local=True, declared=declared)
     elif manifest.kind == "pipenv":
         lines = _pipfile_lines(target / manifest.files[0])
     elif manifest.kind == "requirements":
@@ -384,15 +385,50 @@ def check_requirements(lines: Sequence[str], target: Path, checked: Checked) -> 
     return checked
 
 
-def _lock_lines(doc: dict[str, Any], name: str, *, skip_local: bool) -> list[str]:
+def _declared_lines(path: Path) -> list[str]:
+    """What a uv project's pyproject.toml declares that ships: `[project]` dependencies and every
+    optional dependency (the wheel's metadata, whatever the lock says; red team, round 2). None
+    read when there is no such file or its dependencies are dynamic (the lock alone then)."""
+    if not _regular(path):
+        return []
+    project = _load_toml(path).get("project")
+    if not isinstance(project, dict):
+        return []
+    out: list[str] = []
+    deps = project.get("dependencies", [])
+    optional = project.get("optional-dependencies", {})
+    groups = [deps, *(optional.values() if isinstance(optional, dict) else [optional])]
+    for group in groups:
+        if not isinstance(group, list) or not all(isinstance(d, str) for d in group):
+            raise PrepareError(f"{path.name}: [project] dependencies and optional-dependencies must be lists of strings")
+        out.extend(group)
+    return out
+
+
+def _declared_name(line: str) -> tuple[str, tuple[str, ...]] | None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(line)
+    except InvalidRequirement:
+        return None
+    return _norm(req.name), tuple(sorted(req.extras))
+
+
+def _lock_lines(doc: dict[str, Any], name: str, *, skip_local: bool, declared: Sequence[str] = ()) -> list[str]:
     packages = doc.get("package")
     if not isinstance(packages, list):
         raise PrepareError(f"{name}: no [[package]] entries")
-    lines = []
     for i, pkg in enumerate(packages):
         if not isinstance(pkg, dict) or not isinstance(pkg.get("name"), str):
             raise PrepareError(f"{name}: package entry {i + 1} has no name")
-    shipped = _uv_runtime(packages) if skip_local else None
+    # What pyproject.toml declares ships, whatever group the lock files it under; a declaration
+    # the lock lacks (or one the gate cannot read) is described as written.
+    locked = {_norm(p["name"]) for p in packages}
+    named = [(line, _declared_name(line)) for line in declared]
+    extra_roots = [n for _, n in named if n is not None]
+    lines = [line for line, n in named if n is None or n[0] not in locked]
+    shipped = _uv_runtime(packages, extra_roots) if skip_local else None
     for pkg in packages:
         source = pkg.get("source")
         if skip_local and isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
@@ -408,21 +444,24 @@ def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _uv_runtime(packages: list[dict[str, Any]]) -> set[str] | None:
+def _uv_runtime(packages: list[dict[str, Any]], declared: Sequence[tuple[str, tuple[str, ...]]] = ()) -> set[str] | None:
     """The packages of a uv.lock that ship with the project (issue 17): those its own packages
     (source editable or virtual) reach through `dependencies` and `optional-dependencies` (extras
     a user may install), transitively, with the extras each edge asks for. The dependency
     groups (`dev-dependencies`: tests, docs, lint, typing...) do not ship, as development
     requirement files do not: their packages are neither described nor audited. None (every
-    package, as before) when the lock has no package of the project itself to start from."""
+    package, as before) when the lock has no package of the project itself to start from.
+    `declared`: (name, extras) of what pyproject.toml declares, which ships whatever the lock
+    files it under (a dependency group of the lock cannot hide it)."""
     by_name: dict[str, list[dict[str, Any]]] = {}
     for pkg in packages:
         by_name.setdefault(_norm(pkg["name"]), []).append(pkg)
     roots = [p for p in packages if isinstance(p.get("source"), dict) and ({"editable", "virtual"} & set(p["source"]))]
     if not roots:
         return None
-    seen: set[str] = set()
+    seen: set[str] = {n for n, _ in declared}
     todo: list[tuple[dict[str, Any], tuple[str, ...] | None]] = [(p, None) for p in roots]
+    todo += [(p, extras) for n, extras in declared for p in by_name.get(n, [])]
     done: set[tuple[int, tuple[str, ...] | None]] = set()
     while todo:
         pkg, extras = todo.pop()
