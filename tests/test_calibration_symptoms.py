@@ -301,3 +301,26 @@ def test_attack_a_runtime_dependency_the_lock_files_as_a_dependency_group(tmp_pa
     assert "sphinx==8.0.0" in lines
     assert "demo==1.0 ; python_version >= '3.8'" in lines
     assert not any(line.startswith(("pytest", "iniconfig")) for line in lines)  # the group still does not ship
+
+
+WRAPPED_PASSWORDS = """
+import hashlib
+
+
+def _md5(data):
+    return hashlib.md5(data)
+
+
+def store(password, salt):
+    return _md5(salt + password).hexdigest()
+"""
+
+
+@pytest.mark.slow
+def test_attack_a_weak_hash_called_through_a_constructor_wrapper_still_blocks(tmp_path: Path) -> None:
+    """Attack (red team, round 2): `def _md5(data): return hashlib.md5(data)` is exempt as a
+    constructor wrapper, and nothing reported its call: `_md5(salt + password)` hashed passwords
+    with MD5 while bandit's name-only B324 only warned. A wrapper is exempt only where it is
+    handed on (a digestmod, a default), not where the same file calls it: the call is reported."""
+    require_tools("bandit", "semgrep")
+    assert _sast_blocks(tmp_path, WRAPPED_PASSWORDS), "a weak password hash through a wrapper must block"

@@ -49,6 +49,28 @@ def signature(key, value):
     return mac.digest(), other.digest()
 
 
+def store(password, salt):
+    # ruleid: gate.python.weak-hash-wrapper-call
+    first = _plain_md5(salt + password).hexdigest()
+    # ruleid: gate.python.weak-hash-wrapper-call
+    second = _later_sha1(password).hexdigest()
+    # ruleid: gate.python.weak-hash-wrapper-call
+    third = _lambda_md5(password).hexdigest()
+    # ok: gate.python.weak-hash, gate.python.weak-hash-wrapper-call
+    fourth = hmac.new(salt, password, _lazy_sha1).digest()
+    return first, second, third, fourth
+
+
+def _later_sha1(data=b""):
+    """Defined below its caller."""
+    # ok: gate.python.weak-hash
+    return hashlib.sha1(data)
+
+
+# ok: gate.python.weak-hash
+_lambda_md5 = lambda d: hashlib.md5(d)  # noqa: E731
+
+
 def not_a_wrapper(password, salt):
     # ruleid: gate.python.weak-hash
     return hashlib.sha1(salt + password)
