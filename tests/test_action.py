@@ -560,3 +560,25 @@ def test_a_cached_database_the_change_could_have_written_is_not_used_unrefreshed
     assert not planted.exists()
     verdict = json.loads(Path(result.outputs["verdict"]).read_text())
     assert verdict["vulndb"]["status"] == "missing"
+
+
+@pytest.mark.slow
+def test_attack_a_base_without_policies_and_a_baseline_the_change_rewrote(tmp_path: Path) -> None:
+    """Attack (red team, round 2): a base without policies/, no waivers, no data files: the
+    Action dropped the trusted ref (`nothing else needs the ref`), but the baseline input is
+    governance too. Read from the work tree, the change's own baseline listed its new findings
+    as known, and the dev stage (new_findings_only) passed them. The ref now stays when a
+    baseline is given: the baseline comes from the base commit (absent there: every finding new)."""
+    repo, base, _ = sample_repo(tmp_path, base_policies=False)
+    shutil.copy(REPO / "examples" / "reports" / "bandit.json", repo / "reports" / "bandit.json")
+    res = run_gate(["baseline", str(repo / "reports" / "bandit.json"), "-o", str(repo / "gate-baseline.json"), "--time", TIME])
+    assert res.exit_code == 0, res.stderr
+    head = commit(repo, "head: every finding is known")
+    (tmp_path / "honest").mkdir()
+    honest = run(tmp_path / "honest", repo, pull_request(base, head), reports="reports/bandit.json", waivers="", stage="dev")
+    assert honest.outputs["decision"] == "fail"
+    result = run(
+        tmp_path, repo, pull_request(base, head), reports="reports/bandit.json", waivers="", stage="dev", baseline="gate-baseline.json"
+    )
+    assert result.outputs["decision"] == "fail", "the change's own baseline must not open the gate"
+    assert result.outputs["policy-ref"] == base
