@@ -631,3 +631,46 @@ def test_attack_a_shadowing_module_in_an_excluded_folder(tmp_path: Path) -> None
     excluded = ["third_party/pkg/__init__.py", "third_party/pkg/models.py"]
     assert len(prove(root, surveyed)) == 1  # what the gate gave the prover before round 2
     assert prove(root, surveyed, excluded) == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        # pytest's own generate_tests runs after a conftest's: the test's parametrize mark is replaced
+        {
+            "tests/conftest.py": "import pytest\n\n\ndef pytest_generate_tests(metafunc):\n"
+            "    marks = metafunc.definition.own_markers\n"
+            "    marks[0] = pytest.mark.parametrize('blob', [b'cos\\nsystem\\n.']).mark\n"
+        },
+        # another test module, collected first, rewrites the function's marks
+        {
+            "tests/__init__.py": "",
+            "tests/test_a.py": "import pytest\n\nfrom tests import test_x\n\n"
+            "test_x.test_x.pytestmark[0] = pytest.mark.parametrize('blob', [b'cos\\nsystem\\n.']).mark\n",
+        },
+        # pytest.mark itself replaced before the test module is imported
+        {"tests/conftest.py": "import pytest\n\nfrom tests import fake\n\npytest.mark = fake.Marks()\n"},
+        {"tests/test_a.py": "import pytest\n\nfrom tests import fake\n\nsetattr(pytest, 'mark', fake.Marks())\n"},
+        # a plugin module registered under another name
+        {"tests/conftest.py": "from tests import swap\n\n\ndef pytest_configure(config):\n    config.pluginmanager.register(swap)\n"},
+    ],
+)
+def test_attack_the_parametrize_mark_is_rewritten_before_pytest_reads_it(tmp_path: Path, files: dict[str, str]) -> None:
+    """Attack (red team, round 2): the table the proof read is not the one pytest uses: a
+    `pytest_generate_tests` hook, another module writing the function's `pytestmark`, a
+    replaced `pytest.mark`, or a plugin registered through the plugin manager swaps the row."""
+    blob = _class_pickle("pkg.models", "Point", 4)
+    root = _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": MODELS,
+            **files,
+            "tests/test_x.py": f"import pickle\n\nimport pytest\n\n\n@pytest.mark.parametrize('blob', [{blob!r}])\n"
+            "def test_x(blob):\n    pickle.loads(blob)\n",
+        },
+    )
+    assert _proven(root) == []
+    for rel in files:
+        (root / rel).unlink()
+    assert len(_proven(root)) == 1  # the same tree without them: proven

@@ -113,6 +113,23 @@ _HOOK_TOKENS: Final = (
     b"pytest_collection_modifyitems",
     b"pytest_itemcollected",
     b"pytest_plugins",
+    # red team, round 2: the parametrize mark itself rewritten before pytest reads it (a
+    # conftest's generate_tests runs before pytest's own), collection hooks that reach the
+    # function object, another module writing a function's marks, plugins registered by object
+    b"pytest_generate_tests",
+    b"pytest_collect",
+    b"pytest_pycollect",
+    b"pytest_make_collect_report",
+    b"pytest_runtest_protocol",
+    b"metafunc",
+    b"Metafunc",
+    b"own_markers",
+    b"from_parent",
+    b"pluginmanager",
+    b"hookimpl",
+    b".pytestmark",
+    b"'pytestmark'",
+    b'"pytestmark"',
     # a frame's locals written from elsewhere (through f_locals, a tracer, or ctypes), between
     # the binding of a constant and its load
     b"f_locals",
@@ -353,6 +370,26 @@ class Prover:
             self._files[rel] = parsed
         return self._files[rel]
 
+    def _writes_pytest(self) -> bool:
+        """True when a file writes an attribute of `pytest` or `_pytest` (`pytest.mark = ...`:
+        the decorator the proof reads would not be pytest's; red team, round 2) or one named
+        `mark` or `parametrize` on anything (`import pytest as p; p.mark = ...`), or hands those
+        names to a call after its first argument (`setattr(pytest, "mark", ...)`)."""
+        marks = ("mark", "parametrize")
+        for rel in sorted(self.paths):
+            f = self.file(rel)
+            if f is None:
+                return True
+            for node in ast.walk(f.tree):
+                if isinstance(node, ast.Attribute) and isinstance(node.ctx, (ast.Store, ast.Del)):
+                    if node.attr in marks or (isinstance(node.value, ast.Name) and node.value.id in ("pytest", "_pytest")):
+                        return True
+                if isinstance(node, ast.Call) and any(
+                    isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.rsplit(".", 1)[-1] in marks for a in node.args[1:]
+                ):
+                    return True
+        return False
+
     def rewrites_arguments(self) -> bool:
         """True when the tree has code that can hand a test other arguments or locals than its
         source says: pytest hooks that call or set up the test function, or reach its
@@ -380,7 +417,7 @@ class Prover:
                 continue
             if b"loads" in data and b"pickle" in data.lower():
                 candidates.append(rel)
-        if not candidates or self.shadowed() or self.rewrites_arguments():
+        if not candidates or self.shadowed() or self.rewrites_arguments() or self._writes_pytest():
             return []
         out: list[ConstantPickle] = []
         for rel in candidates:
