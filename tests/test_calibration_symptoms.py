@@ -284,13 +284,15 @@ def test_sha1_as_a_password_hash_still_blocks(tmp_path: Path) -> None:
 def test_attack_a_runtime_dependency_the_lock_files_as_a_dependency_group(tmp_path: Path) -> None:
     """Attack (red team, round 2): pyproject.toml declares `sphinx` (the wheel's metadata: it
     ships) while the PR's uv.lock files it only under a dependency group, and `demo==1.0` is not
-    in the lock at all: the lock alone decided, so neither was described nor audited. What
-    pyproject.toml declares ([project] dependencies and optional dependencies) ships whatever the
-    lock says: its locked packages are described with their dependencies, a declaration the lock
-    lacks as written."""
-    (tmp_path / "uv.lock").write_text(UV_LOCK, encoding="utf-8")
+    in the lock at all, and `evil==1.0` is a lock entry claiming to be the project itself
+    (`source = { virtual = "." }`): the lock alone decided, so none was described nor audited.
+    What pyproject.toml declares ([project] dependencies and optional dependencies) ships
+    whatever the lock says: its locked packages are described with their dependencies, a
+    declaration the lock lacks (or claims is local) as written."""
+    forged = '\n[[package]]\nname = "evil"\nversion = "1.0"\nsource = { virtual = "." }\n'  # "the project itself"
+    (tmp_path / "uv.lock").write_text(UV_LOCK + forged, encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text(
-        '[project]\nname = "lib"\nversion = "1.0.0"\ndependencies = ["idna", "Sphinx>=7"]\n\n'
+        '[project]\nname = "lib"\nversion = "1.0.0"\ndependencies = ["idna", "Sphinx>=7", "evil==1.0"]\n\n'
         "[project.optional-dependencies]\nextra = [\"demo==1.0 ; python_version >= '3.8'\"]\n\n"
         '[dependency-groups]\ntests = ["pytest"]\n',
         encoding="utf-8",
@@ -300,6 +302,7 @@ def test_attack_a_runtime_dependency_the_lock_files_as_a_dependency_group(tmp_pa
     lines = requirement_lines(tmp_path, manifest)
     assert "sphinx==8.0.0" in lines
     assert "demo==1.0 ; python_version >= '3.8'" in lines
+    assert "evil==1.0" in lines
     assert not any(line.startswith(("pytest", "iniconfig")) for line in lines)  # the group still does not ship
 
 

@@ -424,7 +424,11 @@ def _lock_lines(doc: dict[str, Any], name: str, *, skip_local: bool, declared: S
             raise PrepareError(f"{name}: package entry {i + 1} has no name")
     # What pyproject.toml declares ships, whatever group the lock files it under; a declaration
     # the lock lacks (or one the gate cannot read) is described as written.
-    locked = {_norm(p["name"]) for p in packages}
+    # (a lock entry that claims to be local, `source = { virtual = "." }`, is the project's own
+    # code only by the lock's word: a declared dependency is never the project itself)
+    locked = {
+        _norm(p["name"]) for p in packages if not (isinstance(p.get("source"), dict) and ({"editable", "virtual"} & set(p["source"])))
+    }
     named = [(line, _declared_name(line)) for line in declared]
     extra_roots = [n for _, n in named if n is not None]
     lines = [line for line, n in named if n is None or n[0] not in locked]
