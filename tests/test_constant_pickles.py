@@ -576,6 +576,11 @@ def test_project_classes_with_data_bases_are_still_proven(tmp_path: Path) -> Non
         {"tests/test_a.py": "import os\nfrom unittest import mock\n\nimport pkg\n\nmock.patch.multiple(pkg.models, Point=os.system)\n"},
         {"tests/test_a.py": "import os\nimport sys\n\nsys.modules.update({'pkg.models': os})\n"},
         {"tests/test_a.py": "import os\nfrom sys import modules\n\nmodules['pkg.models'] = os\n"},
+        {"tests/test_a.py": "import os\n\nimport pkg.models\n\npkg.models.__dict__.update({'Point': os.system})\n"},
+        {"tests/test_a.py": "import pkg.models\n\nexec('import os; Point = os.system', vars(pkg.models))\n"},
+        {
+            "tests/test_a.py": "import os\nfrom unittest import mock\n\nimport pkg.models\n\nmock.patch.dict(pkg.models.__dict__, {'Point': os.system}).start()\n"
+        },
     ],
 )
 def test_attack_the_module_the_unpickler_imports_is_another_one(tmp_path: Path, files: dict[str, str]) -> None:

@@ -676,6 +676,8 @@ class Prover:
                     elif isinstance(node, ast.Call):
                         names.update(k.arg for k in node.keywords if k.arg)
                         for i, a in enumerate(node.args):
+                            if isinstance(a, ast.Dict):  # patch.dict(vars(models), {"Point": ...})
+                                names.update(k.value for k in a.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
                             if isinstance(a, ast.Constant) and isinstance(a.value, str):
                                 if i > 0:  # setattr(obj, "Point", x), patch.object(m, "Point", x)
                                     names.add(a.value)
@@ -698,15 +700,33 @@ _ANY: Final = frozenset({"*"})
 _ENUM_BASES: Final = frozenset({"Enum", "IntEnum", "Flag", "IntFlag", "StrEnum"})
 
 
+_MUTATORS: Final = frozenset({"update", "setdefault", "__setitem__", "__delitem__", "pop", "popitem", "clear"})
+
+
+def _namespace(expr: ast.AST) -> bool:
+    """`X.__dict__` or `vars(X)`: a module's (or class's) namespace itself."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr == "__dict__"
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "vars"
+
+
 def _writes_sys_modules(node: ast.AST) -> bool:
     """`modules` (sys.modules) written by subscript, changed by a method, handed to a call
-    (`monkeypatch.setitem(sys.modules, ...)`, `patch.dict(sys.modules, ...)`) or imported by name."""
+    (`monkeypatch.setitem(sys.modules, ...)`, `patch.dict(sys.modules, ...)`) or imported by name;
+    or a namespace changed by a method (`vars(models).update(...)`, `models.__dict__.setdefault`)
+    or handed to exec/eval as its globals (red team, round 2)."""
     if isinstance(node, ast.alias):
         return node.name == "modules" or node.asname == "modules"
     if isinstance(node, ast.Subscript) and isinstance(node.ctx, (ast.Store, ast.Del)):
         return isinstance(node.value, ast.Attribute) and node.value.attr == "modules"
     if isinstance(node, ast.Call):
         if isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "modules":
+            return True
+        if isinstance(node.func, ast.Attribute) and node.func.attr in _MUTATORS and _namespace(node.func.value):
+            owner = node.func.value.value if isinstance(node.func.value, ast.Attribute) else None
+            if not (isinstance(owner, ast.Name) and owner.id in ("self", "cls")):  # an instance's own state
+                return True
+        if isinstance(node.func, ast.Name) and node.func.id in ("exec", "eval") and any(_namespace(a) for a in node.args[1:]):
             return True
         args = [*node.args, *(k.value for k in node.keywords)]
         return any(isinstance(a, ast.Attribute) and a.attr == "modules" for a in args)
