@@ -579,7 +579,8 @@ def test_project_classes_with_data_bases_are_still_proven(tmp_path: Path) -> Non
         {"tests/test_a.py": "import os\n\nimport pkg.models\n\npkg.models.__dict__.update({'Point': os.system})\n"},
         {"tests/test_a.py": "import pkg.models\n\nexec('import os; Point = os.system', vars(pkg.models))\n"},
         {
-            "tests/test_a.py": "import os\nfrom unittest import mock\n\nimport pkg.models\n\nmock.patch.dict(pkg.models.__dict__, {'Point': os.system}).start()\n"
+            "tests/test_a.py": "import os\nfrom unittest import mock\n\nfrom pkg import models\n\n"
+            "mock.patch.dict(vars(models), {'Point': os.system}).start()\n"
         },
     ],
 )
