@@ -71,6 +71,17 @@ def _later_sha1(data=b""):
 _lambda_md5 = lambda d: hashlib.md5(d)  # noqa: E731
 
 
+class Store:
+    digest = staticmethod(_plain_md5)
+
+    def save(self, key, password):
+        # ruleid: gate.python.weak-hash-wrapper-call
+        stored = self.digest(password).hexdigest()
+        # ok: gate.python.weak-hash-wrapper-call
+        mac = hmac.new(key, password, digestmod=self.digest).digest()
+        return stored, mac
+
+
 def not_a_wrapper(password, salt):
     # ruleid: gate.python.weak-hash
     return hashlib.sha1(salt + password)
