@@ -353,10 +353,15 @@ def commands(
 
 
 def _find(name: str, explicit: str | None) -> str | None:
+    """The tool given on the command line, else the checkout's `tools/bin` (where
+    `.ci/install-tools.sh` and the conftest build of bench/README.md put it), else the shared
+    `/work/tools/bin`, else PATH."""
     if explicit:
         return explicit
-    local = Path("/work/tools/bin") / name
-    return str(local) if local.exists() else shutil.which(name)
+    for folder in (REPO / "tools" / "bin", Path("/work/tools/bin")):
+        if (folder / name).exists():
+            return str(folder / name)
+    return shutil.which(name)
 
 
 def _version(argv: Sequence[str]) -> str:
@@ -517,6 +522,9 @@ def print_table(results: dict[str, Any]) -> None:
             f"{'':6} {r['findings']} findings ({r['violations']} violations, {r['warnings']} warnings), {r['components']} components,"
             f" {r['input_bytes'] / 2**20:.1f} MiB of reports"
         )
+        if r.get("opa_server_peak_rss"):
+            peak = _mb(r["opa_server_peak_rss"]).strip()
+            print(f"{'':6} the OPA server of gate-server (not in the gate's process tree): peak RSS {peak} MB")
         for tool, t in r["tools"].items():
             ph = t.get("phases_median")
             if ph:
@@ -540,8 +548,15 @@ def print_table(results: dict[str, Any]) -> None:
             f"small (10 findings): gate {s['tools']['gate']['wall_median'] * 1000:.0f} ms, "
             f"python -c 'import json' {s['tools']['python_import_json']['wall_median'] * 1000:.0f} ms: x{s['ratio']:.1f}"
         )
+    m = results.get("machine", {})
+    if "load_average_before" in m:
+        print(f"load average (1, 5, 15 min) before {_loads(m['load_average_before'])}, after {_loads(m.get('load_average_after'))}")
     for line in results["targets"]:
         print(line)
+
+
+def _loads(loads: Sequence[float] | None) -> str:
+    return "?" if not loads else "/".join(f"{x:.1f}" for x in loads)
 
 
 def targets(results: dict[str, Any]) -> list[str]:
@@ -598,10 +613,37 @@ def targets(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+class Server:
+    """The OPA server `opa_server` started: its URL, and its peak resident set (the kernel's
+    high-water mark, VmHWM), which `reset_peak` starts again so each size reports its own."""
+
+    def __init__(self, url: str, pid: int) -> None:
+        self.url, self.pid = url, pid
+
+    def reset_peak(self) -> None:
+        """Start the high-water mark again from the current resident set (`clear_refs` 5)."""
+        try:
+            with open(f"/proc/{self.pid}/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+
+    def peak_bytes(self) -> int | None:
+        """VmHWM since the last reset, in bytes (None where /proc does not say)."""
+        try:
+            with open(f"/proc/{self.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return None
+
+
 @contextmanager
-def opa_server(opa: str, work: Path) -> Iterator[str]:
+def opa_server(opa: str, work: Path) -> Iterator[Server]:
     """`opa run --server` on a free loopback port with the bundle `gate policy bundle` makes of the
-    pack (revision `bench`); yields its URL; stopped at the end."""
+    pack (revision `bench`); yields it (URL, peak memory); stopped at the end."""
     bundle = work / "pack.tar.gz"
     subprocess.run([GATE, "policy", "bundle", str(POLICIES), "-o", str(bundle), "--revision", "bench"], check=True, capture_output=True)  # noqa: S603
     with socket.socket() as sock:
@@ -622,7 +664,7 @@ def opa_server(opa: str, work: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the OPA server for --engine opa-server did not start")
             time.sleep(0.1)
-        yield url
+        yield Server(url, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -642,8 +684,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=5, help="runs per contender for 1k and 10k (and 15 for the small case)")
     ap.add_argument("--runs-100k", type=int, default=3, help="runs per contender for 100k")
     ap.add_argument("--inputs", type=Path, default=generate.DEFAULT_OUT, help="generated inputs (written there when missing)")
-    ap.add_argument("--opa", help="opa binary (default /work/tools/bin/opa or on PATH)")
-    ap.add_argument("--conftest", help="conftest binary (default /work/tools/bin/conftest or on PATH)")
+    ap.add_argument("--opa", help="opa binary (default tools/bin/opa of the checkout, /work/tools/bin/opa or on PATH)")
+    ap.add_argument("--conftest", help="conftest binary (default tools/bin/conftest of the checkout, /work/tools/bin/conftest or on PATH)")
     ap.add_argument("--no-opa", action="store_true")
     ap.add_argument("--no-conftest", action="store_true")
     ap.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
@@ -683,10 +725,14 @@ def main(argv: list[str] | None = None) -> None:
     }
     results["small"] = bench_small(args.inputs / "small", max(15, args.runs * 3))
     with tempfile.TemporaryDirectory(prefix="gate-bench-server-") as work, ExitStack() as stack:
-        server_url = stack.enter_context(opa_server(_find("opa", args.opa) or "opa", Path(work))) if "opa-server" in engines else None
+        server = stack.enter_context(opa_server(_find("opa", args.opa) or "opa", Path(work))) if "opa-server" in engines else None
         for key, folder in folders.items():
             runs = args.runs_100k if key.endswith("100k") else args.runs
-            results["sizes"][key] = bench_size(key, folder, runs, opa, conftest, engines, outputs, server_url)
+            if server is not None:
+                server.reset_peak()
+            results["sizes"][key] = bench_size(key, folder, runs, opa, conftest, engines, outputs, server.url if server else None)
+            if server is not None:
+                results["sizes"][key]["opa_server_peak_rss"] = server.peak_bytes()
     results["growth"] = growth(results["sizes"])
     results["machine"]["load_average_after"] = os.getloadavg()
     results["targets"] = targets(results)

@@ -54,18 +54,14 @@ confirmer_present if {
 	not lib.incomplete(s)
 }
 
+# rule_keys: the distinct rule keys (c.rule) of the candidates, collected once (a run has a few
+# hundred rules and up to 10^5 candidates; quiet_keys, name_only_keys and rule_texts share it).
+rule_keys := {c.rule | some c in candidates}
+
 # quiet_keys, name_only_keys: the rule keys (c.rule) of the candidates whose rule is listed.
-quiet_keys := {k | some k in {c.rule | some c in candidates}; key_of(lib.rule_of(k)) in quiet_rules}
+quiet_keys := {k | some k in rule_keys; key_of(lib.rule_of(k)) in quiet_rules}
 
-name_only_keys := {k | some k in {c.rule | some c in candidates}; key_of(lib.rule_of(k)) in name_only_rules}
-
-# unconfirmed(c, keys): every active report of this flaw comes from a name-only rule (keys:
-# name_only_keys) and a confirming scan is present. One definition with else (the embedded
-# engine evaluates every definition of a function at each call).
-unconfirmed(c, keys) := c.rule in keys if {
-	not c.f.duplicates[0]
-	confirmer_present
-} else := group_unconfirmed(c.peers)
+name_only_keys := {k | some k in rule_keys; key_of(lib.rule_of(k)) in name_only_rules}
 
 group_unconfirmed(peers) if {
 	confirmer_present
@@ -77,13 +73,31 @@ group_unconfirmed(peers) if {
 
 else := false
 
-# muted(c, keys): a name-only report the confirming scan did not confirm, in test code (where
-# the flaw classes of test_code.always_block are judged as production code): the syntax-aware
-# rule judged it (a pickle round trip in a test), so it neither blocks nor warns.
-muted(c, keys) if {
-	c.f.test_code == true
-	unconfirmed(c, keys)
+# unconfirmed_at: the indices i of the candidates c = candidates[i] whose flaw is unconfirmed:
+# every active report of it comes from a name-only rule and a confirming scan is present. For a
+# candidate without duplicates that is c.rule in name_only_keys; for a group, every peer's rule
+# is name-only (group_unconfirmed), which needs c's own rule in name_only_keys too (c is one of
+# its peers). Found once, in one pass with a set lookup per candidate: the rules test
+# `i in unconfirmed_at` instead of calling a function per candidate, which cost seconds at
+# 10^5 findings (issue 20).
+unconfirmed_at := {i |
+	confirmer_present
+	nk := name_only_keys
+	count(nk) > 0
+	some i, c in candidates
+	c.rule in nk
+	only_name_only(c)
 }
+
+only_name_only(c) if not c.f.duplicates[0]
+
+else := group_unconfirmed(c.peers)
+
+# muted_at: the indices of the candidates muted(c, name_only_keys): a name-only report the
+# confirming scan did not confirm, in test code (where the flaw classes of
+# test_code.always_block are judged as production code): the syntax-aware rule judged it (a
+# pickle round trip in a test), so it neither blocks nor warns.
+muted_at := {i | some i in unconfirmed_at; candidates[i].f.test_code == true}
 
 # reportable: the severities any rule of this package reports.
 reportable := (deny_severities | warn_severities) | severities_in_tests
@@ -124,7 +138,7 @@ guidance(f) := sprintf(" Guidance: %s.", [f.help_uri]) if {
 # rule_texts[c.rule]: the parts of the texts that depend only on the rule, computed once per
 # distinct rule (a run has a few hundred rules and up to 10^5 findings).
 rule_texts := {k: {"rule": lib.rule_ref(r), "cwe": cwe_text(r), "guidance": guidance(r)} |
-	some k in {c.rule | some c in candidates}
+	some k in rule_keys
 	r := lib.rule_of(k)
 }
 
@@ -173,13 +187,13 @@ deny contains v if {
 	rt := rule_texts
 	sevs := deny_severities
 	confs := confident
-	nk := name_only_keys
+	unc := unconfirmed_at
 	some i, c in cs
 	c.severity in sevs
 	c.blocking
 	not c.test_code
 	c.confidence in confs
-	not unconfirmed(c, nk)
+	not i in unc
 	v := violation("GATE-SAST-001", c, ls[i], rt[c.rule], "")
 }
 
@@ -204,13 +218,13 @@ warn contains v if {
 	rt := rule_texts
 	confs := blocking_confidences
 	qk := quiet_keys
-	nk := name_only_keys
+	mut := muted_at
 	some i, c in cs
 	not c.test_code
 	not c.rule in qk
 	blocking := confs[c.severity]
 	not c.confidence in blocking
-	not muted(c, nk)
+	not i in mut
 	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "")
 }
 
@@ -234,13 +248,12 @@ warn contains v if {
 	rt := rule_texts
 	sevs := deny_severities
 	confs := confident
-	nk := name_only_keys
-	some i, c in cs
+	some i in unconfirmed_at
+	c := cs[i]
 	c.severity in sevs
 	c.blocking
 	not c.test_code
 	c.confidence in confs
-	unconfirmed(c, nk)
 	not c.f.test_code == true
 	v := violation("GATE-SAST-002", c, ls[i], rt[c.rule], "not confirmed by a syntax-aware rule: ")
 }

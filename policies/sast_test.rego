@@ -345,3 +345,48 @@ test_group_unconfirmed_needs_the_lists if {
 	not sast.group_unconfirmed([{"tool": "bandit", "rule_id": "B301"}]) with input as fx.doc("prod", [], [], [semgrep_scan])
 		with data.config.sast.name_only_rules as []
 }
+
+# unconfirmed_at is found in one pass (issue 20): it equals the plain per-candidate definition
+# the rules called before, written out here, on solo findings, groups of name-only rules, groups
+# a syntax-aware rule confirms, test code, a finding lacking keys, with and without a complete
+# confirming scan and with the lists emptied.
+plain_unconfirmed(c, keys) := c.rule in keys if {
+	not c.f.duplicates[0]
+	sast.confirmer_present
+} else := sast.group_unconfirmed(c.peers)
+
+unconfirmed_fixtures := [
+	pickle_b301,
+	object.union(pickle_b301, {"id": "g1", "duplicates": ["g2"]}),
+	object.union(pickle_b301, {"id": "g2", "rule_id": "B302", "duplicates": ["g1"]}),
+	object.union(pickle_b301, {"id": "h1", "duplicates": ["h2"]}),
+	fx.finding({
+		"id": "h2", "tool": "Semgrep OSS", "rule_id": "gate.python.unsafe-deserialization",
+		"rule_name": null, "duplicates": ["h1"], "severity": "high", "cwe": ["CWE-502"],
+	}),
+	assert_b101,
+	object.union(pickle_b301, {"id": "t1", "test_code": true, "severity": "medium"}),
+	object.remove(object.union(pickle_b301, {"id": "k1"}), ["aliases"]),
+	fx.finding({"id": "o1"}),
+]
+
+unconfirmed_cases := [[scans, names] |
+	some scans in [[fx.scan({}), semgrep_scan], [fx.scan({})], [object.union(semgrep_scan, {"complete": false})]]
+	some names in [["bandit:B301", "bandit:B302"], ["bandit:B301"], []]
+]
+
+test_unconfirmed_at_equals_the_plain_definition if {
+	every case in unconfirmed_cases {
+		d := fx.doc("prod", unconfirmed_fixtures, [], case[0])
+		got := sast.unconfirmed_at with input as d with data.config.sast.name_only_rules as case[1]
+		want := {i |
+			nk := sast.name_only_keys
+			some i, c in sast.candidates
+			plain_unconfirmed(c, nk)
+		} with input as d with data.config.sast.name_only_rules as case[1]
+		got == want
+	}
+	d := fx.doc("prod", unconfirmed_fixtures, [], [fx.scan({}), semgrep_scan])
+	ids := {sast.candidates[i].f.id | some i in sast.unconfirmed_at} with input as d
+	ids == {"p1", "g1", "t1", "k1"}
+}

@@ -125,6 +125,26 @@ def test_a_late_or_failing_probe_leaves_package_order(tmp_path: Path, monkeypatc
     assert embedded._probe_order(probe, len(units)) == [0, 1, 2]
 
 
+def test_without_a_probe_the_largest_package_source_goes_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the probe's threshold the units went out in package order, so the slowest package
+    could start last: the shipped pack's gate.sast, half of the evaluation, is the sixth of ten
+    (issue 20). Now the largest source goes first; a late probe falls back to the same order."""
+    policy = _policy(tmp_path, {"a": CHEAP, "b": COSTLY, "c": CHEAP + '\n\tcount(f.id) > 0\n\tf.id != "x"'})
+    units = embedded._units(policy)
+    assert [pkg for pkg, _ in units] == ["gate.a", "gate.b", "gate.c"]
+    assert embedded._static_order(policy, units) == [1, 2, 0]
+    engine = embedded.build([(m.path, m.text) for m in policy.policy_modules()], "{}", None)
+    monkeypatch.setattr(embedded, "PROBE_GRACE", 0.0)
+    probe = embedded._start_probe(engine, _document(20_000), units)
+    assert probe is not None
+    assert embedded._probe_order(probe, len(units), [1, 2, 0]) == [1, 2, 0]
+    # the answers do not depend on the order
+    doc = _document(300)
+    first = EmbeddedEngine(workers=1).evaluate(policy, doc, timeout=60)
+    got = EmbeddedEngine(workers=2).evaluate(policy, doc, timeout=60)
+    assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
+
+
 def test_a_builtin_error_in_one_package_fails_the_evaluation_whichever_worker_meets_it(tmp_path: Path) -> None:
     failing = '\tsome f in input.findings\n\tto_number(f.id) > 0\n\tv := {"rule": "%s", "msg": f.id}'
     policy = _policy(tmp_path, {"a": CHEAP, "b": failing, "c": CHEAP, "d": CHEAP})

@@ -499,6 +499,43 @@ test_views_equal_view_when_data_always_blocks_in_test_code if {
 	}
 }
 
+# forced_ids is written for speed (a set lookup per CWE, always_blocks only when data lists
+# rules): it equals the plain definition, for CWE lists, rule lists, both, and findings whose
+# cwe is absent, null or not an array (issue 20).
+test_forced_ids_equal_the_plain_definition if {
+	fs := array.concat(array.concat(combinations, coverings), [
+		fx.finding({"id": "t1", "test_code": true, "cwe": ["CWE-502", "CWE-20"]}),
+		fx.finding({"id": "t2", "test_code": true, "cwe": null, "rule_id": "B307"}),
+		fx.finding({"id": "t3", "test_code": true, "cwe": "CWE-502"}),
+		fx.finding({"id": "t4", "test_code": true, "tool": "Semgrep", "rule_id": "python.lang.eval", "cwe": {"a": "CWE-502"}}),
+		fx.finding({"id": "t5", "test_code": false, "cwe": ["CWE-502"]}),
+		object.remove(fx.finding({"id": "t6", "test_code": true}), ["cwe"]),
+	])
+	d := fx.findings_doc("default", fs)
+	every cfg in [always_block_cfg, {"cwes": ["CWE-502", "CWE-78"]}, {"rules": ["B307"]}, {}, {"rules": [], "cwes": []}] {
+		got := lib.forced_ids with input as d with data.config.test_code.always_block as cfg
+		want := {f.id | some f in fs; f.test_code == true; lib.always_blocks(f)} with data.config.test_code.always_block as cfg
+		got == want
+	}
+	lib.forced_ids == {"t1", "t2", "t4"} with input as d with data.config.test_code.always_block as always_block_cfg
+}
+
+# The two branches met in one merge: forced_by_cwe must leave out a finding the gate proved loads
+# a constant data pickle, as always_blocks does, or the proof is lost for every CWE-listed rule.
+test_forced_ids_leave_out_proven_constant_pickles if {
+	fs := [
+		fx.finding({"id": "t1", "test_code": true, "cwe": ["CWE-502"]}),
+		fx.finding({"id": "t2", "test_code": true, "cwe": ["CWE-502"]}),
+	]
+	d := object.union(fx.findings_doc("default", fs), {"constant_pickles": [{"finding": "t1", "path": "tests/test_x.py", "line": 7, "imports": []}]})
+	every cfg in [always_block_cfg, {"cwes": ["CWE-502"]}] {
+		got := lib.forced_ids with input as d with data.config.test_code.always_block as cfg
+		want := {f.id | some f in fs; f.test_code == true; lib.always_blocks(f)} with input as d with data.config.test_code.always_block as cfg
+		got == want
+		got == {"t2"}
+	}
+}
+
 # --- one_lines: the messages of a run at once ----------------------------------------------------
 
 long_text := concat("", [x | some _ in numbers.range(1, 30); x := "0123456789"])
