@@ -22,9 +22,9 @@ def _opt(*names: str, env: str, **kw: Any) -> Callable[[Callable[..., Any]], Cal
     return click.option(*names, envvar=env, show_envvar=True, **kw)
 
 
-def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The options common to `gate run` and `gate evaluate` (CONTRACT.md), each with GATE_<OPTION>."""
-    options = [
+def _policy_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """What governs and how it is evaluated: policy, data, waivers, baseline, stage, engine, clock, trusted ref."""
+    return [
         _opt("--policy", env="GATE_POLICY", help="Policy folder or bundle (default: ./policies, else the shipped pack)."),
         _opt(
             "--data",
@@ -73,6 +73,12 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Path(dir_okay=False),
             help="Public key (PEM) or HMAC secret file: the policy bundle or folder must be signed for it.",
         ),
+    ]
+
+
+def _output_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """What is written: formats, files, when the gate closes."""
+    return [
         _opt(
             "--format",
             "format_",
@@ -98,6 +104,12 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Close the gate on deny (default) or also on warnings; wins over the stage profile. "
             "`never`: report only (exit 0 on any verdict, every output says what would have closed the gate; errors keep their codes).",
         ),
+    ]
+
+
+def _limit_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """What is accepted: empty runs and the bounds on reports, and the vulnerability database."""
+    return [
         _opt(
             "--allow-empty",
             env="GATE_ALLOW_EMPTY",
@@ -135,6 +147,12 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             help="Vulnerability database folder (`gate vulndb update`) the SBOM components are matched against "
             "(default: $XDG_CACHE_HOME/policy-gate/vulndb).",
         ),
+    ]
+
+
+def _context_options() -> list[Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """Where the run stands: source root, subjects, console quietness, the change it judges."""
+    return [
         _opt(
             "--source-root",
             env="GATE_SOURCE_ROOT",
@@ -156,9 +174,13 @@ def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         _opt("--ref", env="GATE_REF", help="Context: git ref."),
         _opt("--commit", env="GATE_COMMIT", help="Context: commit SHA."),
         _opt("--pull-request", env="GATE_PULL_REQUEST", type=int, help="Context: pull request number."),
-        config_option,
-        verbose_option,
     ]
+
+
+def evaluation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options common to `gate run` and `gate evaluate` (CONTRACT.md), each with GATE_<OPTION>,
+    in the order `--help` lists them."""
+    options = [*_policy_options(), *_output_options(), *_limit_options(), *_context_options(), config_option, verbose_option]
     for option in reversed(options):
         fn = option(fn)
     return fn
