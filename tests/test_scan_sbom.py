@@ -167,6 +167,28 @@ def test_pyproject_lines_and_dynamic_dependencies(tmp_path: Path) -> None:
         requirement_lines(tmp_path, manifest)
 
 
+def test_project_dependency_lists_that_are_not_lists_of_strings_are_refused(tmp_path: Path) -> None:
+    """A pyproject.toml's dependency lists are checked before any line is used, for a plain
+    pyproject project and for what a uv project declares beside its lock."""
+    _project(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\ndependencies = ['flask', 3]\n"})
+    manifest = find_manifest(tmp_path)
+    assert manifest is not None and manifest.kind == "pyproject"
+    with pytest.raises(PrepareError, match=r"pyproject.toml: \[project\] dependencies must be lists of strings"):
+        requirement_lines(tmp_path, manifest)
+    uv = tmp_path / "uv"
+    _project(
+        uv,
+        {
+            "pyproject.toml": "[project]\nname = 'x'\ndependencies = []\n[project.optional-dependencies]\nweb = 'flask'\n",
+            "uv.lock": "version = 1\n[[package]]\nname = 'x'\nversion = '0'\nsource = { editable = '.' }\n",
+        },
+    )
+    manifest = find_manifest(uv)
+    assert manifest is not None and manifest.kind == "uv"
+    with pytest.raises(PrepareError, match="dependencies and optional-dependencies must be lists of strings"):
+        requirement_lines(uv, manifest)
+
+
 def test_setup_py_only_is_refused_with_the_fix(tmp_path: Path) -> None:
     _project(tmp_path, {"setup.py": "from setuptools import setup\nsetup(install_requires=['flask'])\n"})
     manifest = find_manifest(tmp_path)

@@ -394,13 +394,21 @@ def _declared_lines(path: Path) -> list[str]:
     project = _load_toml(path).get("project")
     if not isinstance(project, dict):
         return []
+    return _project_requirements(project, path.name, optional=True)
+
+
+def _project_requirements(project: dict[str, Any], shown: str, *, optional: bool) -> list[str]:
+    """`[project] dependencies` (and, with `optional`, every `optional-dependencies` group) of a
+    pyproject.toml, each checked to be a list of strings: PrepareError naming `shown` otherwise."""
+    groups = [project.get("dependencies", [])]
+    if optional:
+        table = project.get("optional-dependencies", {})
+        groups += list(table.values()) if isinstance(table, dict) else [table]
     out: list[str] = []
-    deps = project.get("dependencies", [])
-    optional = project.get("optional-dependencies", {})
-    groups = [deps, *(optional.values() if isinstance(optional, dict) else [optional])]
     for group in groups:
         if not isinstance(group, list) or not all(isinstance(d, str) for d in group):
-            raise PrepareError(f"{path.name}: [project] dependencies and optional-dependencies must be lists of strings")
+            what = "dependencies and optional-dependencies" if optional else "dependencies"
+            raise PrepareError(f"{shown}: [project] {what} must be lists of strings")
         out.extend(group)
     return out
 
@@ -517,10 +525,7 @@ def _pyproject_lines(doc: dict[str, Any]) -> list[str]:
                 "pyproject.toml declares its dependencies as dynamic (computed by the build backend); "
                 "add a requirements file or a lock file so they can be described and audited"
             )
-        deps = project.get("dependencies", [])
-        if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-            raise PrepareError("pyproject.toml: [project].dependencies must be a list of strings")
-        return [str(d) for d in deps]
+        return _project_requirements(project, "pyproject.toml", optional=False)
     tool = doc.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     deps_table = poetry.get("dependencies") if isinstance(poetry, dict) else None
