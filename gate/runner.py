@@ -28,6 +28,7 @@ from gate.verdict import Decision, RunInfo, build_verdict, decide, format_time, 
 if TYPE_CHECKING:  # imported on use: a run without waivers never loads the module
     from gate.model import VexStatement
     from gate.waivers import WaiverSet
+    from scanners.run.coverage import CoverageRules, Survey
 
 DEFAULT_STAGE = "default"
 
@@ -223,9 +224,14 @@ def _evaluate(config: Config) -> Outcome:
 
             reports += [read_document(data, path, as_format=config.as_format, limits=config.limits) for path, data in recorded]
         timing["read"] = time.perf_counter() - t0
+        # `evaluate --source-root DIR`: DIR surveyed once, for what no report covered and for the
+        # pickle loads the gate can prove constant (`gate run` brings both from its own survey).
+        surveyed = None
+        if config.source_root is not None and (config.unscanned is None or config.constant_pickles is None):
+            surveyed = _source_survey(config.source_root, policy.data)
         unscanned_entries = config.unscanned
-        if config.source_root is not None and unscanned_entries is None:
-            unscanned_entries = tuple(_unscanned_in(config.source_root, reports, policy.data, config.limits))
+        if surveyed is not None and unscanned_entries is None:
+            unscanned_entries = tuple(_unscanned_in(surveyed, reports, config.limits))
         if gov.ref is not None:
             reports = trusted_vex(gov, reports, config.limits)
         t0 = time.perf_counter()
@@ -234,8 +240,8 @@ def _evaluate(config: Config) -> Outcome:
         t0 = time.perf_counter()
         own_scans = [*([vulndb_scan] if vulndb_scan is not None else []), *(dict(s) for s in config.extra_scans)]
         proven = config.constant_pickles
-        if config.source_root is not None and proven is None:
-            proven = tuple(_constant_pickles_in(config.source_root, policy.data))
+        if surveyed is not None and proven is None:
+            proven = tuple(_constant_pickles_in(surveyed))
         prepared = prepare(
             reports,
             context=context,
@@ -473,27 +479,40 @@ def trusted_vex(gov: Governance, reports: list[Report], limits: Limits) -> list[
     return out
 
 
-def _unscanned_in(root: str, reports: Sequence[Report], data: Mapping[str, Any], limits: Limits) -> list[dict[str, str]]:
-    """`gate evaluate --source-root DIR`: the source files under DIR that no report lists as scanned.
+def coverage_rules(data: Mapping[str, Any]) -> CoverageRules:
+    """The data's coverage section (`coverage.exclude`, anchored globs); invalid data is exit 2."""
+    from scanners.run.coverage import CoverageRules
 
-    The project is surveyed with the data's coverage rules, as `gate run` does; a report covers
-    the files its tool lists (bandit `metrics`, semgrep JSON `paths.scanned`, SARIF `artifacts`).
-    The list is read from the same bytes the report was judged on (a file that changed since it
-    was read is an input error).
+    try:
+        return CoverageRules.from_data(data)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _source_survey(root: str, data: Mapping[str, Any]) -> Survey:
+    """`gate evaluate --source-root DIR`: DIR's source files, surveyed with the data's coverage
+    rules as `gate run` does."""
+    from scanners.run.coverage import survey
+
+    folder = Path(root)
+    if not folder.is_dir():
+        raise ConfigError("--source-root must be the project's folder", file=root)
+    return survey(folder, coverage_rules(data))
+
+
+def _unscanned_in(surveyed: Survey, reports: Sequence[Report], limits: Limits) -> list[dict[str, str]]:
+    """The surveyed source files that no report lists as scanned.
+
+    A report covers the files its tool lists (bandit `metrics`, semgrep JSON `paths.scanned`,
+    SARIF `artifacts`). The list is read from the same bytes the report was judged on (a file
+    that changed since it was read is an input error).
     """
     import hashlib
 
     from gate.collect import parse_document, read_bytes
     from gate.errors import InputError
-    from scanners.run.coverage import SCANNED_LISTS, CoverageRules, relative_to_root, survey, unscanned
+    from scanners.run.coverage import SCANNED_LISTS, relative_to_root, unscanned
 
-    folder = Path(root)
-    if not folder.is_dir():
-        raise ConfigError("--source-root must be the project's folder", file=root)
-    try:
-        rules = CoverageRules.from_data(data)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
     covered: dict[str, set[str]] = {}
     for r in reports:
         lister = SCANNED_LISTS.get(r.result.format)
@@ -503,22 +522,16 @@ def _unscanned_in(root: str, reports: Sequence[Report], data: Mapping[str, Any],
         if hashlib.sha256(data_bytes).hexdigest() != r.sha256:
             raise InputError("the report changed while the gate read it: refused", file=r.path)
         doc, _, _ = parse_document(data_bytes, r.path, limits)
-        covered[r.path] = relative_to_root(lister(doc), folder)
-    return unscanned(survey(folder, rules), covered, "reports that list the files they scanned")
+        covered[r.path] = relative_to_root(lister(doc), surveyed.root)
+    return unscanned(surveyed, covered, "reports that list the files they scanned")
 
 
-def _constant_pickles_in(root: str, data: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """`gate evaluate --source-root DIR`: the proven constant pickle loads of DIR's source files
-    (surveyed with the data's coverage rules, as `gate run` does)."""
+def _constant_pickles_in(surveyed: Survey) -> list[dict[str, Any]]:
+    """The pickle loads among the surveyed source files the gate proves read constant data
+    pickles (scanners.run.constant_pickles)."""
     from scanners.run.constant_pickles import prove
-    from scanners.run.coverage import CoverageRules, survey
 
-    try:
-        rules = CoverageRules.from_data(data)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    surveyed = survey(Path(root), rules)
-    return prove(Path(root), surveyed.paths, [rel for rel, _glob in surveyed.excluded])
+    return prove(surveyed.root, surveyed.paths, [rel for rel, _glob in surveyed.excluded])
 
 
 def _unscanned(entries: Sequence[Mapping[str, Any]], data: Mapping[str, Any]) -> list[UnscannedRecord]:

@@ -13,14 +13,13 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import tempfile
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from gate.errors import ConfigError, GateError, InputError, OutputError
-from gate.runner import Config, Outcome, check_data, evaluate, resolve_policy
+from gate.runner import Config, Outcome, check_data, coverage_rules, evaluate, resolve_policy
 from scanners.run.coverage import CoverageRules
 from scanners.run.parallel import Event, ScanRun, run_all
 from scanners.run.registry import get_runner
@@ -59,14 +58,6 @@ class ScanConfig:
     timeout: float = DEFAULT_SCANNER_TIMEOUT
     semgrep_configs: tuple[str, ...] = ()
     pip_audit_service: str = "pypi"
-
-
-def coverage_rules(data: Mapping[str, Any]) -> CoverageRules:
-    """The data's coverage section (`coverage.exclude`, anchored globs); invalid data is exit 2."""
-    try:
-        return CoverageRules.from_data(data)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
 
 
 def _target(path: str) -> Path:
@@ -138,7 +129,7 @@ def scan_and_evaluate(scan_config: ScanConfig, config: Config, display: Display)
             extra_scans=tuple(extra),
             recorded_reports=run.verified_reports,
             unscanned=tuple(run.unscanned()) if run.survey is not None else (),
-            constant_pickles=run.constant_pickles if run.survey is not None else (),
+            constant_pickles=run.constant_pickles,
         )
         return evaluate(judged)
     finally:
