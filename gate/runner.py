@@ -338,14 +338,14 @@ def make_baseline(
     from gate.baseline import build_baseline
     from gate.sources import load_policy_path
     from gate.vulndb.evidence import attach
-    from gate.vulndb.store import default_db_dir
+    from gate.vulndb.store import db_dir_of
 
     now = resolve_time(time_text)
     pol = load_policy_path(policy_root(policy))
     reps = collect(reports, as_format=as_format, allow_empty=allow_empty)
     matched = attach(
         reps,
-        db_dir=Path(vuln_db) if vuln_db else default_db_dir(),
+        db_dir=db_dir_of(vuln_db),
         explicit=bool(vuln_db),
         requires_dependency=False,
         now=now,
@@ -371,7 +371,7 @@ def _vulndb(
     the fix.
     """
     from gate.vulndb.evidence import attach
-    from gate.vulndb.store import default_db_dir
+    from gate.vulndb.store import db_dir_of
 
     required = profile.get("required_evidence") or []
     requires = isinstance(required, list) and "dependency" in required
@@ -384,7 +384,7 @@ def _vulndb(
         )
     attached = attach(
         reports,
-        db_dir=Path(config.vuln_db) if config.vuln_db else default_db_dir(),
+        db_dir=db_dir_of(config.vuln_db),
         explicit=bool(config.vuln_db),
         requires_dependency=requires,
         now=now,

@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any, cast
 from gate.authoring.mdtext import escape
 from gate.output.console import location_of
 from gate.output.text import clean
+from gate.verdict import EVIDENCE_KEYS
 
 if TYPE_CHECKING:
     from gate.records import Verdict
     from gate.runner import Config, Outcome
 
 LEVELS = {"violations": "deny", "warnings": "warn"}
-EVIDENCE_KEYS = ("findings", "components", "scans", "details")
 
 
 def entry_key(entry: Mapping[str, Any]) -> str:
