@@ -285,6 +285,96 @@ def test_attack_a_hook_that_swaps_the_test_arguments(tmp_path: Path, conftest: s
     assert len(_proven(root)) == 1  # the same tree without the hook: proven
 
 
+def _parametrized_load_tree(tmp_path: Path, extra: dict[str, str]) -> Path:
+    """A test whose parametrize table holds the project's own pickle (proven on its own), plus `extra`."""
+    blob = _class_pickle("pkg.models", "Point", 4)
+    return _tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/models.py": MODELS,
+            "tests/test_x.py": f"import pickle\n\nimport pytest\n\n\n@pytest.mark.parametrize('blob', [{blob!r}])\n"
+            "def test_x(blob):\n    pickle.loads(blob)\n",
+            **extra,
+        },
+    )
+
+
+def test_a_tree_without_plugins_or_cookies_is_proven(tmp_path: Path) -> None:
+    """The control for the attacks below: the same tree without their addition is proven."""
+    assert len(_proven(_parametrized_load_tree(tmp_path, {}))) == 1
+
+
+HOOK_IN_UTF7 = (
+    "# -*- coding: utf-7 -*-\n"
+    "import base64\n"
+    "def pytest+AF8-pyfunc+AF8-call(pyfuncitem):\n"
+    "    pyfuncitem.func+AGE-rgs['blob'] = base64.b64decode('Y29zCnN5c3RlbQooUydpZCcKdFIu')\n"
+)
+
+
+def test_attack_a_hook_spelled_in_another_source_encoding(tmp_path: Path) -> None:
+    """Attack (review, round 2, confirmed with real pytest): a conftest in UTF-7 names
+    `pytest_pyfunc_call` and `funcargs` in bytes the search never sees, and swaps the proven
+    blob for `os.system`. A file in any encoding but UTF-8 / Latin-1 / ASCII: no fact."""
+    root = _parametrized_load_tree(tmp_path, {})
+    (root / "tests" / "conftest.py").write_bytes(HOOK_IN_UTF7.encode("ascii"))
+    assert _proven(root) == []
+
+
+PLUGIN = (
+    "import base64\n\n"
+    "def _hook(item):\n"
+    "    getattr(item, 'func' + 'args')['blob'] = base64.b64decode('Y29zCnN5c3RlbQooUydpZCcKdFIu')\n\n"
+    "globals()['pytest_' + 'pyfunc_call'] = _hook\n"
+)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p plug"\npythonpath = ["tests"]\n'},
+        {"pyproject.toml": '[tool.pytest.ini_options]\naddopts = ["-pplug"]\n'},
+        {"tests/pytest.ini": "[pytest]\naddopts = -p plug\n"},
+        {"setup.cfg": "[options.entry_points]\npytest11 =\n    plug = plug\n"},
+        {"pyproject.toml": '[project.entry-points.pytest11]\nplug = "plug"\n'},
+    ],
+)
+def test_attack_a_plugin_loaded_by_configuration_names_its_hook_at_run_time(tmp_path: Path, config: dict[str, str]) -> None:
+    """Attack (review, round 2, confirmed with real pytest): `tests/plug.py` builds the hook's
+    name at run time (no conftest, no token), and the project's pytest configuration loads it
+    (`-p`, `pythonpath`, a `pytest11` entry point). A tree whose configuration can load a plugin
+    gives no fact."""
+    root = _parametrized_load_tree(tmp_path, {"tests/plug.py": PLUGIN})
+    assert len(_proven(root)) == 1  # the plugin file alone, never loaded, changes nothing
+    _tree(root, config)
+    assert _proven(root) == []
+
+
+@pytest.mark.parametrize(
+    "conftest",
+    ["from plug import *\n", "import sys\nsys._getframe(0).f_globals.update(__import__('plug').__dict__)\n"],
+)
+def test_attack_a_conftest_that_takes_its_hooks_from_another_module(tmp_path: Path, conftest: str) -> None:
+    """Attack: a conftest takes every name of a module that wrote its hook with `globals()`
+    (a star import, a frame's globals). Such a conftest gives no fact."""
+    root = _parametrized_load_tree(tmp_path, {"tests/plug.py": PLUGIN, "tests/conftest.py": conftest})
+    assert _proven(root) == []
+
+
+def test_attack_a_pickle_constant_too_large_to_judge(tmp_path: Path) -> None:
+    """Attack (review, round 2): one bytes literal of megabytes, disassembled with every
+    global judged against every file, held the gate for minutes. A literal over MAX_PICKLE is
+    not judged (no fact)."""
+    from scanners.run.constant_pickles import MAX_PICKLE
+
+    big = b"(" + b"cpkg.models\nPoint\n" * (MAX_PICKLE // 18 + 1) + b"l."
+    root = _tree(tmp_path, {"pkg/__init__.py": "", "pkg/models.py": MODELS})
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text(f"import pickle\n\n\ndef test_x():\n    pickle.loads({big!r})\n", encoding="utf-8")
+    assert _proven(root) == []
+
+
 @pytest.mark.parametrize(
     ("prefix", "class_line", "in_class"),
     [

@@ -189,6 +189,28 @@ def test_project_dependency_lists_that_are_not_lists_of_strings_are_refused(tmp_
         requirement_lines(uv, manifest)
 
 
+@pytest.mark.parametrize(
+    "entry",
+    ["dependencies = 5", "dependencies = [{ name = 'urllib3', extra = 7 }]", "optional-dependencies = 'x'"],
+)
+def test_a_uv_lock_with_fields_of_the_wrong_type_is_refused_not_a_crash(tmp_path: Path, entry: str) -> None:
+    """Attack (review, round 2): a lock entry whose dependency list is a number crashed the
+    SBOM run with a TypeError (internal error, no verdict). It is a manifest the gate cannot
+    read: PrepareError naming uv.lock, so the run is incomplete and the gate closes."""
+    _project(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'x'\ndependencies = ['urllib3']\n",
+            "uv.lock": f"version = 1\n[[package]]\nname = 'x'\nversion = '0'\nsource = {{ editable = '.' }}\n{entry}\n\n"
+            "[[package]]\nname = 'urllib3'\nversion = '2.2.3'\nsource = { registry = 'https://pypi.org/simple' }\n",
+        },
+    )
+    manifest = find_manifest(tmp_path)
+    assert manifest is not None and manifest.kind == "uv"
+    with pytest.raises(PrepareError, match="uv.lock: x: "):
+        requirement_lines(tmp_path, manifest)
+
+
 def test_setup_py_only_is_refused_with_the_fix(tmp_path: Path) -> None:
     _project(tmp_path, {"setup.py": "from setuptools import setup\nsetup(install_requires=['flask'])\n"})
     manifest = find_manifest(tmp_path)

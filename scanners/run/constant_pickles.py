@@ -49,9 +49,13 @@ from __future__ import annotations
 
 import _compat_pickle
 import ast
+import io
+import os
 import pickletools
+import re
 import struct
 import sys
+import tokenize
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,7 +142,60 @@ _HOOK_TOKENS: Final = (
     b"ctypes",
 )
 _DYNAMIC_NAMES: Final = frozenset({"locals", "globals", "vars", "exec", "eval"})
-_DYNAMIC_TOKENS: Final = (b"globals(", b"setattr(", b"__dict__", b"exec(", b"eval(", b"__import__")
+_DYNAMIC_TOKENS: Final = (
+    b"globals(",
+    b"setattr(",
+    b"__dict__",
+    b"exec(",
+    b"eval(",
+    b"__import__",
+    # review, round 2: a conftest that takes names from a module built at run time (`from plug
+    # import *` of a module that wrote `globals()["pytest_" + ...]`), or writes its own globals
+    # through a frame
+    b"import *",
+    b"f_globals",
+    b"_getframe",
+    b"currentframe",
+)
+
+SOURCE_ENCODINGS: Final = frozenset({"utf-8", "utf-8-sig", "iso-8859-1", "ascii"})
+"""Source encodings in which the bytes the proof searches are the names Python reads. Another
+coding cookie (`utf-7`, `unicode_escape`, UTF-16...) spells a hook name the byte search cannot
+see (`pytest+AF8-pyfunc+AF8-call`): such a tree gets no fact (review, round 2)."""
+
+PYTEST_CONFIG_FILES: Final = frozenset({"pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "setup.cfg", "setup.py"})
+_PLUGIN_OPTIONS: Final = re.compile(rb"pytest11|pythonpath|(?:^|[\s\"',=\[])-p", re.M)
+"""In a configuration file pytest (or the project's packaging) reads: a plugin loaded by name
+(`addopts = "-p plug"`), a folder put on `sys.path`, or a `pytest11` entry point. A plugin can
+name its hooks at run time, which no byte search of the tree sees (review, round 2)."""
+MAX_CONFIG_WALK: Final = 200_000
+"""Entries walked looking for configuration files before the tree counts as refusing the proof."""
+
+
+def loads_plugins(project: Path) -> bool:
+    """True when a configuration file anywhere under `project` (pytest looks for its
+    configuration from the folders it is given upwards) can load a plugin or extend the import
+    path, or cannot be read; also when the tree is too large to look through. Symbolic links
+    are not followed."""
+    seen = 0
+    for folder, dirs, files in os.walk(project):
+        dirs[:] = [d for d in dirs if d != ".git"]
+        seen += len(dirs) + len(files)
+        if seen > MAX_CONFIG_WALK:
+            return True
+        for name in files:
+            if name not in PYTEST_CONFIG_FILES:
+                continue
+            path = Path(folder) / name
+            try:
+                if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_PICKLE:
+                    return True
+                if _PLUGIN_OPTIONS.search(path.read_bytes()):
+                    return True
+            except OSError:
+                return True
+    return False
+
 
 MAX_VALUES: Final = 64
 """At most this many possible arguments per call (parametrize rows times module names)."""
@@ -403,6 +460,12 @@ class Prover:
                 return True
             if any(token in data for token in _HOOK_TOKENS):
                 return True
+            try:
+                encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+            except SyntaxError:
+                return True
+            if encoding not in SOURCE_ENCODINGS:
+                return True
             if p.rsplit("/", 1)[-1] == "conftest.py" and any(token in data for token in _DYNAMIC_TOKENS):
                 return True
         return False
@@ -476,6 +539,8 @@ class Prover:
         if depth > 20:
             raise _Refused
         if isinstance(expr, ast.Constant) and isinstance(expr.value, bytes):
+            if len(expr.value) > MAX_PICKLE:
+                raise _Refused
             return [expr.value]
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             left = self._values(f, expr.left, scope, use, depth + 1)
@@ -810,9 +875,12 @@ def _argnames(expr: ast.expr) -> list[str]:
     raise _Refused
 
 
-def prove(root: Path, paths: Iterable[str], excluded: Iterable[str] = ()) -> list[dict[str, Any]]:
+def prove(root: Path, paths: Iterable[str], excluded: Iterable[str] = (), *, project: Path | None = None) -> list[dict[str, Any]]:
     """`input.constant_pickles`: the proven loads of the source files `paths` (relative, with
     `/`) under `root` (the gate's snapshot, or `gate evaluate --source-root`); `excluded`: the
     source files the coverage rules left out (their names only: no module of theirs may be
-    mistaken for a project class's)."""
+    mistaken for a project class's); `project`: the tree whose configuration files pytest would
+    read (default `root`): one that can load a plugin gives no fact (`loads_plugins`)."""
+    if loads_plugins(project if project is not None else root):
+        return []
     return [c.to_dict() for c in Prover(root, paths, excluded).prove()]

@@ -212,7 +212,7 @@ def _run_all(
     if plan is not None:
         from scanners.run.constant_pickles import prove
 
-        proven = tuple(prove(plan.snapshot, plan.survey.paths, [rel for rel, _glob in plan.survey.excluded]))
+        proven = tuple(prove(plan.snapshot, plan.survey.paths, [rel for rel, _glob in plan.survey.excluded], project=target))
     return ScanRun(
         target=display_path(target),
         out_dir=display_path(out_dir),

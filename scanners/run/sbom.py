@@ -480,21 +480,32 @@ def _uv_runtime(packages: list[dict[str, Any]], declared: Sequence[tuple[str, tu
         if (id(pkg), extras) in done:
             continue
         done.add((id(pkg), extras))
-        edges = list(pkg.get("dependencies") or [])
+        edges = _lock_list(pkg.get("dependencies"), pkg["name"], "dependencies")
         optional = pkg.get("optional-dependencies") or {}
-        if isinstance(optional, dict):
-            for extra, deps in optional.items():
-                if extras is None or extra in extras:  # the project's own extras: all of them
-                    edges += list(deps or [])
+        if not isinstance(optional, dict):
+            raise PrepareError(f"uv.lock: {pkg['name']}: optional-dependencies must be a table")
+        for extra, deps in optional.items():
+            if extras is None or extra in extras:  # the project's own extras: all of them
+                edges += _lock_list(deps, pkg["name"], f"optional-dependencies.{extra}")
         for dep in edges:
             if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
                 continue
             key = _norm(dep["name"])
             seen.add(key)
-            wanted = tuple(sorted(x for x in dep.get("extra") or [] if isinstance(x, str)))
+            wanted = tuple(sorted(x for x in _lock_list(dep.get("extra"), pkg["name"], "extra") if isinstance(x, str)))
             for target in by_name.get(key, []):
                 todo.append((target, wanted))
     return seen
+
+
+def _lock_list(value: object, package: str, field: str) -> list[Any]:
+    """A list field of a uv.lock entry (absent: empty); any other type is a manifest the gate
+    cannot read (PrepareError: the SBOM run fails, the gate closes), never a crash or a guess."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PrepareError(f"uv.lock: {package}: {field} must be a list")
+    return list(value)
 
 
 def _pipfile_lines(path: Path) -> list[str]:
