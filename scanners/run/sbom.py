@@ -57,6 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
+from packaging.utils import canonicalize_name
+
 from gate.errors import InputError
 from scanners.run.coverage import read_regular
 from scanners.run.interface import Prepared, PrepareError, RunRecord, ScannerRunner
@@ -420,7 +422,7 @@ def _declared_name(line: str) -> tuple[str, tuple[str, ...]] | None:
         req = Requirement(line)
     except InvalidRequirement:
         return None
-    return _norm(req.name), tuple(sorted(req.extras))
+    return canonicalize_name(req.name), tuple(sorted(req.extras))
 
 
 def _lock_lines(doc: dict[str, Any], name: str, *, skip_local: bool, declared: Sequence[str] = ()) -> list[str]:
@@ -434,26 +436,25 @@ def _lock_lines(doc: dict[str, Any], name: str, *, skip_local: bool, declared: S
     # the lock lacks (or one the gate cannot read) is described as written.
     # (a lock entry that claims to be local, `source = { virtual = "." }`, is the project's own
     # code only by the lock's word: a declared dependency is never the project itself)
-    locked = {
-        _norm(p["name"]) for p in packages if not (isinstance(p.get("source"), dict) and ({"editable", "virtual"} & set(p["source"])))
-    }
+    locked = {canonicalize_name(p["name"]) for p in packages if not _is_local(p)}
     named = [(line, _declared_name(line)) for line in declared]
     extra_roots = [n for _, n in named if n is not None]
     lines = [line for line, n in named if n is None or n[0] not in locked]
     shipped = _uv_runtime(packages, extra_roots) if skip_local else None
     for pkg in packages:
-        source = pkg.get("source")
-        if skip_local and isinstance(source, dict) and ({"editable", "virtual"} & set(source)):
+        if skip_local and _is_local(pkg):
             continue  # the project itself
-        if shipped is not None and _norm(pkg["name"]) not in shipped:
+        if shipped is not None and canonicalize_name(pkg["name"]) not in shipped:
             continue  # only a development group's (PEP 735 dependency groups: tests, docs, lint)
         version = pkg.get("version")
         lines.append(f"{pkg['name']}=={version}" if isinstance(version, str) and version else str(pkg["name"]))
     return lines
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+def _is_local(pkg: dict[str, Any]) -> bool:
+    """A uv.lock entry that is the project's own code by the lock's word (`source` editable or virtual)."""
+    source = pkg.get("source")
+    return isinstance(source, dict) and bool({"editable", "virtual"} & set(source))
 
 
 def _uv_runtime(packages: list[dict[str, Any]], declared: Sequence[tuple[str, tuple[str, ...]]] = ()) -> set[str] | None:
@@ -467,8 +468,8 @@ def _uv_runtime(packages: list[dict[str, Any]], declared: Sequence[tuple[str, tu
     files it under (a dependency group of the lock cannot hide it)."""
     by_name: dict[str, list[dict[str, Any]]] = {}
     for pkg in packages:
-        by_name.setdefault(_norm(pkg["name"]), []).append(pkg)
-    roots = [p for p in packages if isinstance(p.get("source"), dict) and ({"editable", "virtual"} & set(p["source"]))]
+        by_name.setdefault(canonicalize_name(pkg["name"]), []).append(pkg)
+    roots = [p for p in packages if _is_local(p)]
     if not roots:
         return None
     seen: set[str] = {n for n, _ in declared}
@@ -490,7 +491,7 @@ def _uv_runtime(packages: list[dict[str, Any]], declared: Sequence[tuple[str, tu
         for dep in edges:
             if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
                 continue
-            key = _norm(dep["name"])
+            key = canonicalize_name(dep["name"])
             seen.add(key)
             wanted = tuple(sorted(x for x in _lock_list(dep.get("extra"), pkg["name"], "extra") if isinstance(x, str)))
             for target in by_name.get(key, []):
