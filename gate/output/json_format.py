@@ -50,10 +50,16 @@ def _encode(value: Any) -> bytes:
 _UNSAFE_BYTES = (b"##[", b"\x7f", b"\xc2", b"\xe2\x80\xa8", b"\xe2\x80\xa9")
 
 
+def _needs_escaping(raw: bytes) -> bool:
+    """Whether the encoded text holds a byte sequence `_safe` must escape (a workflow command, a
+    control or line-separator character); the multi-byte ones only where the text is not ASCII."""
+    return b"##[" in raw or b"\x7f" in raw or (not raw.isascii() and any(marker in raw for marker in _UNSAFE_BYTES))
+
+
 def dump_bytes(value: Any) -> bytes:
     """`dump(value)` as UTF-8, without a text copy when nothing needs escaping (the file output's path)."""
     raw = _encode(value)
-    if b"##[" in raw or b"\x7f" in raw or (not raw.isascii() and any(marker in raw for marker in _UNSAFE_BYTES)):
+    if _needs_escaping(raw):
         return _UNSAFE.sub(_safe, raw.decode("utf-8", "surrogatepass")).encode("utf-8")
     if not raw.isascii():
         raw.decode("utf-8")  # a lone surrogate (only the standard encoder lets one through) fails here, as a text write would
@@ -63,7 +69,7 @@ def dump_bytes(value: Any) -> bytes:
 def dump(value: Any) -> str:
     """Canonical JSON text: sorted keys, two-space indent, UTF-8 kept, newline at the end; inert in a CI log."""
     raw = _encode(value)
-    unsafe = b"##[" in raw or b"\x7f" in raw or (not raw.isascii() and any(marker in raw for marker in _UNSAFE_BYTES))
+    unsafe = _needs_escaping(raw)
     text = raw.decode("utf-8", "surrogatepass")
     del raw  # at 10^5 findings the text is 100 MB: one copy at a time
     return _UNSAFE.sub(_safe, text) if unsafe else text
