@@ -405,7 +405,17 @@ class Prover:
         # `import` finds (a folder put on sys.path by pytest's `pythonpath` or import mode)
         self.names = self.paths | {p for p in excluded if p.endswith(".py")}
         self._files: dict[str, _File | None] = {}
+        self._bytes: dict[str, bytes | None] = {}
         self._rebound: frozenset[str] | None = None
+
+    def read(self, rel: str) -> bytes | None:
+        """The file's bytes, read once (None: unreadable): the searches and the parse share them."""
+        if rel not in self._bytes:
+            try:
+                self._bytes[rel] = (self.root / rel).read_bytes()
+            except OSError:
+                self._bytes[rel] = None
+        return self._bytes[rel]
 
     def shadowed(self) -> bool:
         """True when the tree defines a module that would shadow the standard library's pickle."""
@@ -419,10 +429,10 @@ class Prover:
         """The parsed file (None: unreadable, not Python, too deep)."""
         if rel not in self._files:
             parsed: _File | None = None
+            data = self.read(rel)
             try:
-                data = (self.root / rel).read_bytes()
-                parsed = _File(rel, ast.parse(data, filename=rel))
-            except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+                parsed = None if data is None else _File(rel, ast.parse(data, filename=rel))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
                 parsed = None
             self._files[rel] = parsed
         return self._files[rel]
@@ -454,9 +464,8 @@ class Prover:
         written from elsewhere (`f_locals`, tracers, ctypes), or a conftest.py that builds
         names at run time (`globals()`, `setattr`)."""
         for p in self.paths:
-            try:
-                data = (self.root / p).read_bytes()
-            except OSError:
+            data = self.read(p)
+            if data is None:
                 return True
             if any(token in data for token in _HOOK_TOKENS):
                 return True
@@ -474,9 +483,8 @@ class Prover:
         """Every proven call of the tree, in path and line order."""
         candidates = []
         for rel in sorted(self.paths):
-            try:
-                data = (self.root / rel).read_bytes()
-            except OSError:
+            data = self.read(rel)
+            if data is None:
                 continue
             if b"loads" in data and b"pickle" in data.lower():
                 candidates.append(rel)
