@@ -329,8 +329,12 @@ def spread_waivers(findings: list[FindingRecord]) -> list[WaivedRecord]:
     Only direct links, from findings the waivers file itself covers: a waiver never travels on
     through a finding it came to cover. Inline suppressions and VEX do not spread.
     """
-    by_id = {f["id"]: f for f in findings}
     waived = [(f, f["waiver"]) for f in findings if f["waiver"] is not None and f["duplicates"]]  # before any spreads
+    if not waived:
+        return []
+    from gate.waivers import waived_record
+
+    by_id = {f["id"]: f for f in findings}
     out: list[WaivedRecord] = []
     for f, mark in waived:
         top = _SEVERITY_RANK.get(str(f["severity"]), len(_SEVERITY_RANK))
@@ -341,21 +345,7 @@ def spread_waivers(findings: list[FindingRecord]) -> list[WaivedRecord]:
             if f["package"] is None and _SEVERITY_RANK.get(str(g["severity"]), len(_SEVERITY_RANK)) > top:
                 continue
             g["waiver"] = {**mark}
-            loc = g["location"]
-            out.append(
-                {
-                    "finding": g["id"],
-                    "waiver": mark["id"],
-                    "reason": mark["reason"],
-                    "approved_by": mark["approved_by"],
-                    "expires": mark["expires"],
-                    "ticket": mark["ticket"],
-                    "rule_id": g["rule_id"],
-                    "tool": g["tool"],
-                    "path": loc["path"] if loc is not None else None,
-                    "linked_to": f["id"],
-                }
-            )
+            out.append({**waived_record(g, mark), "linked_to": f["id"]})
     return out
 
 

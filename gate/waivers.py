@@ -122,6 +122,22 @@ class Applied:
     expiring: list[WaiverEntry] = field(default_factory=list)
 
 
+def waived_record(f: FindingRecord, mark: WaiverMark) -> WaivedRecord:
+    """`waived[]`: finding `f`, covered by the waiver `mark` describes (`Waiver.record()`)."""
+    loc = f.get("location")
+    return {
+        "finding": f["id"],
+        "waiver": mark["id"],
+        "reason": mark["reason"],
+        "approved_by": mark["approved_by"],
+        "expires": mark["expires"],
+        "ticket": mark["ticket"],
+        "rule_id": f.get("rule_id"),
+        "tool": f.get("tool"),
+        "path": loc.get("path") if loc else None,
+    }
+
+
 class WaiverSet:
     """The validated waivers of one file, judged at one `now`."""
 
@@ -264,21 +280,9 @@ class WaiverSet:
                         chosen = w
             if chosen is None:
                 continue
-            f["waiver"] = chosen.record()
-            loc = f.get("location")
-            out.waived.append(
-                {
-                    "finding": f["id"],
-                    "waiver": chosen.id,
-                    "reason": chosen.reason,
-                    "approved_by": chosen.approved_by,
-                    "expires": chosen.expires,
-                    "ticket": chosen.ticket,
-                    "rule_id": f.get("rule_id"),
-                    "tool": f.get("tool"),
-                    "path": loc.get("path") if loc else None,
-                }
-            )
+            mark = chosen.record()
+            f["waiver"] = mark
+            out.waived.append(waived_record(f, mark))
         for w in self.waivers:
             e = w.entry()
             e["file"] = self.path
