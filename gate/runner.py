@@ -8,7 +8,6 @@ exit code. A bug (any other exception) propagates to the CLI, which exits 6.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from gate import __version__
 from gate.collect import Limits, Report, collect
+from gate.documents.json import dump_document, load_document
 from gate.errors import ConfigError, GateError, PolicyError
 from gate.pipeline import Context, prepare
 from gate.policy import PolicySet
@@ -254,16 +254,16 @@ def _evaluate(config: Config) -> Outcome:
             proven_pickles=proven or (),
         )
         del reports  # the document holds copies; the model objects need not outlive it
-        input_json = json.dumps(prepared.document, ensure_ascii=False)
+        input_json, fast = dump_document(prepared.document)
         timing["prepare"] = time.perf_counter() - t0
-        lean = Lean.of(prepared, input_json)  # while the engine works, the document is kept only as its JSON
+        lean = Lean.of(prepared, input_json, fast)  # while the engine works, the document is kept only as its JSON
         prepared = input_json = None
         from gate.engine.registry import get_engine
 
         engine = get_engine(config.engine, **_engine_options(config))
         engine_info = {"name": config.engine, "version": engine.version()}
         t0 = time.perf_counter()
-        raw = engine.evaluate(policy, lean.input_json, timeout=config.eval_timeout)
+        raw = engine.evaluate(policy, lean.input_json, timeout=config.eval_timeout, meanwhile=lean.restore)
         engine_info["version"] = engine.version()  # a server engine knows its bundle revision only now
         prepared, lean = lean.restored(), None
         timing["evaluate"] = time.perf_counter() - t0
@@ -301,23 +301,35 @@ class Lean:
 
     The engine's workers hold their own copy of the input, parsed from the JSON; the parent's
     copy as Python objects would be the largest thing in memory, and nothing reads it then.
-    Keeping only the JSON and parsing it again afterwards costs a twentieth of the run's time at
-    10^5 findings and keeps the whole run under 1 GiB. The JSON round trip gives back an equal
-    document (it was built of JSON values), also when the engine fails.
+    Keeping only the JSON and parsing it again keeps the whole run under 1 GiB; the engine
+    parses it again (`restore`) on the core its workers leave free once they have their copy,
+    where it costs no wall time (after the evaluation, a twentieth of the run at 10^5 findings).
+    The JSON round trip gives back an equal document (it was built of JSON values), also when
+    the engine fails.
     """
 
     governance: Prepared
     """The prepared run with an empty document: the waiver and VEX records the verdict reports."""
     input_json: str
+    fast: bool
+    """Whether orjson wrote `input_json` (`gate.documents.json.dump_document`)."""
+    _back: list[Prepared] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
-    def of(cls, prepared: Prepared, input_json: str) -> Lean:
+    def of(cls, prepared: Prepared, input_json: str, fast: bool) -> Lean:
         """`prepared` without its document (the caller drops its own reference to it)."""
-        return cls(replace(prepared, document=cast("InputDocument", {})), input_json)
+        return cls(replace(prepared, document=cast("InputDocument", {})), input_json, fast)
+
+    def restore(self) -> None:
+        """Parse the document back now (the engine's `meanwhile`); `restored` then returns it."""
+        if not self._back:
+            document = load_document(self.input_json, self.fast)
+            self._back.append(replace(self.governance, document=cast("InputDocument", document)))
 
     def restored(self) -> Prepared:
-        """The prepared run with its document read back from the JSON."""
-        return replace(self.governance, document=cast("InputDocument", json.loads(self.input_json)))
+        """The prepared run with its document read back from the JSON (parsed once)."""
+        self.restore()
+        return self._back[0]
 
 
 def make_baseline(

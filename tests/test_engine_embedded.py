@@ -177,3 +177,41 @@ def test_worker_count_follows_cpus_units_and_the_memory_budget(monkeypatch: pyte
     assert embedded._worker_count(None, units=8, input_bytes=140 << 20) == 3
     # So large that even one worker overruns the budget: one worker still evaluates.
     assert embedded._worker_count(None, units=8, input_bytes=1 << 30) == 1
+
+
+def test_meanwhile_runs_once_in_the_parent_while_the_workers_evaluate(tmp_path: Path) -> None:
+    """The caller's work (the runner parses its document back) runs in this process once the
+    workers are forked, while they evaluate: the workers' answers do not wait for it, and it
+    does not change them."""
+    slow = (
+        "\tsome i in numbers.range(1, 2000)\n\tsome j in numbers.range(1, 2000)\n\ti * j == -1\n" + '\tv := {"rule": "%s", "msg": "never"}'
+    )
+    policy = _policy(tmp_path, {"a": CHEAP, "b": slow})
+    doc = _document(200)
+    calls: list[tuple[int, float]] = []
+    import os
+
+    started = time.perf_counter()
+    got = EmbeddedEngine(workers=2).evaluate(
+        policy, doc, timeout=60, meanwhile=lambda: calls.append((os.getpid(), time.perf_counter() - started))
+    )
+    total = time.perf_counter() - started
+    assert [pid for pid, _ in calls] == [os.getpid()]
+    assert calls[0][1] < total  # before the answers were all in
+    plain = EmbeddedEngine(workers=2).evaluate(policy, doc, timeout=60)
+    assert (_canon(got.deny), _canon(got.warn)) == (_canon(plain.deny), _canon(plain.warn))
+    assert len(got.deny) == 50
+
+
+def test_an_error_in_meanwhile_abandons_the_evaluation_and_reaps_the_workers(tmp_path: Path) -> None:
+    import os
+
+    policy = _policy(tmp_path, {"a": CHEAP, "b": CHEAP})
+
+    def boom() -> None:
+        raise RuntimeError("the caller's own work failed")
+
+    with pytest.raises(RuntimeError, match="own work failed"):
+        EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=30, meanwhile=boom)
+    with pytest.raises(ChildProcessError):  # every worker was waited for: no zombie is left
+        os.waitpid(-1, os.WNOHANG)

@@ -140,6 +140,34 @@ def test_same_raw_decision_as_the_embedded_engine() -> None:
     assert get_engine("opa").name == "opa"
 
 
+def test_meanwhile_runs_while_opa_evaluates_and_an_error_in_it_stops_opa(tmp_path: Path) -> None:
+    """The caller's work runs in this process while the opa child evaluates (it is alive then);
+    the answer is the same; an exception from it kills opa and propagates."""
+    import os
+
+    policy = load_policy(TEST_POLICY, include_tests=False)
+    doc = json.dumps(INPUT)
+    children: list[list[str]] = []
+
+    def look() -> None:
+        me = os.getpid()
+        listing = Path(f"/proc/{me}/task/{me}/children")  # Linux; elsewhere only the call is counted
+        children.append(listing.read_text(encoding="ascii").split() if listing.exists() else ["?"])
+
+    got = OpaEngine().evaluate(policy, doc, timeout=30, meanwhile=look)
+    plain = OpaEngine().evaluate(policy, doc, timeout=30)
+    assert got.deny == plain.deny and got.warn == plain.warn
+    assert len(children) == 1 and len(children[0]) == 1  # opa, running while the caller worked
+
+    def boom() -> None:
+        raise RuntimeError("the caller's own work failed")
+
+    with pytest.raises(RuntimeError, match="own work failed"):
+        OpaEngine().evaluate(policy, doc, timeout=30, meanwhile=boom)
+    with pytest.raises(ChildProcessError):  # opa was killed and waited for
+        os.waitpid(-1, os.WNOHANG)
+
+
 def test_compile_error_names_the_policy_file_and_line(tmp_path: Path) -> None:
     pack = _pack(tmp_path, '\tv := {"rule": "T-1", "msg": "x"}\n\tnot_a_function(1)')
     with pytest.raises(PolicyError) as err:

@@ -33,6 +33,8 @@ from collections.abc import Iterable, Iterator
 from types import FrameType
 from typing import Any
 
+import orjson
+
 from gate.errors import InputError, Position
 
 JSON_DEPTH_CEILING = 10_000
@@ -474,3 +476,36 @@ def _number_error(text: str, path: str) -> InputError:
         position=pos,
         hint="no policy engine can represent it",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The gate's own documents: written for an engine, read back
+
+
+def dump_document(value: Any) -> tuple[str, bool]:
+    """`value`, a document the gate built of JSON values, as compact JSON text for an engine, and
+    whether orjson wrote it (`load_document` then reads it back with orjson too).
+
+    orjson writes the 10^5-finding input document in 0.17 s where the standard encoder takes
+    0.96-1.33 s (issue 20; `json.dumps` with separators is no faster). Where orjson refuses (an
+    integer beyond 64 bits, a lone surrogate, a key that is not a string), the standard encoder
+    writes what it always wrote, and the engine judges that as before. The one difference, NaN and
+    the infinities (orjson writes `null`, the standard encoder `NaN`, which every engine refuses),
+    cannot arise: JSON inputs are parsed strictly (`parse_json` refuses them, and numbers no double
+    holds), XML inputs are validated against their schemas before reading, YAML data refuses
+    `.nan` and `.inf`, and the input schema types no field as a float
+    (`test_the_input_document_holds_no_float_field` keeps it so).
+    """
+    try:
+        return orjson.dumps(value).decode("utf-8"), True
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(value, ensure_ascii=False), False
+
+
+def load_document(text: str, fast: bool) -> Any:
+    """A document written by `dump_document` read back: orjson (0.6 s at 10^5 findings, half the
+    standard decoder's time) where orjson wrote it, so that no integer is beyond its 64 bits
+    (orjson reads those as floats); the standard decoder otherwise."""
+    if fast:
+        return orjson.loads(text)
+    return json.loads(text)

@@ -350,10 +350,21 @@ class _Worker:
         return tag, payload
 
 
-def _evaluate_forked(engine: Any, units: Sequence[tuple[str, str]], timeout: float, workers: int) -> dict[str, Any]:
+def _evaluate_forked(
+    held: list[Any],
+    units: Sequence[tuple[str, str]],
+    timeout: float,
+    workers: int,
+    meanwhile: Callable[[], object] | None = None,
+    *,
+    trim: bool = False,
+) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
-    The engine holds the modules, data and input already: the workers inherit them.
+    `held` holds the one reference to the engine, which holds the modules, data and input
+    already: the workers inherit it. Once they are forked the parent drops it (the parsed input
+    is the largest thing in its memory, and it evaluates nothing) and runs `meanwhile`, the
+    caller's work, on the core the workers leave free.
 
     A unit goes to whichever worker is free, so one slow package does not hold the others back.
     The whole evaluation shares one deadline; at it, or at the first error, every worker is killed.
@@ -362,6 +373,7 @@ def _evaluate_forked(engine: Any, units: Sequence[tuple[str, str]], timeout: flo
     pool: list[_Worker] = []
     value: dict[str, Any] = {}
     todo = list(range(len(units)))
+    engine = held[0]
     try:
         for _ in range(workers):
             cmd_r, cmd_w = os.pipe()
@@ -383,6 +395,12 @@ def _evaluate_forked(engine: Any, units: Sequence[tuple[str, str]], timeout: flo
             pool.append(_Worker(pid, cmd_w, ans_r))
         for w in pool:
             w.send(todo.pop(0) if todo else None)
+        held.clear()
+        del engine  # the parent's copy of the engine and its input, freed: the workers have theirs
+        if meanwhile is not None:
+            if trim:
+                _release_free_memory()  # the freed input's pages back to the system before the caller's work
+            meanwhile()
         while any(w.answers >= 0 for w in pool):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -561,7 +579,7 @@ class EmbeddedEngine(Engine):
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
 
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
         modules = [(m.path, m.text) for m in policy.policy_modules()]
         data_json = json.dumps(policy.data_document())
         # Compiled here, without the input: a compile error surfaces before any process starts.
@@ -586,7 +604,9 @@ class EmbeddedEngine(Engine):
             finally:
                 order = _probe_order(probe, len(units), fallback) if probe else fallback
             workers = _worker_count(self.workers, len(units), len(input_json))  # characters: bytes, near enough
-            value = _evaluate_forked(engine, [units[i] for i in order], timeout, workers)
+            held = [engine]
+            del engine
+            value = _evaluate_forked(held, [units[i] for i in order], timeout, workers, meanwhile, trim=large)
         else:
             # Elsewhere (macOS, other threads): one spawned worker rebuilds the engine and answers all.
             recipe = _Rebuild(modules, data_json, input_json, decision_query(policy))

@@ -9,6 +9,7 @@ error, a builtin error, a timeout, a panic, a server that answers nonsense — i
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -58,8 +59,15 @@ class Engine(ABC):
         """The engine's name and version, for the verdict."""
 
     @abstractmethod
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
-        """Evaluate every decision package; raise PolicyError/EngineError on any failure."""
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
+        """Evaluate every decision package; raise PolicyError/EngineError on any failure.
+
+        `meanwhile`, when given, is the caller's own work that does not depend on the answer
+        (the runner parses its input document back from `input_json`). An engine that waits on
+        other processes calls it at most once, in this process, while they evaluate, so that it
+        costs no wall time; an engine that cannot overlap it does not call it, and the caller
+        does the work afterwards. An exception it raises propagates (the evaluation is abandoned).
+        """
 
     def run_tests(self, policy: PolicySet, *, timeout: float, coverage: bool = True) -> TestRun:
         """Run the `test_*` rules of the policy's `*_test.rego` modules."""

@@ -26,7 +26,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -157,16 +157,31 @@ def _duration(seconds: float) -> str:
     return f"{max(seconds, 0.001):.3f}s"
 
 
-def _run(argv: list[str], ws: Workspace, timeout: float) -> subprocess.CompletedProcess[str]:
+def _run(argv: list[str], ws: Workspace, timeout: float, meanwhile: Callable[[], object] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run opa in the workspace within the time limit (plus GRACE_SECONDS to start); `meanwhile`,
+    the caller's own work, runs in this process while opa evaluates (its output waits in the pipe)."""
+    limit = timeout + GRACE_SECONDS
+    started = time.monotonic()
     try:
-        return subprocess.run(argv, cwd=ws.dir, capture_output=True, text=True, timeout=timeout + GRACE_SECONDS, check=False)
-    except subprocess.TimeoutExpired:
-        raise EngineError(
-            f"opa did not finish within the time limit of {timeout:g} s (+{GRACE_SECONDS:g} s to start)",
-            hint="raise it with --eval-timeout",
-        ) from None
+        proc = subprocess.Popen(argv, cwd=ws.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603 - fixed argv
     except OSError as exc:
         raise EngineError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    with proc:
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            out, err = proc.communicate(timeout=max(0.0, limit - (time.monotonic() - started)))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise EngineError(
+                f"opa did not finish within the time limit of {timeout:g} s (+{GRACE_SECONDS:g} s to start)",
+                hint="raise it with --eval-timeout",
+            ) from None
+        except BaseException:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
 
 
 def _error_from(err: Any, ws: Workspace, timeout: float) -> PolicyError:
@@ -249,7 +264,7 @@ class OpaEngine(Engine):
     def version(self) -> str:
         return opa_version(self.binary)
 
-    def _eval(self, ws: Workspace, query: str, timeout: float) -> dict[str, Any]:
+    def _eval(self, ws: Workspace, query: str, timeout: float, meanwhile: Callable[[], object] | None = None) -> dict[str, Any]:
         argv = [
             self.binary,
             "eval",
@@ -261,14 +276,14 @@ class OpaEngine(Engine):
             f"--data={POLICY_DIR}",
             query,
         ]
-        doc: dict[str, Any] = _parse_output(_run(argv, ws, timeout), ws, timeout)
+        doc: dict[str, Any] = _parse_output(_run(argv, ws, timeout, meanwhile), ws, timeout)
         return doc
 
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
         query = decision_query(policy)
         with workspace(policy, policy.policy_modules(), input_json, capabilities=capabilities_json(self.binary)) as ws:
             started = time.perf_counter()
-            defined, value = _value(self._eval(ws, query, timeout))
+            defined, value = _value(self._eval(ws, query, timeout, meanwhile))
             seconds = time.perf_counter() - started
             if not defined:
                 for pkg, dec in policy.queries():

@@ -48,6 +48,7 @@ import os
 import socket
 import time
 import zlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -279,7 +280,9 @@ class OpaServerEngine(Engine):
             raise EngineError(f"the OPA server at {self.url} answered {what} with {type(answer).__name__}, not an object")
         return what, answer
 
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float) -> RawDecision:
+    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
+        """One request for every decision (the bundle's generated rule); `meanwhile` is not
+        overlapped with it (the caller does that work afterwards)."""
         from gate.bundle import DECISION_PACKAGE, DECISION_RULE, content_digest
 
         digest = content_digest(policy)
