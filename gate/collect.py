@@ -339,7 +339,13 @@ def collect(paths: Sequence[str], *, as_format: str | None = None, limits: Limit
 # would raise. Small runs never fork.
 
 PARALLEL_MIN_BYTES = 4 << 20
-"""Below this many bytes in all, every file is read here, in order (see bench/README.md)."""
+"""Below this many bytes in all, every file is read here, in order.
+
+Measured on two cores (December 2026, fresh processes, medians of 7): the violation-heavy shape
+at 3.6 MB read in 160 ms one by one, 131 ms shared; at 5.5 MB 234 and 203 ms; the base shape at
+10 MB 366 and 289 ms; at 2.2 to 2.6 MB the gain (20 ms) was within the noise, and the fastest
+sequential run beat the fastest shared one. A fork costs 2 ms; a child reading the first SBOM of
+the run builds the CycloneDX schema validator again (40 ms)."""
 
 PROCESS_MIN_BYTES = 2 << 20
 """Each reading process gets about this many bytes at least (fewer processes otherwise)."""

@@ -460,8 +460,10 @@ def _poll(run: _Run[Any], children: Sequence[_Child], *, block: bool) -> None:
     fds = {c.control: c for c in children if not c.done and not c.eof}
     if not fds:
         return
-    ready, _, _ = select.select(list(fds), [], [], None if block else 0)
-    for fd in ready:
+    poller = select.poll()  # not select.select: descriptors past FD_SETSIZE (1024) are fine
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    for fd, _ in poller.poll(None if block else 0):
         child = fds[fd]
         chunk = os.read(fd, 1 << 16)
         if not chunk:
