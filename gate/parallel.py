@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import copyreg
 import dataclasses
+import gc
 import io
 import operator
 import os
@@ -60,6 +61,8 @@ _RECORD = struct.Struct("!cIQQ")
 
 _ANSWER, _ERROR, _BUG, _DONE = b"A", b"E", b"B", b"D"
 _BUG_TEXT_MAX = 2000
+_READ_WHOLE = 64 << 20
+"""Answers up to this size are read into memory whole before unpickling (see `_Run._decode`)."""
 _CHILD_FAILED = 70
 
 
@@ -110,18 +113,27 @@ def dispatch_table(classes: Iterable[type]) -> dict[type, Any]:
     return table
 
 
-def dumps(obj: object, table: dict[type, Any]) -> bytes:
-    """Pickle `obj` (protocol 5) with `table` (see `dispatch_table`)."""
-    buf = io.BytesIO()
-    pickler = pickle.Pickler(buf, protocol=5)
+def dump(obj: object, table: dict[type, Any], file: Any) -> None:
+    """Pickle `obj` (protocol 5) with `table` (see `dispatch_table`) into `file` (a `write` method).
+
+    Protocol 5 writes in frames of 64 KiB: a large report never exists twice in memory as it
+    would beside its pickled bytes.
+    """
+    pickler = pickle.Pickler(file, protocol=5)
     pickler.dispatch_table = table
     pickler.dump(obj)
+
+
+def dumps(obj: object, table: dict[type, Any]) -> bytes:
+    """`dump` to bytes."""
+    buf = io.BytesIO()
+    dump(obj, table, buf)
     return buf.getvalue()
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, allowed: dict[tuple[str, str], type]) -> None:
-        super().__init__(io.BytesIO(data))
+    def __init__(self, file: Any, allowed: dict[tuple[str, str], type]) -> None:
+        super().__init__(file)
         self._allowed = allowed
 
     def find_class(self, module: str, name: str) -> Any:
@@ -131,9 +143,46 @@ class _Unpickler(pickle.Unpickler):
         return cls
 
 
+def load(file: Any, allowed: dict[tuple[str, str], type]) -> Any:
+    """Unpickle from `file`, refusing every global not in `allowed` ((module, name) -> class)."""
+    return _Unpickler(file, allowed).load()
+
+
 def loads(data: bytes, allowed: dict[tuple[str, str], type]) -> Any:
-    """Unpickle `data`, refusing every global not in `allowed` ((module, name) -> class)."""
-    return _Unpickler(data, allowed).load()
+    """`load` from bytes."""
+    return load(io.BytesIO(data), allowed)
+
+
+class _Slice(io.RawIOBase):
+    """Bytes [start, start + length) of a file descriptor, read with `preadv`: nothing past the end."""
+
+    def __init__(self, fd: int, start: int, length: int) -> None:
+        super().__init__()
+        self.fd, self.pos, self.end = fd, start, start + length
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self.end - self.pos)
+        if want <= 0:
+            return 0
+        got = os.preadv(self.fd, [memoryview(buffer)[:want]], self.pos)
+        self.pos += got
+        return got
+
+
+class _Writer:
+    """Writes at an offset of a file descriptor (`pwrite`), counting what it wrote."""
+
+    def __init__(self, fd: int, start: int) -> None:
+        self.fd, self.start, self.pos = fd, start, start
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        _pwrite_all(self.fd, view, self.pos)
+        self.pos += len(view)
+        return len(view)
 
 
 def allow(classes: Iterable[type]) -> dict[tuple[str, str], type]:
@@ -152,7 +201,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+def _pwrite_all(fd: int, data: Any, offset: int) -> None:
     view = memoryview(data)
     while view:
         n = os.pwrite(fd, view, offset)
@@ -166,21 +215,22 @@ def _child(fn: Callable[[int], object], share: Sequence[int], control: int, answ
     for item in share:
         if first_failed is not None and item > first_failed:
             continue  # the loop stops at the first failure: it never reaches this one
+        out = _Writer(answers, offset)
         try:
-            tag, payload = _ANSWER, dumps(fn(item), table)
+            tag = _ANSWER
+            dump(fn(item), table, out)
         except GateError as exc:
-            first_failed = item
+            first_failed, tag, out = item, _ERROR, _Writer(answers, offset)  # over what a failed pickling wrote
             try:
-                tag, payload = _ERROR, dumps(exc, table)
+                dump(exc, table, out)
             except Exception as bad:  # noqa: BLE001 - an error that cannot be pickled is reported as a bug
-                tag, payload = _BUG, _bug_text(bad)
+                tag, out = _BUG, _Writer(answers, offset)
+                out.write(_bug_text(bad))
         except Exception as exc:  # noqa: BLE001 - a bug: reported, never swallowed
-            first_failed = item
-            tag, payload = _BUG, _bug_text(exc)
-        _pwrite_all(answers, payload, offset)
-        _write_all(control, _RECORD.pack(tag, item, offset, len(payload)))
-        offset += len(payload)
-        del payload
+            first_failed, tag, out = item, _BUG, _Writer(answers, offset)
+            out.write(_bug_text(exc))
+        _write_all(control, _RECORD.pack(tag, item, offset, out.pos - offset))
+        offset = out.pos
     _write_all(control, _RECORD.pack(_DONE, 0, offset, 0))
 
 
@@ -289,11 +339,12 @@ class _Run(Generic[T]):
             raise self.broken(child, f"item {item} is not one it was given or was answered already")
         if offset != child.offset or length > os.fstat(child.answers).st_size - offset:
             raise self.broken(child, "the answer lies outside its memory file")
-        data = _pread_all(child.answers, length, offset)
+        if tag == _BUG and length > 4 * _BUG_TEXT_MAX:
+            raise self.broken(child, "a bug report longer than a bug report is")
         child.offset += length
         child.pending.discard(item)
         if tag == _ANSWER:
-            value = self._decode(child, data)
+            value = self._decode(child, offset, length)
             if not isinstance(value, self.expected):
                 raise self.broken(child, f"a {type(value).__name__}, not a {self.expected.__name__}")
             self.results[item] = value
@@ -301,19 +352,33 @@ class _Run(Generic[T]):
             return
         child.first_failed = item if child.first_failed is None else min(child.first_failed, item)
         if tag == _ERROR:
-            err = self._decode(child, data)
+            err = self._decode(child, offset, length)
             if not isinstance(err, GateError):
                 raise self.broken(child, f"a {type(err).__name__} as its error")
             self.errors[item] = err
         else:
-            text = data.decode("utf-8", "replace")
+            text = os.pread(child.answers, length, offset).decode("utf-8", "replace")
             self.errors[item] = InternalError(f"internal error while reading (a bug): {text}", file=self.name(item))
 
-    def _decode(self, child: _Child, data: bytes) -> Any:
+    def _decode(self, child: _Child, offset: int, length: int) -> Any:
+        """Unpickle an answer from the child's memory file, reading nothing past its end.
+
+        Up to `_READ_WHOLE` bytes the answer is read at once (unpickling bytes is a third faster
+        than from a file); beyond, it is unpickled as it is read, so a report that a hostile file
+        blew up (SARIF placeholders) is never held twice, as objects and as pickled bytes.
+        """
         try:
-            return loads(data, self.allowed)
+            if length <= _READ_WHOLE:
+                source: io.IOBase = io.BytesIO(_pread_all(child.answers, length, offset))
+            else:
+                source = io.BufferedReader(_Slice(child.answers, offset, length), 1 << 16)
+            value = load(source, self.allowed)
+            rest = source.read(1)
         except Exception as exc:  # noqa: BLE001 - any undecodable answer is a broken child
             raise self.broken(child, f"undecodable answer: {type(exc).__name__}: {exc}") from None
+        if rest:
+            raise self.broken(child, "bytes after the end of its answer")
+        return value
 
     def died(self, child: _Child) -> None:
         """`child`'s pipe ended before its end record: what it was working on failed."""
@@ -335,6 +400,18 @@ class _Run(Generic[T]):
         child.pending.clear()
 
 
+def _pread_all(fd: int, length: int, offset: int) -> bytes:
+    parts: list[bytes] = []
+    while length > 0:
+        chunk = os.pread(fd, length, offset)
+        if not chunk:
+            raise OSError("short read from a reading process's memory file")
+        parts.append(chunk)
+        length -= len(chunk)
+        offset += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 def _how_it_ended(status: int | None) -> str:
     if status is None:
         return "killed"
@@ -348,18 +425,6 @@ def _how_it_ended(status: int | None) -> str:
     if os.WIFEXITED(status):
         return f"exit status {os.WEXITSTATUS(status)}"
     return "ended"  # pragma: no cover
-
-
-def _pread_all(fd: int, length: int, offset: int) -> bytes:
-    parts: list[bytes] = []
-    while length > 0:
-        chunk = os.pread(fd, length, offset)
-        if not chunk:
-            raise OSError("short read from a reading process's memory file")
-        parts.append(chunk)
-        length -= len(chunk)
-        offset += len(chunk)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -442,9 +507,16 @@ def _fork(fn: Callable[[int], object], share: Sequence[int], table: dict[type, A
                 other.close()
             # Anything written to stdout or stderr here (a warning) would also flush what the
             # parent had buffered when it forked: the streams go to /dev/null instead.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+            except OSError:  # pragma: no cover - a sandbox without /dev/null: nothing writes there anyway
+                pass
+            # The parent's objects stay out of this child's collections (where the collector
+            # runs at all: the CLI pauses it): a full collection would touch, and so copy, every
+            # page of the parent's heap. `freeze` only moves the lists' heads.
+            gc.freeze()
             _child(fn, share, control_w, answers, table)
             code = 0
         except BaseException:  # noqa: BLE001, S110 - the parent sees the pipe end without the end record

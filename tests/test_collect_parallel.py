@@ -160,6 +160,38 @@ def test_collect_reads_in_parallel_above_the_threshold_and_leaves_gc_as_it_was(b
             gc.enable()
 
 
+def amplified_sarif(path: Path, results: int, width: int) -> Path:
+    """A SARIF log whose every message is a rule's message string of `width` `{0}` placeholders
+    filled with an argument of `width` characters: width**2 characters per finding from about
+    4 * width bytes of file (the reader fills placeholders as SARIF says)."""
+    rule = {"id": "R1", "messageStrings": {"m": {"text": "{0}" * width}}}
+    doc = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "x", "rules": [rule]}},
+                "results": [{"ruleId": "R1", "ruleIndex": 0, "message": {"id": "m", "arguments": ["A" * width]}} for _ in range(results)],
+            }
+        ],
+    }
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_answers_unpickled_as_they_are_read_equal_the_sequential_reading(
+    bench_files: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Answers over `_READ_WHOLE` are unpickled from the memory file as they are read (never held
+    as bytes beside the objects). Attack: a report a file blows up (SARIF placeholders, 40 KB of
+    file, 8 MB of messages) is read the same, through that path."""
+    monkeypatch.setattr(parallel, "_READ_WHOLE", 0)
+    big = amplified_sarif(tmp_path / "amplified.sarif", 8, 1000)
+    files = [*bench_files[:4], str(big)]
+    expected = sequential(files)
+    assert sum(len(f.message) for f in expected[2][-1].result.findings) == 8 * 1000 * 1000
+    same(outcome(lambda: read_shared(files, [[0, 1], [4, 2, 3]])), expected)
+
+
 # --------------------------------------------------------------------------------------------
 # The same errors
 
@@ -361,6 +393,10 @@ TWICE = pickle.dumps(Report(path="x", sha256="", size=0, media="json", result=No
         (lambda c, a, share: (os.pwrite(a, b"abcdef", 0), os.write(c, record(b"A", share[0], 3, 3))), "outside its memory file"),
         # Garbled bytes.
         (lambda c, a, share: answer(a, c, share[0], b"\x80\x05garbage"), "undecodable answer"),
+        # A valid answer followed by bytes the record still counts (something smuggled after it).
+        (lambda c, a, share: answer(a, c, share[0], TWICE + b"\x00"), "bytes after the end of its answer"),
+        # A "bug report" of megabytes (only the child's own short text is expected).
+        (lambda c, a, share: answer(a, c, share[0], b"x" * 100_000, tag=b"B"), "longer than a bug report"),
         # An unknown record.
         (lambda c, a, share: os.write(c, record(b"Z", share[0], 0, 0)), "unknown record"),
         # The end record with a file unanswered: a report silently missing.
