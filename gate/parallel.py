@@ -6,10 +6,12 @@ fails. Share 0 is done by the calling process itself, every other share by one f
 (copy-on-write: no start-up, no re-import, the parent's objects as they are). `gate.collect`
 uses it to read several large reports at once; only it decides when that pays.
 
-How a child answers: it writes each answer, pickled, to its own memory file (`memfd`, made by the
-parent before the fork) and a fixed-size record (tag, item, offset, length) to its own pipe. A
-child never waits for the parent to take an answer (a pipe holds 64 KiB; one answer can be
-megabytes), so it goes on with its next item while the parent still works on its own. After its
+How a child answers: it pickles each answer straight into its own memory file (`memfd`, made by
+the parent before the fork; 64 KiB frames, so the answer never exists twice in the child) and
+writes a fixed-size record (tag, item, offset, length) to its own pipe. A child never waits for
+the parent to take an answer (a pipe holds 64 KiB; one answer can be megabytes), so it goes on
+with its next item while the parent still works on its own. The parent unpickles an answer from
+bytes read whole, or, over 64 MiB, as it reads it. After its
 last item it writes a "done" record and leaves with `os._exit`: no atexit handler, no flush of
 a stream buffer it inherited, stdout and stderr pointed at /dev/null beforehand.
 
@@ -384,8 +386,9 @@ class _Run(Generic[T]):
         """`child`'s pipe ended before its end record: what it was working on failed."""
         how = _how_it_ended(child.wait_dead())
         item = child.working_on()
-        if item is None:  # pragma: no cover - a child's last write is its end record
-            raise self.broken(child, "its pipe ended after its last answer but before its end record")
+        if item is None:  # every answer it owed is in (killed between its last one and its end record)
+            child.done = True
+            return
         err = InputError(
             f"the process reading this file ended without answering ({how}); the file was not read and the run stops",
             file=self.name(item),

@@ -441,6 +441,16 @@ def test_attack_a_child_that_never_writes_and_ends_is_noticed(bench_files: list[
         read_shared(bench_files[:3], [[0], [1, 2]])
 
 
+def test_a_child_killed_after_its_last_answer_loses_nothing(bench_files: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that answered all it owed (an error, then nothing to read after it) but died before
+    its end record: its error stands, nothing is reported missing."""
+    err = InputError("made up", file=bench_files[1])
+    hostile_child(monkeypatch, lambda c, a, share: answer(a, c, share[0], pickle.dumps(err), tag=b"E"))
+    with pytest.raises(InputError, match="made up") as caught:
+        read_shared(bench_files[:3], [[0], [1, 2]])
+    assert caught.value.file == bench_files[1]
+
+
 def test_unpickling_allows_only_the_named_classes() -> None:
     allowed = parallel.allow([Report])
     with pytest.raises(pickle.UnpicklingError, match="builtins.eval"):
