@@ -21,6 +21,9 @@ and, where one exists, the line and column (or byte offset):
   `--max-depth` (`Limits.max_depth`, default 128) is their bound.
 - A document no reader recognises is an input error too, never "no findings"; more findings than
   `Limits.max_findings` (default one million) is an input error.
+- Several large files (4 MiB or more in all, Linux, one thread) are read at once by forked
+  children and this process (`read_reports`, `gate.parallel`): the same reports in the same
+  order, and the error of the first file in order that fails, as if read one by one.
 """
 
 from __future__ import annotations
