@@ -190,12 +190,15 @@ def test_answers_unpickled_as_they_are_read_equal_the_sequential_reading(
 ) -> None:
     """Answers over `_READ_WHOLE` are unpickled from the memory file as they are read (never held
     as bytes beside the objects). Attack: a report a file blows up (SARIF placeholders, 40 KB of
-    file, 8 MB of messages) is read the same, through that path."""
+    file; 8 MB of messages before the reader bounded filling, `MAX_FILL` more characters per
+    message now) is read the same, through that path."""
+    from scanners.sarif.reading import MAX_FILL
+
     monkeypatch.setattr(parallel, "_READ_WHOLE", 0)
     big = amplified_sarif(tmp_path / "amplified.sarif", 8, 1000)
     files = [*bench_files[:4], str(big)]
     expected = sequential(files)
-    assert sum(len(f.message) for f in expected[2][-1].result.findings) == 8 * 1000 * 1000
+    assert sum(len(f.message) for f in expected[2][-1].result.findings) == 8 * (3 * 1000 + MAX_FILL + 1)
     same(outcome(lambda: read_shared(files, [[0, 1], [4, 2, 3]])), expected)
 
 

@@ -533,6 +533,28 @@ def test_messages_from_text_message_strings_and_arguments() -> None:
     ]
 
 
+def test_attack_placeholders_cannot_blow_a_small_file_up_into_gigabytes_of_messages() -> None:
+    """Attack (found by the parallel-reading review, issue 20): a message string of 20,000 `{0}`s
+    filled with one 15 KB argument, 60 KB of file per result, asked for 300 MB of text per
+    message, enough for a few results to exhaust a runner's memory. Filling now adds at most
+    MAX_FILL characters to a message and cuts it there."""
+    from scanners.sarif.reading import MAX_FILL
+
+    template = "{0}" * 20_000
+    arg = "A" * 15_000
+    results = [{"ruleId": "R", "message": {"text": template, "arguments": [arg]}, "level": "error"} for _ in range(3)]
+    started = time.perf_counter()
+    found = _read(_minimal(results=results)).findings
+    assert time.perf_counter() - started < 5
+    assert len(found) == 3
+    for f in found:
+        assert len(f.message) == len(template) + MAX_FILL + 1 and f.message.endswith("…")
+        assert f.message.startswith(arg * 4)
+    # Below the bound nothing changes: every placeholder filled, literal braces kept.
+    small = _read(_minimal(results=[{"ruleId": "R", "message": {"text": "{0}-{{x}}-{1}-{5}", "arguments": ["a", "b"]}}]))
+    assert small.findings[0].message == "a-{x}-b-{5}"
+
+
 # --------------------------------------------------------------------------------------------
 # Runs, tools, completeness
 

@@ -286,6 +286,7 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
     frame (tag, length, regorus's JSON); after an error frame the worker stops.
     """
     pending = b""
+    background = False
     while True:
         while b"\n" not in pending:
             chunk = os.read(commands, 64)
@@ -293,7 +294,10 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
                 return
             pending += chunk
         line, pending = pending.split(b"\n", 1)
-        pkg, query = units[int(line)]
+        unit = int(line)
+        if unit != 0 and not background:
+            background = _step_aside()
+        pkg, query = units[unit]
         try:
             text = str(engine.eval_query_as_json(query))
             # An undefined answer is `{}`; only a short answer needs parsing to tell.
@@ -307,6 +311,27 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, panics included
             _write_all(answers, _frame(b"P", _error_payload(exc)))
             return
+
+
+BACKGROUND_NICE = 10
+"""How far a worker lowers its priority for every unit but the first (the slowest)."""
+
+
+def _step_aside() -> bool:
+    """Lower this worker's priority (nice +BACKGROUND_NICE) for good: its units are not the slowest.
+
+    Units go out slowest first, and the slowest one is the evaluation's critical path: it ends
+    last whatever else runs. The parent (reading its document back) and the other workers run
+    beside it, and on two cores three busy processes shared them alike: the SAST package, 5.0 s
+    alone at 10^5 findings, took 6.3 s. Its worker stays at the parent's priority; every other
+    unit yields to it and to the parent (raising one's own niceness needs no privilege). The
+    answers do not depend on the order or the priority of the units.
+    """
+    try:
+        os.nice(BACKGROUND_NICE)
+    except OSError:
+        pass
+    return True
 
 
 def _undefined(engine: Any, pkg: str, query: str) -> str:
@@ -460,7 +485,8 @@ most and the order matters little; from there, parsing the input takes the paren
 the probe takes."""
 
 PROBE_ITEMS = 1000
-"""The sample: at most about this many items of each top-level array of the input."""
+"""The sample: about this many items of the largest top-level array of the input, the others in
+proportion."""
 
 PROBE_GRACE = 0.25
 """How long the parent waits for a probe that has not answered when the input is parsed."""
@@ -489,13 +515,14 @@ def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]])
 
 
 def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]]) -> bytes:
-    """The seconds each unit takes on a sample (every k-th item of each large top-level array)."""
+    """The seconds each unit takes on a sample: every k-th item of each top-level array, the same
+    k for all of them, so that the largest keeps about PROBE_ITEMS items.
+
+    One step for every array keeps the arrays in proportion, so the units keep their order: cut
+    each array to PROBE_ITEMS items, 5,000 components weighed as much as 10^5 findings, and at
+    10^5 findings the licence package (0.3 s) was timed slower than the SAST package (5 s)."""
     try:
-        doc = json.loads(input_json)
-        if isinstance(doc, dict):
-            for key, value in doc.items():
-                if isinstance(value, list) and len(value) > PROBE_ITEMS:
-                    doc[key] = value[:: -(-len(value) // PROBE_ITEMS)]
+        doc = _sample(json.loads(input_json))
         engine.set_input_json(json.dumps(doc, ensure_ascii=False))
         del doc
         seconds = []
@@ -506,6 +533,19 @@ def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]]) -> by
         return json.dumps(seconds).encode()
     except BaseException:  # noqa: BLE001 - a failing probe only leaves the default order
         return b""
+
+
+def _sample(doc: Any) -> Any:
+    """The probe's sample of an input document: every k-th item of each top-level array, one k
+    for all, so that the longest keeps about PROBE_ITEMS items (`doc` is edited in place)."""
+    if isinstance(doc, dict):
+        longest = max((len(v) for v in doc.values() if isinstance(v, list)), default=0)
+        step = -(-longest // PROBE_ITEMS)
+        if step > 1:
+            for key, value in doc.items():
+                if isinstance(value, list):
+                    doc[key] = value[::step]
+    return doc
 
 
 def _static_order(policy: PolicySet, units: Sequence[tuple[str, str]]) -> list[int]:
