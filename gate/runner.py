@@ -301,9 +301,10 @@ class Lean:
 
     The engine's workers hold their own copy of the input, parsed from the JSON; the parent's
     copy as Python objects would be the largest thing in memory, and nothing reads it then.
-    Keeping only the JSON and parsing it again keeps the whole run under 1 GiB; the engine
-    parses it again (`restore`) on the core its workers leave free once they have their copy,
-    where it costs no wall time (after the evaluation, a twentieth of the run at 10^5 findings).
+    Keeping only the JSON and parsing it again keeps the whole run under 1 GiB. Where the engine
+    has memory to spare beside its workers it parses it again (`restore`) on the core they leave
+    free, where it costs no wall time; otherwise (10^5 findings) it is parsed after the
+    evaluation, by orjson (0.6 s where the standard decoder took 1.2 s).
     The JSON round trip gives back an equal document (it was built of JSON values), also when
     the engine fails.
     """

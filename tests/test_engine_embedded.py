@@ -262,3 +262,23 @@ def test_only_the_slowest_unit_keeps_the_parents_priority() -> None:
     assert _niceness_after(b"0\n") == base
     assert _niceness_after(b"1\n") == min(19, base + embedded.BACKGROUND_NICE)
     assert _niceness_after(b"0\n1\n0\n") == min(19, base + embedded.BACKGROUND_NICE)
+
+
+def test_meanwhile_is_left_to_the_caller_when_the_memory_budget_has_no_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the document back beside the workers would take the process tree over the budget
+    at 10^5 findings: the engine then does not call it, and the caller does the work afterwards."""
+    policy = _policy(tmp_path, {"a": CHEAP, "b": CHEAP})
+    calls: list[int] = []
+    EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=30, meanwhile=lambda: calls.append(1))
+    assert calls == [1]
+    monkeypatch.setattr(embedded, "MEMORY_BUDGET", 1)
+    calls.clear()
+    got = EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=30, meanwhile=lambda: calls.append(1))
+    assert calls == [] and len(got.deny) == 26
+    monkeypatch.undo()
+    # The parent at 10^5 findings (67 MiB of JSON; about 500 MiB resident once the engine holds the
+    # input) has no room for the 300 MiB document beside two workers; at 10^4 it has.
+    monkeypatch.setattr(embedded, "_resident_bytes", lambda: 500 << 20)
+    assert embedded._room_beside(2, 67 << 20) is False
+    monkeypatch.setattr(embedded, "_resident_bytes", lambda: 150 << 20)
+    assert embedded._room_beside(2, 7 << 20) is True
