@@ -228,42 +228,6 @@ def test_the_probe_samples_every_array_in_proportion() -> None:
     assert embedded._sample(dict(small)) == small  # below PROBE_ITEMS nothing is cut
 
 
-def _niceness_after(units_sent: bytes) -> int:
-    """The niceness of a forked worker after answering the unit numbers `units_sent`."""
-    import os
-
-    engine = embedded.build([("t.rego", "package t\nimport rego.v1\nx := 1\n")], "{}", "{}")
-    units = [("t", "data.t.x"), ("t", "data.t.x")]
-    report_r, report_w = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: the worker loop, then its niceness
-        try:
-            cmd_r, cmd_w = os.pipe()
-            ans_r, ans_w = os.pipe()
-            os.write(cmd_w, units_sent)
-            os.close(cmd_w)
-            embedded._worker(engine, units, cmd_r, ans_w)
-            os.write(report_w, str(os.nice(0)).encode())
-        finally:
-            os._exit(0)
-    os.close(report_w)
-    data = os.read(report_r, 64)
-    os.close(report_r)
-    os.waitpid(pid, 0)
-    return int(data)
-
-
-def test_only_the_slowest_unit_keeps_the_parents_priority() -> None:
-    """Units go out slowest first: unit 0 is the critical path and keeps its core; a worker
-    steps aside (nice +10) once it takes any other unit, and never comes back."""
-    import os
-
-    base = os.nice(0)
-    assert _niceness_after(b"0\n") == base
-    assert _niceness_after(b"1\n") == min(19, base + embedded.BACKGROUND_NICE)
-    assert _niceness_after(b"0\n1\n0\n") == min(19, base + embedded.BACKGROUND_NICE)
-
-
 def test_meanwhile_is_left_to_the_caller_when_the_memory_budget_has_no_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading the document back beside the workers would take the process tree over the budget
     at 10^5 findings: the engine then does not call it, and the caller does the work afterwards."""

@@ -301,7 +301,6 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
     frame (tag, length, regorus's JSON); after an error frame the worker stops.
     """
     pending = b""
-    background = False
     while True:
         while b"\n" not in pending:
             chunk = os.read(commands, 64)
@@ -309,10 +308,7 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
                 return
             pending += chunk
         line, pending = pending.split(b"\n", 1)
-        unit = int(line)
-        if unit != 0 and not background:
-            background = _step_aside()
-        pkg, query = units[unit]
+        pkg, query = units[int(line)]
         try:
             text = str(engine.eval_query_as_json(query))
             # An undefined answer is `{}`; only a short answer needs parsing to tell.
@@ -326,27 +322,6 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, panics included
             _write_all(answers, _frame(b"P", _error_payload(exc)))
             return
-
-
-BACKGROUND_NICE = 10
-"""How far a worker lowers its priority for every unit but the first (the slowest)."""
-
-
-def _step_aside() -> bool:
-    """Lower this worker's priority (nice +BACKGROUND_NICE) for good: its units are not the slowest.
-
-    Units go out slowest first, and the slowest one is the evaluation's critical path: it ends
-    last whatever else runs. The parent (reading its document back) and the other workers run
-    beside it, and on two cores three busy processes shared them alike: the SAST package, 5.0 s
-    alone at 10^5 findings, took 6.3 s. Its worker stays at the parent's priority; every other
-    unit yields to it and to the parent (raising one's own niceness needs no privilege). The
-    answers do not depend on the order or the priority of the units.
-    """
-    try:
-        os.nice(BACKGROUND_NICE)
-    except OSError:
-        pass
-    return True
 
 
 def _undefined(engine: Any, pkg: str, query: str) -> str:
@@ -391,20 +366,19 @@ class _Worker:
 
 
 def _evaluate_forked(
-    held: list[Any],
+    engine: Any,
     units: Sequence[tuple[str, str]],
     timeout: float,
     workers: int,
     meanwhile: Callable[[], object] | None = None,
-    *,
-    trim: bool = False,
 ) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
-    `held` holds the one reference to the engine, which holds the modules, data and input
-    already: the workers inherit it. Once they are forked the parent drops it (the parsed input
-    is the largest thing in its memory, and it evaluates nothing) and runs `meanwhile`, the
-    caller's work, on the core the workers leave free.
+    The engine holds the modules, data and input already: the workers inherit them. Once they
+    are forked the parent runs `meanwhile`, the caller's work, on the core they leave free. The
+    parent keeps its engine until the workers have ended: freeing it while they live would
+    write to every page of the parsed input (reference counts, the allocator's lists) and so
+    copy each one the workers share (at 10^5 findings the process tree grew by about 350 MiB).
 
     A unit goes to whichever worker is free, so one slow package does not hold the others back.
     The whole evaluation shares one deadline; at it, or at the first error, every worker is killed.
@@ -413,7 +387,6 @@ def _evaluate_forked(
     pool: list[_Worker] = []
     value: dict[str, Any] = {}
     todo = list(range(len(units)))
-    engine = held[0]
     try:
         for _ in range(workers):
             cmd_r, cmd_w = os.pipe()
@@ -435,11 +408,7 @@ def _evaluate_forked(
             pool.append(_Worker(pid, cmd_w, ans_r))
         for w in pool:
             w.send(todo.pop(0) if todo else None)
-        held.clear()
-        del engine  # the parent's copy of the engine and its input, freed: the workers have theirs
         if meanwhile is not None:
-            if trim:
-                _release_free_memory()  # the freed input's pages back to the system before the caller's work
             meanwhile()
         while any(w.answers >= 0 for w in pool):
             remaining = deadline - time.monotonic()
@@ -660,9 +629,7 @@ class EmbeddedEngine(Engine):
                 order = _probe_order(probe, len(units), fallback) if probe else fallback
             workers = _worker_count(self.workers, len(units), len(input_json))  # characters: bytes, near enough
             beside = meanwhile if _room_beside(workers, len(input_json)) else None
-            held = [engine]
-            del engine
-            value = _evaluate_forked(held, [units[i] for i in order], timeout, workers, beside, trim=large)
+            value = _evaluate_forked(engine, [units[i] for i in order], timeout, workers, beside)
         else:
             # Elsewhere (macOS, other threads): one spawned worker rebuilds the engine and answers all.
             recipe = _Rebuild(modules, data_json, input_json, decision_query(policy))
