@@ -30,7 +30,8 @@ failing item's whichever process saw it first. A child that dies (crash, signal,
 before answering everything is noticed at the end of its pipe (its only writer: the parent
 closes its end before the next fork), named with the item it was working on, and fails the run;
 the parent never blocks once every child has ended. Every child is killed and reaped in a
-`finally`: none outlives the call, none stays a zombie.
+`finally`: none stays a zombie. A child outlives the call only when the parent itself is killed
+(no `PR_SET_PDEATHSIG`): it then ends at its next record write (a broken pipe).
 
 There is no time limit: reading had none before either. A child that hangs holds the parent as a
 hanging reader in the parent would.
@@ -237,7 +238,8 @@ def _child(fn: Callable[[int], object], share: Sequence[int], control: int, answ
 
 
 def _bug_text(exc: BaseException) -> bytes:
-    return f"{type(exc).__name__}: {exc}"[:_BUG_TEXT_MAX].encode("utf-8", "backslashreplace")
+    # Cut again as bytes: a lone surrogate becomes 6 bytes, over the parent's bound for a bug report.
+    return f"{type(exc).__name__}: {exc}"[:_BUG_TEXT_MAX].encode("utf-8", "backslashreplace")[: 4 * _BUG_TEXT_MAX]
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import run_gate
 
 from gate.documents.json import dump_document, load_document
@@ -37,6 +38,22 @@ def test_values_orjson_refuses_get_the_standard_encoders_text() -> None:
         assert not fast
         assert text == json.dumps(doc, ensure_ascii=False)
         assert load_document(text, fast) == json.loads(json.dumps(doc))
+    import dataclasses
+    import datetime as dt
+
+    class Tag(str):
+        pass
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    # orjson writes these itself; the standard encoder is the judge, as before orjson.
+    text, fast = dump_document({"level": Tag("high")})
+    assert (text, fast) == (json.dumps({"level": Tag("high")}, ensure_ascii=False), False)
+    for bad in ({"p": Point(1)}, {"t": dt.datetime(2026, 1, 1)}):
+        with pytest.raises(TypeError):
+            dump_document(bad)
     big = {"n": 123456789012345678901234567890}
     text, fast = dump_document(big)
     assert load_document(text, fast)["n"] == 123456789012345678901234567890

@@ -555,6 +555,31 @@ def test_attack_placeholders_cannot_blow_a_small_file_up_into_gigabytes_of_messa
     assert small.findings[0].message == "a-{x}-b-{5}"
 
 
+def test_attack_a_rules_long_message_string_named_by_every_result_is_refused() -> None:
+    """Attack (review of issue 20's change): a result naming a rule's 1 MB message string by id
+    is 40 bytes of log, and every finding, the input document and the verdict carried the whole
+    text again: 10^4 such results asked for 10 GB. The text of one log's findings is bounded
+    (MAX_TEXT characters): past it the log is refused, naming the result."""
+    from scanners.sarif.reading import MAX_TEXT
+
+    size = 1 << 20
+    rule = {"id": "R", "messageStrings": {"m": {"text": "x" * size}}}
+    count = MAX_TEXT // size + 2
+    doc = _minimal(results=[{"ruleId": "R", "ruleIndex": 0, "message": {"id": "m"}} for _ in range(count)])
+    doc["runs"][0]["tool"]["driver"]["rules"] = [rule]
+    err = _refused(doc)
+    assert f"runs[0].results[{MAX_TEXT // size - 1}]" in err.message or f"runs[0].results[{MAX_TEXT // size}]" in err.message
+    assert f"over {MAX_TEXT:,} characters" in err.message
+
+
+def test_a_placeholder_with_thousands_of_digits_is_text_not_a_crash() -> None:
+    """`{` and 5,000 digits: int() refuses literals over 4,300 digits (exit 6 before); it is no
+    placeholder SARIF could fill (no result has that many arguments) and stays as written."""
+    digits = "9" * 5000
+    got = _read(_minimal(results=[{"ruleId": "R", "message": {"text": "{0} {" + digits + "}", "arguments": ["a"]}}]))
+    assert got.findings[0].message == "a {" + digits + "}"
+
+
 # --------------------------------------------------------------------------------------------
 # Runs, tools, completeness
 

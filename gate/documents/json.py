@@ -497,9 +497,20 @@ def dump_document(value: Any) -> tuple[str, bool]:
     (`test_the_input_document_holds_no_float_field` keeps it so).
     """
     try:
-        return orjson.dumps(value).decode("utf-8"), True
+        return orjson.dumps(value, default=_not_json, option=_PASSTHROUGH).decode("utf-8"), True
     except (TypeError, orjson.JSONEncodeError):
         return json.dumps(value, ensure_ascii=False), False
+
+
+# What orjson would write and the standard encoder refuses or writes otherwise (dataclasses,
+# datetimes, subclasses of str, int, dict and list) goes to `_not_json`, which
+# refuses it, so the standard encoder judges it as it always did: a bug that puts such a value in
+# a document fails as loudly as before.
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
 def load_document(text: str, fast: bool) -> Any:

@@ -409,7 +409,9 @@ def _evaluate_forked(
         for w in pool:
             w.send(todo.pop(0) if todo else None)
         if meanwhile is not None:
+            began = time.monotonic()
             meanwhile()
+            deadline += time.monotonic() - began  # the caller's work does not count against the time limit
         while any(w.answers >= 0 for w in pool):
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -65,8 +65,8 @@ class Engine(ABC):
         `meanwhile`, when given, is the caller's own work that does not depend on the answer
         (the runner parses its input document back from `input_json`). An engine that waits on
         other processes calls it at most once, in this process, while they evaluate, so that it
-        costs no wall time; an engine that cannot overlap it (or has no memory to spare for it
-        beside its own) does not call it, and the caller
+        costs no wall time; an engine that cannot overlap it (the embedded engine also when its
+        memory budget has no room for it beside its workers) does not call it, and the caller
         does the work afterwards. An exception it raises propagates (the evaluation is abandoned).
         """
 

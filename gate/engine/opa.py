@@ -169,7 +169,9 @@ def _run(argv: list[str], ws: Workspace, timeout: float, meanwhile: Callable[[],
     with proc:
         try:
             if meanwhile is not None:
+                began = time.monotonic()
                 meanwhile()
+                started += time.monotonic() - began  # the caller's work does not count against the time limit
             out, err = proc.communicate(timeout=max(0.0, limit - (time.monotonic() - started)))
         except subprocess.TimeoutExpired:
             proc.kill()

@@ -30,7 +30,12 @@ from scanners.sarif.rules import Rule, Run, component, cwes_from_refs, overrides
 SUPPORTED_VERSION: Final = "2.1.0"
 
 _PLAIN_VERSION: Final = re.compile(r"[\w.+-]{1,60}")
-_PLACEHOLDER: Final = re.compile(r"\{(\d+)\}|\{\{|\}\}")
+_PLACEHOLDER: Final = re.compile(r"\{(\d{1,9})\}|\{\{|\}\}")
+MAX_TEXT: Final = 1 << 28
+"""The most characters of text (message, rule name, help URI and description: each copied into
+every finding, the input document and the verdict) the findings of one log may carry: 256 Mi.
+A result that names a rule's 1 MB message string by id is 40 bytes of log; 10^4 of them asked for
+10 GB. Real logs carry a few hundred characters per finding (10^5 findings: tens of MB)."""
 MAX_FILL: Final = 1 << 16
 """How many characters filling a message's `{n}` placeholders may add to it: real messages are a
 few hundred characters; a template of 20,000 `{0}`s with a 15 KB argument (60 KB of file) asked
@@ -45,6 +50,8 @@ class LogReader:
     def __init__(self, source: str) -> None:
         self.walk = Walk(source)
         self.source = source
+        self.text_room = MAX_TEXT
+        """Characters of finding text (message, rule name, help URI, description) still allowed."""
 
     # -- the log ------------------------------------------------------------------------------
 
@@ -236,6 +243,13 @@ class LogReader:
             message = ""
         else:
             raise self._bad(run, j, ".message", "an object", msg)
+        self.text_room -= len(message) + len(rule.name or "") + len(rule.help_uri or "") + len(rule.description or "")
+        if self.text_room < 0:
+            raise self.walk.out_of_spec(
+                f"{run.path}.results[{j}]",
+                f"brings the text of this log's findings over {MAX_TEXT:,} characters (a rule's message string, name,"
+                " help or description written again for every result: a few MB of log would take gigabytes)",
+            )
         location, snippet = self._location(run, result, j)
         raw_sup = result.get("suppressions")
         suppressed, sups = (False, ()) if raw_sup is None else self._suppressions(run, j, raw_sup)
