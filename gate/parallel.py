@@ -49,13 +49,13 @@ import pickle
 import select
 import signal
 import struct
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar, cast
 
 from gate.errors import GateError, InputError, InternalError
+from gate.processes import cpu_count as cpu_count
+from gate.processes import fork_safe
 
 T = TypeVar("T")
 
@@ -70,20 +70,8 @@ _CHILD_FAILED = 70
 
 
 def can_fork() -> bool:
-    """Forking is safe and useful here: Linux, `fork` and `memfd_create` exist, one thread only.
-
-    The rule of `gate.engine.embedded._can_fork` (a second thread may hold a lock a forked child
-    would wait on forever; macOS forbids fork after some system libraries ran), plus the memory file.
-    """
-    return sys.platform.startswith("linux") and threading.active_count() == 1 and hasattr(os, "fork") and hasattr(os, "memfd_create")
-
-
-def cpu_count() -> int:
-    """The CPUs this process may run on (its affinity, not the machine's count)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - Linux has it
-        return max(1, os.cpu_count() or 1)
+    """Forking is safe and useful here: `gate.processes.fork_safe`, and `memfd_create` exists."""
+    return fork_safe() and hasattr(os, "memfd_create")
 
 
 # --------------------------------------------------------------------------------------------

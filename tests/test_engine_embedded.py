@@ -15,12 +15,11 @@ from gate.engine import embedded
 from gate.engine.embedded import EmbeddedEngine
 from gate.errors import EngineError, PolicyError
 from gate.policy import PolicySet, load_policy
+from gate.processes import fork_safe
 
 REPO = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.skipif(
-    not embedded._can_fork(), reason="the forked workers run on Linux only; elsewhere one spawned worker answers all"
-)
+pytestmark = pytest.mark.skipif(not fork_safe(), reason="the forked workers run on Linux only; elsewhere one spawned worker answers all")
 
 RULE = """package gate.{name}
 

@@ -15,8 +15,6 @@ import os
 import re
 import select
 import signal
-import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,6 +25,7 @@ from gate.engine.compile import engine_error as engine_error
 from gate.engine.interface import Engine, RawDecision, TestResult, TestRun
 from gate.errors import EngineError, PolicyError, Position
 from gate.policy import Module, PolicySet
+from gate.processes import cpu_count, fork_safe
 
 
 def decision_query(policy: PolicySet) -> str:
@@ -47,17 +46,13 @@ def _value_of(result_json: str | bytes | bytearray) -> tuple[bool, Any]:
 # Time-limited execution
 
 
-def _can_fork() -> bool:
-    return sys.platform.startswith("linux") and threading.active_count() == 1 and hasattr(os, "fork")
-
-
 def run_limited(fn: Callable[[], str], timeout: float, *, rebuild: Callable[[], Callable[[], str]] | None = None) -> str:
     """Run `fn` (which returns text) with a wall-clock limit, in a forked child where safe.
 
     Errors raised by `fn` come back as EngineError/PolicyError; at the limit the child is killed.
     Where forking is unsafe, `rebuild` (a picklable factory) runs in a spawned worker instead.
     """
-    if _can_fork():
+    if fork_safe():
         return _run_forked(fn, timeout)
     if rebuild is not None:
         return _run_spawned(rebuild, timeout)
@@ -218,10 +213,7 @@ def _worker_count(requested: int | None, units: int, input_bytes: int) -> int:
     """
     if requested is not None:
         return max(1, min(requested, units))
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
+    cpus = cpu_count()
     room = MEMORY_BUDGET - _resident_bytes() - LARGEST_WORKER_PER_INPUT_BYTE * input_bytes
     by_memory = 1 + max(0, int(room // max(1, OTHER_WORKER_PER_INPUT_BYTE * input_bytes)))
     return max(1, min(cpus, MAX_WORKERS, units, by_memory))
@@ -611,7 +603,7 @@ class EmbeddedEngine(Engine):
         # Compiled here, without the input: a compile error surfaces before any process starts.
         engine = build(modules, data_json, None)
         started = time.perf_counter()
-        if _can_fork():
+        if fork_safe():
             # The input is parsed once, here, and the forked workers share it (copy-on-write):
             # parsing it in each worker cost every worker a second at 10^5 findings, and the
             # memory of one parse per worker left room for one worker only.
