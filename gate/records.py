@@ -310,18 +310,8 @@ class Summary(_SummaryBase):
     findings_by_severity: dict[str, int]
 
 
-class InputSummary(TypedDict):
-    """`inputs[]`: one report read, as the verdict lists it."""
-
-    path: str
-    sha256: str | None
-    format: str
-    tool: str
-    tool_version: str | None
-    complete: bool
-    errors: list[str]
-    findings: int
-    components: int
+class InputSummary(_ScanBase):
+    """`inputs[]`: one report read, as the verdict lists it (the keys every `input.scans[]` has)."""
 
 
 class PolicyInfo(TypedDict):
