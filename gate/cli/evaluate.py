@@ -14,7 +14,7 @@ from gate.collect import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, DEFAULT_MAX_FINDI
 from gate.engine.registry import ENGINES
 from gate.errors import OutputError
 from gate.output.interface import OutputOptions
-from gate.output.registry import FORMATS
+from gate.output.registry import FORMATS, get_formatter
 from gate.runner import Config, Outcome, evaluate
 
 
@@ -247,15 +247,54 @@ def _config_not_used() -> list[dict[str, Any]]:
     return list(ctx.meta.get("gate.not_used", ())) if ctx is not None else []
 
 
-def write_outputs(outcome: Outcome, outputs: Sequence[tuple[str, str]], options: OutputOptions | None = None) -> None:
-    """Write each requested format to its file; any failure is an OutputError (exit 5)."""
-    from gate.cli.files import write_file
-    from gate.output.registry import get_formatter
+def write_outputs(
+    outcome: Outcome,
+    outputs: Sequence[tuple[str, str]],
+    options: OutputOptions | None = None,
+    *,
+    meanwhile: Callable[[], str] | None = None,
+) -> str | None:
+    """Write each requested format to its file; any failure is an OutputError (exit 5).
 
-    for name, path in outputs:
+    `meanwhile` (the console report's rendering) runs while the last file is written, and its
+    text is returned: writing is I/O that releases the interpreter, and the verdict JSON is
+    100 MB at 10^5 findings (issue 20). The write ends before this returns or raises; its
+    OutputError comes after `meanwhile` has run, an error of `meanwhile` after the write ended.
+    """
+    from gate.cli.files import write_file
+
+    for n, (name, path) in enumerate(outputs):
         data = get_formatter(name, options).render_bytes(outcome.verdict, outcome.document)  # UTF-8, `\n` line ends
+        if meanwhile is not None and n == len(outputs) - 1:
+            return _beside_write(path, data, f"the {name} output", meanwhile)
         write_file(path, data, what=f"the {name} output")
         del data  # the verdict JSON is 100 MB at 10^5 findings: gone before the next format renders
+    return meanwhile() if meanwhile is not None else None
+
+
+def _beside_write(path: str, data: bytes, what: str, work: Callable[[], str]) -> str:
+    """`work()` while a thread writes `data` to `path`; the write's OutputError, if any, first."""
+    import threading
+
+    from gate.cli.files import write_file
+
+    failed: list[OutputError] = []
+
+    def write() -> None:
+        try:
+            write_file(path, data, what=what)
+        except OutputError as exc:
+            failed.append(exc)
+
+    writer = threading.Thread(target=write, name="gate-output-write")
+    writer.start()
+    try:
+        text = work()
+    finally:
+        writer.join()
+    if failed:
+        raise failed[0]
+    return text
 
 
 # The CI's own variables the attestation reads (GitHub Actions, GitLab CI, Jenkins): set by the
@@ -341,19 +380,23 @@ def output_options(kw: Mapping[str, Any], scan_root: str | None = None) -> Outpu
 
 
 def finish(outcome: Outcome, format_: str, outputs: Sequence[tuple[str, str]], options: OutputOptions | None = None) -> int:
-    """Render to the console and the files; the exit code (5 when an output failed)."""
-    from gate.output.registry import get_formatter
+    """Render to the console and the files; the exit code (5 when an output failed).
+
+    The console report is rendered while the last file is written, and printed once every
+    file is: a failed output still prints the report, then the error."""
     from gate.output.text import error_lines
 
+    def render() -> str:
+        return get_formatter(format_, options).render(outcome.verdict, outcome.document)
+
     try:
-        write_outputs(outcome, outputs, options)
+        rendered = write_outputs(outcome, outputs, options, meanwhile=render)
     except OutputError as exc:
-        click.echo(get_formatter(format_, options).render(outcome.verdict, outcome.document), nl=False)
+        click.echo(render(), nl=False)
         for text in error_lines(str(exc)):
             click.echo(text, err=True)
         keep_until_exit(outcome)
         return int(exc.exit_code)
-    rendered = get_formatter(format_, options).render(outcome.verdict, outcome.document)
     stream_err = format_ == "console" and outcome.error is not None
     click.echo(rendered, nl=False, err=stream_err)
     keep_until_exit(outcome)

@@ -15,6 +15,7 @@ important first, and say how many they left out.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -141,13 +142,31 @@ def primary_finding(entry: Entry, findings: Mapping[str, CompactFinding]) -> tup
     return first, tuple(i for i in ids if i != first)
 
 
-def results(verdict: Verdict) -> list[Result]:
-    """Every result of the verdict (one per violation, warning and waived finding), most important first."""
+def results(verdict: Verdict, limit: int | None = None) -> list[Result]:
+    """Every result of the verdict (one per violation, warning and waived finding), most important first.
+
+    With `limit`, the first `limit` results of each level only: the same results, in the same
+    order, as the full list's (the console shows 200 rows per level of the 60,000 results of a
+    violation-heavy run, and drawing every one cost a third of its output time; issue 20).
+    Within a level the order is the key `_order` gives, then the entry's place in the verdict.
+    """
     findings = verdict.get("findings") or {}
     out: list[Result] = []
-    for level, entries in (("deny", verdict.get("violations")), ("warn", verdict.get("warnings"))):
-        for e in entries or []:
-            fid, related = primary_finding(e, findings)
+    for level, entries in (("deny", verdict.get("violations") or []), ("warn", verdict.get("warnings") or [])):
+        keyed = []
+        for i, e in enumerate(entries):
+            ev = e.get("evidence")
+            ids = ev.get("findings") if ev else None
+            fid: str | None
+            related: tuple[str, ...]
+            if ids and len(ids) == 1:  # most entries: primary_finding's first case, without its call
+                fid, related = str(ids[0]), ()
+            else:
+                fid, related = primary_finding(e, findings)
+            f = findings.get(fid) if fid else None
+            keyed.append((_order(str(e.get("severity") or "unknown"), str(e["rule"]), str(e["msg"]), fid, f, None), i, fid, related))
+        for _key, i, fid, related in _first(keyed, limit):
+            e = entries[i]
             out.append(
                 Result(
                     level,
@@ -163,25 +182,52 @@ def results(verdict: Verdict) -> list[Result]:
                     related,
                 )
             )
-    for w in verdict.get("waived") or []:
+    waived = verdict.get("waived") or []
+    keyed = []
+    for i, w in enumerate(waived):
         fid = str(w.get("finding"))
         f = findings.get(fid)
         sev = str((f.get("severity") if f else None) or "unknown")
         msg = str((f.get("message") if f else None) or "")
         rule = str((f.get("rule_id") if f else None) or w.get("rule_id") or "waived")
-        out.append(Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w))
-    out.sort(
-        key=lambda r: (
-            LEVEL_ORDER[r.level],
-            SEVERITY_ORDER.get(r.severity, 9),
-            r.rule,
-            r.path or "",
-            r.start_line or 0,
-            r.fingerprint(),
-            r.msg,
+        keyed.append((_order(sev, rule, msg, fid, f, w), i, fid, ()))
+    for key, i, _fid, _related in _first(keyed, limit):
+        w = waived[i]
+        fid = str(w.get("finding"))
+        f = findings.get(fid)
+        out.append(
+            Result("waived", key[1], "Waived finding", str((f.get("severity") if f else None) or "unknown"), key[5], "", fid, f, None, w)
         )
-    )
     return out
+
+
+def _first(keyed: list[Any], limit: int | None) -> list[Any]:
+    """The (key, place, ...) tuples in order, or the first `limit` of them (places are unique, so
+    comparisons never reach what follows; the order is a stable sort's by key)."""
+    if limit is None:
+        keyed.sort()
+        return keyed
+    return heapq.nsmallest(limit, keyed)
+
+
+def _order(
+    severity: str, rule: str, msg: str, fid: str | None, f: CompactFinding | None, waiver: WaivedRecord | None
+) -> tuple[int, str, str, int, str, str]:
+    """A result's sort key within its level, from its parts: what `Result(...)`'s severity, rule,
+    `path`, `start_line`, `fingerprint()` and message give, computed without building it
+    (tests/test_output_common.py checks the two agree)."""
+    loc = f.get("location") if f else None
+    path = loc.get("path") if loc else None
+    if not path:
+        source = f.get("source") if f else None
+        if source and source.get("path"):
+            path = source["path"]
+        elif waiver and waiver.get("path"):
+            path = waiver["path"]
+    line = loc.get("start_line") if loc else None
+    start = line if isinstance(line, int) and not isinstance(line, bool) and line > 0 else 0
+    fingerprint = fid if fid else hashlib.sha256(f"{rule}\x1f{msg}".encode()).hexdigest()[:32]
+    return (SEVERITY_ORDER.get(severity, 9), rule, str(path) if path else "", int(start), fingerprint, msg)
 
 
 def package_name(r: Result) -> str | None:
@@ -254,34 +300,42 @@ def report_only_note(verdict: Verdict) -> str | None:
     return "report-only: would have passed"
 
 
-def summarize(verdict: Verdict, document: InputDocument | None = None, items: Sequence[Result] | None = None) -> Summary:
+def summarize(
+    verdict: Verdict, document: InputDocument | None = None, items: Sequence[Result] | None = None, *, rules: bool = True
+) -> Summary:
     """The one place the counts come from: the verdict's entries, its waived list and summary.
 
     `items` is `results(verdict)` when the caller has it already (it is not computed twice).
+    `rules=False` leaves `by_rule` empty, for a format that does not state it (the console):
+    every other count comes from the verdict's lists, not from `items`.
     """
     s: Mapping[str, object] = verdict.get("summary") or {}
-    if items is None:
-        items = results(verdict)
     by_rule: dict[str, dict[str, int]] = {}
-    for r in items:
-        by_rule.setdefault(r.rule, dict.fromkeys(LEVELS, 0))[r.level] += 1
+    if rules:
+        for r in items if items is not None else results(verdict):
+            by_rule.setdefault(r.rule, dict.fromkeys(LEVELS, 0))[r.level] += 1
     if document is not None:
         suppressed = sum(1 for f in document.get("findings") or [] if f.get("suppressed") is True)
     else:
         suppressed = _count(s, "suppressed", 0)
     ro = verdict.get("report_only")
     would = ro.get("would_exit_code") if isinstance(ro, Mapping) else None
+    violations, warnings, waived = (
+        len(verdict.get("violations") or []),
+        len(verdict.get("warnings") or []),
+        len(verdict.get("waived") or []),
+    )
     return Summary(
         decision=str(verdict.get("decision")),
         exit_code=int(verdict.get("exit_code", 0)),
-        violations=len(verdict.get("violations") or []),
-        warnings=len(verdict.get("warnings") or []),
-        waived=len(verdict.get("waived") or []),
+        violations=violations,
+        warnings=warnings,
+        waived=waived,
         suppressed=suppressed,
         findings=_count(s, "findings", 0),
         components=_count(s, "components", 0),
         inputs=_count(s, "inputs", len(verdict.get("inputs") or [])),
-        results=len(items),
+        results=violations + warnings + waived,
         by_rule=dict(sorted(by_rule.items())),
         would_exit=would if isinstance(would, int) else None,
     )

@@ -94,8 +94,8 @@ class ConsoleFormatter(Formatter):
                 where += f":{pos['line']}" + (f":{pos['column']}" if pos.get("column") else "")
             message = (str(where) + ": " if where else "") + error_text(err)
             return _join(error_lines(message, f"gate: error (exit {verdict['exit_code']}): "))
-        all_results = results(verdict)
-        sm = summarize(verdict, document, all_results)
+        shown = results(verdict, limit=self.max_rows)  # the rows drawn: the first max_rows of each level
+        sm = summarize(verdict, document, rules=False)
         head = "OPEN" if decision == "pass" else "CLOSED"
         note = report_only_note(verdict)
         if note:
@@ -123,15 +123,15 @@ class ConsoleFormatter(Formatter):
             )
             if len(changed) > self.max_rows:
                 lines.append(f"  ... and {len(changed) - self.max_rows} more")
+        total = {"deny": sm.violations, "warn": sm.warnings, "waived": sm.waived}
         for level, title in LEVEL_TITLES:
-            items = [r for r in all_results if r.level == level]
-            if not items:
+            if not total[level]:
                 continue
-            rows = [row_cells(r) for r in items[: self.max_rows]]
-            tables.append((len(lines), level, f"{title} ({len(items)})", rows))
+            rows = [row_cells(r) for r in shown if r.level == level]
+            tables.append((len(lines), level, f"{title} ({total[level]})", rows))
             lines.append("")  # the table's place
-            if len(items) > self.max_rows:
-                lines.append(f"... and {len(items) - self.max_rows} more {title.lower()} (see --output json=FILE)")
+            if total[level] > len(rows):
+                lines.append(f"... and {total[level] - len(rows)} more {title.lower()} (see --output json=FILE)")
         expired = verdict.get("waivers_expired") or []
         lines.extend(clean(f"waiver {w.get('id')} expired on {w.get('expires')}: it no longer applies") for w in expired)
         lines.extend(clean(f"waiver {w.get('id')} matched no finding") for w in verdict.get("waivers_unused") or [])

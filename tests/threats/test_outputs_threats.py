@@ -136,3 +136,17 @@ def test_an_unwritable_output_is_5_naming_it(tmp_path: Path, target: str, reason
     assert res.exit_code == 5
     assert f"{path}: cannot write the json output" in said(res) and reason in said(res)
     assert "gate CLOSED" in res.stdout, "the verdict is still shown on the console"
+
+
+def test_the_last_output_written_beside_the_console_still_fails_closed(tmp_path: Path) -> None:
+    """The last file is written in a thread while the console report renders (issue 20): its
+    failure is still exit 5 naming it, after the files before it were written, with the report."""
+    (tmp_path / "file").write_text("in the way")
+    first, bad = tmp_path / "v.sarif", tmp_path / "file" / "inside.json"
+    res = run_gate(
+        ["evaluate", str(CORE / "high.sarif"), "--policy", str(CORE_POLICY), *T, "--output", f"sarif={first}", "--output", f"json={bad}"]
+    )
+    assert res.exit_code == 5
+    assert f"{bad}: cannot write the json output" in said(res)
+    assert json.loads(first.read_text())["runs"], "the output before it was written"
+    assert "gate CLOSED" in res.stdout, "the verdict is still shown on the console"
