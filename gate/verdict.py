@@ -67,14 +67,24 @@ def _normalise_evidence(raw: Any, rule: str) -> Evidence:
         raw = {"findings": raw}
     if not isinstance(raw, dict):
         raise PolicyError(f"rule {rule} emitted evidence of type {type(raw).__name__}; an object is expected")
+    return {
+        "findings": _ids(raw, "findings"),
+        "components": _ids(raw, "components"),
+        "scans": _ids(raw, "scans"),
+        "details": _ids(raw, "details"),
+    }
 
-    def ids(key: str) -> list[str]:
-        items = raw.get(key) or []
-        if not isinstance(items, list):
-            items = [items]
-        return sorted({i if isinstance(i, str) else json.dumps(i, sort_keys=True) for i in items})
 
-    return {"findings": ids("findings"), "components": ids("components"), "scans": ids("scans"), "details": ids("details")}
+def _ids(raw: dict[str, Any], key: str) -> list[str]:
+    """The evidence list `raw[key]` as sorted distinct strings (a value that is not a string as its canonical JSON)."""
+    items = raw.get(key) or []
+    if not isinstance(items, list):
+        items = [items]
+    if not items:
+        return []
+    if len(items) == 1 and isinstance(items[0], str):  # most lists: one finding id (10^5 entries: issue 20)
+        return [items[0]]
+    return sorted({i if isinstance(i, str) else json.dumps(i, sort_keys=True) for i in items})
 
 
 def _entry(item: Any, meta_by_id: Mapping[str, RuleMeta], decision: str) -> Entry:
