@@ -30,8 +30,9 @@ failing item's whichever process saw it first. A child that dies (crash, signal,
 before answering everything is noticed at the end of its pipe (its only writer: the parent
 closes its end before the next fork), named with the item it was working on, and fails the run;
 the parent never blocks once every child has ended. Every child is killed and reaped in a
-`finally`: none stays a zombie. A child outlives the call only when the parent itself is killed
-(no `PR_SET_PDEATHSIG`): it then ends at its next record write (a broken pipe).
+`finally`: none stays a zombie. A child asks Linux to kill it when the parent ends
+(`gate.processes.die_with_parent`, `PR_SET_PDEATHSIG`), so a parent killed by SIGKILL leaves no
+reader behind either.
 
 There is no time limit: reading had none before either. A child that hangs holds the parent as a
 hanging reader in the parent would.
@@ -55,7 +56,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from gate.errors import GateError, InputError, InternalError
 from gate.processes import cpu_count as cpu_count
-from gate.processes import fork_safe
+from gate.processes import die_with_parent, fork_safe
 
 T = TypeVar("T")
 
@@ -486,6 +487,7 @@ def _fork(fn: Callable[[int], object], share: Sequence[int], table: dict[type, A
         os.close(control_r)
         os.close(control_w)
         raise
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -495,6 +497,7 @@ def _fork(fn: Callable[[int], object], share: Sequence[int], table: dict[type, A
     if pid == 0:  # child
         code = _CHILD_FAILED
         try:
+            die_with_parent(parent)
             os.close(control_r)
             for other in started:  # the other children's ends: not this child's business
                 other.close()

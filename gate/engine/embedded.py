@@ -25,7 +25,7 @@ from gate.engine.compile import engine_error as engine_error
 from gate.engine.interface import Engine, RawDecision, TestResult, TestRun
 from gate.errors import EngineError, PolicyError, Position
 from gate.policy import Module, PolicySet
-from gate.processes import cpu_count, fork_safe
+from gate.processes import cpu_count, die_with_parent, fork_safe
 
 
 def decision_query(policy: PolicySet) -> str:
@@ -363,6 +363,8 @@ def _evaluate_forked(
     timeout: float,
     workers: int,
     meanwhile: Callable[[], object] | None = None,
+    *,
+    orphan_guard: bool = False,
 ) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
@@ -374,11 +376,15 @@ def _evaluate_forked(
 
     A unit goes to whichever worker is free, so one slow package does not hold the others back.
     The whole evaluation shares one deadline; at it, or at the first error, every worker is killed.
+    With `orphan_guard` (large inputs, where a worker runs for seconds) each worker is also killed
+    when the parent ends (`die_with_parent`); a small run's workers end within milliseconds anyway
+    and do not pay for loading ctypes.
     """
     deadline = time.monotonic() + timeout
     pool: list[_Worker] = []
     value: dict[str, Any] = {}
     todo = list(range(len(units)))
+    parent = os.getpid()
     try:
         for _ in range(workers):
             cmd_r, cmd_w = os.pipe()
@@ -386,6 +392,8 @@ def _evaluate_forked(
             pid = os.fork()
             if pid == 0:  # child
                 try:
+                    if orphan_guard:
+                        die_with_parent(parent)
                     os.close(cmd_w)
                     os.close(ans_r)
                     for other in pool:
@@ -476,6 +484,7 @@ def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]])
         r, w = os.pipe()
     except OSError:
         return None
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -484,6 +493,7 @@ def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]])
         return None
     if pid == 0:  # child
         try:
+            die_with_parent(parent)
             os.close(r)
             _write_all(w, _probe(engine, input_json, units))
         finally:
@@ -623,7 +633,7 @@ class EmbeddedEngine(Engine):
                 order = _probe_order(probe, len(units), fallback) if probe else fallback
             workers = _worker_count(self.workers, len(units), len(input_json))  # characters: bytes, near enough
             beside = meanwhile if _room_beside(workers, len(input_json)) else None
-            value = _evaluate_forked(engine, [units[i] for i in order], timeout, workers, beside)
+            value = _evaluate_forked(engine, [units[i] for i in order], timeout, workers, beside, orphan_guard=large)
         else:
             # Elsewhere (macOS, other threads): one spawned worker rebuilds the engine and answers all.
             recipe = _Rebuild(modules, data_json, input_json, decision_query(policy))
