@@ -204,3 +204,80 @@ def test_no_garbage_collection_runs_inside_the_bounded_parse() -> None:
         if not collecting:
             gc.disable()
     assert inside and not any(inside), "collections ran, none of them inside the bounded parse"
+
+
+# ---------------------------------------------------------------------------------------------
+# Duplicate keys: found by the colon count where no colon is escaped (issue 20)
+
+
+def _reference(text: str) -> Any:
+    """The definition: every object through `_pairs_hook`, which refuses a repeated key."""
+    return json.loads(text, object_pairs_hook=collect._pairs_hook)
+
+
+_KEYS = st.sampled_from(["a", "b", "a:b", ":", "x\\u003ay"])
+_SCALARS = st.one_of(st.integers(-5, 5), st.booleans(), st.none(), st.sampled_from(["", ":", "a:b::", "plain", "\\u003a"]))
+
+
+@st.composite
+def _objects_text(draw: Any, depth: int = 0) -> str:
+    """JSON text of an object whose keys may repeat (drawn from a few), strings holding colons."""
+    members = []
+    for _ in range(draw(st.integers(0, 4))):
+        key = draw(_KEYS)
+        if depth < 3 and draw(st.booleans()):
+            value = draw(_objects_text(depth + 1)) if draw(st.booleans()) else "[" + draw(_objects_text(depth + 1)) + "]"
+        else:
+            scalar = draw(_SCALARS)
+            value = f'"{scalar}"' if isinstance(scalar, str) else json.dumps(scalar)
+        members.append(f'"{key}" : {value}')
+    return "{" + ", ".join(members) + "}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(_objects_text())
+def test_duplicate_keys_are_refused_exactly_as_the_hook_refuses_them(text: str) -> None:
+    try:
+        expected: Any = _reference(text)
+    except collect._DuplicateKey:
+        expected = "duplicate"
+    try:
+        got: Any = parse_json(text, "x.json", DEFAULT_MAX_DEPTH)
+    except InputError as exc:
+        assert "duplicate key" in exc.message, exc.message
+        got = "duplicate"
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',
+        '{"k": {"a": "x:y", "b": 1, "a": "x:y"}}',
+        # The attack on the count: the repeated member's colon given back by an escaped colon in
+        # a string (`\u003a` is one colon once parsed, none in the text).
+        '{"a": 1, "a": 2, "pad": "\\u003a"}',
+        '{"a": 1, "a": 2, "pad": "\\u003A"}',
+        '{"pad\\u003a": 0, "a": 1, "a": 2}',
+        # Repeated keys whose values hold the colons that would balance the count.
+        '{"a": "::", "a": "", "b": ":::"}',
+    ],
+)
+def test_attack_a_repeated_key_is_refused_however_the_colons_are_balanced(text: str) -> None:
+    with pytest.raises(InputError, match="duplicate key"):
+        parse_json(text, "x.json", DEFAULT_MAX_DEPTH)
+
+
+def test_an_escaped_colon_sends_the_objects_through_the_hook() -> None:
+    assert collect._colons_are_literal('{"a": "b:c"}')
+    assert not collect._colons_are_literal('{"a": "b\\u003ac"}')
+    assert not collect._colons_are_literal('{"a": "b\\u003Ac"}')
+    assert parse_json('{"a": "b\\u003ac"}', "x.json", DEFAULT_MAX_DEPTH) == {"a": "b:c"}
+
+
+def test_the_count_falls_back_where_orjson_cannot_write_the_document() -> None:
+    big = 2**70
+    assert not collect._no_duplicate_key(f'{{"n": {big}}}', {"n": big})
+    assert parse_json(f'{{"n": {big}}}', "x.json", DEFAULT_MAX_DEPTH) == {"n": big}
+    with pytest.raises(InputError, match="duplicate key"):
+        parse_json(f'{{"n": {big}, "n": 1}}', "x.json", DEFAULT_MAX_DEPTH)
