@@ -74,3 +74,55 @@ def test_the_file_output_of_a_lone_surrogate_still_fails() -> None:
 
     with pytest.raises(UnicodeError):
         dump_bytes({"s": "\ud800"})
+
+
+def test_values_the_standard_encoder_refuses_are_refused_by_both_encodings() -> None:
+    """One encoder for the engine's input and the outputs (`gate.documents.json.encode`): a bug
+    that puts a dataclass or a datetime in a document fails as the standard encoder fails, in
+    both, rather than being written by orjson in one of them."""
+    import dataclasses
+    import datetime as dt
+
+    from gate.documents.json import encode
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    for value in ({"p": Point(1)}, {"t": dt.datetime(2026, 12, 6, tzinfo=dt.timezone.utc)}):
+        for canonical in (True, False):
+            with pytest.raises(TypeError, match="not JSON serializable"):
+                encode(value, canonical=canonical)
+
+
+def test_str_and_int_subclasses_are_written_as_the_standard_encoder_writes_them() -> None:
+    import enum
+
+    from gate.documents.json import encode
+
+    class Level(str, enum.Enum):
+        HIGH = "high"
+
+    class Code(enum.IntEnum):
+        DENY = 10
+
+    value = {"level": Level.HIGH, "code": Code.DENY}  # orjson writes enums by value itself
+    assert encode(value, canonical=True)[0] == (_reference(value) + "\n").encode()
+    assert json.loads(encode(value, canonical=False)[0]) == json.loads(json.dumps(value))
+
+
+def test_a_verdict_and_its_input_document_are_written_by_orjson(tmp_path: Any) -> None:
+    """The gate's own documents hold plain JSON values only: none falls back to the standard
+    encoder (its indenting encoder is pure Python, seconds at 10^5 findings)."""
+    from pathlib import Path
+
+    from gate.documents.json import encode
+    from gate.runner import Config, evaluate
+
+    repo = Path(__file__).resolve().parents[1]
+    reports = sorted(str(p) for p in (repo / "examples" / "reports").glob("*.json"))
+    assert reports, "the repository's example reports"
+    outcome = evaluate(Config(reports=tuple(reports), policy=str(repo / "policies"), time="2026-12-06T00:00:00Z"))
+    assert outcome.verdict["decision"] in ("pass", "fail")
+    for doc in (outcome.verdict, outcome.document):
+        assert encode(doc, canonical=True)[1] and encode(doc, canonical=False)[1]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-import orjson
-
+from gate.documents.json import encode
 from gate.output.interface import Formatter
 from gate.records import InputDocument, Verdict
 
@@ -24,24 +22,10 @@ def _safe(m: re.Match[str]) -> str:
     return "##\\u005b" if s == "##[" else f"\\u{ord(s):04x}"
 
 
-_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
-
-
 def _encode(value: Any) -> bytes:
-    """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)` and a newline, as UTF-8, through orjson where it can.
-
-    With `indent`, Python's json module falls back to its pure-Python encoder: at 10^5 findings
-    that was about 5 s of a 14 s run (issue 20). orjson writes the same text (same indent, key
-    order, separators and escapes: tests/test_output_encoder.py compares them byte for byte)
-    except for two things: a float in exponent form has no `+` and no leading zero in its
-    exponent (`1e-5`, not `1e-05`: the same number), and NaN or an infinity is written `null`
-    (the standard encoder wrote `NaN`, which is not JSON). What orjson refuses (an integer
-    beyond 64 bits, a non-string key, a lone surrogate) goes to the standard encoder, as before.
-    """
-    try:
-        return orjson.dumps(value, option=_OPTIONS)
-    except TypeError:  # orjson.JSONEncodeError is a TypeError
-        return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+    """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)` and a newline, as UTF-8,
+    through orjson where it can (`gate.documents.json.encode`, canonical)."""
+    return encode(value, canonical=True)[0]
 
 
 # The UTF-8 of what _UNSAFE matches, or of a prefix of it (0xC2 also leads U+00A0 to U+00BF:
