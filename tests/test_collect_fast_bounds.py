@@ -207,7 +207,9 @@ def test_no_garbage_collection_runs_inside_the_bounded_parse() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Duplicate keys: found by the colon count where no colon is escaped (issue 20)
+# Duplicate keys: refused however the document balances its colons (issue 20 measured a parse
+# without the hook, which found repeated keys by counting colons; these tests were written
+# against it first, and hold any way of finding them)
 
 
 def _reference(text: str) -> Any:
@@ -268,16 +270,8 @@ def test_attack_a_repeated_key_is_refused_however_the_colons_are_balanced(text: 
         parse_json(text, "x.json", DEFAULT_MAX_DEPTH)
 
 
-def test_an_escaped_colon_sends_the_objects_through_the_hook() -> None:
-    assert collect._colons_are_literal('{"a": "b:c"}')
-    assert not collect._colons_are_literal('{"a": "b\\u003ac"}')
-    assert not collect._colons_are_literal('{"a": "b\\u003Ac"}')
-    assert parse_json('{"a": "b\\u003ac"}', "x.json", DEFAULT_MAX_DEPTH) == {"a": "b:c"}
-
-
-def test_the_count_falls_back_where_orjson_cannot_write_the_document() -> None:
+def test_a_repeated_key_beside_a_number_beyond_64_bits_is_refused() -> None:
     big = 2**70
-    assert not collect._no_duplicate_key(f'{{"n": {big}}}', {"n": big})
     assert parse_json(f'{{"n": {big}}}', "x.json", DEFAULT_MAX_DEPTH) == {"n": big}
     with pytest.raises(InputError, match="duplicate key"):
         parse_json(f'{{"n": {big}, "n": 1}}', "x.json", DEFAULT_MAX_DEPTH)

@@ -16,10 +16,7 @@ The rules, each an `InputError` (exit 3) naming the file, line and column:
 Fast path and reference path, side by side in `parse_json`: the fast path bounds the nesting with
 the interpreter's recursion limit (`_decode_within`), notes infinite floats as the scanner makes
 them (`_FloatCheck`) and looks for 309-digit runs in a sample of the text (`_long_digit_run`), so a
-valid document is never walked; where no colon is escaped (`\\u003a`) the C scanner builds the
-objects and a repeated key is found by counting colons (`_no_duplicate_key`: the text's against
-orjson's text of the result: the Python hook that checks every object took half the decoding,
-0.38 s against 0.19 s for a 24 MB SARIF log, issue 20); the reference path parses with room on the recursion budget
+valid document is never walked; the reference path parses with room on the recursion budget
 (`_recursion_room`) and walks the tree once (`_check_tree`). The reference runs whenever the fast
 path cannot decide. Measured (issue 18, bench/generate.py inputs, 2 shared cores): the walk adds
 36-205 % to the parse, 1.1 s in all on the 10^5-finding reports, so the fast path stays;
@@ -154,20 +151,13 @@ def parse_json(text: str, path: str, max_depth: int) -> Any:
     """
     floats = _FloatCheck()
     decoder = json.JSONDecoder(object_pairs_hook=_pairs_hook, parse_constant=_refuse_constant, parse_float=floats, strict=True)
-    # Where no colon can be escaped, the C scanner builds the objects itself and the colons
-    # tell whether a key was repeated (`_no_duplicate_key`); otherwise every object goes
-    # through `_pairs_hook`.
-    counted = _colons_are_literal(text)
-    fast = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=floats, strict=True) if counted else decoder
     start = skip_ws(text, 0)
     depth = min(max_depth, JSON_DEPTH_CEILING)
     try:
         try:
-            bounded = _decode_within(fast, text, start, depth)
+            bounded = _decode_within(decoder, text, start, depth)
         except RecursionError:  # past the exact bound, or a hook called at its very edge: judged the slow way
             bounded = None
-        if bounded is not None and counted and not _no_duplicate_key(text, bounded[0]):
-            bounded = None  # a key repeated (or the count unsure): parsed again below, objects through the hook
         if bounded is not None:
             doc, end = bounded
         else:
@@ -202,30 +192,6 @@ def parse_json(text: str, path: str, max_depth: int) -> Any:
     if _ESCAPED_SURROGATE.search(text):
         doc = _replace_lone_surrogates(doc, path)
     return doc
-
-
-def _colons_are_literal(text: str) -> bool:
-    """No `\\u003a` (an escaped colon) in the text, so every colon of every string is written as itself."""
-    return "\\u003a" not in text and "\\u003A" not in text
-
-
-def _no_duplicate_key(text: str, doc: Any) -> bool:
-    """Whether `doc`, parsed from `text` by the C scanner (which keeps the last of a repeated
-    key), kept every member: the count of colons says so, in C, without walking the tree.
-
-    Outside strings JSON has one colon per object member and no other; inside strings, where
-    `_colons_are_literal` holds, a colon is written as itself in `text` and in orjson's
-    compact text of `doc` alike (orjson escapes only quotes, backslashes and controls). So the
-    two counts are equal when every member was kept, and a repeated key, which drops a member
-    with its colon and whatever its value held, makes orjson's count smaller. False also where
-    orjson cannot write `doc` (an integer beyond 64 bits, a lone surrogate, nesting past its
-    limit): the caller then parses with the hook, as before.
-    """
-    try:
-        compact = orjson.dumps(doc)
-    except (TypeError, orjson.JSONEncodeError):
-        return False
-    return compact.count(b":") == text.count(":")
 
 
 class _FloatCheck:
