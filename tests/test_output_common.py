@@ -15,40 +15,20 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gate.output.common import LEVEL_ORDER, SEVERITY_ORDER, Result, primary_finding, results, summarize
+from gate.output.common import LEVEL_ORDER, SEVERITY_ORDER, Result, entry_result, primary_finding, results, summarize, waived_result
 from gate.output.console import ConsoleFormatter
 from gate.output.interface import OutputOptions
 
 
 def _reference(verdict: dict[str, Any]) -> list[Result]:
-    """The definition: every Result built, then one stable sort by its properties."""
+    """The definition: every Result built (as `results` builds one), then one stable sort by its properties."""
     findings = verdict.get("findings") or {}
     out: list[Result] = []
     for level, entries in (("deny", verdict.get("violations")), ("warn", verdict.get("warnings"))):
         for e in entries or []:
             fid, related = primary_finding(e, findings)
-            out.append(
-                Result(
-                    level,
-                    str(e["rule"]),
-                    str(e.get("title") or ""),
-                    str(e.get("severity") or "unknown"),
-                    str(e["msg"]),
-                    str(e.get("remediation") or ""),
-                    fid,
-                    findings.get(fid) if fid else None,
-                    e,
-                    None,
-                    related,
-                )
-            )
-    for w in verdict.get("waived") or []:
-        fid = str(w.get("finding"))
-        f = findings.get(fid)
-        sev = str((f.get("severity") if f else None) or "unknown")
-        msg = str((f.get("message") if f else None) or "")
-        rule = str((f.get("rule_id") if f else None) or w.get("rule_id") or "waived")
-        out.append(Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w))
+            out.append(entry_result(level, e, fid, findings.get(fid) if fid else None, related))
+    out.extend(waived_result(w, findings) for w in verdict.get("waived") or [])
     out.sort(
         key=lambda r: (
             LEVEL_ORDER[r.level],

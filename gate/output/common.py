@@ -164,41 +164,40 @@ def results(verdict: Verdict, limit: int | None = None) -> list[Result]:
             else:
                 fid, related = primary_finding(e, findings)
             f = findings.get(fid) if fid else None
-            keyed.append((_order(str(e.get("severity") or "unknown"), str(e["rule"]), str(e["msg"]), fid, f, None), i, fid, related))
-        for _key, i, fid, related in _first(keyed, limit):
-            e = entries[i]
-            out.append(
-                Result(
-                    level,
-                    str(e["rule"]),
-                    str(e.get("title") or ""),
-                    str(e.get("severity") or "unknown"),
-                    str(e["msg"]),
-                    str(e.get("remediation") or ""),
-                    fid,
-                    findings.get(fid) if fid else None,
-                    e,
-                    None,
-                    related,
-                )
-            )
-    waived = verdict.get("waived") or []
-    keyed = []
-    for i, w in enumerate(waived):
-        fid = str(w.get("finding"))
-        f = findings.get(fid)
-        sev = str((f.get("severity") if f else None) or "unknown")
-        msg = str((f.get("message") if f else None) or "")
-        rule = str((f.get("rule_id") if f else None) or w.get("rule_id") or "waived")
-        keyed.append((_order(sev, rule, msg, fid, f, w), i, fid, ()))
-    for key, i, _fid, _related in _first(keyed, limit):
-        w = waived[i]
-        fid = str(w.get("finding"))
-        f = findings.get(fid)
-        out.append(
-            Result("waived", key[1], "Waived finding", str((f.get("severity") if f else None) or "unknown"), key[5], "", fid, f, None, w)
-        )
+            keyed.append((_order(str(e.get("severity") or "unknown"), str(e["rule"]), str(e["msg"]), fid, f, None), i, fid, f, related))
+        out.extend(entry_result(level, entries[i], fid, f, related) for _key, i, fid, f, related in _first(keyed, limit))
+    # Waived findings are few (each needs a reviewed waiver or VEX statement): built whole, then ordered.
+    waived = [waived_result(w, findings) for w in verdict.get("waived") or []]
+    ordered = _first([(_order(r.severity, r.rule, r.msg, r.finding_id, r.finding, r.waiver), i) for i, r in enumerate(waived)], limit)
+    out.extend(waived[i] for _key, i in ordered)
     return out
+
+
+def entry_result(level: str, e: Entry, fid: str | None, f: CompactFinding | None, related: tuple[str, ...]) -> Result:
+    """The result of a violation or warning `e`, located at its primary finding `fid` (`f`)."""
+    return Result(
+        level,
+        str(e["rule"]),
+        str(e.get("title") or ""),
+        str(e.get("severity") or "unknown"),
+        str(e["msg"]),
+        str(e.get("remediation") or ""),
+        fid,
+        f,
+        e,
+        None,
+        related,
+    )
+
+
+def waived_result(w: WaivedRecord, findings: Mapping[str, CompactFinding]) -> Result:
+    """The result of a waived finding: its finding's severity, rule and message."""
+    fid = str(w.get("finding"))
+    f = findings.get(fid)
+    sev = str((f.get("severity") if f else None) or "unknown")
+    msg = str((f.get("message") if f else None) or "")
+    rule = str((f.get("rule_id") if f else None) or w.get("rule_id") or "waived")
+    return Result("waived", rule, "Waived finding", sev, msg, "", fid, f, None, w)
 
 
 def _first(keyed: list[Any], limit: int | None) -> list[Any]:
