@@ -90,8 +90,17 @@ def test_the_same_answers_with_one_two_and_four_workers_and_with_the_probe(
         assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
     monkeypatch.setattr(embedded, "PROBE_MIN_CHARS", 0)  # the probe runs on this small input too
     monkeypatch.setattr(embedded, "PROBE_GRACE", 10.0)
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: 0)  # no memory for a parse per worker
     got = EmbeddedEngine(workers=2).evaluate(policy, doc, timeout=60)
     assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
+    # Memory to spare: each worker parses the input itself (issue 20); the same answers.
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: 1 << 40)
+    parsed: list[int] = []
+    monkeypatch.setattr(embedded, "_start_probe", lambda *a: parsed.append(1))  # never called on this path
+    for workers in (2, 3):
+        got = EmbeddedEngine(workers=workers).evaluate(policy, doc, timeout=60)
+        assert (_canon(got.deny), _canon(got.warn)) == (_canon(first.deny), _canon(first.warn))
+    assert parsed == []
 
 
 @pytest.mark.slow
@@ -245,3 +254,111 @@ def test_meanwhile_is_left_to_the_caller_when_the_memory_budget_has_no_room(tmp_
     assert embedded._room_beside(2, 67 << 20) is False
     monkeypatch.setattr(embedded, "_resident_bytes", lambda: 150 << 20)
     assert embedded._room_beside(2, 7 << 20) is True
+
+
+def _own_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any input large enough, and the machine roomy enough, for a parse per worker."""
+    monkeypatch.setattr(embedded, "PROBE_MIN_CHARS", 0)
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: 1 << 40)
+
+
+def test_each_worker_parses_its_own_input_where_the_machine_has_the_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 20: with memory to spare, every worker parses the input at the same time and the
+    parent, which holds no parsed input, reads its document back beside them; the answers are
+    those of one shared parse, with any number of workers."""
+    import os
+
+    policy = _policy(tmp_path, {"a": CHEAP, "b": COSTLY, "c": CHEAP, "d": CHEAP})
+    doc = _document(400)
+    plain = EmbeddedEngine(workers=1).evaluate(policy, doc, timeout=60)
+    _own_parse(monkeypatch)
+    assert embedded._parse_in_workers(2, 4, len(doc)) == 2
+    real = embedded._worker
+
+    def parsing(engine: object, units: object, commands: int, answers: int, input_json: str | None = None) -> None:
+        # In the child: a failed check ends it without an answer, which fails the evaluation.
+        assert input_json == doc
+        real(engine, units, commands, answers, input_json)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(embedded, "_worker", parsing)
+    calls: list[int] = []
+    for workers in (2, 3):
+        got = EmbeddedEngine(workers=workers).evaluate(policy, doc, timeout=60, meanwhile=lambda: calls.append(os.getpid()))
+        assert (_canon(got.deny), _canon(got.warn)) == (_canon(plain.deny), _canon(plain.warn))
+    assert calls == [os.getpid(), os.getpid()]  # the parent's own work ran beside the workers, once each
+    assert len(plain.deny) == 300
+
+
+def test_a_parse_per_worker_is_chosen_on_memory_and_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedded, "_resident_bytes", lambda: 200 << 20)
+    monkeypatch.setattr(embedded.os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    mib67 = 67 << 20
+    # 10^5 findings (67 MiB of JSON) on two CPUs: each worker 200 + 8 x 67 MiB, under 1 GiB; the
+    # machine needs two of those, the parent's document (5 x 67 MiB) and 1 GiB of headroom.
+    need = 2 * 8 * mib67 + 5 * mib67 + embedded.MEMORY_HEADROOM
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: need)
+    assert embedded._parse_in_workers(None, 10, mib67) == 2
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: need - 1)  # a loaded machine: one shared parse
+    assert embedded._parse_in_workers(None, 10, mib67) == 0
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: 1 << 40)
+    assert embedded._parse_in_workers(None, 1, mib67) == 0  # one unit: nothing to share out
+    assert embedded._parse_in_workers(1, 10, mib67) == 0  # one worker asked for
+    assert embedded._parse_in_workers(None, 10, 120 << 20) == 0  # a worker would pass 1 GiB on its own
+    monkeypatch.setattr(embedded.os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    assert embedded._parse_in_workers(None, 10, mib67) == embedded.MAX_WORKERS
+    monkeypatch.setattr(embedded, "_available_bytes", lambda: 0)  # unknown (no /proc/meminfo): shared
+    assert embedded._parse_in_workers(None, 10, mib67) == 0
+
+
+def test_an_input_the_workers_cannot_parse_fails_as_the_shared_parse_does(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A broken input document read in the workers is the same error, never an empty answer."""
+    policy = _policy(tmp_path, {"a": CHEAP, "b": CHEAP})
+    with pytest.raises(PolicyError) as shared:
+        EmbeddedEngine(workers=2).evaluate(policy, '{"findings": [1, 2', timeout=30)
+    _own_parse(monkeypatch)
+    with pytest.raises(PolicyError) as own:
+        EmbeddedEngine(workers=2).evaluate(policy, '{"findings": [1, 2', timeout=30)
+    assert "loading the input" in str(shared.value)
+    assert str(own.value) == str(shared.value)
+
+
+def test_the_time_limit_counts_the_workers_parse_and_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    slow = (
+        "\tsome i in numbers.range(1, 100000000)\n\tsome j in numbers.range(1, 100000000)\n\ti * j == -1\n"
+        + '\tv := {"rule": "%s", "msg": "never"}'
+    )
+    policy = _policy(tmp_path, {"a": CHEAP, "b": slow, "c": CHEAP})
+    _own_parse(monkeypatch)
+    started = time.perf_counter()
+    with pytest.raises(EngineError, match="exceeded the time limit of 0.5 s"):
+        EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=0.5)
+    assert time.perf_counter() - started < 5
+    with pytest.raises(ChildProcessError):  # every worker was killed and waited for
+        import os
+
+        os.waitpid(-1, os.WNOHANG)
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["shared-parse", "parse-per-worker"])
+def test_a_worker_killed_mid_run_fails_the_evaluation_never_passes_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: bool) -> None:
+    """An input built to make the parse huge (a parse per worker multiplies it) may get a worker
+    killed by the kernel's out-of-memory killer. Written as the attack: a worker that dies
+    without a word must not leave its packages' decisions out of the verdict (an empty deny).
+    The engine already refused it (a busy worker's end of file is an error), for both ways of
+    parsing; this keeps it so: the evaluation fails (the gate's engine error, a distinct exit
+    code)."""
+    import os
+    import signal
+
+    policy = _policy(tmp_path, {"a": CHEAP, "b": CHEAP, "c": CHEAP})
+    if own:
+        _own_parse(monkeypatch)
+
+    def killed(engine: object, units: object, commands: int, answers: int, input_json: str | None = None) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(embedded, "_worker", killed)
+    with pytest.raises(EngineError, match="ended without an answer"):
+        EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=30)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)

@@ -219,17 +219,60 @@ def _worker_count(requested: int | None, units: int, input_bytes: int) -> int:
     return max(1, min(cpus, MAX_WORKERS, units, by_memory))
 
 
-def _room_beside(workers: int, input_bytes: int) -> bool:
+def _room_beside(workers: int, input_bytes: int, *, own: bool = False) -> bool:
     """Whether the caller's work (`meanwhile`: reading its document back, about
     MEANWHILE_PER_INPUT_BYTE times the input JSON) fits the memory budget beside the workers.
 
-    It runs while they evaluate only where parent and workers stay within MEMORY_BUDGET
-    together; otherwise the engine leaves it to the caller, after the workers have ended. At
-    10^5 findings it does not fit (the document is 300 MiB in Python beside 67 MiB of JSON: with
-    it the process tree peaked at 1.3 GiB, each process under 1 GiB), at 10^4 it does.
+    Where the workers share the parent's parse it runs while they evaluate only if parent and
+    workers stay within MEMORY_BUDGET together; otherwise the engine leaves it to the caller,
+    after the workers have ended. At 10^5 findings it does not fit (the document is 300 MiB in
+    Python beside 67 MiB of JSON: with it the process tree peaked at 1.3 GiB, each process under
+    1 GiB), at 10^4 it does. Where each worker parses its own input (`own`,
+    _parse_in_workers has checked the machine's memory for all of them), the parent, which holds
+    no parsed input, only has to stay within MEMORY_BUDGET itself.
     """
+    if own:
+        return _resident_bytes() + MEANWHILE_PER_INPUT_BYTE * input_bytes <= MEMORY_BUDGET
     need = LARGEST_WORKER_PER_INPUT_BYTE + OTHER_WORKER_PER_INPUT_BYTE * (workers - 1) + MEANWHILE_PER_INPUT_BYTE
     return _resident_bytes() + need * input_bytes <= MEMORY_BUDGET
+
+
+def _parse_in_workers(requested: int | None, units: int, input_bytes: int) -> int:
+    """How many workers should each parse the input themselves rather than share the parent's
+    parse: 0 where they should share it.
+
+    Sharing (the parent parses, then forks) keeps the process tree within MEMORY_BUDGET, but
+    the parse (2 s at 10^5 findings) and the parent's reading back of its document (0.7 s) then
+    run on one core while the other waits: the evaluation's critical path is parse + the slowest
+    package + read-back. With a parse per worker, made at the same time on every core, and the
+    read-back beside them, it is the worker's parse + the slowest package, about 1.4 s shorter at
+    10^5 findings on two cores. It costs memory: each worker holds its own parsed input
+    (PARSED_INPUT_PER_INPUT_BYTE times the JSON) besides what it evaluates, and the tree grows by
+    a parse per worker and the parent's document. So it is chosen only where each process stays
+    within MEMORY_BUDGET (the forked worker counts the parent's pages it shares) and the
+    machine's available memory (MemAvailable) holds them all with MEMORY_HEADROOM to spare;
+    elsewhere (a small container, a loaded machine, no /proc) the workers share one parse. The
+    workers are as many as `_worker_count` would give without the budget: the CPUs (or what was
+    asked for), at most MAX_WORKERS and the units; one worker gains nothing from it.
+    """
+    workers = max(1, min(requested, units)) if requested is not None else min(cpu_count(), MAX_WORKERS, units)
+    per_worker = (PARSED_INPUT_PER_INPUT_BYTE + LARGEST_WORKER_PER_INPUT_BYTE) * input_bytes
+    if workers < 2 or _resident_bytes() + per_worker > MEMORY_BUDGET:
+        return 0
+    need = workers * per_worker + MEANWHILE_PER_INPUT_BYTE * input_bytes + MEMORY_HEADROOM
+    return workers if _available_bytes() >= need else 0
+
+
+def _available_bytes() -> int:
+    """The memory the machine can give without swapping (MemAvailable), 0 where unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _resident_bytes() -> int:
@@ -260,11 +303,18 @@ MAX_WORKERS = 4
 """More workers than this add memory faster than they save time."""
 
 MEMORY_BUDGET = 1 << 30
-"""The evaluation's memory target (issue F): parent and workers together, 1 GiB."""
+"""The evaluation's memory target (issue F): parent and workers together, 1 GiB, where the
+workers share the parent's parse of the input; every process on its own (issue 20), where the
+machine has the memory for a parse per worker (_parse_in_workers)."""
 
 LARGEST_WORKER_PER_INPUT_BYTE = 4
 OTHER_WORKER_PER_INPUT_BYTE = 1
 MEANWHILE_PER_INPUT_BYTE = 5
+PARSED_INPUT_PER_INPUT_BYTE = 4
+"""Regorus's parse of the input: the parent went from 205 to 475 MiB with 67 MiB of JSON."""
+
+MEMORY_HEADROOM = 1 << 30
+"""What the machine must keep available beyond a parse per worker, for everything else."""
 """The caller's document read back from compact JSON: 300 MiB from 67 MiB at 10^5 findings."""
 
 _HEADER = 9  # one tag byte ("O" answer, "P" policy error) and a 64-bit length
@@ -286,12 +336,20 @@ def _error_payload(exc: BaseException) -> bytes:
     return json.dumps({"m": err.message, "f": err.file, "p": [err.position.line, err.position.column] if err.position else None}).encode()
 
 
-def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answers: int) -> None:
-    """A forked worker (the engine holds the input already): answer each unit the parent names.
+def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answers: int, input_json: str | None = None) -> None:
+    """A forked worker: answer each unit the parent names.
 
-    Commands are unit numbers, one per line; end of file means no more work. Each answer is a
-    frame (tag, length, regorus's JSON); after an error frame the worker stops.
+    The engine holds the input already, or the worker parses `input_json` into it first (each
+    worker its own copy: see `_parse_in_workers`). Commands are unit numbers, one per line; end
+    of file means no more work. Each answer is a frame (tag, length, regorus's JSON); after an
+    error frame the worker stops.
     """
+    if input_json is not None:
+        try:
+            engine.set_input_json(input_json)
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent, panics included
+            _write_all(answers, _frame(b"P", _error_payload(engine_error(exc, during="loading the input"))))
+            return
     pending = b""
     while True:
         while b"\n" not in pending:
@@ -365,10 +423,12 @@ def _evaluate_forked(
     meanwhile: Callable[[], object] | None = None,
     *,
     orphan_guard: bool = False,
+    input_json: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
-    The engine holds the modules, data and input already: the workers inherit them. Once they
+    The engine holds the modules, data and input already: the workers inherit them (with
+    `input_json`, the engine holds no input and each worker parses its own copy first). Once they
     are forked the parent runs `meanwhile`, the caller's work, on the core they leave free. The
     parent keeps its engine until the workers have ended: freeing it while they live would
     write to every page of the parsed input (reference counts, the allocator's lists) and so
@@ -400,7 +460,7 @@ def _evaluate_forked(
                         for fd in (other.commands, other.answers):
                             if fd >= 0:
                                 os.close(fd)
-                    _worker(engine, units, cmd_r, ans_w)
+                    _worker(engine, units, cmd_r, ans_w, input_json)
                 finally:
                     os._exit(0)
             os.close(cmd_r)
@@ -614,13 +674,24 @@ class EmbeddedEngine(Engine):
         engine = build(modules, data_json, None)
         started = time.perf_counter()
         if fork_safe():
-            # The input is parsed once, here, and the forked workers share it (copy-on-write):
-            # parsing it in each worker cost every worker a second at 10^5 findings, and the
-            # memory of one parse per worker left room for one worker only.
+            # Where memory is short the input is parsed once, here, and the forked workers share
+            # it (copy-on-write); where the machine has memory to spare each worker parses its
+            # own, all at once (_parse_in_workers).
             units = _units(policy)
             large = len(input_json) >= PROBE_MIN_CHARS
             if large:
                 _release_free_memory()
+            own = _parse_in_workers(self.workers, len(units), len(input_json)) if large else 0
+            if own > 1:
+                workers = own
+                # Memory to spare: every worker parses the input itself, at the same time, and
+                # the parent reads its document back beside them (see _parse_in_workers).
+                beside = meanwhile if _room_beside(workers, len(input_json), own=True) else None
+                order = _static_order(policy, units)
+                value = _evaluate_forked(
+                    engine, [units[i] for i in order], timeout, workers, beside, orphan_guard=True, input_json=input_json
+                )
+                return split_decisions(value, time.perf_counter() - started)
             probe = _start_probe(engine, input_json, units) if large and len(units) > 2 else None
             fallback = _static_order(policy, units)
             try:
