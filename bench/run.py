@@ -577,11 +577,12 @@ def targets(results: dict[str, Any]) -> list[str]:
                     f"target {shape} 100k: gate/conftest wall x{conftest:.2f} (want < 0.5): {'PASS' if conftest < 0.5 else 'FAIL'}"
                 )
             for tool in (n for n in big["tools"] if n.startswith("gate")):
+                # Issue 20's bound is every process's peak resident set; the tree's PSS is a figure
+                # (over 1 GiB where the machine has the memory for a parse per engine worker).
                 t = big["tools"][tool]
-                worst = max(t["maxrss"], t["tree_peak"] or 0)
                 lines.append(
-                    f"target {shape} 100k: {tool} largest process {t['maxrss'] / 2**20:.0f} MiB RSS, process tree"
-                    f" {(t['tree_peak'] or 0) / 2**20:.0f} MiB PSS (want < 1024): {'PASS' if worst < 2**30 else 'FAIL'}"
+                    f"target {shape} 100k: {tool} largest process {t['maxrss'] / 2**20:.0f} MiB RSS (want < 1024):"
+                    f" {'PASS' if t['maxrss'] < 2**30 else 'FAIL'}; process tree {(t['tree_peak'] or 0) / 2**20:.0f} MiB PSS"
                 )
             if floor is not None:
                 lines.append(f"figure {shape} 100k: gate/floor wall x{floor:.2f}")

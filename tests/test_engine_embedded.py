@@ -344,9 +344,10 @@ def test_a_worker_killed_mid_run_fails_the_evaluation_never_passes_it(tmp_path: 
     """An input built to make the parse huge (a parse per worker multiplies it) may get a worker
     killed by the kernel's out-of-memory killer. Written as the attack: a worker that dies
     without a word must not leave its packages' decisions out of the verdict (an empty deny).
-    The engine already refused it (a busy worker's end of file is an error), for both ways of
-    parsing; this keeps it so: the evaluation fails (the gate's engine error, a distinct exit
-    code)."""
+    The engine refused a worker that died while evaluating (its end of file is an error), but
+    one that died before it read its first unit broke the parent's write of that unit: an
+    uncaught BrokenPipeError (about one run in four here), a crash rather than the engine's
+    error. Now both are the engine error (a distinct exit code), for both ways of parsing."""
     import os
     import signal
 
@@ -362,3 +363,24 @@ def test_a_worker_killed_mid_run_fails_the_evaluation_never_passes_it(tmp_path: 
         EmbeddedEngine(workers=2).evaluate(policy, _document(50), timeout=30)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def test_a_container_memory_limit_caps_the_memory_a_parse_per_worker_may_take(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/proc/meminfo shows the host: a runner's container limited to 1 GiB on a host of 64 GiB
+    would fork a parse per worker into the out-of-memory killer. The control group's limit less
+    its usage caps what counts as available; "max" (no limit) does not."""
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:       67108864 kB\nMemFree:        1000 kB\nMemAvailable:   62914560 kB\n")
+    monkeypatch.setattr(embedded, "MEMINFO", str(meminfo))
+    limit, usage = tmp_path / "memory.max", tmp_path / "memory.current"
+    limit.write_text("1073741824\n")
+    usage.write_text(str(200 << 20) + "\n")
+    monkeypatch.setattr(embedded, "_cgroup_memory_files", lambda: [(str(limit), str(usage)), (str(tmp_path / "absent"), str(usage))])
+    assert embedded._available_bytes() == (1 << 30) - (200 << 20)
+    monkeypatch.setattr(embedded, "_resident_bytes", lambda: 200 << 20)
+    assert embedded._parse_in_workers(2, 10, 67 << 20) == 0  # the container cannot hold two parses
+    limit.write_text("max\n")
+    assert embedded._available_bytes() == 60 << 30  # the host's MemAvailable
+    assert embedded._parse_in_workers(2, 10, 67 << 20) == 2
+    meminfo.write_text("MemTotal: 1 kB\n")  # no MemAvailable (an old kernel): unknown, so shared
+    assert embedded._available_bytes() == 0

@@ -263,16 +263,54 @@ def _parse_in_workers(requested: int | None, units: int, input_bytes: int) -> in
     return workers if _available_bytes() >= need else 0
 
 
+MEMINFO = "/proc/meminfo"
+
+
 def _available_bytes() -> int:
-    """The memory the machine can give without swapping (MemAvailable), 0 where unknown."""
+    """The memory this process's tree can still take: the machine's MemAvailable, less where
+    a control group limits it (a container's memory limit, which /proc/meminfo does not show:
+    a runner's container of 1 GiB on a host of 64 GiB), 0 where unknown."""
     try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
+        with open(MEMINFO) as fh:
+            available = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("MemAvailable:"))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return 0
+    for limit_file, usage_file in _cgroup_memory_files():
+        try:
+            with open(limit_file) as fh:
+                limit = fh.read().strip()
+            with open(usage_file) as fh:
+                usage = int(fh.read().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit():  # "max" (v2) or a huge number (v1) where there is no limit
+            available = min(available, max(0, int(limit) - usage))
+    return available
+
+
+def _cgroup_memory_files() -> list[tuple[str, str]]:
+    """(limit, usage) files of the memory control groups this process is in: cgroup v2's
+    memory.max / memory.current, v1's memory.limit_in_bytes / memory.usage_in_bytes, at the
+    group's own path and at the mount's root (what a container with its own cgroup namespace
+    sees)."""
+    files = [
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ]
+    try:
+        with open("/proc/self/cgroup") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return files
+    for line in lines:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if not path.startswith("/") or ".." in path or path == "/":
+            continue
+        if controllers == "":
+            files.append((f"/sys/fs/cgroup{path}/memory.max", f"/sys/fs/cgroup{path}/memory.current"))
+        elif "memory" in controllers.split(","):
+            files.append((f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes", f"/sys/fs/cgroup/memory{path}/memory.usage_in_bytes"))
+    return files
 
 
 def _resident_bytes() -> int:
@@ -381,6 +419,9 @@ def _undefined(engine: Any, pkg: str, query: str) -> str:
     return f"the decisions of data.{pkg} are undefined"
 
 
+WORKER_LOST = "the evaluation process ended without an answer (crashed or killed)"
+
+
 class _Worker:
     """The parent's end of one forked worker."""
 
@@ -395,7 +436,10 @@ class _Worker:
             self.commands = -1
             self.busy = False
             return
-        _write_all(self.commands, b"%d\n" % unit)
+        try:
+            _write_all(self.commands, b"%d\n" % unit)
+        except BrokenPipeError:  # the worker is gone (killed, out of memory) before it read its work
+            raise EngineError(WORKER_LOST) from None
         self.busy = True
 
     def frame(self) -> tuple[bytes, bytearray] | None:
@@ -483,7 +527,7 @@ def _evaluate_forked(
                 chunk = os.read(w.answers, 1 << 20)
                 if not chunk:
                     if w.busy or w.buffer:
-                        raise EngineError("the evaluation process ended without an answer (crashed or killed)")
+                        raise EngineError(WORKER_LOST)
                     os.close(w.answers)
                     w.answers = -1
                     continue
