@@ -388,6 +388,7 @@ def _worker(engine: Any, units: Sequence[tuple[str, str]], commands: int, answer
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, panics included
             _write_all(answers, _frame(b"P", _error_payload(engine_error(exc, during="loading the input"))))
             return
+        _write_all(answers, _frame(b"R", b""))  # ready: the parent sends the first unit now
     pending = b""
     while True:
         while b"\n" not in pending:
@@ -471,9 +472,13 @@ def _evaluate_forked(
 ) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
-    The engine holds the modules, data and input already: the workers inherit them (with
-    `input_json`, the engine holds no input and each worker parses its own copy first). Once they
-    are forked the parent runs `meanwhile`, the caller's work, on the core they leave free. The
+    The engine holds the modules, data and input already: the workers inherit them. Once they
+    are forked the parent runs `meanwhile`, the caller's work, on the core they leave free. With
+    `input_json` the engine holds no input: each worker parses its own copy first and says when it
+    is ready, and the first unit goes to the first worker ready (the slowest unit starts as early
+    as it can); `meanwhile` then waits until every unit is handed out and a worker has ended, so
+    that it does not take a core from the parses and the slowest unit (it runs on the core the
+    other workers leave). The
     parent keeps its engine until the workers have ended: freeing it while they live would
     write to every page of the parsed input (reference counts, the allocator's lists) and so
     copy each one the workers share (at 10^5 findings the process tree grew by about 350 MiB).
@@ -488,6 +493,7 @@ def _evaluate_forked(
     pool: list[_Worker] = []
     value: dict[str, Any] = {}
     todo = list(range(len(units)))
+    answered = 0
     parent = os.getpid()
     try:
         for _ in range(workers):
@@ -510,13 +516,22 @@ def _evaluate_forked(
             os.close(cmd_r)
             os.close(ans_w)
             pool.append(_Worker(pid, cmd_w, ans_r))
-        for w in pool:
-            w.send(todo.pop(0) if todo else None)
-        if meanwhile is not None:
+        if input_json is None:
+            for w in pool:
+                w.send(todo.pop(0) if todo else None)
+        else:
+            for w in pool:
+                w.busy = True  # parsing: its end of file now would be a lost worker
+        later = meanwhile if input_json is not None else None
+        if meanwhile is not None and later is None:
             began = time.monotonic()
             meanwhile()
             deadline += time.monotonic() - began  # the caller's work does not count against the time limit
         while any(w.answers >= 0 for w in pool):
+            if later is not None and not todo and any(w.answers < 0 or not w.busy for w in pool):
+                began, run, later = time.monotonic(), later, None
+                run()
+                deadline += time.monotonic() - began
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise EngineError(f"policy evaluation exceeded the time limit of {timeout:g} s", hint="raise it with --eval-timeout")
@@ -534,6 +549,9 @@ def _evaluate_forked(
                 w.buffer += chunk
                 while (got := w.frame()) is not None:
                     tag, payload = got
+                    if tag == b"R":
+                        w.send(todo.pop(0) if todo else None)
+                        continue
                     if tag != b"O":
                         _decode_outcome(tag + bytes(payload))  # raises the worker's PolicyError
                     # The worker goes on (or ends, freeing its memory) while its answer is parsed;
@@ -541,7 +559,12 @@ def _evaluate_forked(
                     # passed), so one answer's text is held at a time, never all of them.
                     w.send(todo.pop(0) if todo else None)
                     value.update(_decision_value(payload))
+                    answered += 1
                     del payload
+        if answered != len(units):  # never a verdict without every package's decisions
+            raise EngineError(WORKER_LOST)
+        if later is not None:
+            later()
         return value
     finally:
         for w in pool:
