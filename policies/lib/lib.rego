@@ -385,18 +385,13 @@ else := true
 # `sevs`. This is what the rule packages iterate. One pass picks the findings of these kinds;
 # of those, a finding without duplicates that has every key of the input schema (the common
 # case) is judged with table lookups: reach[f.kind][f.severity] is its severity where that is in
-# `sevs` (undefined otherwise), and the tests of active(f) are written out (unit tests
+# `sevs` (undefined otherwise), and the three tests of active(f) are written out (unit tests
 # hold views equal to view(f) and active(f)). The lookups rely on what the input schema
 # guarantees for such a finding and the gate's readers produce: severity, confidence and
 # baseline on their scales, test_code a boolean. Findings with duplicates, hand-written ones
-# that lack keys, test-code findings data makes block (forced_ids) and findings a VEX statement
-# is about take the general path.
+# that lack keys, and test-code findings data makes block (forced_ids) take the general path.
 # Rules are read into local variables before the loops: the embedded engine looks a rule up by
-# its path at each reference. Each pass iterates input.findings itself, its cheapest test first
-# (an intermediate array of the findings of these kinds cost 0.17 s at 10^5), and the common
-# case takes findings without a VEX statement (f.vex == null), those with one the general path
-# (the VEX state looked up with object.get and a path for every finding cost 0.2 s at 10^5;
-# issue 20).
+# its path at each reference.
 views(kinds, sevs) := array.concat(
 	[{
 		"f": f,
@@ -408,21 +403,20 @@ views(kinds, sevs) := array.concat(
 		"also": "",
 		"rule": [f.tool, f.rule_id, f.rule_name, f.help_uri, f.cwe],
 	} |
-		some f in input.findings
+		some f in mine
 		scale := reach[f.kind]
 		sev := scale[f.severity]
 		not f.duplicates[0]
 		count(f) == 22
 		f.waiver == null
-		f.vex == null
+		not object.get(f, ["vex", "state"], null) in states
 		f.suppressed != flag
 		not forced[f.id]
 	],
 	array.concat(
 		[v |
-			some f in input.findings
+			some f in mine
 			f.duplicates[0]
-			reach[f.kind]
 			active(f)
 			ps := peers_in(f, index)
 			every p in ps {
@@ -433,44 +427,31 @@ views(kinds, sevs) := array.concat(
 		],
 		array.concat(
 			[v |
-				some f in input.findings
+				some f in mine
 				count(f) != 22
-				reach[f.kind]
 				not f.duplicates[0]
 				active(f)
 				v := group_view(f, [summary(f)])
 				v.severity in sevs
 			],
-			array.concat(
-				[v |
-					some f in input.findings
-					forced[f.id]
-					reach[f.kind]
-					count(f) == 22
-					not f.duplicates[0]
-					active(f)
-					v := view(f)
-					v.severity in sevs
-				],
-				[v |
-					some f in input.findings
-					f.vex != null
-					reach[f.kind]
-					count(f) == 22
-					not f.duplicates[0]
-					not forced[f.id]
-					active(f)
-					v := view(f)
-					v.severity in sevs
-				],
-			),
+			[v |
+				some f in mine
+				forced[f.id]
+				count(f) == 22
+				not f.duplicates[0]
+				active(f)
+				v := view(f)
+				v.severity in sevs
+			],
 		),
 	),
 ) if {
 	reach := {kind: {s: x | some s, x in severities_of(kind); x in sevs} | some kind in kinds}
-	index := {f.id: summary(f) | some f in input.findings; f.duplicates[0]; reach[f.kind]}
+	mine := [f | some f in input.findings; reach[f.kind]]
+	index := {f.id: summary(f) | some f in mine; f.duplicates[0]}
 	conf := confidence_of
 	block := blocking_of
+	states := suppressing_states
 	flag := suppressing_flag
 	forced := forced_ids
 }
