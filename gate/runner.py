@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from gate import __version__
 from gate.collect import Limits, Report, collect
 from gate.documents.json import dump_document, load_document
+from gate.engine.interface import SAMPLE_FROM_CHARS, input_sample
 from gate.errors import ConfigError, GateError, PolicyError
 from gate.pipeline import Context, prepare
 from gate.policy import PolicySet
@@ -255,6 +256,7 @@ def _evaluate(config: Config) -> Outcome:
         )
         del reports  # the document holds copies; the model objects need not outlive it
         input_json, fast = dump_document(prepared.document)
+        sample = dump_document(input_sample(prepared.document))[0] if len(input_json) >= SAMPLE_FROM_CHARS else None
         timing["prepare"] = time.perf_counter() - t0
         lean = Lean.of(prepared, input_json, fast)  # while the engine works, the document is kept only as its JSON
         prepared = input_json = None
@@ -263,7 +265,8 @@ def _evaluate(config: Config) -> Outcome:
         engine = get_engine(config.engine, **_engine_options(config))
         engine_info = {"name": config.engine, "version": engine.version()}
         t0 = time.perf_counter()
-        raw = engine.evaluate(policy, lean.input_json, timeout=config.eval_timeout, meanwhile=lean.restore)
+        raw = engine.evaluate(policy, lean.input_json, timeout=config.eval_timeout, meanwhile=lean.restore, sample=sample)
+        sample = None
         engine_info["version"] = engine.version()  # a server engine knows its bundle revision only now
         prepared, lean = lean.restored(), None
         timing["evaluate"] = time.perf_counter() - t0

@@ -1,6 +1,7 @@
-"""The embedded engine's forked workers: the input parsed once in the parent and shared, the
-packages shared out among workers in the order a probe measured (slowest first), the memory
-budget, and the same answers, errors and time limit however the work is shared out."""
+"""The embedded engine's forked workers: the input parsed once in the parent and shared, or,
+where the machine has the memory, parsed by every worker itself (issue 20); the packages shared
+out among workers in the order a probe measured (slowest first), the memory budget, and the same
+answers, errors and time limit however the work is shared out."""
 
 from __future__ import annotations
 
@@ -384,3 +385,48 @@ def test_a_container_memory_limit_caps_the_memory_a_parse_per_worker_may_take(tm
     assert embedded._parse_in_workers(2, 10, 67 << 20) == 2
     meminfo.write_text("MemTotal: 1 kB\n")  # no MemAvailable (an old kernel): unknown, so shared
     assert embedded._available_bytes() == 0
+
+
+@pytest.mark.slow
+def test_with_a_parse_per_worker_the_probe_on_the_callers_sample_sends_the_slowest_unit_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller's sample (`input_sample`, milliseconds to parse) is what the probe times while
+    the workers parse; the first unit handed out, to the first worker ready, is the slowest one
+    on it, not the largest source (here the largest source is the cheapest package)."""
+    from gate.engine.interface import input_sample
+
+    big_cheap = CHEAP + "".join(f'\n\tf.id != "never-{i}"' for i in range(40))
+    policy = _policy(tmp_path, {"a": big_cheap, "b": COSTLY, "c": CHEAP})
+    units = embedded._units(policy)
+    assert units[embedded._static_order(policy, units)[0]][0] == "gate.a"  # by source, a goes first
+    doc = _document(2_000)
+    sample = json.dumps(input_sample(json.loads(doc)))
+    assert len(json.loads(sample)["findings"]) == 1000
+    plain = EmbeddedEngine(workers=1).evaluate(policy, doc, timeout=120)
+    _own_parse(monkeypatch)
+    monkeypatch.setattr(embedded, "PROBE_GRACE", 30.0)
+    first: list[int] = []
+    real = embedded._evaluate_forked
+
+    def watching(*args: object, **kwargs: object) -> dict[str, object]:
+        planned = kwargs["order"]
+        assert callable(planned)
+        kwargs["order"] = lambda: first.extend(planned()) or first  # type: ignore[func-returns-value]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(embedded, "_evaluate_forked", watching)
+    got = EmbeddedEngine(workers=2).evaluate(policy, doc, timeout=120, sample=sample)
+    assert units[first[0]][0] == "gate.b"
+    assert (_canon(got.deny), _canon(got.warn)) == (_canon(plain.deny), _canon(plain.warn))
+
+
+def test_the_input_sample_keeps_every_array_in_proportion_and_leaves_the_document_alone() -> None:
+    from gate.engine.interface import input_sample
+
+    doc = {"findings": list(range(101_000)), "components": list(range(5_000)), "scans": [1, 2, 3], "context": {"stage": "x"}}
+    got = input_sample(doc)
+    assert len(got["findings"]) == 1000 and len(got["components"]) == 50 and got["scans"] == [1]
+    assert got["context"] is doc["context"] and len(doc["findings"]) == 101_000  # the document is not cut
+    small = {"findings": list(range(800)), "components": list(range(10))}
+    assert input_sample(small) == small and input_sample(small) is not small

@@ -22,7 +22,7 @@ from typing import Any
 from gate.engine.compile import _regorus
 from gate.engine.compile import build as build
 from gate.engine.compile import engine_error as engine_error
-from gate.engine.interface import Engine, RawDecision, TestResult, TestRun
+from gate.engine.interface import Engine, RawDecision, TestResult, TestRun, input_sample
 from gate.errors import EngineError, PolicyError, Position
 from gate.policy import Module, PolicySet
 from gate.processes import cpu_count, die_with_parent, fork_safe
@@ -469,17 +469,18 @@ def _evaluate_forked(
     *,
     orphan_guard: bool = False,
     input_json: str | None = None,
+    order: Callable[[], list[int]] | None = None,
 ) -> dict[str, Any]:
     """Evaluate every unit in `workers` forked processes, handing out units as workers free up.
 
     The engine holds the modules, data and input already: the workers inherit them. Once they
     are forked the parent runs `meanwhile`, the caller's work, on the core they leave free. With
-    `input_json` the engine holds no input: each worker parses its own copy first and says when it
-    is ready, and the first unit goes to the first worker ready (the slowest unit starts as early
-    as it can); `meanwhile` then waits until every unit is handed out and a worker has ended, so
-    that it does not take a core from the parses and the slowest unit (it runs on the core the
-    other workers leave). The
-    parent keeps its engine until the workers have ended: freeing it while they live would
+    `input_json` the engine holds no input: each worker parses its own copy first and says when
+    it is ready, and the first unit goes to the first worker ready (the slowest unit starts as
+    early as it can; `order`, when given, is asked for the units' order then, once);
+    `meanwhile` then waits until every unit is handed out and a worker has ended, so that it
+    does not take a core from the parses and the slowest unit (it runs on the core the other
+    workers leave). The parent keeps its engine until the workers have ended: freeing it while they live would
     write to every page of the parsed input (reference counts, the allocator's lists) and so
     copy each one the workers share (at 10^5 findings the process tree grew by about 350 MiB).
 
@@ -550,6 +551,8 @@ def _evaluate_forked(
                 while (got := w.frame()) is not None:
                     tag, payload = got
                     if tag == b"R":
+                        if order is not None:
+                            todo, order = [i for i in order() if i in todo], None
                         w.send(todo.pop(0) if todo else None)
                         continue
                     if tag != b"O":
@@ -605,8 +608,9 @@ PROBE_GRACE = 0.25
 """How long the parent waits for a probe that has not answered when the input is parsed."""
 
 
-def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]]) -> tuple[int, int] | None:
-    """Fork the probe: (pid, read end of its pipe), or None where it cannot start."""
+def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]], *, sampled: bool = False) -> tuple[int, int] | None:
+    """Fork the probe: (pid, read end of its pipe), or None where it cannot start. `sampled`:
+    `input_json` is a sample already (`gate.engine.interface.input_sample`), not the input."""
     try:
         r, w = os.pipe()
     except OSError:
@@ -622,14 +626,14 @@ def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]])
         try:
             die_with_parent(parent)
             os.close(r)
-            _write_all(w, _probe(engine, input_json, units))
+            _write_all(w, _probe(engine, input_json, units, sampled=sampled))
         finally:
             os._exit(0)
     os.close(w)
     return pid, r
 
 
-def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]]) -> bytes:
+def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]], *, sampled: bool = False) -> bytes:
     """The seconds each unit takes on a sample: every k-th item of each top-level array, the same
     k for all of them, so that the largest keeps about PROBE_ITEMS items.
 
@@ -637,9 +641,12 @@ def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]]) -> by
     each array to PROBE_ITEMS items, 5,000 components weighed as much as 10^5 findings, and at
     10^5 findings the licence package (0.3 s) was timed slower than the SAST package (5 s)."""
     try:
-        doc = _sample(json.loads(input_json))
-        engine.set_input_json(json.dumps(doc, ensure_ascii=False))
-        del doc
+        if sampled:
+            engine.set_input_json(input_json)
+        else:  # the caller gave no sample: read the whole input to cut one (a second at 10^5)
+            doc = _sample(json.loads(input_json))
+            engine.set_input_json(json.dumps(doc, ensure_ascii=False))
+            del doc
         seconds = []
         for _, query in units:
             started = time.perf_counter()
@@ -650,17 +657,8 @@ def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]]) -> by
         return b""
 
 
-def _sample(doc: Any) -> Any:
-    """The probe's sample of an input document: every k-th item of each top-level array, one k
-    for all, so that the longest keeps about PROBE_ITEMS items (`doc` is edited in place)."""
-    if isinstance(doc, dict):
-        longest = max((len(v) for v in doc.values() if isinstance(v, list)), default=0)
-        step = -(-longest // PROBE_ITEMS)
-        if step > 1:
-            for key, value in doc.items():
-                if isinstance(value, list):
-                    doc[key] = value[::step]
-    return doc
+_sample = input_sample
+"""The probe's sample of an input the caller gave no sample of (the same cut)."""
 
 
 def _static_order(policy: PolicySet, units: Sequence[tuple[str, str]]) -> list[int]:
@@ -723,6 +721,30 @@ def _decision_value(text: str | bytes | bytearray) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 
 
+def _evaluate_parsing_workers(
+    engine: Any,
+    policy: PolicySet,
+    units: Sequence[tuple[str, str]],
+    input_json: str,
+    timeout: float,
+    workers: int,
+    meanwhile: Callable[[], object] | None,
+    sample: str | None,
+) -> dict[str, Any]:
+    """Memory to spare (_parse_in_workers): every worker parses the input itself, at the same
+    time, and the parent reads its document back beside them. A probe times the units on the
+    caller's sample (milliseconds to parse) while the workers parse; their order is read when
+    the first worker is ready, so that the slowest unit goes to it."""
+    beside = meanwhile if _room_beside(workers, len(input_json), own=True) else None
+    fallback = _static_order(policy, units)
+    probe = _start_probe(engine, sample, units, sampled=True) if sample is not None and len(units) > 2 else None
+
+    def planned() -> list[int]:
+        return _probe_order(probe, len(units), fallback) if probe else fallback
+
+    return _evaluate_forked(engine, units, timeout, workers, beside, orphan_guard=True, input_json=input_json, order=planned)
+
+
 class EmbeddedEngine(Engine):
     """Regorus, in process."""
 
@@ -734,7 +756,15 @@ class EmbeddedEngine(Engine):
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers
 
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
+    def evaluate(
+        self,
+        policy: PolicySet,
+        input_json: str,
+        *,
+        timeout: float,
+        meanwhile: Callable[[], object] | None = None,
+        sample: str | None = None,
+    ) -> RawDecision:
         modules = [(m.path, m.text) for m in policy.policy_modules()]
         data_json = json.dumps(policy.data_document())
         # Compiled here, without the input: a compile error surfaces before any process starts.
@@ -750,16 +780,12 @@ class EmbeddedEngine(Engine):
                 _release_free_memory()
             own = _parse_in_workers(self.workers, len(units), len(input_json)) if large else 0
             if own > 1:
-                workers = own
-                # Memory to spare: every worker parses the input itself, at the same time, and
-                # the parent reads its document back beside them (see _parse_in_workers).
-                beside = meanwhile if _room_beside(workers, len(input_json), own=True) else None
-                order = _static_order(policy, units)
-                value = _evaluate_forked(
-                    engine, [units[i] for i in order], timeout, workers, beside, orphan_guard=True, input_json=input_json
-                )
+                value = _evaluate_parsing_workers(engine, policy, units, input_json, timeout, own, meanwhile, sample)
                 return split_decisions(value, time.perf_counter() - started)
-            probe = _start_probe(engine, input_json, units) if large and len(units) > 2 else None
+            if large and len(units) > 2:
+                probe = _start_probe(engine, sample, units, sampled=True) if sample is not None else _start_probe(engine, input_json, units)
+            else:
+                probe = None
             fallback = _static_order(policy, units)
             try:
                 engine.set_input_json(input_json)

@@ -59,8 +59,20 @@ class Engine(ABC):
         """The engine's name and version, for the verdict."""
 
     @abstractmethod
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
+    def evaluate(
+        self,
+        policy: PolicySet,
+        input_json: str,
+        *,
+        timeout: float,
+        meanwhile: Callable[[], object] | None = None,
+        sample: str | None = None,
+    ) -> RawDecision:
         """Evaluate every decision package; raise PolicyError/EngineError on any failure.
+
+        `sample`, when given, is a small input document in the proportions of `input_json`
+        (`input_sample`): an engine may time its work on it to plan the order (the embedded
+        engine's probe), never to answer.
 
         `meanwhile`, when given, is the caller's own work that does not depend on the answer
         (the runner parses its input document back from `input_json`). An engine that waits on
@@ -73,3 +85,25 @@ class Engine(ABC):
     def run_tests(self, policy: PolicySet, *, timeout: float, coverage: bool = True) -> TestRun:
         """Run the `test_*` rules of the policy's `*_test.rego` modules."""
         raise NotImplementedError(f"engine {self.name} does not run policy tests")
+
+
+SAMPLE_ITEMS = 1000
+"""An input sample keeps about this many items of the input's largest top-level array."""
+
+SAMPLE_FROM_CHARS = 1 << 20
+"""Below this much input JSON the caller passes no sample (no engine plans so small a run)."""
+
+
+def input_sample(doc: Any) -> Any:
+    """A sample of an input document for planning: every k-th item of each top-level array, one
+    k for all of them, so that the longest keeps about SAMPLE_ITEMS items and the arrays keep
+    their proportions (cut to SAMPLE_ITEMS items each, 5,000 components weighed as much as 10^5
+    findings, and at 10^5 findings the licence package, 0.3 s, was timed slower than the SAST
+    package, 5 s). A new top-level object; the arrays' items are shared with `doc`."""
+    if not isinstance(doc, dict):
+        return doc
+    longest = max((len(v) for v in doc.values() if isinstance(v, list)), default=0)
+    step = -(-longest // SAMPLE_ITEMS)
+    if step <= 1:
+        return dict(doc)
+    return {key: value[::step] if isinstance(value, list) else value for key, value in doc.items()}

@@ -281,7 +281,15 @@ class OpaEngine(Engine):
         doc: dict[str, Any] = _parse_output(_run(argv, ws, timeout, meanwhile), ws, timeout)
         return doc
 
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
+    def evaluate(
+        self,
+        policy: PolicySet,
+        input_json: str,
+        *,
+        timeout: float,
+        meanwhile: Callable[[], object] | None = None,
+        sample: str | None = None,  # noqa: ARG002 - OPA plans nothing from it
+    ) -> RawDecision:
         query = decision_query(policy)
         with workspace(policy, policy.policy_modules(), input_json, capabilities=capabilities_json(self.binary)) as ws:
             started = time.perf_counter()

@@ -280,7 +280,15 @@ class OpaServerEngine(Engine):
             raise EngineError(f"the OPA server at {self.url} answered {what} with {type(answer).__name__}, not an object")
         return what, answer
 
-    def evaluate(self, policy: PolicySet, input_json: str, *, timeout: float, meanwhile: Callable[[], object] | None = None) -> RawDecision:
+    def evaluate(
+        self,
+        policy: PolicySet,
+        input_json: str,
+        *,
+        timeout: float,
+        meanwhile: Callable[[], object] | None = None,
+        sample: str | None = None,  # noqa: ARG002 - OPA plans nothing from it
+    ) -> RawDecision:
         """One request for every decision (the bundle's generated rule); `meanwhile` is not
         overlapped with it (the caller does that work afterwards)."""
         from gate.bundle import DECISION_PACKAGE, DECISION_RULE, content_digest
