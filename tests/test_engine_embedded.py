@@ -234,7 +234,7 @@ def test_the_probe_samples_every_array_in_proportion() -> None:
     assert len(got["findings"]) == 1000 and len(got["components"]) == 50 and got["scans"] == [1]
     assert got["context"] == {"stage": "x"}
     small = {"findings": list(range(800)), "components": list(range(10))}
-    assert embedded._sample(dict(small)) == small  # below PROBE_ITEMS nothing is cut
+    assert embedded._sample(dict(small)) == small  # below SAMPLE_ITEMS nothing is cut
 
 
 def test_meanwhile_is_left_to_the_caller_when_the_memory_budget_has_no_room(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

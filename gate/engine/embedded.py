@@ -348,12 +348,13 @@ machine has the memory for a parse per worker (_parse_in_workers)."""
 LARGEST_WORKER_PER_INPUT_BYTE = 4
 OTHER_WORKER_PER_INPUT_BYTE = 1
 MEANWHILE_PER_INPUT_BYTE = 5
+"""The caller's document read back from compact JSON: 300 MiB from 67 MiB at 10^5 findings."""
+
 PARSED_INPUT_PER_INPUT_BYTE = 4
 """Regorus's parse of the input: the parent went from 205 to 475 MiB with 67 MiB of JSON."""
 
 MEMORY_HEADROOM = 1 << 30
 """What the machine must keep available beyond a parse per worker, for everything else."""
-"""The caller's document read back from compact JSON: 300 MiB from 67 MiB at 10^5 findings."""
 
 _HEADER = 9  # one tag byte ("O" answer, "P" policy error) and a 64-bit length
 
@@ -480,9 +481,10 @@ def _evaluate_forked(
     early as it can; `order`, when given, is asked for the units' order then, once);
     `meanwhile` then waits until every unit is handed out and a worker has ended, so that it
     does not take a core from the parses and the slowest unit (it runs on the core the other
-    workers leave). The parent keeps its engine until the workers have ended: freeing it while they live would
-    write to every page of the parsed input (reference counts, the allocator's lists) and so
-    copy each one the workers share (at 10^5 findings the process tree grew by about 350 MiB).
+    workers leave). The parent keeps its engine until the workers have ended: freeing it while
+    they live would write to every page of the parsed input (reference counts, the allocator's
+    lists) and so copy each one the workers share (at 10^5 findings the process tree grew by
+    about 350 MiB).
 
     A unit goes to whichever worker is free, so one slow package does not hold the others back.
     The whole evaluation shares one deadline; at it, or at the first error, every worker is killed.
@@ -589,20 +591,16 @@ def _evaluate_forked(
 #
 # Units go to workers in order as they free up, so a slow unit handed out last finishes long
 # after the others (at 10^5 findings the pack's SAST package takes two thirds of the evaluation).
-# A probe times every unit on a sample of the input, in a forked child, while the parent parses
-# the whole input (a second at that size): it costs the parent nothing, and its figures order
-# the units slowest first. Without a probe (a smaller input), or when it fails or is late, the
-# units go out largest package source first (_static_order); the answers are the same in any
-# order.
+# A probe times every unit on a sample of the input (the caller's, `input_sample`, else cut from
+# the input), in a forked child, while the input is parsed (by the parent, or by every worker):
+# it costs the parent nothing, and its figures order the units slowest first. Without a probe (a
+# smaller input), or when it fails or is late, the units go out largest package source first
+# (_static_order); the answers are the same in any order.
 
 PROBE_MIN_CHARS = 32 << 20
 """Below this much input JSON (about 4 x 10^4 findings) the evaluation takes a few seconds at
 most and the order matters little; from there, parsing the input takes the parent longer than
 the probe takes."""
-
-PROBE_ITEMS = 1000
-"""The sample: about this many items of the largest top-level array of the input, the others in
-proportion."""
 
 PROBE_GRACE = 0.25
 """How long the parent waits for a probe that has not answered when the input is parsed."""
@@ -635,10 +633,10 @@ def _start_probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]],
 
 def _probe(engine: Any, input_json: str, units: Sequence[tuple[str, str]], *, sampled: bool = False) -> bytes:
     """The seconds each unit takes on a sample: every k-th item of each top-level array, the same
-    k for all of them, so that the largest keeps about PROBE_ITEMS items.
+    k for all of them, so that the largest keeps about SAMPLE_ITEMS items (`input_sample`).
 
     One step for every array keeps the arrays in proportion, so the units keep their order: cut
-    each array to PROBE_ITEMS items, 5,000 components weighed as much as 10^5 findings, and at
+    each array to SAMPLE_ITEMS items, 5,000 components weighed as much as 10^5 findings, and at
     10^5 findings the licence package (0.3 s) was timed slower than the SAST package (5 s)."""
     try:
         if sampled:
