@@ -22,7 +22,7 @@ from typing import Any
 from gate.engine.compile import _regorus
 from gate.engine.compile import build as build
 from gate.engine.compile import engine_error as engine_error
-from gate.engine.interface import Engine, RawDecision, TestResult, TestRun, input_sample
+from gate.engine.interface import SAMPLE_FROM_CHARS, Engine, RawDecision, TestResult, TestRun, input_sample
 from gate.errors import EngineError, PolicyError, Position
 from gate.policy import Module, PolicySet
 from gate.processes import cpu_count, die_with_parent, fork_safe
@@ -568,9 +568,7 @@ def _evaluate_forked(
                     del payload
         if answered != len(units):  # never a verdict without every package's decisions
             raise EngineError(WORKER_LOST)
-        if later is not None:
-            later()
-        return value
+        return value  # a `meanwhile` not run by now is the caller's to do, as the interface says
     finally:
         for w in pool:
             for fd in (w.commands, w.answers):
@@ -597,10 +595,10 @@ def _evaluate_forked(
 # smaller input), or when it fails or is late, the units go out largest package source first
 # (_static_order); the answers are the same in any order.
 
-PROBE_MIN_CHARS = 32 << 20
+PROBE_MIN_CHARS = SAMPLE_FROM_CHARS
 """Below this much input JSON (about 4 x 10^4 findings) the evaluation takes a few seconds at
 most and the order matters little; from there, parsing the input takes the parent longer than
-the probe takes."""
+the probe takes. The caller's sample starts at the same size."""
 
 PROBE_GRACE = 0.25
 """How long the parent waits for a probe that has not answered when the input is parsed."""
@@ -780,10 +778,7 @@ class EmbeddedEngine(Engine):
             if own > 1:
                 value = _evaluate_parsing_workers(engine, policy, units, input_json, timeout, own, meanwhile, sample)
                 return split_decisions(value, time.perf_counter() - started)
-            if large and len(units) > 2:
-                probe = _start_probe(engine, sample, units, sampled=True) if sample is not None else _start_probe(engine, input_json, units)
-            else:
-                probe = None
+            probe = _start_probe(engine, sample or input_json, units, sampled=sample is not None) if large and len(units) > 2 else None
             fallback = _static_order(policy, units)
             try:
                 engine.set_input_json(input_json)

@@ -90,8 +90,10 @@ class Engine(ABC):
 SAMPLE_ITEMS = 1000
 """An input sample keeps about this many items of the input's largest top-level array."""
 
-SAMPLE_FROM_CHARS = 1 << 20
-"""Below this much input JSON the caller passes no sample (no engine plans so small a run)."""
+SAMPLE_FROM_CHARS = 32 << 20
+"""Below this much input JSON (about 4 x 10^4 findings) the caller passes no sample: the
+evaluation takes a few seconds at most and no engine plans it (the embedded engine's probe
+starts here too: its PROBE_MIN_CHARS)."""
 
 
 def input_sample(doc: Any) -> Any:
